@@ -1,0 +1,37 @@
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using SubsidyEngine.Api.Hosting;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.Logging.AddSimpleConsole(o =>
+{
+    o.SingleLine = true;
+    o.TimestampFormat = "HH:mm:ss ";
+    o.IncludeScopes = true;
+});
+builder.UseDefaultAddress();
+builder.AddSubsidyCore();
+builder.Services.AddProblemDetails();
+
+var app = builder.Build();
+
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+
+app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).WithName("HealthLive");
+app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).WithName("HealthReady");
+
+app.Lifetime.ApplicationStarted.Register(() =>
+{
+    var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+    foreach (var address in addresses)
+    {
+        app.Logger.LogInformation("SubsidyEngine is listening on {Address} (health: {Address}/health/ready)", address, address);
+    }
+});
+
+await app.RunAsync();
+
+/// <summary>Entry point, visible to WebApplicationFactory in the API tests.</summary>
+public partial class Program;

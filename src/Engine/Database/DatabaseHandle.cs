@@ -1,0 +1,71 @@
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using SubsidyEngine.Engine.Configuration;
+
+namespace SubsidyEngine.Engine.Database;
+
+/// <summary>
+/// The service's database: the configured connection string, or the embedded cluster started on demand under
+/// <c>DataDirectory/pg</c>. Disposing it stops an embedded cluster this process started.
+/// </summary>
+public sealed class DatabaseHandle : IAsyncDisposable
+{
+    private readonly EmbeddedPostgres? _embedded;
+
+    private DatabaseHandle(string connectionString, EmbeddedPostgres? embedded)
+    {
+        ConnectionString = connectionString;
+        _embedded = embedded;
+        DataSource = new NpgsqlDataSourceBuilder(connectionString).Build();
+    }
+
+    public string ConnectionString { get; }
+
+    /// <summary>True when the service runs on its private cluster (the development sign-in is allowed only then).</summary>
+    public bool IsEmbedded => _embedded is not null;
+
+    public EmbeddedPostgres? Embedded => _embedded;
+
+    public NpgsqlDataSource DataSource { get; }
+
+    /// <summary>Uses <paramref name="connectionString"/> when given, else provisions the embedded cluster.</summary>
+    public static async Task<DatabaseHandle> OpenAsync(string? connectionString, SubsidyOptions options, ILogger logger, CancellationToken cancellationToken = default)
+    {
+        if (!string.IsNullOrWhiteSpace(connectionString))
+        {
+            try
+            {
+                _ = new NpgsqlConnectionStringBuilder(connectionString);
+            }
+            catch (ArgumentException e)
+            {
+                throw new InvalidOperationException($"ConnectionStrings:Subsidy is not a valid PostgreSQL connection string: {e.Message}", e);
+            }
+
+            return new DatabaseHandle(connectionString, null);
+        }
+
+        var cluster = Path.Combine(Path.GetFullPath(options.DataDirectory), "pg");
+        logger.LogInformation("No ConnectionStrings:Subsidy configured: using the embedded PostgreSQL cluster in {Directory}", cluster);
+        var embedded = await EmbeddedPostgres.StartAsync(
+            new EmbeddedPostgresSettings
+            {
+                ClusterDirectory = cluster,
+                Port = options.Embedded.Port,
+                Database = options.Embedded.Database,
+                BinDirectory = options.Embedded.BinDirectory,
+            },
+            logger,
+            cancellationToken);
+        return new DatabaseHandle(embedded.ConnectionString, embedded);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await DataSource.DisposeAsync();
+        if (_embedded is not null)
+        {
+            await _embedded.DisposeAsync();
+        }
+    }
+}
