@@ -79,6 +79,7 @@ CREATE TABLE deadline (
     due_at           timestamptz NOT NULL,
     rule             text        NOT NULL,   -- how the due time was computed, for officers and auditors
     timeout_trigger  text,                   -- fired by the sweep when the deadline passes
+    bound_state      text,                   -- cleared automatically when the dossier leaves this state
     set_by_seq       integer     NOT NULL,
     status           text        NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'cleared', 'fired', 'met')),
     closed_at        timestamptz,

@@ -1,0 +1,192 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using SubsidyEngine.Workflows.Expressions;
+using SubsidyEngine.Workflows.Model;
+
+namespace SubsidyEngine.Engine.Runtime;
+
+/// <summary>A notice (letter or short notice) to put in the outbox.</summary>
+public sealed record NoticeEffect(Guid Id, string Kind, string TemplateId, int TemplateVersion);
+
+/// <summary>A deadline to set.</summary>
+public sealed record DeadlineSet(Guid Id, string Kind, DateTimeOffset Due, string Rule, string? Timeout, string? BoundState, bool Remind);
+
+/// <summary>The outcome of a transition's assignments, computations and effects: new data, rows to write, and the journal summary.</summary>
+public sealed record EffectOutcome(
+    JsonObject Data,
+    JsonObject Summary,
+    IReadOnlyList<NoticeEffect> Notices,
+    IReadOnlyList<DeadlineSet> Deadlines,
+    IReadOnlyList<string> MetDeadlines);
+
+/// <summary>
+/// Computes what a transition does besides changing state. Pure: the same event inputs (data before, arguments,
+/// time, actor, definition, template versions) give the same outcome, which is how replay checks the journal.
+/// </summary>
+public static class TransitionEffects
+{
+    public static EffectOutcome Apply(
+        RuleRegistry rules,
+        IReadOnlyDictionary<string, JsonNode?>? assign,
+        IReadOnlyDictionary<string, string>? compute,
+        IReadOnlyList<EffectDefinition> effects,
+        RuleContext context,
+        string toState,
+        Guid dossierId,
+        int dossierSeq,
+        Func<string, int> templateVersion,
+        IReadOnlyList<GuardCheck>? guardChecks)
+    {
+        var data = (JsonObject)context.Data.DeepClone();
+        var summary = new JsonObject();
+
+        if (assign is { Count: > 0 })
+        {
+            var assigned = new JsonObject();
+            foreach (var (field, expr) in assign.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            {
+                var value = ValueResolver.Resolve(expr, context);
+                ValueResolver.Set(data, field, value);
+                assigned[field] = value?.DeepClone();
+            }
+
+            summary["assign"] = assigned;
+        }
+
+        if (compute is { Count: > 0 })
+        {
+            // Computations see the data after the assignments of the same transition.
+            var computeContext = context with { Data = data };
+            var computed = new JsonObject();
+            foreach (var (field, name) in compute.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            {
+                var fn = rules.FindComputation(name) ?? throw new InvalidOperationException($"Computation '{name}' is not registered.");
+                var value = fn.Compute(computeContext);
+                ValueResolver.Set(data, field, value?.DeepClone());
+                computed[field] = new JsonObject { ["rule"] = name, ["result"] = value?.DeepClone() };
+            }
+
+            summary["computed"] = computed;
+        }
+
+        var notices = new List<NoticeEffect>();
+        var deadlines = new List<DeadlineSet>();
+        var met = new List<string>();
+        var index = 0;
+        foreach (var effect in effects)
+        {
+            index++;
+            if (effect.Letter is not null || effect.Notice is not null)
+            {
+                var template = effect.Letter ?? effect.Notice!;
+                notices.Add(new NoticeEffect(DeterministicId(dossierId, dossierSeq, "notice", index), effect.Letter is not null ? "letter" : "notice", template, templateVersion(template)));
+            }
+            else if (effect.Deadline is { } d)
+            {
+                var (due, rule) = Due(d, context);
+                deadlines.Add(new DeadlineSet(DeterministicId(dossierId, dossierSeq, "deadline", index), d.Kind, due, rule, d.Timeout, d.Keep ? null : d.Within ?? toState, d.Remind));
+            }
+            else if (effect.ClearDeadline is not null)
+            {
+                met.Add(effect.ClearDeadline);
+            }
+        }
+
+        if (notices.Count > 0)
+        {
+            summary["notices"] = new JsonArray(notices.Select(n => (JsonNode)new JsonObject
+            {
+                ["id"] = n.Id.ToString("D"),
+                ["kind"] = n.Kind,
+                ["template"] = n.TemplateId,
+                ["version"] = n.TemplateVersion,
+            }).ToArray());
+        }
+
+        if (deadlines.Count > 0)
+        {
+            summary["deadlines"] = new JsonArray(deadlines.Select(d => (JsonNode)new JsonObject
+            {
+                ["id"] = d.Id.ToString("D"),
+                ["kind"] = d.Kind,
+                ["due"] = JournalEvent.FormatTime(d.Due),
+                ["rule"] = d.Rule,
+                ["timeout"] = d.Timeout,
+                ["boundState"] = d.BoundState,
+                ["remind"] = d.Remind,
+            }).ToArray());
+        }
+
+        if (met.Count > 0)
+        {
+            summary["met"] = new JsonArray(met.Select(m => (JsonNode)JsonValue.Create(m)!).ToArray());
+        }
+
+        if (guardChecks is { Count: > 0 })
+        {
+            summary["guards"] = new JsonArray(guardChecks.Select(c => (JsonNode)new JsonObject
+            {
+                ["check"] = c.Name,
+                ["passed"] = c.Passed,
+                ["reasons"] = new JsonArray(c.Reasons.Select(r => (JsonNode)JsonValue.Create(r.Code)!).ToArray()),
+            }).ToArray());
+        }
+
+        return new EffectOutcome(data, summary, notices, deadlines, met);
+    }
+
+    private static (DateTimeOffset Due, string Rule) Due(DeadlineEffect d, RuleContext context)
+    {
+        DateTimeOffset start;
+        string rule;
+        if (d.At is not null)
+        {
+            var node = ValueResolver.ResolvePath(d.At, context);
+            if (!ValueResolver.TryGetTime(node, out start))
+            {
+                if (node is JsonValue v && v.TryGetValue<string>(out var s) && DateOnly.TryParseExact(s, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var date))
+                {
+                    // A date alone means the end of that day in Brussels: 23:59:59 local time.
+                    start = BrusselsEndOfDay(date);
+                }
+                else
+                {
+                    throw new ArgumentValidationException([new FieldError(d.At.Replace("args.", string.Empty, StringComparison.Ordinal), "must be a date or date and time for the deadline")]);
+                }
+            }
+
+            rule = d.At;
+        }
+        else
+        {
+            start = context.Now;
+            rule = "now";
+        }
+
+        if (d.After is not null)
+        {
+            start = IsoDuration.Add(start, d.After);
+            rule += " + " + d.After;
+        }
+
+        return (JournalEvent.Truncate(start), rule);
+    }
+
+    /// <summary>23:59:59 on <paramref name="date"/> in Europe/Brussels.</summary>
+    public static DateTimeOffset BrusselsEndOfDay(DateOnly date)
+    {
+        var local = date.ToDateTime(new TimeOnly(23, 59, 59));
+        var zone = TimeZoneInfo.FindSystemTimeZoneById("Europe/Brussels");
+        return new DateTimeOffset(local, zone.GetUtcOffset(local));
+    }
+
+    /// <summary>A stable id derived from the event, so replay recomputes the same notice and deadline ids.</summary>
+    public static Guid DeterministicId(Guid dossierId, int dossierSeq, string purpose, int index)
+    {
+        var bytes = SHA256.HashData(Encoding.UTF8.GetBytes($"{dossierId:D}/{dossierSeq}/{purpose}/{index}"));
+        bytes[6] = (byte)((bytes[6] & 0x0F) | 0x80); // version 8 (custom), as RFC 9562 allows
+        bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80);
+        return new Guid(bytes.AsSpan(0, 16), bigEndian: true);
+    }
+}

@@ -1,0 +1,496 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using Npgsql;
+using NpgsqlTypes;
+using SubsidyEngine.Workflows.Compilation;
+using SubsidyEngine.Workflows.Expressions;
+using SubsidyEngine.Workflows.Model;
+
+namespace SubsidyEngine.Engine.Runtime;
+
+/// <summary>A request to fire a trigger on a dossier.</summary>
+public sealed record FireRequest(Guid DossierId, string Trigger, JsonObject? Arguments, Actor Actor)
+{
+    /// <summary>Same key + same request returns the first result and writes nothing; same key + other request is refused.</summary>
+    public string? IdempotencyKey { get; init; }
+
+    /// <summary>Optimistic concurrency: the dossier version (ETag) the caller saw.</summary>
+    public int? ExpectedVersion { get; init; }
+
+    /// <summary>Optimistic concurrency: the state the caller saw.</summary>
+    public string? ExpectedState { get; init; }
+
+    /// <summary>Set by the deadline sweep: the deadline whose passing fires this trigger.</summary>
+    public Guid? TimeoutDeadlineId { get; init; }
+}
+
+/// <summary>A request to start a dossier on the latest (or a given) version of a workflow.</summary>
+public sealed record CreateRequest(string WorkflowId, JsonObject Data, Actor Actor)
+{
+    public Guid? DossierId { get; init; }
+
+    public string? IdempotencyKey { get; init; }
+}
+
+/// <summary>What a fire (or create) did.</summary>
+public sealed record FireResult(Guid DossierId, int Version, string FromState, string ToState, long JournalSeq, string Hash, bool Replayed, IReadOnlyList<Guid> NoticeIds)
+{
+    public JsonObject ToJson() => new()
+    {
+        ["dossierId"] = DossierId.ToString("D"),
+        ["version"] = Version,
+        ["from"] = FromState,
+        ["to"] = ToState,
+        ["journalSeq"] = JournalSeq,
+        ["hash"] = Hash,
+        ["notices"] = new JsonArray(NoticeIds.Select(n => (JsonNode)JsonValue.Create(n.ToString("D"))!).ToArray()),
+    };
+
+    public static FireResult FromJson(JsonObject o, bool replayed) => new(
+        Guid.Parse(o["dossierId"]!.GetValue<string>()),
+        o["version"]!.GetValue<int>(),
+        o["from"]!.GetValue<string>(),
+        o["to"]!.GetValue<string>(),
+        o["journalSeq"]!.GetValue<long>(),
+        o["hash"]!.GetValue<string>(),
+        replayed,
+        o["notices"]!.AsArray().Select(n => Guid.Parse(n!.GetValue<string>())).ToList());
+}
+
+/// <summary>One trigger as offered to an actor: permitted or not, and why not.</summary>
+public sealed record TriggerOption(string Trigger, TriggerDefinition Definition, string? To, bool RoleAllowed, bool Permitted, IReadOnlyList<Reason> Reasons, bool CommentRequired);
+
+/// <summary>The stored projection of a dossier.</summary>
+public sealed record DossierSnapshot(Guid Id, string WorkflowId, int WorkflowVersion, string State, int Version, JsonObject Data, string HeadHash, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+
+/// <summary>Told after a commit that created notices or deadlines, so workers can wake up early.</summary>
+public interface IWorkSignal
+{
+    void NoticesCreated();
+}
+
+/// <summary>
+/// The transition contract. Every change of a dossier goes through here: one PostgreSQL transaction that locks
+/// the dossier row, evaluates the pinned definition's guards, fires the Stateless machine, appends the
+/// hash-chained journal event, updates the projection and writes the effect rows (notices, deadlines); side
+/// effects happen only after commit.
+/// </summary>
+public sealed class WorkflowRuntime(NpgsqlDataSource dataSource, WorkflowCatalog catalog, DefinitionStore definitions, TimeProvider clock, IWorkSignal? signal = null)
+{
+    public WorkflowCatalog Catalog => catalog;
+
+    private DateTimeOffset Now() => JournalEvent.Truncate(clock.GetUtcNow());
+
+    /// <summary>Starts a dossier in the initial state of the latest version of <see cref="CreateRequest.WorkflowId"/>.</summary>
+    public async Task<FireResult> CreateAsync(CreateRequest request, CancellationToken cancellationToken = default)
+    {
+        var wf = catalog.Latest(request.WorkflowId);
+        var def = wf.Definition;
+        var creationRoles = def.Creation?.Roles ?? [Roles.Officer, Roles.System];
+        if (!creationRoles.Contains(request.Actor.Role, StringComparer.Ordinal))
+        {
+            throw new TransitionForbiddenException("create", request.Actor.Role);
+        }
+
+        if (def.Creation is { } creation)
+        {
+            var errors = ArgumentValidator.Validate(creation.Parameters, request.Data, commentRequired: false);
+            if (errors.Count > 0)
+            {
+                throw new ArgumentValidationException(errors);
+            }
+        }
+
+        JournalEvent.SingleLine(request.Actor.Id, "actor");
+        await definitions.EnsureRecordedAsync(def, cancellationToken);
+        var id = request.DossierId ?? Guid.CreateVersion7(clock.GetUtcNow());
+        var args = (JsonObject)request.Data.DeepClone();
+        var requestHash = RequestHash("create", request.DossierId ?? Guid.Empty, def.Id, args, request.Actor);
+
+        await using var conn = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var tx = await conn.BeginTransactionAsync(cancellationToken);
+        if (request.IdempotencyKey is not null)
+        {
+            var earlier = await ClaimIdempotencyAsync(conn, tx, request.IdempotencyKey, requestHash, id, cancellationToken);
+            if (earlier is not null)
+            {
+                return earlier;
+            }
+        }
+
+        var now = Now();
+        var context = new RuleContext(new JsonObject(), args, now, request.Actor, def.Initial);
+        // Creation assigns every creation argument into the dossier data, then runs the creation effects.
+        var assign = args.ToDictionary(kv => kv.Key, kv => (JsonNode?)JsonValue.Create("args." + kv.Key), StringComparer.Ordinal);
+        var outcome = TransitionEffects.Apply(catalog.Rules, assign, null, def.Creation?.Effects ?? [], context, def.Initial, id, 1, catalog.Templates.LatestVersion, null);
+        var ev = new JournalEvent
+        {
+            DossierId = id,
+            DossierSeq = 1,
+            OccurredAt = now,
+            Actor = request.Actor.Id,
+            ActorRole = request.Actor.Role,
+            Kind = "created",
+            Trigger = "create",
+            FromState = string.Empty,
+            ToState = def.Initial,
+            DefinitionId = def.Id,
+            DefinitionVersion = def.Version,
+            DefinitionHash = def.ContentHash,
+            Arguments = CanonicalJson.Serialize(args),
+            Effects = CanonicalJson.Serialize(outcome.Summary),
+            PrevHash = JournalEvent.GenesisHash,
+        }.WithHash();
+
+        await using (var insert = new NpgsqlCommand(
+            "INSERT INTO dossier (id, workflow_id, workflow_version, state, version, data, head_hash, created_at, updated_at) VALUES ($1, $2, $3, $4, 1, $5::jsonb, $6, $7, $7)", conn, tx))
+        {
+            insert.Parameters.AddWithValue(id);
+            insert.Parameters.AddWithValue(def.Id);
+            insert.Parameters.AddWithValue(def.Version);
+            insert.Parameters.AddWithValue(def.Initial);
+            insert.Parameters.AddWithValue(CanonicalJson.Serialize(outcome.Data));
+            insert.Parameters.AddWithValue(ev.Hash);
+            insert.Parameters.AddWithValue(now);
+            try
+            {
+                await insert.ExecuteNonQueryAsync(cancellationToken);
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+            {
+                throw new ConcurrencyConflictException(id, "a new dossier", "a dossier with this id already exists");
+            }
+        }
+
+        var result = await WriteEventAsync(conn, tx, ev, outcome, def, stateChanged: false, timeoutDeadline: null, request.IdempotencyKey, updateDossier: false, cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+        AfterCommit(result);
+        return result;
+    }
+
+    /// <summary>Fires a trigger (see the class summary for the contract).</summary>
+    public async Task<FireResult> FireAsync(FireRequest request, CancellationToken cancellationToken = default)
+    {
+        var args = request.Arguments is null ? new JsonObject() : (JsonObject)request.Arguments.DeepClone();
+        JournalEvent.SingleLine(request.Actor.Id, "actor");
+        JournalEvent.SingleLine(request.Trigger, "trigger");
+        var requestHash = RequestHash(request.Trigger, request.DossierId, string.Empty, args, request.Actor);
+
+        await using var conn = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var tx = await conn.BeginTransactionAsync(cancellationToken);
+        if (request.IdempotencyKey is not null)
+        {
+            var earlier = await ClaimIdempotencyAsync(conn, tx, request.IdempotencyKey, requestHash, request.DossierId, cancellationToken);
+            if (earlier is not null)
+            {
+                return earlier;
+            }
+        }
+
+        var dossier = await LockAsync(conn, tx, request.DossierId, cancellationToken) ?? throw new DossierNotFoundException(request.DossierId);
+        if (request.ExpectedVersion is { } ev && ev != dossier.Version)
+        {
+            throw new ConcurrencyConflictException(dossier.Id, $"version {ev}", $"version {dossier.Version}");
+        }
+
+        if (request.ExpectedState is { } es && es != dossier.State)
+        {
+            throw new ConcurrencyConflictException(dossier.Id, $"state {es}", $"state {dossier.State}");
+        }
+
+        var wf = catalog.Get(dossier.WorkflowId, dossier.WorkflowVersion);
+        var now = Now();
+        var decision = Decide(wf, dossier.Id, dossier.State, dossier.Data, request.Trigger, args, request.Actor, now);
+        var outcome = TransitionEffects.Apply(
+            catalog.Rules, decision.Transition.Assign, decision.Transition.Compute, decision.Transition.Effects,
+            decision.Context.Rule, decision.ToState, dossier.Id, dossier.Version + 1, catalog.Templates.LatestVersion, decision.Checks);
+
+        var journalEvent = new JournalEvent
+        {
+            DossierId = dossier.Id,
+            DossierSeq = dossier.Version + 1,
+            OccurredAt = now,
+            Actor = request.Actor.Id,
+            ActorRole = request.Actor.Role,
+            Kind = "transition",
+            Trigger = request.Trigger,
+            FromState = dossier.State,
+            ToState = decision.ToState,
+            DefinitionId = wf.Definition.Id,
+            DefinitionVersion = wf.Definition.Version,
+            DefinitionHash = wf.Definition.ContentHash,
+            Arguments = CanonicalJson.Serialize(args),
+            Effects = CanonicalJson.Serialize(outcome.Summary),
+            PrevHash = dossier.HeadHash,
+        }.WithHash();
+
+        var result = await WriteEventAsync(conn, tx, journalEvent, outcome, wf.Definition, decision.ToState != dossier.State, request.TimeoutDeadlineId, request.IdempotencyKey, updateDossier: true, cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+        AfterCommit(result);
+        return result;
+    }
+
+    private void AfterCommit(FireResult result)
+    {
+        if (result.NoticeIds.Count > 0)
+        {
+            signal?.NoticesCreated();
+        }
+    }
+
+    /// <summary>The decision of the state machine for one fire: which transition, to which state, with which guard checks.</summary>
+    public sealed record Decision(TransitionDefinition Transition, string ToState, FireContext Context, IReadOnlyList<GuardCheck> Checks);
+
+    /// <summary>
+    /// Classifies and fires <paramref name="trigger"/> on a Stateless machine built over <paramref name="state"/>.
+    /// Pure (no database): replay uses it to re-fire recorded events.
+    /// </summary>
+    public static Decision Decide(CompiledWorkflow wf, Guid dossierId, string state, JsonObject data, string trigger, JsonObject args, Actor actor, DateTimeOffset now)
+    {
+        var context = new FireContext(new RuleContext(data, args, now, actor, state));
+        var triggerDef = wf.Definition.FindTrigger(trigger);
+        var candidates = triggerDef is null ? [] : wf.Candidates(state, trigger, context);
+        if (candidates.Count == 0)
+        {
+            throw NotPermitted(wf, dossierId, state, trigger, context);
+        }
+
+        if (!candidates.Any(c => c.RoleAllowed))
+        {
+            throw new TransitionForbiddenException(trigger, actor.Role);
+        }
+
+        var commentRequired = candidates.Where(c => c.RoleAllowed).Any(c => c.Transition.CommentRequired);
+        var errors = ArgumentValidator.Validate(triggerDef!.Parameters, args, commentRequired, triggerDef.Automatic);
+        if (errors.Count > 0)
+        {
+            throw new ArgumentValidationException(errors);
+        }
+
+        var permitted = candidates.Where(c => c.Permitted).ToList();
+        if (permitted.Count == 0)
+        {
+            throw NotPermitted(wf, dossierId, state, trigger, context);
+        }
+
+        var chosen = permitted[0];
+        var current = state;
+        var (machine, triggers) = wf.Build(() => current, s => current = s, context);
+        machine.Fire(triggers[trigger], context);
+        var expected = chosen.Transition.To ?? state;
+        if (current != expected)
+        {
+            throw new InvalidOperationException($"{wf.Definition.Key}: firing '{trigger}' from '{state}' reached '{current}', the definition says '{expected}'; guards of the same trigger must exclude each other.");
+        }
+
+        return new Decision(chosen.Transition, current, context, chosen.Guard.Checks);
+    }
+
+    private static TriggerNotPermittedException NotPermitted(CompiledWorkflow wf, Guid dossierId, string state, string trigger, FireContext context)
+    {
+        var options = wf.AllCandidates(state, context);
+        var permitted = options.Where(o => o.Candidates.Any(c => c.Permitted)).Select(o => o.Trigger).ToList();
+        var blocked = options
+            .SelectMany(o => o.Candidates.Where(c => c.RoleAllowed && !c.Guard.Passed).Select(c => new BlockedTransition(o.Trigger, c.Transition.To, c.Guard.FailureReasons.ToList())))
+            .ToList();
+        return new TriggerNotPermittedException(dossierId, state, trigger, permitted, blocked);
+    }
+
+    /// <summary>Every trigger of the dossier's current state as seen by <paramref name="actor"/>, with the reasons of failing guards.</summary>
+    public async Task<IReadOnlyList<TriggerOption>> GetOptionsAsync(Guid dossierId, Actor actor, CancellationToken cancellationToken = default)
+    {
+        var dossier = await GetAsync(dossierId, cancellationToken) ?? throw new DossierNotFoundException(dossierId);
+        var wf = catalog.Get(dossier.WorkflowId, dossier.WorkflowVersion);
+        var context = new FireContext(new RuleContext(dossier.Data, new JsonObject(), Now(), actor, dossier.State));
+        return wf.AllCandidates(dossier.State, context)
+            .Select(o =>
+            {
+                var def = wf.Definition.FindTrigger(o.Trigger)!;
+                var allowed = o.Candidates.Where(c => c.RoleAllowed).ToList();
+                var best = allowed.FirstOrDefault(c => c.Permitted) ?? allowed.FirstOrDefault();
+                return new TriggerOption(o.Trigger, def, best?.Transition.To ?? o.Candidates[0].Transition.To, allowed.Count > 0, best?.Permitted ?? false,
+                    best is null || best.Permitted ? [] : best.Guard.FailureReasons.ToList(), best?.Transition.CommentRequired ?? false);
+            })
+            .ToList();
+    }
+
+    public async Task<DossierSnapshot?> GetAsync(Guid dossierId, CancellationToken cancellationToken = default)
+    {
+        await using var cmd = dataSource.CreateCommand("SELECT id, workflow_id, workflow_version, state, version, data::text, head_hash, created_at, updated_at FROM dossier WHERE id = $1");
+        cmd.Parameters.AddWithValue(dossierId);
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? ReadSnapshot(reader) : null;
+    }
+
+    internal static DossierSnapshot ReadSnapshot(NpgsqlDataReader r) => new(
+        r.GetGuid(0), r.GetString(1), r.GetInt32(2), r.GetString(3), r.GetInt32(4),
+        CanonicalJson.ParseObject(r.GetString(5)), r.GetString(6), r.GetFieldValue<DateTimeOffset>(7), r.GetFieldValue<DateTimeOffset>(8));
+
+    private static async Task<DossierSnapshot?> LockAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id, CancellationToken cancellationToken)
+    {
+        await using var cmd = new NpgsqlCommand("SELECT id, workflow_id, workflow_version, state, version, data::text, head_hash, created_at, updated_at FROM dossier WHERE id = $1 FOR UPDATE", conn, tx);
+        cmd.Parameters.AddWithValue(id);
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? ReadSnapshot(reader) : null;
+    }
+
+    private static string RequestHash(string trigger, Guid dossierId, string workflow, JsonObject args, Actor actor) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{trigger}\n{dossierId:D}\n{workflow}\n{actor.Id}\n{actor.Role}\n{CanonicalJson.Serialize(args)}")));
+
+    /// <summary>
+    /// Claims the idempotency key inside the transaction. A concurrent request with the same key waits on the
+    /// unique index until the first commits, then sees its result. Returns the earlier result, or null when the
+    /// key is new.
+    /// </summary>
+    private static async Task<FireResult?> ClaimIdempotencyAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string key, string requestHash, Guid dossierId, CancellationToken cancellationToken)
+    {
+        if (key.Length is 0 or > 200)
+        {
+            throw new ArgumentValidationException([new FieldError("Idempotency-Key", "must be 1 to 200 characters")]);
+        }
+
+        await using (var claim = new NpgsqlCommand(
+            "INSERT INTO idempotency_key (key, request_hash, dossier_id, result, created_at) VALUES ($1, $2, $3, '{}'::jsonb, now()) ON CONFLICT (key) DO NOTHING", conn, tx))
+        {
+            claim.Parameters.AddWithValue(key);
+            claim.Parameters.AddWithValue(requestHash);
+            claim.Parameters.AddWithValue(dossierId);
+            if (await claim.ExecuteNonQueryAsync(cancellationToken) == 1)
+            {
+                return null;
+            }
+        }
+
+        await using var read = new NpgsqlCommand("SELECT request_hash, result::text FROM idempotency_key WHERE key = $1", conn, tx);
+        read.Parameters.AddWithValue(key);
+        await using var reader = await read.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken) || reader.GetString(0) != requestHash)
+        {
+            throw new IdempotencyConflictException(key);
+        }
+
+        return FireResult.FromJson(CanonicalJson.ParseObject(reader.GetString(1)), replayed: true);
+    }
+
+    /// <summary>Appends the event and writes the projection and effect rows in one round trip.</summary>
+    private static async Task<FireResult> WriteEventAsync(
+        NpgsqlConnection conn, NpgsqlTransaction tx, JournalEvent ev, EffectOutcome outcome, WorkflowDefinition def, bool stateChanged,
+        Guid? timeoutDeadline, string? idempotencyKey, bool updateDossier, CancellationToken cancellationToken)
+    {
+        await using var batch = new NpgsqlBatch(conn, tx);
+        var insert = new NpgsqlBatchCommand(
+            """
+            INSERT INTO journal (dossier_id, dossier_seq, occurred_at, actor, actor_role, kind, trigger, from_state, to_state,
+                                 definition_id, definition_version, definition_hash, arguments, effects, prev_hash, hash)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING seq
+            """);
+        insert.Parameters.Add(new NpgsqlParameter { Value = ev.DossierId });
+        insert.Parameters.Add(new NpgsqlParameter { Value = ev.DossierSeq });
+        insert.Parameters.Add(new NpgsqlParameter { Value = ev.OccurredAt });
+        insert.Parameters.Add(new NpgsqlParameter { Value = ev.Actor });
+        insert.Parameters.Add(new NpgsqlParameter { Value = ev.ActorRole });
+        insert.Parameters.Add(new NpgsqlParameter { Value = ev.Kind });
+        insert.Parameters.Add(new NpgsqlParameter { Value = ev.Trigger });
+        insert.Parameters.Add(new NpgsqlParameter { Value = ev.FromState });
+        insert.Parameters.Add(new NpgsqlParameter { Value = ev.ToState });
+        insert.Parameters.Add(new NpgsqlParameter { Value = ev.DefinitionId });
+        insert.Parameters.Add(new NpgsqlParameter { Value = ev.DefinitionVersion });
+        insert.Parameters.Add(new NpgsqlParameter { Value = ev.DefinitionHash });
+        insert.Parameters.Add(new NpgsqlParameter { Value = ev.Arguments });
+        insert.Parameters.Add(new NpgsqlParameter { Value = ev.Effects });
+        insert.Parameters.Add(new NpgsqlParameter { Value = ev.PrevHash });
+        insert.Parameters.Add(new NpgsqlParameter { Value = ev.Hash });
+        batch.BatchCommands.Add(insert);
+
+        if (updateDossier)
+        {
+            batch.BatchCommands.Add(Command(
+                "UPDATE dossier SET state = $2, version = $3, data = $4::jsonb, head_hash = $5, updated_at = $6, workflow_version = $7 WHERE id = $1",
+                ev.DossierId, ev.ToState, ev.DossierSeq, CanonicalJson.Serialize(outcome.Data), ev.Hash, ev.OccurredAt, ev.DefinitionVersion));
+        }
+
+        if (timeoutDeadline is { } fired)
+        {
+            batch.BatchCommands.Add(Command(
+                "UPDATE deadline SET status = 'fired', closed_at = $3, closed_by_seq = $4 WHERE id = $1 AND dossier_id = $2 AND status = 'open'",
+                fired, ev.DossierId, ev.OccurredAt, ev.DossierSeq));
+        }
+
+        if (outcome.MetDeadlines.Count > 0)
+        {
+            batch.BatchCommands.Add(Command(
+                "UPDATE deadline SET status = 'met', closed_at = $3, closed_by_seq = $4 WHERE dossier_id = $1 AND status = 'open' AND kind = ANY($2)",
+                ev.DossierId, outcome.MetDeadlines.ToArray(), ev.OccurredAt, ev.DossierSeq));
+        }
+
+        if (stateChanged)
+        {
+            // Deadlines bound to a state the dossier leaves are cleared (the new state or its superstates keep theirs).
+            var within = SelfAndAncestors(def, ev.ToState).ToArray();
+            batch.BatchCommands.Add(Command(
+                "UPDATE deadline SET status = 'cleared', closed_at = $3, closed_by_seq = $4 WHERE dossier_id = $1 AND status = 'open' AND bound_state IS NOT NULL AND NOT (bound_state = ANY($2))",
+                ev.DossierId, within, ev.OccurredAt, ev.DossierSeq));
+        }
+
+        foreach (var d in outcome.Deadlines)
+        {
+            batch.BatchCommands.Add(Command(
+                "UPDATE deadline SET status = 'cleared', closed_at = $3, closed_by_seq = $4 WHERE dossier_id = $1 AND kind = $2 AND status = 'open'",
+                ev.DossierId, d.Kind, ev.OccurredAt, ev.DossierSeq));
+            batch.BatchCommands.Add(Command(
+                "INSERT INTO deadline (id, dossier_id, kind, due_at, rule, timeout_trigger, bound_state, set_by_seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                d.Id, ev.DossierId, d.Kind, d.Due, d.Rule, (object?)d.Timeout ?? DBNull.Value, (object?)d.BoundState ?? DBNull.Value, ev.DossierSeq));
+        }
+
+        foreach (var n in outcome.Notices)
+        {
+            batch.BatchCommands.Add(Command(
+                """
+                INSERT INTO notice (id, dossier_id, journal_seq, dossier_seq, kind, template_id, template_version, dedupe_key, next_attempt_at, created_at)
+                VALUES ($1, $2, (SELECT seq FROM journal WHERE dossier_id = $2 AND dossier_seq = $3), $3, $4, $5, $6, $7, $8, $8)
+                """,
+                n.Id, ev.DossierId, ev.DossierSeq, n.Kind, n.TemplateId, n.TemplateVersion, $"event:{n.Id:D}", ev.OccurredAt));
+        }
+
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        var seq = reader.GetInt64(0);
+        await reader.DisposeAsync();
+
+        var result = new FireResult(ev.DossierId, ev.DossierSeq, ev.FromState, ev.ToState, seq, ev.Hash, false, outcome.Notices.Select(n => n.Id).ToList());
+        if (idempotencyKey is not null)
+        {
+            await using var save = new NpgsqlCommand("UPDATE idempotency_key SET result = $2::jsonb WHERE key = $1", conn, tx);
+            save.Parameters.AddWithValue(idempotencyKey);
+            save.Parameters.AddWithValue(CanonicalJson.Serialize(result.ToJson()));
+            await save.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        return result;
+    }
+
+    /// <summary>Writes a non-trigger event (migration, record) with its effects, updating the projection.</summary>
+    internal static Task<FireResult> WriteRecordAsync(NpgsqlConnection conn, NpgsqlTransaction tx, JournalEvent ev, EffectOutcome outcome, WorkflowDefinition def, bool stateChanged, CancellationToken cancellationToken) =>
+        WriteEventAsync(conn, tx, ev, outcome, def, stateChanged, null, null, updateDossier: true, cancellationToken);
+
+    private static IEnumerable<string> SelfAndAncestors(WorkflowDefinition def, string state)
+    {
+        var guard = 0;
+        for (var cur = def.FindState(state); cur is not null && guard++ < 64; cur = cur.Parent is null ? null : def.FindState(cur.Parent))
+        {
+            yield return cur.Id;
+        }
+    }
+
+    private static NpgsqlBatchCommand Command(string sql, params object[] values)
+    {
+        var cmd = new NpgsqlBatchCommand(sql);
+        foreach (var v in values)
+        {
+            cmd.Parameters.Add(v is string[] arr ? new NpgsqlParameter { Value = arr, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text } : new NpgsqlParameter { Value = v });
+        }
+
+        return cmd;
+    }
+}

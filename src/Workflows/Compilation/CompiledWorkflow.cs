@@ -1,0 +1,179 @@
+using Stateless;
+using Stateless.Graph;
+using SubsidyEngine.Workflows.Expressions;
+using SubsidyEngine.Workflows.Model;
+
+namespace SubsidyEngine.Workflows.Compilation;
+
+/// <summary>
+/// The argument every trigger carries into the Stateless machine: the rule context and a cache of guard results
+/// per transition, so each guard is evaluated once per fire and its reasons can be reported.
+/// </summary>
+public sealed class FireContext(RuleContext rule)
+{
+    public RuleContext Rule { get; } = rule;
+
+    public Dictionary<int, GuardResult> GuardResults { get; } = [];
+}
+
+/// <summary>A transition that can be taken from a state, with the outcome of its guard for one fire.</summary>
+public sealed record CandidateTransition(int Index, TransitionDefinition Transition, bool RoleAllowed, GuardResult Guard)
+{
+    public bool Permitted => RoleAllowed && Guard.Passed;
+}
+
+/// <summary>
+/// A definition compiled to Stateless: the machine runs over external state (the dossier row's state column),
+/// with one parameterised trigger per definition trigger and <see cref="FiringMode.Queued"/>.
+/// </summary>
+public sealed class CompiledWorkflow
+{
+    private readonly Dictionary<int, GuardExpression?> _guards = [];
+
+    public CompiledWorkflow(WorkflowDefinition definition, RuleRegistry rules)
+    {
+        Definition = definition;
+        Rules = rules;
+        for (var i = 0; i < definition.Transitions.Count; i++)
+        {
+            var problems = new List<string>();
+            _guards[i] = GuardExpression.Parse(definition.Transitions[i].Guard, $"$.transitions[{i}].guard", problems);
+            if (problems.Count > 0)
+            {
+                throw new InvalidOperationException(string.Join("; ", problems));
+            }
+        }
+    }
+
+    public WorkflowDefinition Definition { get; }
+
+    public RuleRegistry Rules { get; }
+
+    /// <summary>The guard of a transition, null when it has none.</summary>
+    public GuardExpression? GuardOf(int transitionIndex) => _guards[transitionIndex];
+
+    /// <summary>Evaluates (once per context) the role check and the guard of a transition.</summary>
+    public GuardResult EvaluateGuard(int index, FireContext context)
+    {
+        if (context.GuardResults.TryGetValue(index, out var cached))
+        {
+            return cached;
+        }
+
+        var guard = _guards[index];
+        var result = guard is null ? GuardResult.Always : guard.Evaluate(context.Rule, Rules);
+        context.GuardResults[index] = result;
+        return result;
+    }
+
+    private bool RoleAllowed(TransitionDefinition t, Actor actor) => t.Roles.Contains(actor.Role, StringComparer.Ordinal);
+
+    /// <summary>
+    /// The transitions for <paramref name="trigger"/> from <paramref name="state"/> or any of its superstates
+    /// (the innermost state first, as Stateless resolves them), each with its role check and guard outcome.
+    /// </summary>
+    public IReadOnlyList<CandidateTransition> Candidates(string state, string trigger, FireContext context)
+    {
+        var list = new List<CandidateTransition>();
+        foreach (var s in SelfAndAncestors(state))
+        {
+            for (var i = 0; i < Definition.Transitions.Count; i++)
+            {
+                var t = Definition.Transitions[i];
+                if (t.From == s && t.Trigger == trigger)
+                {
+                    var roleOk = RoleAllowed(t, context.Rule.Actor);
+                    list.Add(new CandidateTransition(i, t, roleOk, roleOk ? EvaluateGuard(i, context) : new GuardResult(false, [])));
+                }
+            }
+
+            if (list.Count > 0)
+            {
+                break; // an inner state's transitions shadow the superstate's
+            }
+        }
+
+        return list;
+    }
+
+    /// <summary>Every trigger defined from this state or its superstates, each with its candidates.</summary>
+    public IReadOnlyList<(string Trigger, IReadOnlyList<CandidateTransition> Candidates)> AllCandidates(string state, FireContext context) =>
+        SelfAndAncestors(state)
+            .SelectMany(s => Definition.Transitions.Where(t => t.From == s).Select(t => t.Trigger))
+            .Distinct(StringComparer.Ordinal)
+            .Select(trigger => (trigger, Candidates(state, trigger, context)))
+            .ToList();
+
+    public IEnumerable<string> SelfAndAncestors(string state)
+    {
+        var guard = 0;
+        for (var cur = Definition.FindState(state); cur is not null && guard++ < 64; cur = cur.Parent is null ? null : Definition.FindState(cur.Parent))
+        {
+            yield return cur.Id;
+        }
+    }
+
+    /// <summary>
+    /// Builds a Stateless machine over external state. Guards combine the role check and the guard expression,
+    /// evaluated through <paramref name="context"/> (cached). A machine is cheap to build and not shared between
+    /// threads: the runtime builds one per fire.
+    /// </summary>
+    public (StateMachine<string, string> Machine, IReadOnlyDictionary<string, StateMachine<string, string>.TriggerWithParameters<FireContext>> Triggers)
+        Build(Func<string> read, Action<string> write, FireContext? context)
+    {
+        var machine = new StateMachine<string, string>(read, write, FiringMode.Queued);
+        var triggers = Definition.Triggers.ToDictionary(t => t.Id, t => machine.SetTriggerParameters<FireContext>(t.Id), StringComparer.Ordinal);
+
+        foreach (var s in Definition.States)
+        {
+            var cfg = machine.Configure(s.Id);
+            if (s.Parent is not null)
+            {
+                cfg.SubstateOf(s.Parent);
+            }
+        }
+
+        for (var i = 0; i < Definition.Transitions.Count; i++)
+        {
+            var index = i;
+            var t = Definition.Transitions[i];
+            var cfg = machine.Configure(t.From);
+            var description = Describe(t, _guards[i]);
+            Func<FireContext, bool> guard = ctx => RoleAllowed(t, (ctx ?? context)!.Rule.Actor) && EvaluateGuard(index, (ctx ?? context)!).Passed;
+            if (context is null)
+            {
+                // Diagram-only machine: guards are never evaluated.
+                guard = _ => true;
+            }
+
+            if (t.To is null)
+            {
+                cfg.InternalTransitionIf(triggers[t.Trigger], guard, (_, _) => { }, description);
+            }
+            else if (t.To == t.From)
+            {
+                cfg.PermitReentryIf(triggers[t.Trigger], guard, description);
+            }
+            else
+            {
+                cfg.PermitIf(triggers[t.Trigger], t.To, guard, description);
+            }
+        }
+
+        return (machine, triggers);
+    }
+
+    private static string Describe(TransitionDefinition t, GuardExpression? guard)
+    {
+        var roles = string.Join("/", t.Roles);
+        return guard is null ? roles : $"{roles}: {guard.Describe()}";
+    }
+
+    /// <summary>The Mermaid state diagram of this definition, generated by Stateless.</summary>
+    public string Mermaid()
+    {
+        var state = Definition.Initial;
+        var (machine, _) = Build(() => state, s => state = s, null);
+        return MermaidGraph.Format(machine.GetInfo());
+    }
+}

@@ -1,0 +1,129 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace SubsidyEngine.Workflows.Expressions;
+
+/// <summary>
+/// Resolves value expressions used in definitions: <c>now</c>, <c>actor</c>, <c>actor.role</c>, <c>state</c>,
+/// <c>args.a.b</c>, <c>data.a.b</c>, or a literal written as <c>{"value": ...}</c>.
+/// </summary>
+public static class ValueResolver
+{
+    /// <summary>The ISO-8601 form used for times in data and arguments (UTC, microseconds).</summary>
+    public static string FormatTime(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
+
+    public static bool IsPath(string expression) =>
+        expression is "now" or "actor" or "actor.role" or "state"
+        || expression.StartsWith("args.", StringComparison.Ordinal)
+        || expression.StartsWith("data.", StringComparison.Ordinal);
+
+    /// <summary>Resolves an expression node (a path string or a <c>{"value": ...}</c> literal) to a fresh node.</summary>
+    public static JsonNode? Resolve(JsonNode? expression, RuleContext context)
+    {
+        return expression switch
+        {
+            JsonValue v when v.TryGetValue<string>(out var s) => ResolvePath(s, context),
+            JsonObject o when o.TryGetPropertyValue("value", out var literal) => literal?.DeepClone(),
+            null => null,
+            _ => throw new InvalidOperationException($"Not a value expression: {expression.ToJsonString()}"),
+        };
+    }
+
+    public static JsonNode? ResolvePath(string path, RuleContext context)
+    {
+        switch (path)
+        {
+            case "now":
+                return JsonValue.Create(FormatTime(context.Now));
+            case "actor":
+                return JsonValue.Create(context.Actor.Id);
+            case "actor.role":
+                return JsonValue.Create(context.Actor.Role);
+            case "state":
+                return JsonValue.Create(context.State);
+        }
+
+        JsonNode? root;
+        string rest;
+        if (path.StartsWith("args.", StringComparison.Ordinal))
+        {
+            root = context.Args;
+            rest = path[5..];
+        }
+        else if (path.StartsWith("data.", StringComparison.Ordinal))
+        {
+            root = context.Data;
+            rest = path[5..];
+        }
+        else
+        {
+            throw new InvalidOperationException($"Unknown value expression '{path}' (use now, actor, actor.role, state, args.x or data.x).");
+        }
+
+        return Navigate(root, rest)?.DeepClone();
+    }
+
+    /// <summary>Follows a dotted path (array indexes as numbers) without copying.</summary>
+    public static JsonNode? Navigate(JsonNode? root, string dotted)
+    {
+        var node = root;
+        foreach (var part in dotted.Split('.'))
+        {
+            node = node switch
+            {
+                JsonObject o => o.TryGetPropertyValue(part, out var child) ? child : null,
+                JsonArray a when int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var i) && i < a.Count => a[i],
+                _ => null,
+            };
+            if (node is null)
+            {
+                return null;
+            }
+        }
+
+        return node;
+    }
+
+    /// <summary>Sets a dotted path in <paramref name="root"/>, creating objects on the way.</summary>
+    public static void Set(JsonObject root, string dotted, JsonNode? value)
+    {
+        var parts = dotted.Split('.');
+        var current = root;
+        for (var i = 0; i < parts.Length - 1; i++)
+        {
+            if (current[parts[i]] is not JsonObject next)
+            {
+                next = new JsonObject();
+                current[parts[i]] = next;
+            }
+
+            current = next;
+        }
+
+        current[parts[^1]] = value;
+    }
+
+    public static bool TryGetDecimal(JsonNode? node, out decimal value)
+    {
+        value = 0;
+        if (node is not JsonValue v)
+        {
+            return false;
+        }
+
+        if (v.GetValueKind() == JsonValueKind.Number)
+        {
+            return v.TryGetValue(out value) || decimal.TryParse(v.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture, out value);
+        }
+
+        return v.TryGetValue<string>(out var s) && decimal.TryParse(s, NumberStyles.Number, CultureInfo.InvariantCulture, out value);
+    }
+
+    public static bool TryGetTime(JsonNode? node, out DateTimeOffset value)
+    {
+        value = default;
+        return node is JsonValue v && v.TryGetValue<string>(out var s)
+            && DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out value);
+    }
+}

@@ -1,0 +1,255 @@
+using System.Text.Json.Nodes;
+using SubsidyEngine.Engine.Runtime;
+using SubsidyEngine.Testing;
+using SubsidyEngine.Workflows.Expressions;
+
+namespace SubsidyEngine.Engine.Tests.Runtime;
+
+public sealed class WorkflowRuntimeTests(PostgresDatabase db) : IClassFixture<PostgresDatabase>, IAsyncLifetime
+{
+    private RuntimeHarness h = null!;
+
+    public async Task InitializeAsync()
+    {
+        await db.ResetAsync();
+        h = new RuntimeHarness(db, [TinyDefinitions.Abc, TinyDefinitions.Cycle]);
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    [Fact]
+    public async Task A_fire_moves_the_state_appends_a_chained_event_and_replays_cleanly()
+    {
+        var created = await h.CreateAsync("test/abc", new JsonObject { ["amount"] = 100 });
+        var fired = await h.FireAsync(created.DossierId, "go", new JsonObject { ["note"] = "ok" });
+
+        Assert.Equal("A", fired.FromState);
+        Assert.Equal("B1", fired.ToState);
+        Assert.Equal(2, fired.Version);
+        var events = await h.Journal.ForDossierAsync(created.DossierId);
+        Assert.Equal(2, events.Count);
+        Assert.Equal(JournalEvent.GenesisHash, events[0].PrevHash);
+        Assert.Equal(events[0].Hash, events[1].PrevHash);
+        Assert.All(events, e => Assert.Equal(e.ComputeHash(), e.Hash));
+        var snapshot = await h.Runtime.GetAsync(created.DossierId);
+        Assert.Equal(200m, snapshot!.Data["doubled"]!.GetValue<decimal>());
+        Assert.Equal("officer-1", snapshot.Data["by"]!.GetValue<string>());
+        Assert.True((await h.Replayer.ReplayAsync(created.DossierId)).Ok);
+    }
+
+    [Fact]
+    public async Task A_failing_guard_is_refused_with_its_reason_and_the_permitted_triggers()
+    {
+        var created = await h.CreateAsync("test/abc", new JsonObject { ["amount"] = 0 });
+
+        var e = await Assert.ThrowsAsync<TriggerNotPermittedException>(() => h.FireAsync(created.DossierId, "go"));
+
+        Assert.Contains(e.Blocked, b => b.Trigger == "go" && b.Reasons.Any(r => r.Code == "amount.not-positive"));
+        Assert.Contains("set-amount", e.Permitted);
+        Assert.Contains("reject", e.Permitted);
+        Assert.DoesNotContain("go", e.Permitted);
+        Assert.Equal(1, await h.CountAsync("SELECT count(*) FROM journal"));
+    }
+
+    [Fact]
+    public async Task Permitted_options_show_why_a_trigger_is_blocked()
+    {
+        var created = await h.CreateAsync("test/abc", new JsonObject { ["amount"] = 0 });
+
+        var options = await h.Runtime.GetOptionsAsync(created.DossierId, RuntimeHarness.Officer);
+
+        var go = Assert.Single(options, o => o.Trigger == "go");
+        Assert.False(go.Permitted);
+        Assert.Equal("amount.not-positive", Assert.Single(go.Reasons).Code);
+        Assert.True(Assert.Single(options, o => o.Trigger == "reject").CommentRequired);
+    }
+
+    [Fact]
+    public async Task Bad_arguments_name_every_field_and_change_nothing()
+    {
+        var created = await h.CreateAsync("test/abc", new JsonObject { ["amount"] = 5 });
+
+        var e = await Assert.ThrowsAsync<ArgumentValidationException>(() => h.FireAsync(created.DossierId, "go",
+            new JsonObject { ["note"] = new string('x', 21), ["count"] = 1.5, ["unknown"] = true }));
+
+        Assert.Equal(["count", "note", "unknown"], e.Errors.Select(x => x.Field).Order());
+        Assert.Equal(1, await h.CountAsync("SELECT count(*) FROM journal"));
+        Assert.Equal("A", (await h.Runtime.GetAsync(created.DossierId))!.State);
+    }
+
+    [Fact]
+    public async Task A_required_comment_is_enforced()
+    {
+        var created = await h.CreateAsync("test/abc");
+
+        var e = await Assert.ThrowsAsync<ArgumentValidationException>(() => h.FireAsync(created.DossierId, "reject"));
+        Assert.Equal("comment", Assert.Single(e.Errors).Field);
+
+        var ok = await h.FireAsync(created.DossierId, "reject", new JsonObject { ["comment"] = "Dubbele aanvraag" });
+        Assert.Equal("C", ok.ToState);
+    }
+
+    [Fact]
+    public async Task A_role_that_may_not_fire_is_forbidden_and_an_unknown_trigger_is_not_permitted()
+    {
+        var created = await h.CreateAsync("test/abc", new JsonObject { ["amount"] = 5 });
+
+        await Assert.ThrowsAsync<TransitionForbiddenException>(() => h.FireAsync(created.DossierId, "go", actor: RuntimeHarness.Municipality));
+        await Assert.ThrowsAsync<TriggerNotPermittedException>(() => h.FireAsync(created.DossierId, "no-such-trigger"));
+        await Assert.ThrowsAsync<TriggerNotPermittedException>(() => h.FireAsync(created.DossierId, "finish"));
+        await Assert.ThrowsAsync<DossierNotFoundException>(() => h.FireAsync(Guid.NewGuid(), "go"));
+    }
+
+    [Fact]
+    public async Task A_superstate_transition_applies_in_every_substate_and_keeps_its_deadline_between_substates()
+    {
+        var created = await h.CreateAsync("test/abc", new JsonObject { ["amount"] = 5 });
+        await h.FireAsync(created.DossierId, "go");
+        await h.FireAsync(created.DossierId, "toggle");
+
+        Assert.Equal(1, await h.CountAsync("SELECT count(*) FROM deadline WHERE status = 'open'"));
+        var done = await h.FireAsync(created.DossierId, "finish");
+
+        Assert.Equal("C", done.ToState);
+        Assert.Equal(1, await h.CountAsync("SELECT count(*) FROM deadline WHERE status = 'met' AND kind = 'review'"));
+        Assert.Equal(2, await h.CountAsync("SELECT count(*) FROM notice"));
+    }
+
+    [Fact]
+    public async Task A_passed_deadline_fires_its_timeout_once_as_the_system()
+    {
+        var created = await h.CreateAsync("test/abc", new JsonObject { ["amount"] = 5 });
+        await h.FireAsync(created.DossierId, "go");
+
+        h.Clock.Advance(TimeSpan.FromDays(6));
+        Assert.Equal(0, await h.Sweeper.FireDueTimeoutsAsync());
+        h.Clock.Advance(TimeSpan.FromDays(1) + TimeSpan.FromMinutes(1));
+        var first = await h.Sweeper.FireDueTimeoutsAsync();
+        var second = await h.Sweeper.FireDueTimeoutsAsync();
+
+        Assert.Equal(1, first);
+        Assert.Equal(0, second);
+        var last = (await h.Journal.ForDossierAsync(created.DossierId))[^1];
+        Assert.Equal(("system", "expire", "C"), (last.Actor, last.Trigger, last.ToState));
+        Assert.Equal(1, await h.CountAsync("SELECT count(*) FROM deadline WHERE status = 'fired'"));
+    }
+
+    [Fact]
+    public async Task Two_sweepers_racing_fire_each_timeout_once()
+    {
+        var ids = new List<Guid>();
+        for (var i = 0; i < 20; i++)
+        {
+            var c = await h.CreateAsync("test/abc", new JsonObject { ["amount"] = 5 });
+            await h.FireAsync(c.DossierId, "go");
+            ids.Add(c.DossierId);
+        }
+
+        h.Clock.Advance(TimeSpan.FromDays(8));
+        var counts = await Task.WhenAll(h.Sweeper.FireDueTimeoutsAsync(5), new DeadlineSweeper(db.DataSource, h.Runtime, h.Clock).FireDueTimeoutsAsync(5));
+
+        Assert.Equal(20, counts.Sum());
+        Assert.Equal(20, await h.CountAsync("SELECT count(*) FROM journal WHERE trigger = 'expire'"));
+    }
+
+    [Fact]
+    public async Task The_same_idempotency_key_returns_the_first_result_and_writes_nothing_more()
+    {
+        var created = await h.CreateAsync("test/abc", new JsonObject { ["amount"] = 5 });
+
+        var first = await h.FireAsync(created.DossierId, "go", new JsonObject { ["note"] = "x" }, key: "k-1");
+        var again = await h.FireAsync(created.DossierId, "go", new JsonObject { ["note"] = "x" }, key: "k-1");
+
+        Assert.False(first.Replayed);
+        Assert.True(again.Replayed);
+        Assert.Equal(first with { Replayed = true }, again with { NoticeIds = first.NoticeIds });
+        Assert.Equal(first.NoticeIds, again.NoticeIds);
+        Assert.Equal(2, await h.CountAsync("SELECT count(*) FROM journal"));
+        await Assert.ThrowsAsync<IdempotencyConflictException>(() => h.FireAsync(created.DossierId, "go", new JsonObject { ["note"] = "other" }, key: "k-1"));
+    }
+
+    [Fact]
+    public async Task A_stale_expected_version_is_a_conflict()
+    {
+        var created = await h.CreateAsync("test/cycle");
+        await h.FireAsync(created.DossierId, "next", expectedVersion: 1);
+
+        var e = await Assert.ThrowsAsync<ConcurrencyConflictException>(() => h.FireAsync(created.DossierId, "next", expectedVersion: 1));
+
+        Assert.Contains("version 2", e.Actual, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Fifty_parallel_fires_with_the_same_expected_version_have_one_winner()
+    {
+        var created = await h.CreateAsync("test/cycle");
+
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 50).Select(async _ =>
+        {
+            try
+            {
+                await h.FireAsync(created.DossierId, "next", expectedVersion: 1);
+                return "won";
+            }
+            catch (ConcurrencyConflictException)
+            {
+                return "conflict";
+            }
+        }));
+
+        Assert.Equal(1, outcomes.Count(o => o == "won"));
+        Assert.Equal(49, outcomes.Count(o => o == "conflict"));
+        Assert.Equal(2, await h.CountAsync($"SELECT count(*) FROM journal WHERE dossier_id = '{created.DossierId}'"));
+    }
+
+    [Fact]
+    public async Task Fifty_parallel_fires_without_expectations_produce_a_linear_verified_journal()
+    {
+        var created = await h.CreateAsync("test/cycle");
+
+        await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => h.FireAsync(created.DossierId, "next")));
+
+        var events = await h.Journal.ForDossierAsync(created.DossierId);
+        Assert.Equal(Enumerable.Range(1, 51), events.Select(e => e.DossierSeq));
+        for (var i = 1; i < events.Count; i++)
+        {
+            Assert.Equal(events[i - 1].Hash, events[i].PrevHash);
+            Assert.Equal(events[i - 1].ToState, events[i].FromState);
+        }
+
+        var report = await h.Replayer.ReplayAsync(created.DossierId);
+        Assert.True(report.Ok, string.Join("\n", report.Divergences));
+        Assert.Equal("C", report.State); // 50 steps around a 3-cycle from A
+    }
+
+    [Fact]
+    public async Task The_journal_refuses_update_and_delete()
+    {
+        var created = await h.CreateAsync("test/cycle");
+
+        var update = await Assert.ThrowsAsync<Npgsql.PostgresException>(async () =>
+        {
+            await using var cmd = db.DataSource.CreateCommand("UPDATE journal SET actor = 'mallory'");
+            await cmd.ExecuteNonQueryAsync();
+        });
+        var delete = await Assert.ThrowsAsync<Npgsql.PostgresException>(async () =>
+        {
+            await using var cmd = db.DataSource.CreateCommand("DELETE FROM journal");
+            await cmd.ExecuteNonQueryAsync();
+        });
+
+        Assert.Contains("append-only", update.MessageText, StringComparison.Ordinal);
+        Assert.Contains("append-only", delete.MessageText, StringComparison.Ordinal);
+        Assert.True((await h.Replayer.ReplayAsync(created.DossierId)).Ok);
+    }
+
+    [Fact]
+    public async Task A_municipality_can_create_where_the_definition_allows_and_not_elsewhere()
+    {
+        var ok = await h.CreateAsync("test/abc", new JsonObject { ["owner"] = "genk" }, RuntimeHarness.Municipality);
+        Assert.Equal("A", ok.ToState);
+
+        await Assert.ThrowsAsync<TransitionForbiddenException>(() => h.CreateAsync("test/cycle", actor: RuntimeHarness.Municipality));
+        await Assert.ThrowsAsync<ArgumentValidationException>(() => h.CreateAsync("test/abc", new JsonObject { ["amount"] = "veel" }));
+    }
+}
