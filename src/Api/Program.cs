@@ -1,7 +1,13 @@
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using SubsidyEngine.Api.Cli;
 using SubsidyEngine.Api.Hosting;
+
+if (CliVerbs.IsVerb(args))
+{
+    return await CliVerbs.RunAsync(args);
+}
 
 var builder = WebApplication.CreateBuilder(args);
 builder.Logging.AddSimpleConsole(o =>
@@ -11,7 +17,7 @@ builder.Logging.AddSimpleConsole(o =>
     o.IncludeScopes = true;
 });
 builder.UseDefaultAddress();
-builder.AddSubsidyCore();
+builder.AddSubsidyService();
 builder.Services.AddProblemDetails();
 
 var app = builder.Build();
@@ -32,6 +38,7 @@ app.Lifetime.ApplicationStarted.Register(() =>
 });
 
 await app.RunAsync();
+return 0;
 
 /// <summary>Entry point, visible to WebApplicationFactory in the API tests.</summary>
 public partial class Program;

@@ -1,14 +1,14 @@
-using SubsidyEngine.Engine.Database;
+using SubsidyEngine.Engine.Hosting;
 
 namespace SubsidyEngine.Api.Hosting;
 
-/// <summary>Runs before the server accepts requests: applies the schema migrations.</summary>
-internal sealed class DatabaseStartup(Migrator migrator, StartupState state, ILogger<DatabaseStartup> logger) : IHostedService
+/// <summary>Runs before the server accepts requests: migrations, definition loading and the immutability check.</summary>
+internal sealed class DatabaseStartup(IServiceProvider services, StartupState state, ILogger<DatabaseStartup> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var applied = await migrator.MigrateAsync(cancellationToken);
-        logger.LogInformation("Database schema up to date ({Applied} migrations applied now)", applied);
+        await EngineServices.PrepareAsync(services, cancellationToken);
+        logger.LogInformation("Database schema and workflow definitions ready");
         state.Completed = true;
     }
 

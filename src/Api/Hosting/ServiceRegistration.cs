@@ -1,37 +1,29 @@
 using Microsoft.Extensions.Options;
-using Npgsql;
 using SubsidyEngine.Engine.Configuration;
-using SubsidyEngine.Engine.Database;
+using SubsidyEngine.Engine.Hosting;
 
 namespace SubsidyEngine.Api.Hosting;
 
 internal static class ServiceRegistration
 {
-    /// <summary>Options, clock, database (configured or embedded) and start-up work.</summary>
-    public static WebApplicationBuilder AddSubsidyCore(this WebApplicationBuilder builder)
+    /// <summary>Options (validated at start), the Engine over the configured or embedded database, start-up work.</summary>
+    public static IServiceCollection AddSubsidyCore(this IServiceCollection services, IConfiguration configuration, bool ownsServer = true)
     {
-        var services = builder.Services;
         services.AddOptions<SubsidyOptions>()
-            .Bind(builder.Configuration.GetSection(SubsidyOptions.SectionName))
+            .Bind(configuration.GetSection(SubsidyOptions.SectionName))
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<SubsidyOptions>, SubsidyOptionsValidator>();
-
-        // The one clock of the service: tests replace it with a FakeTimeProvider.
-        services.AddSingleton(TimeProvider.System);
-
-        services.AddSingleton(sp =>
-        {
-            var options = sp.GetRequiredService<IOptions<SubsidyOptions>>().Value;
-            var connectionString = sp.GetRequiredService<IConfiguration>().GetConnectionString("Subsidy");
-            var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger("SubsidyEngine.Database");
-            return DatabaseHandle.OpenAsync(connectionString, options, logger).GetAwaiter().GetResult();
-        });
-        services.AddSingleton<NpgsqlDataSource>(sp => sp.GetRequiredService<DatabaseHandle>().DataSource);
-        services.AddSingleton<Migrator>();
+        services.AddSubsidyEngine(sp => sp.GetRequiredService<IConfiguration>().GetConnectionString("Subsidy"), ownsServer);
         services.AddSingleton<StartupState>();
-        services.AddHostedService<DatabaseStartup>();
+        return services;
+    }
 
-        services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
+    /// <summary>Everything the web host adds: start-up work before listening, health checks.</summary>
+    public static WebApplicationBuilder AddSubsidyService(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSubsidyCore(builder.Configuration);
+        builder.Services.AddHostedService<DatabaseStartup>();
+        builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
         return builder;
     }
 

@@ -23,6 +23,14 @@ public sealed class SubsidyOptions
     [Range(1, 65535)]
     public int Port { get; set; } = 5080;
 
+    /// <summary>Folder of the workflow definitions and programme data; default: <c>workflows</c> next to the service binaries.</summary>
+    public string? WorkflowsDirectory { get; set; }
+
+    /// <summary>The workflows folder actually used.</summary>
+    public string ResolveWorkflowsDirectory() => string.IsNullOrWhiteSpace(WorkflowsDirectory)
+        ? Path.Combine(AppContext.BaseDirectory, "workflows")
+        : Path.GetFullPath(WorkflowsDirectory);
+
     public EmbeddedDatabaseOptions Embedded { get; set; } = new();
 
     public SmtpOptions Smtp { get; set; } = new();

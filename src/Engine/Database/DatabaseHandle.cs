@@ -29,7 +29,7 @@ public sealed class DatabaseHandle : IAsyncDisposable
     public NpgsqlDataSource DataSource { get; }
 
     /// <summary>Uses <paramref name="connectionString"/> when given, else provisions the embedded cluster.</summary>
-    public static async Task<DatabaseHandle> OpenAsync(string? connectionString, SubsidyOptions options, ILogger logger, CancellationToken cancellationToken = default)
+    public static async Task<DatabaseHandle> OpenAsync(string? connectionString, SubsidyOptions options, ILogger logger, bool ownsServer = true, CancellationToken cancellationToken = default)
     {
         if (!string.IsNullOrWhiteSpace(connectionString))
         {
@@ -54,6 +54,7 @@ public sealed class DatabaseHandle : IAsyncDisposable
                 Port = options.Embedded.Port,
                 Database = options.Embedded.Database,
                 BinDirectory = options.Embedded.BinDirectory,
+                StopAdoptedServer = ownsServer,
             },
             logger,
             cancellationToken);

@@ -27,6 +27,12 @@ public sealed record EmbeddedPostgresSettings
     /// Extra <c>-c name=value</c> server settings. Tests turn fsync off here; the service's embedded default never does.
     /// </summary>
     public IReadOnlyDictionary<string, string> ServerSettings { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>
+    /// Whether a server found already running on the folder (left by a crashed process) is stopped on dispose.
+    /// The service adopts and owns it; a CLI verb running beside a live service must leave it alone.
+    /// </summary>
+    public bool StopAdoptedServer { get; init; } = true;
 }
 
 /// <summary>
@@ -154,6 +160,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         {
             // A previous service process died without stopping it (kill -9): adopt the running server.
             _logger.LogWarning("The embedded PostgreSQL cluster in {Directory} is already running; reusing it", dir);
+            _startedByUs = Settings.StopAdoptedServer;
         }
         else
         {
@@ -368,7 +375,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     /// <summary>Stops the server (fast shutdown: sessions are ended, committed data is safe).</summary>
     public Task StopAsync()
     {
-        if (!_startedByUs && !File.Exists(Path.Combine(Settings.ClusterDirectory, "postmaster.pid")))
+        if (!_startedByUs)
         {
             return Task.CompletedTask;
         }

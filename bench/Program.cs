@@ -1,0 +1,15 @@
+using SubsidyEngine.Bench;
+
+// dotnet run -c Release --project bench -- <scenario> [--quick]
+var quick = args.Contains("--quick");
+var scenario = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "fires";
+Console.WriteLine($"SubsidyEngine bench: {scenario} ({(quick ? "quick" : "full")}), {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+IReadOnlyList<string> lines = scenario switch
+{
+    "fires" => await FiresScenario.RunAsync(quick),
+    _ => throw new ArgumentException($"unknown scenario '{scenario}' (known: fires)"),
+};
+foreach (var line in lines)
+{
+    Console.WriteLine(line);
+}

@@ -1,0 +1,91 @@
+using Microsoft.Extensions.DependencyInjection;
+using SubsidyEngine.Api.Hosting;
+using SubsidyEngine.Engine.Hosting;
+using SubsidyEngine.Engine.Runtime;
+
+namespace SubsidyEngine.Api.Cli;
+
+/// <summary>
+/// Command-line verbs of the service (<c>dotnet run --project src/Api -- replay --all</c>). They share the
+/// service's configuration and database, and leave a running service's embedded cluster alone.
+/// </summary>
+internal static class CliVerbs
+{
+    public static readonly IReadOnlySet<string> Names = new HashSet<string>(["replay"], StringComparer.Ordinal);
+
+    public static bool IsVerb(string[] args) => args.Length > 0 && Names.Contains(args[0]);
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var builder = Host.CreateApplicationBuilder(args[1..]);
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Services.AddSubsidyCore(builder.Configuration, ownsServer: false);
+        var host = builder.Build();
+        try
+        {
+            await EngineServices.PrepareAsync(host.Services, CancellationToken.None);
+            return args[0] switch
+            {
+                "replay" => await ReplayAsync(host.Services, args[1..]),
+                _ => 2,
+            };
+        }
+        catch (Exception e) when (e is WorkflowException or Engine.Database.EmbeddedPostgresException or Engine.Database.MigrationMismatchException or Workflows.Loading.DefinitionValidationException)
+        {
+            await Console.Error.WriteLineAsync(e.Message);
+            return 2;
+        }
+        finally
+        {
+            // The database handle is async-disposable only (it stops an embedded cluster).
+            await ((IAsyncDisposable)host).DisposeAsync();
+        }
+    }
+
+    private static async Task<int> ReplayAsync(IServiceProvider services, string[] args)
+    {
+        var replayer = services.GetRequiredService<Replayer>();
+        var dossierIndex = Array.IndexOf(args, "--dossier");
+        if (dossierIndex >= 0 && dossierIndex + 1 < args.Length)
+        {
+            if (!Guid.TryParse(args[dossierIndex + 1], out var id))
+            {
+                await Console.Error.WriteLineAsync($"--dossier needs a dossier id (a UUID), got '{args[dossierIndex + 1]}'");
+                return 2;
+            }
+
+            var report = await replayer.ReplayAsync(id);
+            foreach (var d in report.Divergences)
+            {
+                Console.WriteLine(d);
+            }
+
+            Console.WriteLine($"replayed 1 dossiers, {report.Events} events, {(report.Ok ? 0 : 1)} divergences");
+            return report.Ok ? 0 : 1;
+        }
+
+        if (!args.Contains("--all"))
+        {
+            await Console.Error.WriteLineAsync("usage: replay --dossier <id> | replay --all");
+            return 2;
+        }
+
+        var summary = await replayer.ReplayAllAsync(new Progress<(int Done, int Total)>(p =>
+        {
+            if (p.Done % 500 == 0 || p.Done == p.Total)
+            {
+                Console.Error.Write($"\r{p.Done}/{p.Total} dossiers");
+            }
+        }));
+        Console.Error.WriteLine();
+        foreach (var failure in summary.Failures)
+        {
+            Console.WriteLine(failure.First);
+        }
+
+        Console.WriteLine(summary.OneLine);
+        return summary.DivergentDossiers == 0 ? 0 : 1;
+    }
+}

@@ -1,0 +1,53 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using SubsidyEngine.Engine.Configuration;
+using SubsidyEngine.Engine.Database;
+using SubsidyEngine.Engine.Runtime;
+using SubsidyEngine.Workflows.Expressions;
+
+namespace SubsidyEngine.Engine.Hosting;
+
+/// <summary>Registers the Engine: database (configured or embedded), migrations, workflow catalogue and runtime.</summary>
+public static class EngineServices
+{
+    /// <param name="services">The service collection.</param>
+    /// <param name="connectionString">ConnectionStrings:Subsidy; null or empty for the embedded cluster.</param>
+    /// <param name="ownsServer">True for the service; false for CLI verbs that may run beside it.</param>
+    public static IServiceCollection AddSubsidyEngine(this IServiceCollection services, Func<IServiceProvider, string?> connectionString, bool ownsServer = true)
+    {
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<SubsidyOptions>>().Value;
+            var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger("SubsidyEngine.Database");
+            return DatabaseHandle.OpenAsync(connectionString(sp), options, logger, ownsServer).GetAwaiter().GetResult();
+        });
+        services.AddSingleton<NpgsqlDataSource>(sp => sp.GetRequiredService<DatabaseHandle>().DataSource);
+        services.AddSingleton<Migrator>();
+        services.AddSingleton(_ => ProgrammeRules.Create());
+        services.AddSingleton<ILetterTemplates>(_ => LetterTemplateDirectory.Default);
+        services.AddSingleton(sp => WorkflowCatalog.Load(
+            sp.GetRequiredService<IOptions<SubsidyOptions>>().Value.ResolveWorkflowsDirectory(),
+            sp.GetRequiredService<RuleRegistry>(),
+            sp.GetRequiredService<ILetterTemplates>()));
+        services.AddSingleton<DefinitionStore>();
+        services.AddSingleton(sp => new WorkflowRuntime(
+            sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<WorkflowCatalog>(), sp.GetRequiredService<DefinitionStore>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetService<IWorkSignal>()));
+        services.AddSingleton<JournalStore>();
+        services.AddSingleton<Replayer>();
+        services.AddSingleton<DefinitionMigrator>();
+        services.AddSingleton<DeadlineSweeper>();
+        return services;
+    }
+
+    /// <summary>Start-up work shared by the service and the CLI: migrate, load the definitions, verify they are unchanged.</summary>
+    public static async Task PrepareAsync(IServiceProvider services, CancellationToken cancellationToken)
+    {
+        await services.GetRequiredService<Migrator>().MigrateAsync(cancellationToken);
+        var catalog = services.GetRequiredService<WorkflowCatalog>();
+        await services.GetRequiredService<DefinitionStore>().VerifyAllAsync(catalog, cancellationToken);
+    }
+}

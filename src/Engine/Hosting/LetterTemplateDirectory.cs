@@ -1,0 +1,14 @@
+using SubsidyEngine.Engine.Runtime;
+
+namespace SubsidyEngine.Engine.Hosting;
+
+/// <summary>The letter templates the definitions may name, with their latest versions.</summary>
+public sealed class LetterTemplateDirectory(IReadOnlyDictionary<string, int> latest) : ILetterTemplates
+{
+    public static LetterTemplateDirectory Default { get; } = new(new Dictionary<string, int>());
+
+    public bool Exists(string templateId) => latest.ContainsKey(templateId);
+
+    public int LatestVersion(string templateId) =>
+        latest.TryGetValue(templateId, out var v) ? v : throw new KeyNotFoundException($"Letter template '{templateId}' does not exist.");
+}
