@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
@@ -36,15 +37,25 @@ public sealed class SmtpTestServer : IAsyncLifetime, IDisposable
     public const string TempFailMarker = "tempfail";
 
     private const string HandlerModule = "subsidy_smtp_handler";
-    private static readonly Lazy<string?> MissingPrerequisite = new(FindMissingPrerequisite);
+    private static readonly ConcurrentDictionary<string, Lazy<string?>> MissingPrerequisites = new(StringComparer.Ordinal);
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(20);
 
+    private readonly string _python;
     private readonly string _root;
     private readonly StringBuilder _log = new();
     private Process? _process;
 
+    /// <summary>A server run by Debian's <see cref="Python"/>.</summary>
     public SmtpTestServer()
+        : this(Python)
     {
+    }
+
+    // Private: xunit class fixtures must have exactly one public constructor.
+    private SmtpTestServer(string python)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(python);
+        _python = python;
         _root = TestCluster.NewTempFolder("smtp");
         MaildirPath = Path.Combine(_root, "maildir");
         Port = TestCluster.FreePort();
@@ -73,6 +84,9 @@ public sealed class SmtpTestServer : IAsyncLifetime, IDisposable
             }
         }
     }
+
+    /// <summary>A (not started) server run by another interpreter; tests of the missing-package message use a bogus one.</summary>
+    public static SmtpTestServer WithInterpreter(string python) => new(python);
 
     /// <summary>Starts a private server, e.g. for a test that stops it.</summary>
     public static async Task<SmtpTestServer> StartNewAsync()
@@ -104,7 +118,8 @@ public sealed class SmtpTestServer : IAsyncLifetime, IDisposable
     /// <exception cref="InvalidOperationException">aiosmtpd is not installed, or the server did not come up.</exception>
     public async Task StartAsync()
     {
-        if (MissingPrerequisite.Value is { } missing)
+        var check = MissingPrerequisites.GetOrAdd(_python, p => new Lazy<string?>(() => FindMissingPrerequisite(p)));
+        if (check.Value is { } missing)
         {
             throw new InvalidOperationException(missing);
         }
@@ -118,7 +133,7 @@ public sealed class SmtpTestServer : IAsyncLifetime, IDisposable
         Directory.CreateDirectory(handlerFolder);
         await WriteHandlerAsync(Path.Combine(handlerFolder, HandlerModule + ".py"));
 
-        var start = new ProcessStartInfo(Python)
+        var start = new ProcessStartInfo(_python)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -139,7 +154,7 @@ public sealed class SmtpTestServer : IAsyncLifetime, IDisposable
         process.ErrorDataReceived += (_, e) => Append(e.Data);
         if (!process.Start())
         {
-            throw new InvalidOperationException($"could not start {Python} -m aiosmtpd");
+            throw new InvalidOperationException($"could not start {_python} -m aiosmtpd");
         }
 
         process.BeginOutputReadLine();
@@ -341,23 +356,23 @@ public sealed class SmtpTestServer : IAsyncLifetime, IDisposable
         await resource.CopyToAsync(file);
     }
 
-    private static string? FindMissingPrerequisite()
+    private static string? FindMissingPrerequisite(string python)
     {
         const string install = "run `bash scripts/install-prerequisites.sh` as root, or `apt-get install -y --no-install-recommends python3-aiosmtpd`";
-        if (!File.Exists(Python))
+        if (!File.Exists(python))
         {
-            return $"The mail tests need a real SMTP server: {Python} is missing; {install}.";
+            return $"The mail tests need a real SMTP server: {python} is missing; {install}.";
         }
 
-        var check = new ProcessStartInfo(Python) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        var check = new ProcessStartInfo(python) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
         check.ArgumentList.Add("-c");
         check.ArgumentList.Add("import aiosmtpd.handlers");
-        using var process = Process.Start(check) ?? throw new InvalidOperationException($"could not start {Python}");
+        using var process = Process.Start(check) ?? throw new InvalidOperationException($"could not start {python}");
         var error = process.StandardError.ReadToEnd();
         process.WaitForExit();
         return process.ExitCode == 0
             ? null
-            : $"The mail tests need a real SMTP server: the Debian package python3-aiosmtpd is not installed for {Python} ({error.Trim()}); {install}.";
+            : $"The mail tests need a real SMTP server: the Debian package python3-aiosmtpd is not installed for {python} ({error.Trim()}); {install}.";
     }
 }
 

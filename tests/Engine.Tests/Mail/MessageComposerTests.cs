@@ -213,4 +213,16 @@ public sealed class MessageComposerTests
 
         Assert.Equal("From", Assert.Throws<InvalidMailException>(() => new MessageComposer(options)).Field);
     }
+
+    [Fact]
+    public void A_non_ascii_attachment_name_is_encoded_and_read_back_unchanged()
+    {
+        var letter = MailSamples.Letter() with { Attachments = [MailAttachment.Pdf("beslissing Sint-Genesius-Rode — ë.pdf", [1, 2, 3])] };
+
+        var composed = _composer.Compose(letter, MailSamples.Now);
+        var mime = Reparse(composed);
+
+        Assert.Equal("beslissing Sint-Genesius-Rode — ë.pdf", Assert.Single(mime.Attachments).ContentDisposition!.FileName);
+        Assert.DoesNotContain("ë", Raw(composed), StringComparison.Ordinal); // 7-bit on the wire
+    }
 }

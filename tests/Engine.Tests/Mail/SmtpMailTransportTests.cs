@@ -276,3 +276,21 @@ public sealed class SmtpOutageTests
         await server.WaitForMessageAsync(after.MessageId, Wait);
     }
 }
+
+/// <summary>The fixture never skips silently: without aiosmtpd it fails saying what to install.</summary>
+public sealed class SmtpTestServerPrerequisiteTests
+{
+    [Theory]
+    [InlineData("/nonexistent/python3")]
+    [InlineData("/bin/false")] // exists, but "import aiosmtpd" fails: the package is missing
+    public async Task Without_aiosmtpd_starting_fails_with_an_install_hint(string interpreter)
+    {
+        using var server = SmtpTestServer.WithInterpreter(interpreter);
+
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(server.StartAsync);
+
+        Assert.Contains("python3-aiosmtpd", e.Message, StringComparison.Ordinal);
+        Assert.Contains("scripts/install-prerequisites.sh", e.Message, StringComparison.Ordinal);
+        Assert.False(server.IsRunning);
+    }
+}
