@@ -31,18 +31,23 @@ namespace SubsidyEngine.Engine.Mail;
 public sealed partial class MessageComposer
 {
     private static readonly FormatOptions CanonicalFormat = CreateCanonicalFormat();
-    private readonly MailboxAddress _from;
+    private readonly string? _fromName;
+    private readonly string _fromAddress;
 
     /// <summary>Creates a composer sending as <see cref="SmtpOptions.From"/> / <see cref="SmtpOptions.FromName"/>.</summary>
     /// <exception cref="InvalidMailException">The configured From address is not a single plain address.</exception>
     public MessageComposer(SmtpOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        _from = ToMailbox("From", options.FromName, options.From);
+        var from = ToMailbox("From", options.FromName, options.From);
+        _fromName = from.Name;
+        _fromAddress = from.Address;
     }
 
-    /// <summary>The sender mailbox used for every message.</summary>
-    public MailboxAddress From => _from;
+    /// <summary>The sender mailbox used for every message (a new instance on each call).</summary>
+    // A new MailboxAddress per message: MimeKit's address lists subscribe to the address's Changed event, so one
+    // shared instance would keep every message ever composed reachable.
+    public MailboxAddress From => new(string.IsNullOrEmpty(_fromName) ? null : _fromName, _fromAddress);
 
     /// <summary>
     /// Format used to write messages to files: CRLF line endings on every platform (the canonical form of
@@ -63,7 +68,7 @@ public sealed partial class MessageComposer
     }
 
     /// <summary>The Message-ID this composer gives the notice (see <see cref="MessageIdFor(Guid, string)"/>).</summary>
-    public string MessageIdFor(Guid noticeId) => MessageIdFor(noticeId, _from.Address);
+    public string MessageIdFor(Guid noticeId) => MessageIdFor(noticeId, _fromAddress);
 
     /// <summary>Builds the MIME message.</summary>
     /// <param name="message">The rendered message.</param>
@@ -78,7 +83,7 @@ public sealed partial class MessageComposer
         }
 
         var mime = new MimeMessage();
-        mime.From.Add(_from);
+        mime.From.Add(From);
 
         if (message.To is null || message.To.Count == 0)
         {

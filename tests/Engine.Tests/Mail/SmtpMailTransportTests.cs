@@ -170,6 +170,42 @@ public sealed class SmtpMailTransportTests : IClassFixture<SmtpTestServer>
     }
 
     [Fact]
+    public async Task A_message_the_server_refuses_after_data_is_a_permanent_failure()
+    {
+        await using var transport = Transport();
+        var letter = MailSamples.Letter() with { To = [MailRecipient.Of("refusedata@gemeente.example.be")] };
+
+        var e = await Assert.ThrowsAsync<MailDeliveryException>(() => transport.SendAsync(letter, CancellationToken.None));
+
+        Assert.False(e.Transient);
+        Assert.Equal(554, e.SmtpStatusCode);
+        Assert.Contains("message refused", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_non_ascii_local_part_on_a_server_without_smtputf8_is_a_permanent_failure()
+    {
+        await using var transport = Transport();
+        var letter = MailSamples.Letter() with { To = [MailRecipient.Of("zoë@gemeente.example.be")] };
+
+        var e = await Assert.ThrowsAsync<MailDeliveryException>(() => transport.SendAsync(letter, CancellationToken.None));
+
+        Assert.False(e.Transient);
+    }
+
+    [Fact]
+    public async Task The_default_security_setting_works_with_a_server_without_tls()
+    {
+        var options = _server.CreateSmtpOptions();
+        options.Security = "Auto";
+        await using var transport = new SmtpMailTransport(options, MailSamples.Clock(), timeout: TimeSpan.FromSeconds(10));
+
+        var receipt = await transport.SendAsync(MailSamples.Letter(), CancellationToken.None);
+
+        await _server.WaitForMessageAsync(receipt.MessageId, Wait);
+    }
+
+    [Fact]
     public async Task A_451_reply_is_a_transient_failure()
     {
         await using var transport = Transport();

@@ -5,6 +5,7 @@ holding the envelope) that can also refuse recipients, so tests can provoke real
 
   - a recipient address containing "reject"   -> 550 5.1.1 mailbox unavailable (permanent)
   - a recipient address containing "tempfail" -> 451 4.3.0 try again later (transient)
+  - a recipient address containing "refusedata" -> accepted, but DATA gets 554 5.6.0 message refused
 
 The reply to DATA names a queue id, like real relays do ("250 2.0.0 Ok: queued as N").
 
@@ -30,6 +31,8 @@ class Handler(Mailbox):
         return "250 2.1.5 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if any("refusedata" in r.lower() for r in envelope.rcpt_tos):
+            return "554 5.6.0 message refused"
         message = self.prepare_message(session, envelope)
         self.handle_message(message)
         return "250 2.0.0 Ok: queued as %d" % next(self._queue_ids)
