@@ -173,8 +173,13 @@ public sealed class Replayer(NpgsqlDataSource dataSource, WorkflowCatalog catalo
                             break;
 
                         default:
-                            // Records such as notice.sent change neither state nor data.
+                            // Records such as notice.sent change neither state nor data; their effects are empty.
                             to = state;
+                            if (e.Effects != "{}")
+                            {
+                                Diverge("effects", "{}", e.Effects);
+                            }
+
                             break;
                     }
 

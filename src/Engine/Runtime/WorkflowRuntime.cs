@@ -231,6 +231,65 @@ public sealed class WorkflowRuntime(NpgsqlDataSource dataSource, WorkflowCatalog
         return result;
     }
 
+    /// <summary>
+    /// Appends a record event that changes neither state nor data (e.g. <c>notice.sent</c>, <c>letter.opened</c>,
+    /// <c>deadline.extended</c>) to the dossier's chain. <paramref name="alsoInTransaction"/> runs extra statements
+    /// in the same transaction (e.g. marking the notice sent), so the record and its effect commit together.
+    /// </summary>
+    public async Task<FireResult> AppendRecordAsync(
+        Guid dossierId, string kind, JsonObject arguments, Actor actor, string? idempotencyKey = null,
+        Func<NpgsqlConnection, NpgsqlTransaction, long, Task>? alsoInTransaction = null, CancellationToken cancellationToken = default)
+    {
+        if (kind is "created" or "transition" or "migrated" || !kind.Contains('.', StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"'{kind}' is not a record kind (use a dotted name like notice.sent)", nameof(kind));
+        }
+
+        JournalEvent.SingleLine(kind, "kind");
+        JournalEvent.SingleLine(actor.Id, "actor");
+        var args = (JsonObject)arguments.DeepClone();
+        await using var conn = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var tx = await conn.BeginTransactionAsync(cancellationToken);
+        if (idempotencyKey is not null)
+        {
+            var earlier = await ClaimIdempotencyAsync(conn, tx, idempotencyKey, RequestHash(kind, dossierId, string.Empty, args, actor), dossierId, cancellationToken);
+            if (earlier is not null)
+            {
+                return earlier;
+            }
+        }
+
+        var dossier = await LockAsync(conn, tx, dossierId, cancellationToken) ?? throw new DossierNotFoundException(dossierId);
+        var def = catalog.Get(dossier.WorkflowId, dossier.WorkflowVersion).Definition;
+        var ev = new JournalEvent
+        {
+            DossierId = dossier.Id,
+            DossierSeq = dossier.Version + 1,
+            OccurredAt = Now(),
+            Actor = actor.Id,
+            ActorRole = actor.Role,
+            Kind = kind,
+            Trigger = string.Empty,
+            FromState = dossier.State,
+            ToState = dossier.State,
+            DefinitionId = def.Id,
+            DefinitionVersion = def.Version,
+            DefinitionHash = def.ContentHash,
+            Arguments = CanonicalJson.Serialize(args),
+            Effects = "{}",
+            PrevHash = dossier.HeadHash,
+        }.WithHash();
+        var outcome = new EffectOutcome(dossier.Data, new JsonObject(), [], [], []);
+        var result = await WriteEventAsync(conn, tx, ev, outcome, def, stateChanged: false, null, idempotencyKey, updateDossier: true, cancellationToken);
+        if (alsoInTransaction is not null)
+        {
+            await alsoInTransaction(conn, tx, result.JournalSeq);
+        }
+
+        await tx.CommitAsync(cancellationToken);
+        return result;
+    }
+
     private void AfterCommit(FireResult result)
     {
         if (result.NoticeIds.Count > 0)

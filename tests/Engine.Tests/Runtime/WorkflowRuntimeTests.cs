@@ -253,3 +253,24 @@ public sealed class WorkflowRuntimeTests(PostgresDatabase db) : IClassFixture<Po
         await Assert.ThrowsAsync<ArgumentValidationException>(() => h.CreateAsync("test/abc", new JsonObject { ["amount"] = "veel" }));
     }
 }
+
+public sealed class RecordEventTests(PostgresDatabase db) : IClassFixture<PostgresDatabase>
+{
+    [Fact]
+    public async Task A_record_event_joins_the_chain_without_changing_state_and_replays()
+    {
+        await db.ResetAsync();
+        var h = new RuntimeHarness(db, [TinyDefinitions.Cycle]);
+        var id = (await h.CreateAsync("test/cycle")).DossierId;
+        var ran = false;
+
+        var record = await h.Runtime.AppendRecordAsync(id, "notice.sent", new JsonObject { ["notice"] = "n-1", ["reply"] = "250 OK" }, Actor.System,
+            alsoInTransaction: (_, _, _) => { ran = true; return Task.CompletedTask; });
+        await h.FireAsync(id, "next");
+
+        Assert.True(ran);
+        Assert.Equal(("A", "A", 2), (record.FromState, record.ToState, record.Version));
+        Assert.True((await h.Replayer.ReplayAsync(id)).Ok);
+        await Assert.ThrowsAsync<ArgumentException>(() => h.Runtime.AppendRecordAsync(id, "transition", new JsonObject(), Actor.System));
+    }
+}
