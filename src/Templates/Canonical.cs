@@ -6,8 +6,9 @@ namespace SubsidyEngine.Templates;
 
 /// <summary>
 /// The canonical form of rendered output, so equal input gives equal bytes on any machine: LF line endings, no
-/// trailing spaces or tabs, no BOM, runs of empty lines collapsed to one, no leading empty lines, exactly one final
-/// LF. Hashes are the lower-case hex SHA-256 of the UTF-8 bytes (no BOM) of that form.
+/// trailing spaces or tabs, no BOM, no leading empty lines, exactly one final LF; in text runs of empty lines
+/// collapse to one, in HTML empty lines are removed (they carry no meaning there and come from template control
+/// lines). Hashes are the lower-case hex SHA-256 of the UTF-8 bytes (no BOM) of that form.
 /// </summary>
 public static partial class Canonical
 {
@@ -20,6 +21,9 @@ public static partial class Canonical
         s = BlankLines().Replace(s, "\n\n");
         return s.Trim('\n') + "\n";
     }
+
+    /// <summary>Normalises rendered HTML: <see cref="Text"/>, then without empty lines.</summary>
+    public static string Html(string html) => Text(html).Replace("\n\n", "\n", StringComparison.Ordinal);
 
     /// <summary>Lower-case hex SHA-256 of the UTF-8 bytes (no BOM) of a string.</summary>
     public static string Sha256(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));

@@ -14,7 +14,7 @@ namespace SubsidyEngine.Templates;
 /// collapses as in HTML; <c>p</c>, <c>div</c>, headings, lists, tables and <c>hr</c> are blocks separated by one empty
 /// line; <c>br</c> is a line break; list items start with "- " (or "1. " in an <c>ol</c>); a table becomes aligned
 /// columns (two spaces apart, cells with class <c>num</c> right-aligned, a dashed line under the header row);
-/// paragraphs wrap at 78 characters; entities are decoded; lines end with LF, no trailing spaces.
+/// paragraphs wrap at 78 characters (never between "€" and its amount); entities are decoded; lines end with LF, no trailing spaces.
 /// </remarks>
 public static partial class HtmlText
 {
@@ -169,8 +169,9 @@ public static partial class HtmlText
         {
             number++;
             var prefix = ordered ? string.Create(CultureInfo.InvariantCulture, $"{number}. ") : "- ";
-            var content = InlineText(item);
-            lines.Add(Wrap(content, prefix, new string(' ', prefix.Length)));
+            var indent = new string(' ', prefix.Length);
+            var itemLines = InlineText(item).Split('\n');
+            lines.Add(string.Join("\n", itemLines.Select((l, i) => Wrap(l, i == 0 ? prefix : indent, indent))));
         }
 
         return string.Join("\n", lines);
@@ -208,17 +209,30 @@ public static partial class HtmlText
             }
         }
 
+        // Too wide for a plain-text mail: the first column (the description) wraps within what the others leave.
+        var total = widths.Sum() + (2 * Math.Max(0, columns - 1));
+        if (total > Width && columns > 1)
+        {
+            widths[0] = Math.Max(20, widths[0] - (total - Width));
+        }
+
         var lines = new List<string>();
         foreach (var (cells, header) in rows)
         {
-            var parts = new List<string>();
-            for (var i = 0; i < columns; i++)
+            var first = cells.Count > 0 ? WrapToLines(cells[0].Text, widths[0]) : [string.Empty];
+            for (var lineIndex = 0; lineIndex < first.Count; lineIndex++)
             {
-                var (text, right) = i < cells.Count ? cells[i] : (string.Empty, false);
-                parts.Add(right ? text.PadLeft(widths[i]) : text.PadRight(widths[i]));
+                var parts = new List<string>();
+                for (var i = 0; i < columns; i++)
+                {
+                    var (text, right) = i == 0 ? (first[lineIndex], false)
+                        : lineIndex == 0 && i < cells.Count ? cells[i] : (string.Empty, false);
+                    parts.Add(right ? text.PadLeft(widths[i]) : text.PadRight(widths[i]));
+                }
+
+                lines.Add(string.Join("  ", parts).TrimEnd());
             }
 
-            lines.Add(string.Join("  ", parts).TrimEnd());
             if (header)
             {
                 lines.Add(new string('-', widths.Sum() + (2 * Math.Max(0, columns - 1))));
@@ -233,11 +247,11 @@ public static partial class HtmlText
         var blocks = new List<string>();
         var inline = new StringBuilder();
         RenderChildren(node, blocks, inline);
-        Flush(blocks, inline);
+        Flush(blocks, inline, wrap: false);
         return string.Join("\n", blocks);
     }
 
-    private static void Flush(List<string> blocks, StringBuilder inline)
+    private static void Flush(List<string> blocks, StringBuilder inline, bool wrap = true)
     {
         var lines = inline.ToString().Split('\n').Select(l => l.Trim(' ')).ToList();
         inline.Clear();
@@ -253,8 +267,51 @@ public static partial class HtmlText
 
         if (lines.Count > 0)
         {
-            blocks.Add(string.Join("\n", lines.Select(l => Wrap(l, string.Empty, string.Empty))));
+            blocks.Add(string.Join("\n", wrap ? lines.Select(l => Wrap(l, string.Empty, string.Empty)) : lines));
         }
+    }
+
+    /// <summary>Words for wrapping; "€" stays with the amount after it, so "€ 1.234,56" is never split.</summary>
+    private static List<string> Words(string text)
+    {
+        var words = new List<string>();
+        foreach (var word in text.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (words.Count > 0 && words[^1] == "€")
+            {
+                words[^1] = "€ " + word;
+            }
+            else
+            {
+                words.Add(word);
+            }
+        }
+
+        return words;
+    }
+
+    private static List<string> WrapToLines(string text, int width)
+    {
+        var lines = new List<string>();
+        var current = new StringBuilder();
+        foreach (var word in Words(text))
+        {
+            if (current.Length > 0 && current.Length + 1 + word.Length > width)
+            {
+                lines.Add(current.ToString());
+                current.Clear();
+            }
+
+            if (current.Length > 0)
+            {
+                current.Append(' ');
+            }
+
+            current.Append(word);
+        }
+
+        lines.Add(current.ToString());
+        return lines;
     }
 
     private static string Wrap(string line, string firstPrefix, string nextPrefix)
@@ -262,7 +319,7 @@ public static partial class HtmlText
         var sb = new StringBuilder();
         var current = new StringBuilder(firstPrefix);
         var prefixLength = firstPrefix.Length;
-        foreach (var word in line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        foreach (var word in Words(line))
         {
             if (current.Length > prefixLength && current.Length + 1 + word.Length > Width)
             {

@@ -12,7 +12,7 @@ namespace SubsidyEngine.Templates;
 /// <param name="TemplateId">The template id, e.g. <c>award-decision</c>.</param>
 /// <param name="TemplateVersion">The template version used.</param>
 /// <param name="Subject">The subject line (plain text, one line).</param>
-/// <param name="Html">The complete HTML document in canonical form (see <see cref="Canonical"/>).</param>
+/// <param name="Html">The complete HTML document in canonical form (see <see cref="Canonical.Html"/>).</param>
 /// <param name="Text">The plain-text version, derived from <paramref name="Html"/> by <see cref="HtmlText"/>.</param>
 /// <param name="HtmlSha256">Lower-case hex SHA-256 of the UTF-8 bytes of <paramref name="Html"/>.</param>
 public sealed record RenderedLetter(string TemplateId, int TemplateVersion, string Subject, string Html, string Text, string HtmlSha256);
@@ -99,7 +99,7 @@ public sealed class LetterRenderer
                 throw new LetterRenderException(template.Id, template.Version, $"layout '{template.Layout}' does not parse: {string.Join("; ", layout.Messages)}");
             }
 
-            var document = Canonical.Text(RenderChecked(layout, html));
+            var document = Canonical.Html(RenderChecked(layout, html));
             var text = HtmlText.ToPlainText(document);
             return new RenderedLetter(template.Id, template.Version, subject, document, text, Canonical.Sha256(document));
         }

@@ -34,7 +34,7 @@ public static class NlBeFormat
         var rounded = Math.Round(amount, 2, MidpointRounding.AwayFromZero);
         var negative = rounded < 0m;
         var abs = Math.Abs(rounded);
-        var cents = (long)(abs * 100m % 100m);
+        var cents = (long)((abs - decimal.Truncate(abs)) * 100m);
         var euros = decimal.Truncate(abs);
         var sb = new StringBuilder("€ ");
         if (negative)
