@@ -1,0 +1,72 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace SubsidyEngine.Templates.Tests;
+
+public class HashTests
+{
+    /// <summary>
+    /// The hash of the acknowledgement sample with template v1. It must never change: a journal event that names
+    /// acknowledgement v1 must reproduce this letter byte for byte on any machine.
+    /// </summary>
+    private const string AcknowledgementV1Sha256 = "ef76bd2a6548f308bfd9dd312f167aa11acca9ceb168c69ad9bbc7a59d1ab20a";
+
+    private readonly LetterRenderer _renderer = new();
+
+    [Fact]
+    public void Same_model_and_version_give_the_same_bytes()
+    {
+        var first = _renderer.Render("award-decision", 1, SampleModels.Load("award-decision"));
+        var second = new LetterRenderer().Render("award-decision", 1, SampleModels.Load("award-decision"));
+
+        Assert.Equal(first.Html, second.Html);
+        Assert.Equal(first.Text, second.Text);
+        Assert.Equal(first.HtmlSha256, second.HtmlSha256);
+    }
+
+    [Fact]
+    public void Golden_hash_of_the_acknowledgement_letter_v1()
+    {
+        var letter = _renderer.Render("acknowledgement", 1, SampleModels.Load("acknowledgement"));
+        Assert.Equal(AcknowledgementV1Sha256, letter.HtmlSha256);
+    }
+
+    [Theory]
+    [MemberData(nameof(LetterSnapshotTests.Samples), MemberType = typeof(LetterSnapshotTests))]
+    public void Html_is_canonical_and_HtmlSha256_is_the_hash_of_its_utf8_bytes(string sample)
+    {
+        var letter = _renderer.RenderLatest(SampleModels.TemplateId(sample), SampleModels.Load(sample));
+
+        Assert.DoesNotContain('\r', letter.Html);
+        Assert.DoesNotContain('\uFEFF', letter.Html);
+        Assert.EndsWith("</html>\n", letter.Html, StringComparison.Ordinal);
+        Assert.DoesNotContain(letter.Html.Split('\n'), line => line.EndsWith(' ') || line.EndsWith('\t'));
+        Assert.DoesNotContain(letter.Text.Split('\n'), line => line.EndsWith(' ') || line.EndsWith('\t'));
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(letter.Html))), letter.HtmlSha256);
+        Assert.Matches("^[0-9a-f]{64}$", letter.HtmlSha256);
+    }
+
+    [Fact]
+    public void Rendering_does_not_depend_on_the_current_culture()
+    {
+        var before = System.Globalization.CultureInfo.CurrentCulture;
+        try
+        {
+            System.Globalization.CultureInfo.CurrentCulture = System.Globalization.CultureInfo.GetCultureInfo("nl-BE");
+            var nl = _renderer.Render("award-decision", 1, SampleModels.Load("award-decision"));
+            System.Globalization.CultureInfo.CurrentCulture = System.Globalization.CultureInfo.GetCultureInfo("en-US");
+            var en = _renderer.Render("award-decision", 1, SampleModels.Load("award-decision"));
+            Assert.Equal(nl.HtmlSha256, en.HtmlSha256);
+        }
+        finally
+        {
+            System.Globalization.CultureInfo.CurrentCulture = before;
+        }
+    }
+
+    [Fact]
+    public void Canonical_form_normalises_line_endings_trailing_space_and_bom()
+    {
+        Assert.Equal("a\nb\n\nc\n", Canonical.Text("\uFEFFa  \r\nb\t\r\n\r\n\r\n\r\nc"));
+    }
+}
