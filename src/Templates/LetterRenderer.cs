@@ -42,6 +42,7 @@ public sealed class LetterRenderer
     private readonly LetterCatalog _catalog;
     private readonly LetterRenderOptions _options;
     private readonly PartialLoader _loader;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Template> _layouts = new(StringComparer.Ordinal);
 
     /// <summary>Creates a renderer over a catalogue (default: the embedded one).</summary>
     public LetterRenderer(LetterCatalog? catalog = null, LetterRenderOptions? options = null)
@@ -93,12 +94,7 @@ public sealed class LetterRenderer
             var html = CreateContext(escape: true, modelObject, letterGlobals, template);
             var body = RenderChecked(template.Parsed, html);
             letterGlobals["content"] = new SafeHtml(body);
-            var layout = Template.Parse(_catalog.GetPartial(template.Layout).SourceText, template.Layout + ".sbn");
-            if (layout.HasErrors)
-            {
-                throw new LetterRenderException(template.Id, template.Version, $"layout '{template.Layout}' does not parse: {string.Join("; ", layout.Messages)}");
-            }
-
+            var layout = _layouts.GetOrAdd(template.Layout, ParseLayout);
             var document = Canonical.Html(RenderChecked(layout, html));
             var text = HtmlText.ToPlainText(document);
             return new RenderedLetter(template.Id, template.Version, subject, document, text, Canonical.Sha256(document));
@@ -107,6 +103,18 @@ public sealed class LetterRenderer
         {
             throw new LetterRenderException(template.Id, template.Version, Describe(e, template), e);
         }
+        catch (FormatException e)
+        {
+            throw new LetterRenderException(template.Id, template.Version, e.Message, e);
+        }
+    }
+
+    private Template ParseLayout(string name)
+    {
+        var layout = Template.Parse(_catalog.GetPartial(name).SourceText, "partial:" + name);
+        return layout.HasErrors
+            ? throw new InvalidOperationException($"Layout '{name}' does not parse: {string.Join("; ", layout.Messages)}")
+            : layout;
     }
 
     private string RenderChecked(Template template, TemplateContext context)

@@ -47,6 +47,20 @@ public class HashTests
     }
 
     [Fact]
+    public void Concurrent_renders_give_the_same_bytes_as_sequential_ones()
+    {
+        var expected = SampleModels.Names.ToDictionary(n => n, n => _renderer.RenderLatest(SampleModels.TemplateId(n), SampleModels.Load(n)).HtmlSha256);
+        var work = Enumerable.Range(0, 200).Select(i => SampleModels.Names[i % SampleModels.Names.Count]).ToList();
+        var results = new System.Collections.Concurrent.ConcurrentBag<(string Name, string Hash)>();
+
+        Parallel.ForEach(work, new ParallelOptions { MaxDegreeOfParallelism = 8 }, name =>
+            results.Add((name, _renderer.RenderLatest(SampleModels.TemplateId(name), SampleModels.Load(name)).HtmlSha256)));
+
+        Assert.Equal(200, results.Count);
+        Assert.All(results, r => Assert.Equal(expected[r.Name], r.Hash));
+    }
+
+    [Fact]
     public void Rendering_does_not_depend_on_the_current_culture()
     {
         var before = System.Globalization.CultureInfo.CurrentCulture;

@@ -70,6 +70,18 @@ public class PdfTests(PdfRendererFixture fixture) : IClassFixture<PdfRendererFix
     }
 
     [Fact]
+    public async Task A_browser_that_died_is_started_again()
+    {
+        await using var renderer = new PdfRenderer();
+        var letter = _letters.Render("closure", 1, SampleModels.Load("closure"));
+        Assert.NotEmpty(await renderer.RenderAsync(letter));
+
+        await renderer.KillBrowserForTestsAsync();
+
+        Assert.NotEmpty(await renderer.RenderAsync(letter));
+    }
+
+    [Fact]
     public async Task Missing_chromium_fails_with_a_clear_message()
     {
         await using var renderer = new PdfRenderer(new PdfRendererOptions { ExecutablePath = "/nonexistent/chromium" });

@@ -35,6 +35,28 @@ public class SandboxTests
     }
 
     [Fact]
+    public void Missing_field_in_a_partial_names_the_partial_and_the_line()
+    {
+        var model = SampleModels.Load("award-decision");
+        model.Remove("signatory");
+
+        var e = Assert.Throws<LetterRenderException>(() => _renderer.Render("award-decision", 1, model));
+
+        Assert.Contains("`signatory` was not found", e.Message, StringComparison.Ordinal);
+        Assert.Contains("partial:signature.v1 line 3", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_model_number_outside_the_decimal_range_is_refused_with_its_path()
+    {
+        var model = SampleModels.Load("award-decision");
+        model["rows"]![0]!["amount"] = 1.5e300;
+
+        var e = Assert.Throws<LetterRenderException>(() => _renderer.Render("award-decision", 1, model));
+        Assert.Contains("rows[0].amount", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Missing_field_used_only_in_the_subject_line_is_an_error()
     {
         var model = SampleModels.Load("closure");

@@ -11,28 +11,29 @@ namespace SubsidyEngine.Templates.Internal;
 /// </summary>
 internal static class ModelConverter
 {
-    public static ScriptObject ToScriptObject(JsonObject model)
+    /// <exception cref="FormatException">A number does not fit a decimal; the message names its path.</exception>
+    public static ScriptObject ToScriptObject(JsonObject model, string path = "")
     {
         var result = new ScriptObject();
         foreach (var (key, value) in model)
         {
-            result[key] = Convert(value);
+            result[key] = Convert(value, path.Length == 0 ? key : path + "." + key);
         }
 
         result.IsReadOnly = true;
         return result;
     }
 
-    private static object? Convert(JsonNode? node)
+    private static object? Convert(JsonNode? node, string path)
     {
         switch (node)
         {
             case null:
                 return null;
             case JsonObject obj:
-                return ToScriptObject(obj);
+                return ToScriptObject(obj, path);
             case JsonArray array:
-                var list = new ScriptArray(array.Select(Convert));
+                var list = new ScriptArray(array.Select((item, i) => Convert(item, $"{path}[{i}]")));
                 list.IsReadOnly = true;
                 return list;
             case JsonValue value:
@@ -41,7 +42,7 @@ internal static class ModelConverter
                     JsonValueKind.String => value.GetValue<string>(),
                     JsonValueKind.True => true,
                     JsonValueKind.False => false,
-                    JsonValueKind.Number => ToNumber(value.ToJsonString()),
+                    JsonValueKind.Number => ToNumber(value.ToJsonString(), path),
                     _ => null,
                 };
             default:
@@ -49,13 +50,18 @@ internal static class ModelConverter
         }
     }
 
-    private static object ToNumber(string text)
+    private static object ToNumber(string text, string path)
     {
         if (text.AsSpan().IndexOfAny(".eE") < 0 && long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var integer))
         {
             return integer;
         }
 
-        return decimal.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
+        if (decimal.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var exact))
+        {
+            return exact;
+        }
+
+        throw new FormatException($"the model number {text} at `{path}` does not fit an exact decimal");
     }
 }

@@ -157,6 +157,15 @@ public sealed class PdfRenderer : IAsyncDisposable
         }
     }
 
+    /// <summary>Closes the browser as if it had crashed (tests of the restart path).</summary>
+    internal async Task KillBrowserForTestsAsync()
+    {
+        if (_browser is not null)
+        {
+            await _browser.CloseAsync();
+        }
+    }
+
     /// <summary>Closes the browser and the Playwright driver.</summary>
     public async ValueTask DisposeAsync()
     {
