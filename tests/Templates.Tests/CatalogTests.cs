@@ -31,6 +31,25 @@ public class CatalogTests
     }
 
     [Fact]
+    public void A_new_version_becomes_Latest_while_the_old_one_keeps_rendering_the_same()
+    {
+        var catalog = TestCatalog.Instance;
+        var renderer = new LetterRenderer(catalog);
+        var model = new System.Text.Json.Nodes.JsonObject { ["name"] = "Gemeente As" };
+
+        Assert.Equal(2, catalog.Latest("versioned").Version);
+        Assert.Equal([1, 2], catalog.All.Where(t => t.Id == "versioned").Select(t => t.Version));
+        var old = renderer.Render("versioned", 1, model);
+        var latest = renderer.RenderLatest("versioned", model);
+
+        Assert.Equal("Versie 1 voor Gemeente As", old.Subject);
+        Assert.Contains("Eerste tekst voor Gemeente As.", old.Html, StringComparison.Ordinal);
+        Assert.Equal(2, latest.TemplateVersion);
+        Assert.Contains("Tweede, herwerkte tekst", latest.Html, StringComparison.Ordinal);
+        Assert.Equal(old.HtmlSha256, renderer.Render("versioned", 1, model).HtmlSha256);
+    }
+
+    [Fact]
     public void Unknown_template_or_version_throws_a_clear_exception()
     {
         var e = Assert.Throws<LetterTemplateNotFoundException>(() => _catalog.Get("award-decision", 99));
