@@ -5,7 +5,9 @@ namespace SubsidyEngine.Engine.Hosting;
 /// <summary>The letter templates the definitions may name, with their latest versions.</summary>
 public sealed class LetterTemplateDirectory(IReadOnlyDictionary<string, int> latest) : ILetterTemplates
 {
-    public static LetterTemplateDirectory Default { get; } = new(new Dictionary<string, int>());
+    /// <summary>The letters shipped in SubsidyEngine.Templates, each at its latest version.</summary>
+    public static LetterTemplateDirectory Default { get; } = new(
+        SubsidyEngine.Templates.LetterCatalog.Default.Ids.ToDictionary(id => id, id => SubsidyEngine.Templates.LetterCatalog.Default.Latest(id).Version, StringComparer.Ordinal));
 
     public bool Exists(string templateId) => latest.ContainsKey(templateId);
 

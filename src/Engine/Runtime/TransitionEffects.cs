@@ -70,6 +70,8 @@ public static class TransitionEffects
             summary["computed"] = computed;
         }
 
+        // Effects (deadline times) see the data after the assignments and computations of the same transition.
+        var effectContext = context with { Data = data };
         var notices = new List<NoticeEffect>();
         var deadlines = new List<DeadlineSet>();
         var met = new List<string>();
@@ -84,7 +86,7 @@ public static class TransitionEffects
             }
             else if (effect.Deadline is { } d)
             {
-                var (due, rule) = Due(d, context);
+                var (due, rule) = Due(d, effectContext);
                 deadlines.Add(new DeadlineSet(DeterministicId(dossierId, dossierSeq, "deadline", index), d.Kind, due, rule, d.Timeout, d.Keep ? null : d.Within ?? toState, d.Remind));
             }
             else if (effect.ClearDeadline is not null)
