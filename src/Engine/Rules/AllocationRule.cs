@@ -101,13 +101,15 @@ public static class AllocationRule
         // Flatten rows: per application, sorted by priority then code.
         var rows = new RowAllocation[ordered.Length][];
         var rowTotalsByRank = new SortedDictionary<int, decimal>();
+        var rowsByRank = new Dictionary<int, List<(int App, int Row)>>();
         decimal requestedRows = 0, requestedBonus = 0;
         for (var a = 0; a < ordered.Length; a++)
         {
             var app = ordered[a];
             if (app.BonusEur < 0) throw new ArgumentException($"Application '{app.ApplicationId}' has a negative bonus.", nameof(applications));
             requestedBonus += app.BonusEur;
-            var sorted = app.Rows.OrderBy(r => r.Priority).ThenBy(r => r.ActionCode, StringComparer.Ordinal).ToArray();
+            var sorted = app.Rows.ToArray();
+            Array.Sort(sorted, static (x, y) => x.Priority != y.Priority ? x.Priority.CompareTo(y.Priority) : string.CompareOrdinal(x.ActionCode, y.ActionCode));
             rows[a] = new RowAllocation[sorted.Length];
             for (var r = 0; r < sorted.Length; r++)
             {
@@ -119,6 +121,8 @@ public static class AllocationRule
                 rows[a][r] = new RowAllocation(row.ActionCode, row.Priority, row.RequestedEur, 0m, row.Priority, Funding.None);
                 requestedRows += row.RequestedEur;
                 rowTotalsByRank[row.Priority] = rowTotalsByRank.GetValueOrDefault(row.Priority) + row.RequestedEur;
+                if (!rowsByRank.TryGetValue(row.Priority, out var bucket)) rowsByRank[row.Priority] = bucket = [];
+                bucket.Add((a, r));
             }
         }
         var requested = requestedRows + requestedBonus;
@@ -190,6 +194,10 @@ public static class AllocationRule
             if (parameters.BonusesFirst) FundBonuses(0);
             foreach (var (rank, total) in rowTotalsByRank)
             {
+                if (!exhausted && left == 0 && total > 0)
+                {
+                    exhausted = true; // the previous round used the budget up exactly
+                }
                 if (exhausted)
                 {
                     rounds.Add(new AllocationRound(rank, false, total, 0, Funding.None));
@@ -197,29 +205,20 @@ public static class AllocationRule
                 }
                 if (total <= left)
                 {
-                    for (var a = 0; a < ordered.Length; a++)
+                    foreach (var (a, r) in rowsByRank[rank])
                     {
-                        var appRows = rows[a];
-                        for (var r = 0; r < appRows.Length; r++)
-                        {
-                            if (appRows[r].Priority == rank) appRows[r] = appRows[r] with { AllocatedEur = appRows[r].RequestedEur, Funding = Funding.Full };
-                        }
+                        rows[a][r] = rows[a][r] with { AllocatedEur = rows[a][r].RequestedEur, Funding = Funding.Full };
                     }
                     left -= total;
                     rounds.Add(new AllocationRound(rank, false, total, total, Funding.Full));
                     continue;
                 }
                 decimal allocated = 0;
-                for (var a = 0; a < ordered.Length; a++)
+                foreach (var (a, r) in rowsByRank[rank])
                 {
-                    var appRows = rows[a];
-                    for (var r = 0; r < appRows.Length; r++)
-                    {
-                        if (appRows[r].Priority != rank) continue;
-                        var amount = ProRata(appRows[r].RequestedEur, left, total, unit);
-                        appRows[r] = appRows[r] with { AllocatedEur = amount, Funding = Funding.ProRata };
-                        allocated += amount;
-                    }
+                    var amount = ProRata(rows[a][r].RequestedEur, left, total, unit);
+                    rows[a][r] = rows[a][r] with { AllocatedEur = amount, Funding = Funding.ProRata };
+                    allocated += amount;
                 }
                 factor = Math.Round(left / total, 10);
                 proRataRound = rank;
@@ -255,8 +254,10 @@ public static class AllocationRule
             var rowSum = 0m;
             foreach (var row in rows[a]) rowSum += row.AllocatedEur;
             var appFunding = ordered[a].BonusEur == 0 ? Funding.None : bonusFunding;
+            var rowRequested = 0m;
+            foreach (var row in rows[a]) rowRequested += row.RequestedEur;
             result[a] = new ApplicationAllocation(ordered[a].ApplicationId, rows[a], ordered[a].BonusEur, bonusAllocated[a], appFunding,
-                ordered[a].Rows.Sum(r => r.RequestedEur) + ordered[a].BonusEur, rowSum + bonusAllocated[a]);
+                rowRequested + ordered[a].BonusEur, rowSum + bonusAllocated[a]);
             allocatedTotal += rowSum + bonusAllocated[a];
         }
         var remainder = budgetEur - allocatedTotal;
@@ -271,7 +272,7 @@ public static class AllocationRule
     /// floor(requested x available / total / unit) x unit, computed exactly: the decimal quotient is corrected so that a
     /// last-digit rounding of the division can never round up.
     /// </summary>
-    internal static decimal ProRata(decimal requested, decimal available, decimal total, decimal unit)
+    public static decimal ProRata(decimal requested, decimal available, decimal total, decimal unit)
     {
         if (requested == 0 || total == 0) return 0;
         var numerator = requested * available;
