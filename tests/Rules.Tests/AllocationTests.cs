@@ -65,6 +65,28 @@ public class AllocationTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Bonuses_funded_last_get_only_what_the_rounds_leave()
+    {
+        var withBonus = OverBudget.Select(x => x.ApplicationId == "app-b" ? x with { BonusEur = 10_000 } : x).ToList();
+        var result = AllocationRule.Allocate(10_000, Rounds with { BonusesFirst = false }, withBonus);
+        Assert.Equal(9_999m, result.AllocatedEur); // the rounds as in the first case
+        var b = result.Applications.Single(x => x.ApplicationId == "app-b");
+        Assert.Equal(0m, b.BonusAllocatedEur);
+        Assert.Equal(Funding.None, result.Rounds.Single(r => r.IsBonusRound).Funding);
+    }
+
+    [Fact]
+    public void Bonuses_that_do_not_fit_are_funded_pro_rata_and_no_round_gets_anything()
+    {
+        var bonuses = new[] { App("x", 10_000, 500), App("y", 10_000, 500) };
+        var result = AllocationRule.Allocate(15_001, Rounds, bonuses);
+        Assert.Equal([7_500m, 7_500m], result.Applications.Select(a => a.BonusAllocatedEur).ToArray()); // 10,000 x 15,001 / 20,000 = 7,500.5 -> 7,500
+        Assert.Equal(1m, result.RemainderEur);
+        Assert.Equal(0, result.ProRataRound);
+        Assert.All(result.Applications.SelectMany(a => a.Rows), r => Assert.Equal(Funding.None, r.Funding));
+    }
+
+    [Fact]
     public void Under_budget_everyone_gets_the_request_and_the_rest_is_the_remainder()
     {
         var result = AllocationRule.Allocate(20_000, Rounds, OverBudget);

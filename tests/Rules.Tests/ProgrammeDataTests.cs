@@ -151,12 +151,51 @@ public class ProgrammeDataTests
         Assert.Contains("calls/2031.json $.actions[1].maximumReach", found);              // maximum 0
         Assert.Contains("calls/2031.json $.actions[1].colour", found);                    // unknown property
         Assert.True(result.Problems.Count >= 11);
-        var thrown = Assert.Throws<ProgrammeDataException>(() =>
+    }
+
+    [Fact]
+    public void Loading_a_broken_folder_throws_one_exception_listing_every_problem_of_every_file()
+    {
+        var folder = Directory.CreateTempSubdirectory("broken-programme-");
+        try
         {
-            var r = ProgrammeLoader.Parse(programme, [("calls/2031.json", Encoding.UTF8.GetBytes(broken))]);
-            if (!r.Succeeded) throw new ProgrammeDataException(r.Problems);
-        });
-        Assert.Contains("$.actions[1].colour", thrown.Message, StringComparison.Ordinal);
+            File.WriteAllText(Path.Combine(folder.FullName, "programme.json"),
+                File.ReadAllText(TestData.PathIn("workflows", "plan-samenleven", "programme.json"))
+                    .Replace("\"advanceShare\": 0.60", "\"advanceShare\": 1.60", StringComparison.Ordinal));
+            Directory.CreateDirectory(Path.Combine(folder.FullName, "calls"));
+            File.WriteAllText(Path.Combine(folder.FullName, "calls", "2023.json"),
+                File.ReadAllText(TestData.PathIn("workflows", "plan-samenleven", "calls", "2023.json"))
+                    .Replace("\"eurPerUnit\": 320", "\"eurPerUnit\": -320", StringComparison.Ordinal));
+            File.WriteAllText(Path.Combine(folder.FullName, "calls", "2024.json"),
+                File.ReadAllText(TestData.PathIn("workflows", "plan-samenleven", "calls", "2024.json"))
+                    .Replace("\"start\": \"2024-10-01\"", "\"start\": \"2025-10-01\"", StringComparison.Ordinal));
+
+            var thrown = Assert.Throws<ProgrammeDataException>(() => ProgrammeLoader.Load(folder.FullName));
+
+            Assert.Contains(thrown.Problems, p => p.File == "programme.json" && p.Location == "$.parameters.paymentSchedule.advanceShare");
+            Assert.Contains(thrown.Problems, p => p.File == "calls/2023.json" && p.Location.EndsWith(".rates[0].eurPerUnit", StringComparison.Ordinal));
+            Assert.Contains(thrown.Problems, p => p.File == "calls/2024.json" && p.Location == "$.projectPeriod.end");
+            Assert.Contains("calls/2023.json", thrown.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_call_may_override_a_parameter_group_and_inherits_the_others()
+    {
+        var programme = File.ReadAllBytes(TestData.PathIn("workflows", "plan-samenleven", "programme.json"));
+        var call = File.ReadAllText(TestData.PathIn("workflows", "plan-samenleven", "calls", "2023.json"));
+        call = call.Insert(call.LastIndexOf('}'),
+            ", \"parameters\": { \"coFinancing\": { \"localToFlemishRatio\": 1, \"localEurPerUnit\": 0, \"checkedPer\": \"total\" } }");
+        var result = ProgrammeLoader.Parse(programme, [("calls/2023.json", Encoding.UTF8.GetBytes(call))]);
+        Assert.True(result.Succeeded, string.Join("\n", result.Problems));
+        var loaded = result.Programme!.GetCall("2023");
+        Assert.Equal(CoFinancingCheck.Total, loaded.Parameters.CoFinancing.CheckedPer);
+        Assert.Equal(CoFinancingCheck.Row, result.Programme.Parameters.CoFinancing.CheckedPer);
+        Assert.Equal(10_000m, loaded.Parameters.CooperationBonus.EurPerProjectYear);
     }
 
     [Fact]
