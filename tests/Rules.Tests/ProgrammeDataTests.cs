@@ -8,6 +8,16 @@ public class ProgrammeDataTests
     private static readonly Programme Plan = TestData.PlanSamenleven;
 
     [Fact]
+    public void Every_programme_folder_in_the_repository_loads_without_problems()
+    {
+        var problems = Directory.GetDirectories(TestData.PathIn("workflows"))
+            .Where(dir => File.Exists(Path.Combine(dir, ProgrammeLoader.ProgrammeFileName)))
+            .SelectMany(dir => ProgrammeLoader.TryLoad(dir).Problems.Select(p => $"{Path.GetFileName(dir)}/{p}"))
+            .ToList();
+        Assert.True(problems.Count == 0, string.Join(Environment.NewLine, problems));
+    }
+
+    [Fact]
     public void Plan_Samenleven_loads_with_three_calls()
     {
         Assert.Equal("plan-samenleven", Plan.Id);
