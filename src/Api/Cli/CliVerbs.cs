@@ -11,7 +11,7 @@ namespace SubsidyEngine.Api.Cli;
 /// </summary>
 internal static class CliVerbs
 {
-    public static readonly IReadOnlySet<string> Names = new HashSet<string>(["replay"], StringComparer.Ordinal);
+    public static readonly IReadOnlySet<string> Names = new HashSet<string>(["replay", "diagrams"], StringComparer.Ordinal);
 
     public static bool IsVerb(string[] args) => args.Length > 0 && Names.Contains(args[0]);
 
@@ -29,6 +29,7 @@ internal static class CliVerbs
             return args[0] switch
             {
                 "replay" => await ReplayAsync(host.Services, args[1..]),
+                "diagrams" => Diagrams(host.Services, args[1..]),
                 _ => 2,
             };
         }
@@ -42,6 +43,32 @@ internal static class CliVerbs
             // The database handle is async-disposable only (it stops an embedded cluster).
             await ((IAsyncDisposable)host).DisposeAsync();
         }
+    }
+
+    /// <summary>Regenerates docs/workflows/*.md from the definitions (run from the repository root, or pass --out).</summary>
+    private static int Diagrams(IServiceProvider services, string[] args)
+    {
+        var outIndex = Array.IndexOf(args, "--out");
+        var folder = outIndex >= 0 && outIndex + 1 < args.Length ? args[outIndex + 1] : Path.Combine(FindRepoRoot() ?? Directory.GetCurrentDirectory(), "docs", "workflows");
+        foreach (var file in DiagramWriter.WriteAll(services.GetRequiredService<WorkflowCatalog>(), folder))
+        {
+            Console.WriteLine(file);
+        }
+
+        return 0;
+    }
+
+    private static string? FindRepoRoot()
+    {
+        for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "SubsidyEngine.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        return null;
     }
 
     private static async Task<int> ReplayAsync(IServiceProvider services, string[] args)

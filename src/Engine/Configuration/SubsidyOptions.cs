@@ -31,6 +31,13 @@ public sealed class SubsidyOptions
         ? Path.Combine(AppContext.BaseDirectory, "workflows")
         : Path.GetFullPath(WorkflowsDirectory);
 
+    /// <summary>CSV register of authorities (format: docs/programme-data.md); default: the demo register shipped with the service.</summary>
+    public string? AuthoritiesFile { get; set; }
+
+    public string ResolveAuthoritiesFile() => string.IsNullOrWhiteSpace(AuthoritiesFile)
+        ? Path.Combine(AppContext.BaseDirectory, "data", "authorities", "flemish-authorities-demo.csv")
+        : Path.GetFullPath(AuthoritiesFile);
+
     public EmbeddedDatabaseOptions Embedded { get; set; } = new();
 
     public SmtpOptions Smtp { get; set; } = new();

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using SubsidyEngine.Engine.Configuration;
 using SubsidyEngine.Engine.Database;
+using SubsidyEngine.Engine.Programmes;
 using SubsidyEngine.Engine.Runtime;
 using SubsidyEngine.Workflows.Expressions;
 
@@ -26,7 +27,13 @@ public static class EngineServices
         });
         services.AddSingleton<NpgsqlDataSource>(sp => sp.GetRequiredService<DatabaseHandle>().DataSource);
         services.AddSingleton<Migrator>();
-        services.AddSingleton(_ => ProgrammeRules.Create());
+        services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<SubsidyOptions>>().Value;
+            return ProgrammeCatalog.Load(options.ResolveWorkflowsDirectory(), options.ResolveAuthoritiesFile());
+        });
+        services.AddSingleton(sp => ProgrammeRules.Create(sp.GetRequiredService<ProgrammeCatalog>()));
+        services.AddSingleton<ProgrammeService>();
         services.AddSingleton<ILetterTemplates>(_ => LetterTemplateDirectory.Default);
         services.AddSingleton(sp => WorkflowCatalog.Load(
             sp.GetRequiredService<IOptions<SubsidyOptions>>().Value.ResolveWorkflowsDirectory(),

@@ -25,7 +25,7 @@ public sealed class DeadlineSweeper(NpgsqlDataSource dataSource, WorkflowRuntime
             await using (var cmd = dataSource.CreateCommand(
                 "SELECT id, dossier_id, timeout_trigger, kind FROM deadline WHERE status = 'open' AND timeout_trigger IS NOT NULL AND due_at <= $1 ORDER BY due_at, id LIMIT $2"))
             {
-                cmd.Parameters.AddWithValue(clock.GetUtcNow());
+                cmd.Parameters.AddWithValue(clock.GetUtcNow().ToUniversalTime());
                 cmd.Parameters.AddWithValue(batchSize);
                 await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
                 while (await reader.ReadAsync(cancellationToken))
@@ -64,7 +64,7 @@ public sealed class DeadlineSweeper(NpgsqlDataSource dataSource, WorkflowRuntime
                     _logger.LogWarning("Timeout {Trigger} of deadline {Deadline} not applicable: {Message}", d.Trigger, d.Id, e.Message);
                     await using var close = dataSource.CreateCommand("UPDATE deadline SET status = 'cleared', closed_at = $2 WHERE id = $1 AND status = 'open'");
                     close.Parameters.AddWithValue(d.Id);
-                    close.Parameters.AddWithValue(clock.GetUtcNow());
+                    close.Parameters.AddWithValue(clock.GetUtcNow().ToUniversalTime());
                     await close.ExecuteNonQueryAsync(cancellationToken);
                     progressed++;
                 }

@@ -63,7 +63,7 @@ public sealed class DefinitionStore(NpgsqlDataSource dataSource, TimeProvider cl
             insert.Parameters.AddWithValue(definition.ContentHash);
             insert.Parameters.AddWithValue(definition.SourcePath);
             insert.Parameters.AddWithValue(definition.Content);
-            insert.Parameters.AddWithValue(clock.GetUtcNow());
+            insert.Parameters.AddWithValue(clock.GetUtcNow().ToUniversalTime());
             await insert.ExecuteNonQueryAsync(cancellationToken);
         }
 

@@ -97,6 +97,13 @@ public sealed class WorkflowCatalog
     public CompiledWorkflow Latest(string workflowId) =>
         _latest.TryGetValue(workflowId, out var c) ? c : throw new WorkflowNotFoundException(workflowId);
 
+    /// <summary>The version new dossiers start on at <paramref name="now"/>: the highest whose EffectiveFrom has passed.</summary>
+    public CompiledWorkflow LatestEffective(string workflowId, DateTimeOffset now) =>
+        _byVersion.Values
+            .Where(c => c.Definition.Id == workflowId && (c.Definition.EffectiveFrom is null || c.Definition.EffectiveFrom <= now))
+            .MaxBy(c => c.Definition.Version)
+        ?? throw new WorkflowNotFoundException(workflowId);
+
     public bool Contains(string workflowId) => _latest.ContainsKey(workflowId);
 
     public MigrationSpec? FindMigration(string id) => Migrations.FirstOrDefault(m => m.Id == id);

@@ -85,7 +85,7 @@ public sealed class WorkflowRuntime(NpgsqlDataSource dataSource, WorkflowCatalog
     /// <summary>Starts a dossier in the initial state of the latest version of <see cref="CreateRequest.WorkflowId"/>.</summary>
     public async Task<FireResult> CreateAsync(CreateRequest request, CancellationToken cancellationToken = default)
     {
-        var wf = catalog.Latest(request.WorkflowId);
+        var wf = catalog.LatestEffective(request.WorkflowId, clock.GetUtcNow());
         var def = wf.Definition;
         var creationRoles = def.Creation?.Roles ?? [Roles.Officer, Roles.System];
         if (!creationRoles.Contains(request.Actor.Role, StringComparer.Ordinal))

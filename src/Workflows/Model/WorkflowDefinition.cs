@@ -16,6 +16,12 @@ public sealed record WorkflowDefinition
 
     public LocalizedText? Title { get; init; }
 
+    /// <summary>
+    /// From when new dossiers start on this version (null: from publication). Lets a version be published ahead
+    /// of its date; running dossiers move only by an explicit migration.
+    /// </summary>
+    public DateTimeOffset? EffectiveFrom { get; init; }
+
     public string Initial { get; init; } = string.Empty;
 
     public IReadOnlyList<StateDefinition> States { get; init; } = [];

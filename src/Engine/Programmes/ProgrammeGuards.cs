@@ -1,0 +1,240 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using SubsidyEngine.Engine.Rules;
+using SubsidyEngine.Workflows.Expressions;
+using Reason = SubsidyEngine.Engine.Rules.Reason;
+using WfReason = SubsidyEngine.Workflows.Expressions.Reason;
+
+namespace SubsidyEngine.Engine.Programmes;
+
+/// <summary>
+/// Registers the programme rules as guards and computations that workflow definitions name. Each adapter reads
+/// its inputs from the dossier data (snapshots taken at creation and by earlier transitions) and the trigger
+/// arguments, calls the pure rule, and returns the result with its reasons; the runtime journals both.
+/// Nothing here is specific to one programme: the programme and call come from the dossier data.
+/// </summary>
+public static class ProgrammeGuards
+{
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    public static RuleRegistry Register(RuleRegistry registry, ProgrammeCatalog programmes)
+    {
+        registry
+            .Guard("application.valid", ctx => Outcome(Table(ctx, programmes)))
+            .Guard("cofinancing.sufficient", ctx => Outcome(CoFinancing(ctx, programmes)))
+            .Computation("application.amounts", ctx => Amounts(ctx, programmes))
+            .Guard("eligibility.passes", ctx => Outcome(Eligibility(ctx, programmes)))
+            .Computation("eligibility.evaluate", ctx => JsonSerializer.SerializeToNode(Eligibility(ctx, programmes), Json))
+            .Guard("allocation.consistent", AllocationConsistent)
+            .Guard("allocation.funds-something", ctx => Dec(ctx.Data, "allocation.allocatedEur") > 0
+                ? RuleOutcome.Pass()
+                : RuleOutcome.Fail(new WfReason("allocation.nothing-funded", "De toewijzing kent geen bedrag toe: er valt niets toe te kennen.", "The allocation grants no amount: there is nothing to award.")))
+            .Computation("payment.schedule", ctx => JsonSerializer.SerializeToNode(Schedule(ctx, programmes), Json))
+            .Guard("report.valid", ReportValid)
+            .Computation("continuation.evaluate", ctx => JsonSerializer.SerializeToNode(Continuation(ctx, programmes), Json))
+            .Guard("settlement.recovery-due", ctx =>
+            {
+                var s = Settlement(ctx, programmes);
+                return s.RecoveryEur > 0
+                    ? RuleOutcome.Pass(new WfReason("settlement.recovery", $"Terug te vorderen: {RuleText.EurNl(s.RecoveryEur)}.", $"To recover: {RuleText.EurEn(s.RecoveryEur)}."))
+                    : RuleOutcome.Fail(new WfReason("settlement.no-recovery", "Er valt niets terug te vorderen.", "There is nothing to recover."));
+            })
+            .Computation("settlement.compute", ctx => JsonSerializer.SerializeToNode(Settlement(ctx, programmes), Json))
+            .Guard("call.allocation-within-budget", ctx =>
+            {
+                var allocated = Dec(ctx.Args, "allocation.allocatedEur");
+                var budget = Dec(ctx.Data, "call.budgetEur");
+                return allocated >= 0 && allocated <= budget
+                    ? RuleOutcome.Pass()
+                    : RuleOutcome.Fail(new WfReason("call.over-budget", $"De toewijzing ({RuleText.EurNl(allocated)}) overschrijdt het budget van de oproep ({RuleText.EurNl(budget)}).", $"The allocation ({RuleText.EurEn(allocated)}) exceeds the call budget ({RuleText.EurEn(budget)})."));
+            });
+        return registry;
+    }
+
+    private static RuleOutcome Outcome(ApplicationTableResult r) => new(r.Passed, Convert(r.Reasons));
+
+    private static RuleOutcome Outcome(CoFinancingResult r) => new(r.Passed, Convert(r.Reasons));
+
+    private static RuleOutcome Outcome(EligibilityResult r) => new(r.Passed, Convert(r.Reasons));
+
+    private static List<WfReason> Convert(IEnumerable<Reason> reasons) =>
+        reasons.Where(r => r.Severity == ReasonSeverity.Error).Select(r => new WfReason(r.Code, r.Nl, r.En)).ToList();
+
+    /// <summary>The call a dossier belongs to: <c>data.programme</c> and <c>data.call.id</c>.</summary>
+    public static Call CallOf(RuleContext ctx, ProgrammeCatalog programmes) =>
+        programmes.Call(Str(ctx.Data, "programme") ?? throw Missing("programme"), Str(ctx.Data, "call.id") ?? throw Missing("call.id"));
+
+    private static InvalidOperationException Missing(string field) => new($"The dossier data has no '{field}'.");
+
+    /// <summary>The application table rule over <c>data.application</c>; rates of the submission date (Brussels).</summary>
+    public static ApplicationTableResult Table(RuleContext ctx, ProgrammeCatalog programmes)
+    {
+        var call = CallOf(ctx, programmes);
+        var app = ctx.Data["application"] as JsonObject ?? new JsonObject();
+        var rows = (app["rows"] as JsonArray ?? []).OfType<JsonObject>()
+            .Select(r => new ApplicationRowInput(Str(r, "action") ?? string.Empty, Int(r, "currentReach"), Int(r, "plannedAdditionalReach"), Int(r, "priority")))
+            .ToList();
+        var bonuses = (app["otherBonuses"] as JsonArray ?? []).Select(b => b?.GetValue<string>() ?? string.Empty).ToList();
+        var rateDate = DateOnly.FromDateTime(BrusselsTime(ctx.Now).DateTime);
+        return ApplicationTableRule.Evaluate(call, new ApplicationTableInput(Str(ctx.Data, "reference") ?? "application", rows, rateDate, Bool(app, "cooperationBonus"), bonuses));
+    }
+
+    public static CoFinancingResult CoFinancing(RuleContext ctx, ProgrammeCatalog programmes)
+    {
+        var call = CallOf(ctx, programmes);
+        var table = Table(ctx, programmes);
+        var declared = ((ctx.Data["application"] as JsonObject)?["rows"] as JsonArray ?? []).OfType<JsonObject>()
+            .Select(r => new DeclaredContribution(Str(r, "action") ?? string.Empty, Dec(r, "localContributionEur")))
+            .ToList();
+        return CoFinancingRule.Evaluate(call.Parameters.CoFinancing, table, declared);
+    }
+
+    private static JsonNode Amounts(RuleContext ctx, ProgrammeCatalog programmes)
+    {
+        var table = Table(ctx, programmes);
+        var co = CoFinancing(ctx, programmes);
+        var node = JsonSerializer.SerializeToNode(table, Json)!.AsObject();
+        node.Remove("reasons");
+        node["coFinancing"] = JsonSerializer.SerializeToNode(co, Json);
+        return node;
+    }
+
+    /// <summary>
+    /// Eligibility over the dossier's composition (<c>owner</c>, <c>participants</c>) and the other applications of
+    /// the call given as arguments by the officer's action (<c>args.otherApplications</c>, <c>args.previousSubmitters</c>).
+    /// </summary>
+    public static EligibilityResult Eligibility(RuleContext ctx, ProgrammeCatalog programmes)
+    {
+        var call = CallOf(ctx, programmes);
+        var me = new ApplicantComposition(Str(ctx.Data, "reference") ?? "application", Str(ctx.Data, "owner") ?? string.Empty, Strings(ctx.Data["participants"]));
+        static ApplicantComposition Other(JsonObject o) => new(Str(o, "id") ?? string.Empty, Str(o, "owner") ?? string.Empty, Strings(o["participants"]));
+        var others = (ctx.Args["otherApplications"] as JsonArray ?? []).OfType<JsonObject>().Select(Other).ToList();
+        var previous = (ctx.Args["previousSubmitters"] as JsonArray ?? []).OfType<JsonObject>().Select(Other).ToList();
+        return EligibilityRule.Evaluate(call, programmes.Authorities, new EligibilityInput(me, others, previous));
+    }
+
+    private static RuleOutcome AllocationConsistent(RuleContext ctx)
+    {
+        var allocation = ctx.Args["allocation"] as JsonObject;
+        var requested = (ctx.Data["amounts"] as JsonObject)?["rows"] as JsonArray ?? [];
+        var problems = new List<WfReason>();
+        if (allocation?["rows"] is not JsonArray rows)
+        {
+            return RuleOutcome.Fail(new WfReason("allocation.missing-rows", "De toewijzing bevat geen rijen.", "The allocation has no rows."));
+        }
+
+        decimal sum = 0;
+        foreach (var row in rows.OfType<JsonObject>())
+        {
+            var action = Str(row, "actionCode");
+            var req = requested.OfType<JsonObject>().FirstOrDefault(r => Str(r, "actionCode") == action);
+            var allocated = Dec(row, "allocatedEur");
+            sum += allocated;
+            if (req is null)
+            {
+                problems.Add(new WfReason("allocation.unknown-row", $"Actie {action} staat niet in de aanvraag.", $"Action {action} is not in the application."));
+            }
+            else if (allocated < 0 || allocated > Dec(req, "requestedEur"))
+            {
+                problems.Add(new WfReason("allocation.row-out-of-range", $"Het toegewezen bedrag voor actie {action} ligt niet tussen 0 en het gevraagde bedrag.", $"The amount allocated to action {action} is not between 0 and the requested amount."));
+            }
+        }
+
+        sum += Dec(allocation, "bonusAllocatedEur");
+        if (sum != Dec(allocation, "allocatedEur"))
+        {
+            problems.Add(new WfReason("allocation.sum", "De som van de rijen klopt niet met het totaal.", "The rows do not add up to the total."));
+        }
+
+        return problems.Count == 0 ? RuleOutcome.Pass() : new RuleOutcome(false, problems);
+    }
+
+    public static PaymentSchedule Schedule(RuleContext ctx, ProgrammeCatalog programmes) =>
+        SettlementRule.Schedule(CallOf(ctx, programmes).Parameters.PaymentSchedule, Dec(ctx.Data, "allocation.allocatedEur"));
+
+    private static RuleOutcome ReportValid(RuleContext ctx)
+    {
+        if (ctx.Args["realised"] is not JsonObject realised)
+        {
+            return RuleOutcome.Fail(new WfReason("report.missing", "Het rapport bevat geen gerealiseerd bereik.", "The report holds no realised reach."));
+        }
+
+        var actions = ((ctx.Data["amounts"] as JsonObject)?["rows"] as JsonArray ?? []).OfType<JsonObject>().Select(r => Str(r, "actionCode")).ToHashSet();
+        var problems = new List<WfReason>();
+        foreach (var (action, value) in realised)
+        {
+            if (!actions.Contains(action))
+            {
+                problems.Add(new WfReason("report.unknown-action", $"Actie {action} staat niet in de aanvraag.", $"Action {action} is not in the application."));
+            }
+            else if (value is not JsonValue v || !v.TryGetValue<int>(out var n) || n < 0)
+            {
+                problems.Add(new WfReason("report.bad-count", $"Het bereik voor actie {action} moet een geheel getal van 0 of meer zijn.", $"The reach for action {action} must be a whole number of 0 or more."));
+            }
+        }
+
+        return problems.Count == 0 ? RuleOutcome.Pass() : new RuleOutcome(false, problems);
+    }
+
+    public static ContinuationResult Continuation(RuleContext ctx, ProgrammeCatalog programmes)
+    {
+        var call = CallOf(ctx, programmes);
+        var realised = ctx.Data["interimReport"]?["realised"] as JsonObject ?? [];
+        var accepted = Strings(ctx.Data["continuationInput"]?["motivationsAccepted"]).ToHashSet(StringComparer.Ordinal);
+        var rows = ((ctx.Data["amounts"] as JsonObject)?["rows"] as JsonArray ?? []).OfType<JsonObject>()
+            .Where(r => Int(r, "fundedReach") > 0)
+            .Select(r =>
+            {
+                var code = Str(r, "actionCode") ?? string.Empty;
+                return new ContinuationRowInput(code, Int(r, "fundedReach"), realised[code] is JsonValue v && v.TryGetValue<int>(out var n) ? n : 0,
+                    accepted.Contains(code) ? MotivationDecision.Accepted : MotivationDecision.None);
+            })
+            .ToList();
+        return ContinuationRule.Evaluate(call.Parameters.Continuation, rows);
+    }
+
+    public static SettlementResult Settlement(RuleContext ctx, ProgrammeCatalog programmes)
+    {
+        var call = CallOf(ctx, programmes);
+        var realised = ctx.Data["finalReport"]?["realised"] as JsonObject ?? [];
+        var allocated = (ctx.Data["allocation"]?["rows"] as JsonArray ?? []).OfType<JsonObject>().ToDictionary(r => Str(r, "actionCode") ?? string.Empty, r => Dec(r, "allocatedEur"));
+        var rows = ((ctx.Data["amounts"] as JsonObject)?["rows"] as JsonArray ?? []).OfType<JsonObject>()
+            .Where(r => Int(r, "fundedReach") > 0)
+            .Select(r =>
+            {
+                var code = Str(r, "actionCode") ?? string.Empty;
+                return new SettlementRowInput(code, Int(r, "fundedReach"), Dec(r, "rateEur"), allocated.GetValueOrDefault(code),
+                    realised[code] is JsonValue v && v.TryGetValue<int>(out var n) ? n : 0);
+            })
+            .ToList();
+        var bonus = Dec(ctx.Data, "allocation.bonusAllocatedEur");
+        var paid = Dec(ctx.Data, "payment.advanceEur");
+        return SettlementRule.Settle(call.Parameters.Recovery, new SettlementInput(rows, bonus, bonus > 0, paid, DateOnly.FromDateTime(BrusselsTime(ctx.Now).DateTime)));
+    }
+
+    /// <summary>Belgian wall-clock time of an instant.</summary>
+    public static DateTimeOffset BrusselsTime(DateTimeOffset t) => TimeZoneInfo.ConvertTime(t, TimeZoneInfo.FindSystemTimeZoneById("Europe/Brussels"));
+
+    public static string? Str(JsonNode? root, string path) =>
+        ValueResolver.Navigate(root, path) is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+
+    public static int Int(JsonNode? root, string path) =>
+        ValueResolver.Navigate(root, path) is JsonValue v && v.TryGetValue<decimal>(out var d) && d == decimal.Truncate(d) && d is >= int.MinValue and <= int.MaxValue ? (int)d : 0;
+
+    public static decimal Dec(JsonNode? root, string path) =>
+        ValueResolver.TryGetDecimal(ValueResolver.Navigate(root, path), out var d) ? d : 0m;
+
+    public static bool Bool(JsonNode? root, string path) =>
+        ValueResolver.Navigate(root, path) is JsonValue v && v.TryGetValue<bool>(out var b) && b;
+
+    public static List<string> Strings(JsonNode? node) =>
+        (node as JsonArray ?? []).Select(x => x is JsonValue v && v.TryGetValue<string>(out var s) ? s : null).Where(s => s is not null).Cast<string>().ToList();
+
+    internal static string Invariant(decimal d) => d.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,233 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Npgsql;
+using SubsidyEngine.Engine.Rules;
+using SubsidyEngine.Engine.Runtime;
+using SubsidyEngine.Workflows.Expressions;
+
+namespace SubsidyEngine.Engine.Programmes;
+
+/// <summary>
+/// The officer and municipality actions of a grant programme that need more than one dossier or the programme
+/// data: opening a call, starting an application with a snapshot of the applicant and the call, eligibility
+/// with the other applications of the call, and the allocation of a call's budget. Every change still goes
+/// through <see cref="WorkflowRuntime"/>; this class only gathers the inputs the pure rules need. Generic over
+/// programmes: the workflows are <c>&lt;programme&gt;/call</c> and <c>&lt;programme&gt;/dossier</c>.
+/// </summary>
+public sealed class ProgrammeService(WorkflowRuntime runtime, ProgrammeCatalog programmes, NpgsqlDataSource dataSource)
+{
+    /// <summary>States in which an application does not count for the call (not submitted or no longer running).</summary>
+    public static readonly string[] NotCounting = ["draft", "withdrawn", "ineligible"];
+
+    public static string CallWorkflow(string programmeId) => $"{programmeId}/call";
+
+    public static string DossierWorkflow(string programmeId) => $"{programmeId}/dossier";
+
+    /// <summary>The part of the call data every dossier of the call carries (deadlines, period, budget, data hash).</summary>
+    public static JsonObject CallSnapshot(Call call)
+    {
+        var start = call.ProjectPeriod.Start;
+        var end = call.EffectiveProjectEnd;
+        return new JsonObject
+        {
+            ["id"] = call.Id,
+            ["year"] = call.Year,
+            ["name"] = call.Name.Nl,
+            ["opens"] = ValueResolver.FormatTime(call.Window.Opens),
+            ["deadline"] = ValueResolver.FormatTime(call.Window.Deadline),
+            ["projectStart"] = start.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
+            ["projectEnd"] = end.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
+            // Reporting deadlines (DOMAIN §7): first six months by the 15th of the seventh month, the full year
+            // by the 15th of the month after the project end.
+            ["interimReportDue"] = ValueResolver.FormatTime(TransitionEffects.BrusselsEndOfDay(new DateOnly(start.Year, start.Month, 15).AddMonths(6))),
+            ["finalReportDue"] = ValueResolver.FormatTime(TransitionEffects.BrusselsEndOfDay(new DateOnly(end.Year, end.Month, 15).AddMonths(1))),
+            ["budgetEur"] = call.Budget.Eur,
+            ["governmentDecision"] = call.GovernmentDecision?.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
+            ["dataSha256"] = call.File.Sha256,
+        };
+    }
+
+    /// <summary>Creates the call dossier (once per call: a second call returns the first).</summary>
+    public Task<FireResult> OpenCallAsync(string programmeId, string callId, Actor actor, CancellationToken ct = default)
+    {
+        var programme = programmes.Programme(programmeId);
+        var call = programmes.Call(programmeId, callId);
+        var data = new JsonObject
+        {
+            ["reference"] = $"{Abbreviation(programmeId)}-{call.Id}",
+            ["title"] = call.Name.Nl,
+            ["programme"] = programme.Id,
+            ["call"] = CallSnapshot(call),
+        };
+        return runtime.CreateAsync(new CreateRequest(CallWorkflow(programmeId), data, actor) { IdempotencyKey = $"call:{programmeId}:{callId}" }, ct);
+    }
+
+    /// <summary>
+    /// Starts the application of <paramref name="ownerId"/> (the submitting authority) for a call, with a snapshot
+    /// of the applicant and its participating authorities from the register. One application per authority per call.
+    /// </summary>
+    public async Task<FireResult> StartApplicationAsync(string programmeId, string callId, string ownerId, IReadOnlyList<string> participants, Actor actor, JsonObject? application = null, CancellationToken ct = default)
+    {
+        var call = programmes.Call(programmeId, callId);
+        var owner = programmes.Authorities.Find(ownerId) ?? throw new ArgumentValidationException([new FieldError("owner", $"'{ownerId}' is not a known authority")]);
+        var unknown = participants.Where(p => programmes.Authorities.Find(p) is null).ToList();
+        if (unknown.Count > 0)
+        {
+            throw new ArgumentValidationException([new FieldError("participants", $"unknown authorities: {string.Join(", ", unknown)}")]);
+        }
+
+        var callDossier = await FindCallDossierAsync(programmeId, callId, ct);
+        var data = new JsonObject
+        {
+            ["owner"] = owner.Id,
+            ["participants"] = new JsonArray(participants.Select(p => (JsonNode)JsonValue.Create(p)!).ToArray()),
+            ["reference"] = $"{Abbreviation(programmeId)}-{call.Id}-{owner.Id}",
+            ["title"] = $"{call.Name.Nl} - {owner.Name}",
+            ["programme"] = programmeId,
+            ["call"] = CallSnapshot(call),
+            ["applicant"] = new JsonObject
+            {
+                ["submitter"] = AuthoritySnapshot(owner),
+                ["participants"] = new JsonArray(participants.Select(p => (JsonNode)AuthoritySnapshot(programmes.Authorities.Get(p))).ToArray()),
+            },
+            ["contact"] = new JsonObject { ["name"] = owner.Name, ["email"] = owner.ContactEmail, ["address"] = owner.Address },
+            ["application"] = application ?? new JsonObject { ["rows"] = new JsonArray() },
+        };
+        if (callDossier is not null)
+        {
+            data["parent"] = callDossier.Value.ToString("D");
+        }
+
+        return await runtime.CreateAsync(new CreateRequest(DossierWorkflow(programmeId), data, actor) { IdempotencyKey = $"application:{programmeId}:{callId}:{owner.Id}" }, ct);
+    }
+
+    private static JsonObject AuthoritySnapshot(Authority a) => new()
+    {
+        ["id"] = a.Id,
+        ["name"] = a.Name,
+        ["kind"] = a.Kind.ToDataString(),
+        ["region"] = a.Arrondissement,
+        ["nonEu14OriginResidents"] = a.NonEu14OriginResidents,
+    };
+
+    private static string Abbreviation(string programmeId) =>
+        string.Concat(programmeId.Split('-', StringSplitOptions.RemoveEmptyEntries).Select(w => char.ToUpperInvariant(w[0])));
+
+    public async Task<Guid?> FindCallDossierAsync(string programmeId, string callId, CancellationToken ct = default)
+    {
+        await using var cmd = dataSource.CreateCommand("SELECT id FROM dossier WHERE workflow_id = $1 AND data->'call'->>'id' = $2 ORDER BY created_at LIMIT 1");
+        cmd.Parameters.AddWithValue(CallWorkflow(programmeId));
+        cmd.Parameters.AddWithValue(callId);
+        return await cmd.ExecuteScalarAsync(ct) is Guid g ? g : null;
+    }
+
+    /// <summary>The compositions (owner + participants) of the counted applications of a call, except one dossier.</summary>
+    public async Task<JsonArray> CompositionsAsync(string programmeId, string callId, Guid? except, CancellationToken ct = default)
+    {
+        await using var cmd = dataSource.CreateCommand(
+            "SELECT id, data->>'owner', COALESCE(data->'participants', '[]'::jsonb)::text FROM dossier WHERE workflow_id = $1 AND data->'call'->>'id' = $2 AND NOT (state = ANY($3)) AND id <> $4 ORDER BY id");
+        cmd.Parameters.AddWithValue(DossierWorkflow(programmeId));
+        cmd.Parameters.AddWithValue(callId);
+        cmd.Parameters.AddWithValue(NotCounting);
+        cmd.Parameters.AddWithValue(except ?? Guid.Empty);
+        var list = new JsonArray();
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            list.Add(new JsonObject
+            {
+                ["id"] = reader.GetGuid(0).ToString("D"),
+                ["owner"] = reader.IsDBNull(1) ? string.Empty : reader.GetString(1),
+                ["participants"] = JsonNode.Parse(reader.GetString(2)),
+            });
+        }
+
+        return list;
+    }
+
+    /// <summary>Declares an application eligible or ineligible, giving the rule the other applications of the call.</summary>
+    public async Task<FireResult> DecideEligibilityAsync(Guid dossierId, bool eligible, string? comment, Actor actor, int? expectedVersion = null, CancellationToken ct = default)
+    {
+        var dossier = await runtime.GetAsync(dossierId, ct) ?? throw new DossierNotFoundException(dossierId);
+        var programmeId = ProgrammeGuards.Str(dossier.Data, "programme") ?? throw new InvalidOperationException("dossier without programme");
+        var callId = ProgrammeGuards.Str(dossier.Data, "call.id") ?? throw new InvalidOperationException("dossier without call");
+        var call = programmes.Call(programmeId, callId);
+        var args = new JsonObject { ["otherApplications"] = await CompositionsAsync(programmeId, callId, dossierId, ct) };
+        if (call.Eligibility.RestrictedToPreviousSubmittersOf is { } previousCall)
+        {
+            args["previousSubmitters"] = await CompositionsAsync(programmeId, previousCall, null, ct);
+        }
+
+        if (!string.IsNullOrWhiteSpace(comment))
+        {
+            args["comment"] = comment;
+        }
+
+        return await runtime.FireAsync(new FireRequest(dossierId, eligible ? "declare-eligible" : "declare-ineligible", args, actor) { ExpectedVersion = expectedVersion }, ct);
+    }
+
+    /// <summary>Runs the allocation of a call over its eligible applications without changing anything.</summary>
+    public async Task<(AllocationResult Result, IReadOnlyList<Guid> Dossiers)> PreviewAllocationAsync(Guid callDossierId, CancellationToken ct = default)
+    {
+        var callDossier = await runtime.GetAsync(callDossierId, ct) ?? throw new DossierNotFoundException(callDossierId);
+        var programmeId = ProgrammeGuards.Str(callDossier.Data, "programme")!;
+        var call = programmes.Call(programmeId, ProgrammeGuards.Str(callDossier.Data, "call.id")!);
+        var requests = new List<AllocationRequest>();
+        var ids = new List<Guid>();
+        await using (var cmd = dataSource.CreateCommand(
+            "SELECT id, data->'amounts'::text FROM dossier WHERE workflow_id = $1 AND data->'call'->>'id' = $2 AND state = 'eligible' ORDER BY id"))
+        {
+            cmd.Parameters.AddWithValue(DossierWorkflow(programmeId));
+            cmd.Parameters.AddWithValue(call.Id);
+            await using var reader = await cmd.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                var id = reader.GetGuid(0);
+                var amounts = reader.IsDBNull(1) ? new JsonObject() : JsonNode.Parse(reader.GetString(1)) as JsonObject ?? [];
+                var rows = (amounts["rows"] as JsonArray ?? []).OfType<JsonObject>()
+                    .Where(r => ProgrammeGuards.Dec(r, "requestedEur") > 0)
+                    .Select(r => new AllocationRowRequest(ProgrammeGuards.Str(r, "actionCode")!, ProgrammeGuards.Int(r, "priority"), ProgrammeGuards.Dec(r, "requestedEur")))
+                    .ToList();
+                requests.Add(new AllocationRequest(id.ToString("D"), rows, ProgrammeGuards.Dec(amounts, "bonusTotalEur")));
+                ids.Add(id);
+            }
+        }
+
+        return (AllocationRule.Allocate(call.Budget.Eur, call.Parameters.Allocation, requests), ids);
+    }
+
+    /// <summary>
+    /// Confirms the allocation: the call records the totals and a hash of the inputs, then every eligible
+    /// application records its own allocation. Each step is idempotent, so a retry after a failure completes it.
+    /// </summary>
+    public async Task<AllocationResult> ConfirmAllocationAsync(Guid callDossierId, Actor actor, CancellationToken ct = default)
+    {
+        var (result, _) = await PreviewAllocationAsync(callDossierId, ct);
+        var inputs = JsonSerializer.Serialize(result.Applications.Select(a => new { a.ApplicationId, a.RequestedEur, Rows = a.Rows.Select(r => new { r.ActionCode, r.Priority, r.RequestedEur }) }), ProgrammeGuards.Json);
+        var runHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(inputs)));
+        var summary = new JsonObject
+        {
+            ["budgetEur"] = result.BudgetEur,
+            ["requestedEur"] = result.RequestedEur,
+            ["allocatedEur"] = result.AllocatedEur,
+            ["remainderEur"] = result.RemainderEur,
+            ["fitsBudget"] = result.FitsBudget,
+            ["proRataRound"] = result.ProRataRound,
+            ["proRataFactor"] = result.ProRataFactor,
+            ["applications"] = result.Applications.Count,
+            ["inputsSha256"] = runHash,
+        };
+        await runtime.FireAsync(new FireRequest(callDossierId, "confirm-allocation", new JsonObject { ["allocation"] = summary }, actor) { IdempotencyKey = $"allocation:{callDossierId:D}:{runHash}" }, ct);
+        foreach (var app in result.Applications)
+        {
+            var allocation = JsonSerializer.SerializeToNode(app, ProgrammeGuards.Json)!.AsObject();
+            allocation.Remove("applicationId");
+            allocation["inputsSha256"] = runHash;
+            await runtime.FireAsync(new FireRequest(Guid.Parse(app.ApplicationId), "allocate", new JsonObject { ["allocation"] = allocation }, actor) { IdempotencyKey = $"allocate:{runHash}:{app.ApplicationId}" }, ct);
+        }
+
+        return result;
+    }
+}

@@ -1,0 +1,178 @@
+using System.Text.Json.Nodes;
+using SubsidyEngine.Engine.Runtime;
+using SubsidyEngine.Testing;
+
+namespace SubsidyEngine.Engine.Tests.Programmes;
+
+/// <summary>Scenario tests named after the business path, on the real definitions, data and register.</summary>
+public sealed class PlanSamenlevenScenarioTests(PostgresDatabase db) : IClassFixture<PostgresDatabase>, IAsyncLifetime
+{
+    private static readonly DateTimeOffset BeforeYear2Window = new(2023, 5, 20, 9, 0, 0, TimeSpan.FromHours(2));
+
+    public async Task InitializeAsync() => await db.ResetAsync();
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    private async Task<long> CountAsync(string sql)
+    {
+        await using var cmd = db.DataSource.CreateCommand(sql);
+        return Convert.ToInt64(await cmd.ExecuteScalarAsync());
+    }
+
+    [Fact]
+    public async Task Year2_application_goes_from_draft_to_closure_with_recovery_and_replays_exactly()
+    {
+        var h = new ProgrammeHarness(db, BeforeYear2Window);
+        var officer = ProgrammeHarness.Officer;
+        var genk = ProgrammeHarness.Municipality("71016");
+
+        var call = await h.Service.OpenCallAsync("plan-samenleven", "2023", officer);
+        h.Clock.SetUtcNow(new DateTimeOffset(2023, 5, 26, 8, 0, 0, TimeSpan.FromHours(2)));
+        Assert.Equal(1, await h.Sweeper.FireDueTimeoutsAsync());
+        Assert.Equal("open", (await h.Runtime.GetAsync(call.DossierId))!.State);
+
+        var app = await h.Service.StartApplicationAsync("plan-samenleven", "2023", "71016", [], genk);
+        var table = ProgrammeHarness.Application(("2.1", 500, 1, 60m), ("5.4", 100, 2, 320m));
+        await h.FireAsync(app.DossierId, "save-draft", new JsonObject { ["application"] = table }, genk);
+        var submitted = await h.FireAsync(app.DossierId, "submit", null, genk);
+        Assert.Equal("submitted", submitted.ToState);
+        Assert.Single(submitted.NoticeIds); // acknowledgement of receipt
+
+        var snapshot = await h.Runtime.GetAsync(app.DossierId);
+        Assert.Equal(62_000m, snapshot!.Data["amounts"]!["requestedTotalEur"]!.GetValue<decimal>()); // 500 x 60 + 100 x 320
+
+        await h.Service.DecideEligibilityAsync(app.DossierId, eligible: true, null, officer);
+        h.Clock.SetUtcNow(new DateTimeOffset(2023, 7, 10, 12, 0, 1, TimeSpan.FromHours(2)));
+        await h.Sweeper.FireDueTimeoutsAsync();
+        Assert.Equal("submissions-closed", (await h.Runtime.GetAsync(call.DossierId))!.State);
+        await h.FireAsync(call.DossierId, "start-allocation", null, officer);
+
+        var allocation = await h.Service.ConfirmAllocationAsync(call.DossierId, officer);
+        Assert.True(allocation.FitsBudget);
+        Assert.Equal(62_000m, allocation.AllocatedEur);
+
+        var awarded = await h.FireAsync(app.DossierId, "award", null, officer);
+        Assert.Equal("awarded", awarded.ToState);
+        Assert.Equal(37_200m, (await h.Runtime.GetAsync(app.DossierId))!.Data["payment"]!["advanceEur"]!.GetValue<decimal>()); // 60 %
+        await h.FireAsync(app.DossierId, "confirm-award", new JsonObject { ["governmentDecisionDate"] = "2023-09-22" }, officer);
+        Assert.Equal(2, await CountAsync($"SELECT count(*) FROM deadline WHERE dossier_id = '{app.DossierId}' AND status = 'open'"));
+
+        h.Clock.SetUtcNow(new DateTimeOffset(2024, 4, 10, 10, 0, 0, TimeSpan.FromHours(2)));
+        await h.FireAsync(app.DossierId, "report-interim", new JsonObject { ["realised"] = new JsonObject { ["2.1"] = 60, ["5.4"] = 10 } }, genk);
+        await h.FireAsync(app.DossierId, "decide-continuation", new JsonObject { ["motivationsAccepted"] = new JsonArray("5.4") }, officer);
+        var continuation = (await h.Runtime.GetAsync(app.DossierId))!.Data["continuation"]!;
+        Assert.False(continuation["rows"]![0]!["continued"]!.GetValue<bool>() && continuation["rows"]![0]!["actionCode"]!.GetValue<string>() == "2.1"); // 60/500 = 12 % < 25 %
+
+        h.Clock.SetUtcNow(new DateTimeOffset(2024, 10, 10, 10, 0, 0, TimeSpan.FromHours(2)));
+        await h.FireAsync(app.DossierId, "report-final", new JsonObject { ["realised"] = new JsonObject { ["2.1"] = 100, ["5.4"] = 20 } }, genk);
+        var settle = await h.FireAsync(app.DossierId, "settle", null, officer);
+        Assert.Equal("pre-information", settle.ToState);
+        var settlement = (await h.Runtime.GetAsync(app.DossierId))!.Data["settlement"]!;
+        Assert.Equal(12_400m, settlement["earnedEur"]!.GetValue<decimal>()); // 100 x 60 + 20 x 320
+        Assert.Equal(24_800m, settlement["recoveryEur"]!.GetValue<decimal>()); // 37,200 paid - 12,400 earned
+
+        await Assert.ThrowsAsync<TriggerNotPermittedException>(() => h.FireAsync(app.DossierId, "decide-recovery", null, officer));
+        h.Clock.Advance(TimeSpan.FromDays(31));
+        await h.Sweeper.FireDueTimeoutsAsync(); // the 30-day reaction period ends
+        await h.FireAsync(app.DossierId, "decide-recovery", null, officer);
+        var closed = await h.FireAsync(app.DossierId, "close", null, officer);
+        Assert.Equal("closed", closed.ToState);
+
+        Assert.Equal(0, (await h.Replayer.ReplayAllAsync()).DivergentDossiers);
+        Assert.Equal(7, await CountAsync($"SELECT count(*) FROM notice WHERE dossier_id = '{app.DossierId}'"));
+    }
+
+    [Fact]
+    public async Task A_late_submission_is_refused_unless_an_officer_accepts_it_with_a_reason()
+    {
+        var h = new ProgrammeHarness(db, new DateTimeOffset(2023, 7, 10, 12, 5, 0, TimeSpan.FromHours(2)));
+        var genk = ProgrammeHarness.Municipality("71016");
+        var app = await h.Service.StartApplicationAsync("plan-samenleven", "2023", "71016", [], genk);
+        await h.FireAsync(app.DossierId, "save-draft", new JsonObject { ["application"] = ProgrammeHarness.Application(("2.1", 100, 1, 60m)) }, genk);
+
+        var late = await Assert.ThrowsAsync<TriggerNotPermittedException>(() => h.FireAsync(app.DossierId, "submit", null, genk));
+        Assert.Contains(late.Blocked, b => b.Reasons.Any(r => r.Code == "guard.compare"));
+        await Assert.ThrowsAsync<ArgumentValidationException>(() => h.FireAsync(app.DossierId, "accept-late", null, ProgrammeHarness.Officer));
+
+        var accepted = await h.FireAsync(app.DossierId, "accept-late", new JsonObject { ["comment"] = "Technisch probleem in het loket op 10 juli" }, ProgrammeHarness.Officer);
+        Assert.Equal("submitted", accepted.ToState);
+    }
+
+    [Fact]
+    public async Task A_small_municipality_alone_is_not_eligible_and_gets_the_reason()
+    {
+        var h = new ProgrammeHarness(db, BeforeYear2Window.AddDays(7));
+        var @as = ProgrammeHarness.Municipality("71002");
+        var app = await h.Service.StartApplicationAsync("plan-samenleven", "2023", "71002", [], @as);
+        await h.FireAsync(app.DossierId, "save-draft", new JsonObject { ["application"] = ProgrammeHarness.Application(("2.1", 100, 1, 60m)) }, @as);
+        await h.FireAsync(app.DossierId, "submit", null, @as);
+
+        var refused = await Assert.ThrowsAsync<TriggerNotPermittedException>(() => h.Service.DecideEligibilityAsync(app.DossierId, true, null, ProgrammeHarness.Officer));
+        Assert.NotEmpty(refused.Blocked.Single(b => b.Trigger == "declare-eligible").Reasons);
+
+        var decided = await h.Service.DecideEligibilityAsync(app.DossierId, false, "Minder dan 7.500 inwoners van niet-EU-14-herkomst", ProgrammeHarness.Officer);
+        Assert.Equal("ineligible", decided.ToState);
+        var eligibility = (await h.Runtime.GetAsync(app.DossierId))!.Data["eligibility"]!;
+        Assert.False(eligibility["passed"]!.GetValue<bool>());
+    }
+
+    [Fact]
+    public async Task An_invalid_application_table_cannot_be_submitted_and_names_the_problem()
+    {
+        var h = new ProgrammeHarness(db, BeforeYear2Window.AddDays(7));
+        var genk = ProgrammeHarness.Municipality("71016");
+        var app = await h.Service.StartApplicationAsync("plan-samenleven", "2023", "71016", [], genk);
+        var bad = ProgrammeHarness.Application(("2.1", 100, 1, 60m), ("9.9", 5, 1, 10m)); // unknown action, duplicate priority
+        await h.FireAsync(app.DossierId, "save-draft", new JsonObject { ["application"] = bad }, genk);
+
+        var e = await Assert.ThrowsAsync<TriggerNotPermittedException>(() => h.FireAsync(app.DossierId, "submit", null, genk));
+
+        Assert.True(e.Blocked.SelectMany(b => b.Reasons).Count() >= 2, string.Join("; ", e.Blocked.SelectMany(b => b.Reasons).Select(r => r.Code)));
+        Assert.Equal("draft", (await h.Runtime.GetAsync(app.DossierId))!.State);
+    }
+
+    [Fact]
+    public async Task The_extension_moves_running_dossiers_to_v2_after_a_dry_run_with_a_new_final_report_deadline()
+    {
+        var h = new ProgrammeHarness(db, new DateTimeOffset(2024, 4, 25, 9, 0, 0, TimeSpan.FromHours(2)));
+        var officer = ProgrammeHarness.Officer;
+        var genk = ProgrammeHarness.Municipality("71016");
+        // Year 3 is open only to year-2 submitters: Genk submitted in year 2.
+        var year2 = await h.Service.StartApplicationAsync("plan-samenleven", "2023", "71016", [], genk);
+        await h.FireAsync(year2.DossierId, "save-draft", new JsonObject { ["application"] = ProgrammeHarness.Application(("2.1", 300, 1, 60m)) }, genk);
+        await h.FireAsync(year2.DossierId, "accept-late", new JsonObject { ["comment"] = "test set-up: year-2 submission" }, officer);
+        var call = await h.Service.OpenCallAsync("plan-samenleven", "2024", officer);
+        await h.FireAsync(call.DossierId, "open-window", null, officer);
+        var app = await h.Service.StartApplicationAsync("plan-samenleven", "2024", "71016", [], genk);
+        await h.FireAsync(app.DossierId, "save-draft", new JsonObject { ["application"] = ProgrammeHarness.Application(("2.1", 300, 1, 60m)) }, genk);
+        await h.FireAsync(app.DossierId, "submit", null, genk);
+        await h.Service.DecideEligibilityAsync(app.DossierId, true, null, officer);
+        await h.FireAsync(call.DossierId, "close-window", null, officer);
+        await h.FireAsync(call.DossierId, "start-allocation", null, officer);
+        await h.Service.ConfirmAllocationAsync(call.DossierId, officer);
+        await h.FireAsync(app.DossierId, "award", null, officer);
+        await h.FireAsync(app.DossierId, "confirm-award", new JsonObject { ["governmentDecisionDate"] = "2024-07-05" }, officer);
+
+        var plan = await h.Migrator.DryRunAsync("plan-samenleven-extension-2025");
+        Assert.Equal("extended", Assert.Single(plan.Movable).ToState);
+        var applied = await h.Migrator.ApplyAsync("plan-samenleven-extension-2025", officer);
+
+        Assert.Single(applied.Movable);
+        var moved = await h.Runtime.GetAsync(app.DossierId);
+        Assert.Equal((2, "extended"), (moved!.WorkflowVersion, moved.State));
+        Assert.Equal(1, await CountAsync($"SELECT count(*) FROM deadline WHERE dossier_id = '{app.DossierId}' AND kind = 'final-report' AND status = 'open' AND due_at = '2026-01-31T23:59:59+01:00'"));
+        Assert.Equal(1, await CountAsync($"SELECT count(*) FROM notice WHERE dossier_id = '{app.DossierId}' AND template_id = 'extension-notice'"));
+        Assert.Equal(0, (await h.Replayer.ReplayAllAsync()).DivergentDossiers);
+    }
+
+    [Fact]
+    public async Task The_second_programme_runs_on_the_same_engine_and_excludes_Antwerp_by_data()
+    {
+        var h = new ProgrammeHarness(db, new DateTimeOffset(2026, 3, 1, 9, 0, 0, TimeSpan.FromHours(1)));
+        var callId = ProgrammeHarness.Programmes.Programme("oefenkansen-nederlands").Calls[0].Id;
+        var antwerp = ProgrammeHarness.Municipality("11002");
+        var app = await h.Service.StartApplicationAsync("oefenkansen-nederlands", callId, "11002", [], antwerp);
+        Assert.Equal("draft", app.ToState);
+        Assert.Equal("oefenkansen-nederlands/dossier", (await h.Runtime.GetAsync(app.DossierId))!.WorkflowId);
+    }
+}
