@@ -80,6 +80,29 @@ public sealed class PlanSamenlevenScenarioTests(PostgresDatabase db) : IClassFix
 
         Assert.Equal(0, (await h.Replayer.ReplayAllAsync()).DivergentDossiers);
         Assert.Equal(7, await CountAsync($"SELECT count(*) FROM notice WHERE dossier_id = '{app.DossierId}'"));
+
+        // Every letter of the path renders from the journal alone, with the amounts in nl-BE format, and the
+        // same notice renders to the same bytes twice.
+        var letters = new Letters.NoticeLetters(new JournalStore(db.DataSource), h.Catalog,
+            new Letters.LetterModelBuilder(ProgrammeHarness.Programmes, Letters.LetterSettings.Default("http://127.0.0.1:5080")), new Templates.LetterRenderer());
+        var rendered = new Dictionary<string, Templates.RenderedLetter>();
+        await using (var cmd = db.DataSource.CreateCommand($"SELECT template_id, template_version, dossier_seq FROM notice WHERE dossier_id = '{app.DossierId}' ORDER BY dossier_seq"))
+        await using (var reader = await cmd.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                rendered[reader.GetString(0)] = await letters.RenderAsync(app.DossierId, reader.GetInt32(2), reader.GetString(0), reader.GetInt32(1));
+            }
+        }
+
+        Assert.Equal(["acknowledgement", "award-decision", "award-final", "closure", "continuation-decision", "recovery-preinformation", "settlement-decision"], rendered.Keys.Order());
+        Assert.Contains("€ 62.000,00", rendered["award-decision"].Html, StringComparison.Ordinal);
+        Assert.Contains("€ 37.200,00", rendered["award-decision"].Html, StringComparison.Ordinal);
+        Assert.Contains("onder voorbehoud", rendered["award-decision"].Html, StringComparison.Ordinal);
+        Assert.Contains("€ 24.800,00", rendered["recovery-preinformation"].Html, StringComparison.Ordinal);
+        Assert.Contains("22 september 2023", rendered["award-final"].Html, StringComparison.Ordinal);
+        var again = await letters.RenderAsync(app.DossierId, (int)await CountAsync($"SELECT dossier_seq FROM notice WHERE dossier_id = '{app.DossierId}' AND template_id = 'award-decision'"), "award-decision", 1);
+        Assert.Equal(rendered["award-decision"].HtmlSha256, again.HtmlSha256);
     }
 
     [Fact]
