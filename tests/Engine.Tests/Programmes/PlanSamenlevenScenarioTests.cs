@@ -193,9 +193,25 @@ public sealed class PlanSamenlevenScenarioTests(PostgresDatabase db) : IClassFix
     {
         var h = new ProgrammeHarness(db, new DateTimeOffset(2026, 3, 1, 9, 0, 0, TimeSpan.FromHours(1)));
         var callId = ProgrammeHarness.Programmes.Programme("oefenkansen-nederlands").Calls[0].Id;
-        var antwerp = ProgrammeHarness.Municipality("11002");
-        var app = await h.Service.StartApplicationAsync("oefenkansen-nederlands", callId, "11002", [], antwerp);
-        Assert.Equal("draft", app.ToState);
-        Assert.Equal("oefenkansen-nederlands/dossier", (await h.Runtime.GetAsync(app.DossierId))!.WorkflowId);
+        // Co-financing per organised practice opportunity: the local share is EUR 1,000 per unit (data, not code).
+        var table = ProgrammeHarness.Application(("ON.1", 12, 1, 1000m));
+
+        async Task<Guid> SubmitAsync(string authority)
+        {
+            var actor = ProgrammeHarness.Municipality(authority);
+            var app = await h.Service.StartApplicationAsync("oefenkansen-nederlands", callId, authority, [], actor);
+            await h.FireAsync(app.DossierId, "save-draft", new JsonObject { ["application"] = table.DeepClone() }, actor);
+            await h.FireAsync(app.DossierId, "submit", null, actor);
+            return app.DossierId;
+        }
+
+        var antwerp = await SubmitAsync("11002");
+        var genk = await SubmitAsync("71016");
+
+        Assert.Equal("oefenkansen-nederlands/dossier", (await h.Runtime.GetAsync(antwerp))!.WorkflowId);
+        Assert.Equal(12_000m, (await h.Runtime.GetAsync(genk))!.Data["amounts"]!["requestedTotalEur"]!.GetValue<decimal>());
+        var refused = await Assert.ThrowsAsync<TriggerNotPermittedException>(() => h.Service.DecideEligibilityAsync(antwerp, true, null, ProgrammeHarness.Officer));
+        Assert.Contains("eigen agentschap", string.Join(" ", refused.Blocked.SelectMany(b => b.Reasons).Select(r => r.Nl)), StringComparison.Ordinal);
+        Assert.Equal("eligible", (await h.Service.DecideEligibilityAsync(genk, true, null, ProgrammeHarness.Officer)).ToState);
     }
 }
