@@ -51,7 +51,6 @@ CREATE TABLE journal (
     recorded_at         timestamptz NOT NULL DEFAULT clock_timestamp(),
     CONSTRAINT journal_dossier_seq UNIQUE (dossier_id, dossier_seq)
 );
-CREATE INDEX journal_by_time ON journal (occurred_at);
 
 CREATE FUNCTION journal_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

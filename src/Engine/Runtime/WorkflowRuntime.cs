@@ -512,21 +512,21 @@ public sealed class WorkflowRuntime(NpgsqlDataSource dataSource, WorkflowCatalog
                 n.Id, ev.DossierId, ev.DossierSeq, n.Kind, n.TemplateId, n.TemplateVersion, $"event:{n.Id:D}", ev.OccurredAt));
         }
 
+        var noticeIds = outcome.Notices.Select(n => n.Id).ToList();
+        if (idempotencyKey is not null)
+        {
+            // The stored result needs the global sequence the INSERT above assigns: read it back in the same batch.
+            var pending = new FireResult(ev.DossierId, ev.DossierSeq, ev.FromState, ev.ToState, 0, ev.Hash, false, noticeIds);
+            batch.BatchCommands.Add(Command(
+                "UPDATE idempotency_key SET result = jsonb_set($2::jsonb, '{journalSeq}', to_jsonb((SELECT seq FROM journal WHERE dossier_id = $3 AND dossier_seq = $4))) WHERE key = $1",
+                idempotencyKey, CanonicalJson.Serialize(pending.ToJson()), ev.DossierId, ev.DossierSeq));
+        }
+
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
         var seq = reader.GetInt64(0);
         await reader.DisposeAsync();
-
-        var result = new FireResult(ev.DossierId, ev.DossierSeq, ev.FromState, ev.ToState, seq, ev.Hash, false, outcome.Notices.Select(n => n.Id).ToList());
-        if (idempotencyKey is not null)
-        {
-            await using var save = new NpgsqlCommand("UPDATE idempotency_key SET result = $2::jsonb WHERE key = $1", conn, tx);
-            save.Parameters.AddWithValue(idempotencyKey);
-            save.Parameters.AddWithValue(CanonicalJson.Serialize(result.ToJson()));
-            await save.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        return result;
+        return new FireResult(ev.DossierId, ev.DossierSeq, ev.FromState, ev.ToState, seq, ev.Hash, false, noticeIds);
     }
 
     /// <summary>Writes a non-trigger event (migration, record) with its effects, updating the projection.</summary>
