@@ -50,10 +50,17 @@ internal static class JsonBody
             throw new BadHttpRequestException("The body must be JSON (Content-Type: application/json; charset=utf-8).", StatusCodes.Status415UnsupportedMediaType);
         }
 
+        var bytes = buffer.GetBuffer().AsSpan(0, (int)buffer.Length);
+        if (!System.Text.Unicode.Utf8.IsValid(bytes))
+        {
+            // The JSON reader only notices bad UTF-8 inside strings when they are read, later: refuse it here.
+            throw new BadHttpRequestException("The body is not valid UTF-8.");
+        }
+
         JsonNode? node;
         try
         {
-            node = JsonNode.Parse(buffer.GetBuffer().AsMemory(0, (int)buffer.Length).Span, documentOptions: Options);
+            node = JsonNode.Parse(bytes, documentOptions: Options);
         }
         catch (JsonException e)
         {
@@ -65,7 +72,18 @@ internal static class JsonBody
             throw new BadHttpRequestException("The body must be a JSON object.");
         }
 
-        var bad = FindBadString(obj, "$");
+        string? bad;
+        try
+        {
+            // Walking the tree reads every name and string once, so escapes that cannot become a string
+            // (e.g. "\ud800" without its pair) fail here rather than deep inside the runtime.
+            bad = FindBadString(obj, "$");
+        }
+        catch (InvalidOperationException)
+        {
+            bad = "$";
+        }
+
         if (bad is not null)
         {
             throw new ArgumentValidationException([new FieldError(bad, "contains a NUL character or an unpaired surrogate")]);
