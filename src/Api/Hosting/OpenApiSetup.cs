@@ -24,6 +24,12 @@ internal static class OpenApiSetup
                     "Authenticate with an API key (Authorization: Bearer <key> or X-Api-Key). Every error is RFC 9457 problem details.",
                 License = new OpenApiLicense { Name = "Proprietary (Agentschap Binnenlands Bestuur)", Url = new Uri("https://www.vlaanderen.be/agentschap-binnenlands-bestuur") },
             };
+            // The generated server URL is the request's base with a trailing slash; OpenAPI tools want it without.
+            foreach (var server in document.Servers ?? [])
+            {
+                server.Url = server.Url?.TrimEnd('/');
+            }
+
             document.Components ??= new OpenApiComponents();
             document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
             document.Components.SecuritySchemes[BearerScheme] = new OpenApiSecurityScheme
