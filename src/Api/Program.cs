@@ -1,7 +1,9 @@
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using SubsidyEngine.Api.Auth;
 using SubsidyEngine.Api.Cli;
+using SubsidyEngine.Api.Endpoints;
 using SubsidyEngine.Api.Hosting;
 
 if (CliVerbs.IsVerb(args))
@@ -18,22 +20,36 @@ builder.Logging.AddSimpleConsole(o =>
 });
 builder.UseDefaultAddress();
 builder.AddSubsidyService();
-builder.Services.AddProblemDetails();
+builder.AddSubsidyAuth();
+builder.AddSubsidyErrors();
+builder.Services.AddSubsidyOpenApi();
 
 var app = builder.Build();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseAntiforgery();
+app.UseCookieAntiforgery();
 
-app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).WithName("HealthLive");
-app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).WithName("HealthReady");
+app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false })
+    .WithName("HealthLive").WithTags("Health").WithSummary("Liveness").WithDescription("200 while the process runs.");
+app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") })
+    .WithName("HealthReady").WithTags("Health").WithSummary("Readiness").WithDescription("200 when the database answers and is migrated, else 503.");
+app.MapSubsidyOpenApi();
+app.MapAuthEndpoints();
+app.MapDossierEndpoints();
+app.MapWorkflowEndpoints();
+app.MapAuditEndpoints();
+app.MapUserEndpoints();
 
 app.Lifetime.ApplicationStarted.Register(() =>
 {
     var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
     foreach (var address in addresses)
     {
-        app.Logger.LogInformation("SubsidyEngine is listening on {Address} (health: {Address}/health/ready)", address, address);
+        app.Logger.LogInformation("SubsidyEngine is listening on {Address} (health: {Address}/health/ready, API: {Address}/scalar)", address, address, address);
     }
 });
 

@@ -1,0 +1,130 @@
+using System.Text.Json.Nodes;
+using SubsidyEngine.Engine.Access;
+using SubsidyEngine.Engine.Runtime;
+using SubsidyEngine.Workflows.Expressions;
+using SubsidyEngine.Workflows.Model;
+
+namespace SubsidyEngine.Api.Endpoints;
+
+/// <summary>A dossier as the API shows it. <c>version</c> is also the ETag.</summary>
+public sealed record DossierDto(Guid Id, string Workflow, int WorkflowVersion, string State, int Version, JsonObject Data, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+{
+    public static DossierDto From(DossierSnapshot s) => new(s.Id, s.WorkflowId, s.WorkflowVersion, s.State, s.Version, s.Data, s.CreatedAt, s.UpdatedAt);
+}
+
+/// <summary>One page of dossiers.</summary>
+public sealed record DossierPageDto(IReadOnlyList<DossierDto> Items, int Page, int PageSize, long Total);
+
+/// <summary>Body of <c>POST /api/dossiers</c>: the workflow id and the creation data (the definition's creation parameters).</summary>
+public sealed record CreateDossierRequest(string Workflow, JsonObject Data);
+
+/// <summary>What a create or a transition did. <c>replayed</c> is true when an Idempotency-Key returned an earlier result.</summary>
+public sealed record TransitionResultDto(Guid DossierId, int Version, string From, string To, long JournalSeq, string Hash, IReadOnlyList<Guid> Notices, bool Replayed)
+{
+    public static TransitionResultDto Of(FireResult r) => new(r.DossierId, r.Version, r.FromState, r.ToState, r.JournalSeq, r.Hash, r.NoticeIds, r.Replayed);
+}
+
+/// <summary>A reason (of a failing guard), in Dutch and English.</summary>
+public sealed record ReasonDto(string Code, string Nl, string? En)
+{
+    public static ReasonDto From(Reason r) => new(r.Code, r.Nl, r.En);
+}
+
+/// <summary>A parameter of a trigger or of creation.</summary>
+public sealed record ParameterDto(string Name, string Type, bool Required, string? Label, decimal? Min, decimal? Max, int? MaxLength, IReadOnlyList<string>? Values)
+{
+    public static ParameterDto From(ParameterDefinition p) => new(p.Name, p.Type, p.Required, p.Label?.Nl, p.Min, p.Max, p.MaxLength, p.Values);
+}
+
+/// <summary>A trigger of the dossier's current state as offered to the caller.</summary>
+public sealed record TransitionOptionDto(string Trigger, string? Label, string? To, bool RoleAllowed, bool Permitted, bool CommentRequired, bool Automatic, IReadOnlyList<ReasonDto> Reasons, IReadOnlyList<ParameterDto> Parameters)
+{
+    public static TransitionOptionDto From(TriggerOption o) => new(o.Trigger, o.Definition.Label?.Nl, o.To, o.RoleAllowed, o.Permitted, o.CommentRequired, o.Definition.Automatic,
+        o.Reasons.Select(ReasonDto.From).ToList(), o.Definition.Parameters.Select(ParameterDto.From).ToList());
+}
+
+/// <summary>One journal event; <c>arguments</c> and <c>effects</c> are the exact canonical JSON texts that were hashed.</summary>
+public sealed record JournalEventDto(long Seq, int DossierSeq, DateTimeOffset OccurredAt, string Actor, string ActorRole, string Kind, string Trigger, string FromState, string ToState,
+    string DefinitionId, int DefinitionVersion, string DefinitionHash, string Arguments, string Effects, string PrevHash, string Hash)
+{
+    public static JournalEventDto From(JournalEvent e) => new(e.Seq, e.DossierSeq, e.OccurredAt, e.Actor, e.ActorRole, e.Kind, e.Trigger, e.FromState, e.ToState,
+        e.DefinitionId, e.DefinitionVersion, e.DefinitionHash, e.Arguments, e.Effects, e.PrevHash, e.Hash);
+}
+
+/// <summary>A divergence found by a replay.</summary>
+public sealed record DivergenceDto(int DossierSeq, long Seq, string Field, string Expected, string Found);
+
+/// <summary>The replay of one dossier.</summary>
+public sealed record ReplayReportDto(Guid DossierId, int Events, bool Ok, string? State, IReadOnlyList<DivergenceDto> Divergences)
+{
+    public static ReplayReportDto From(ReplayReport r) => new(r.DossierId, r.Events, r.Ok, r.State,
+        r.Divergences.Select(d => new DivergenceDto(d.DossierSeq, d.Seq, d.Field, d.Expected, d.Found)).ToList());
+}
+
+/// <summary>Totals of a replay of every dossier, with the failing dossiers.</summary>
+public sealed record ReplaySummaryDto(int Dossiers, long Events, int DivergentDossiers, string Summary, IReadOnlyList<ReplayReportDto> Failures);
+
+/// <summary>A deadline of a dossier.</summary>
+public sealed record DeadlineDto(Guid Id, string Kind, DateTimeOffset DueAt, string Rule, string? TimeoutTrigger, string? BoundState, int SetBySeq, string Status, DateTimeOffset? ClosedAt, int? ClosedBySeq)
+{
+    public static DeadlineDto From(DeadlineRecord d) => new(d.Id, d.Kind, d.DueAt, d.Rule, d.TimeoutTrigger, d.BoundState, d.SetBySeq, d.Status, d.ClosedAt, d.ClosedBySeq);
+}
+
+/// <summary>A notice (letter, reminder) of a dossier and its delivery status.</summary>
+public sealed record NoticeDto(Guid Id, long JournalSeq, int DossierSeq, string Kind, string TemplateId, int TemplateVersion, string Status, int Attempts, DateTimeOffset CreatedAt, DateTimeOffset? SentAt)
+{
+    public static NoticeDto From(NoticeRecord n) => new(n.Id, n.JournalSeq, n.DossierSeq, n.Kind, n.TemplateId, n.TemplateVersion, n.Status, n.Attempts, n.CreatedAt, n.SentAt);
+}
+
+/// <summary>A workflow definition version in the list.</summary>
+public sealed record WorkflowSummaryDto(string Id, int Version, string? Title, string? TitleEn, string ContentHash, bool Latest);
+
+/// <summary>A state of a workflow.</summary>
+public sealed record StateDto(string Id, string? Label, string? Parent, bool Terminal, string? Stage);
+
+/// <summary>A trigger of a workflow.</summary>
+public sealed record TriggerDto(string Id, string? Label, bool Automatic, IReadOnlyList<ParameterDto> Parameters);
+
+/// <summary>A transition of a workflow (guard shown as its JSON expression).</summary>
+public sealed record TransitionDto(string From, string Trigger, string? To, IReadOnlyList<string> Roles, JsonNode? Guard, bool CommentRequired, string? Description);
+
+/// <summary>A workflow definition version in full, with its Mermaid state diagram.</summary>
+public sealed record WorkflowDto(string Id, int Version, string? Title, string? TitleEn, string ContentHash, string Initial, IReadOnlyList<string> CreationRoles, IReadOnlyList<ParameterDto> CreationParameters,
+    IReadOnlyList<StateDto> States, IReadOnlyList<TriggerDto> Triggers, IReadOnlyList<TransitionDto> Transitions, string Mermaid);
+
+/// <summary>A migration spec between two versions of a workflow.</summary>
+public sealed record MigrationDto(string Id, string Workflow, int FromVersion, int ToVersion, string? Title, IReadOnlyDictionary<string, string> StateMap);
+
+/// <summary>One dossier in a migration plan; <c>blocker</c> says why it cannot move.</summary>
+public sealed record MigrationMoveDto(Guid DossierId, string FromState, string? ToState, string? Blocker);
+
+/// <summary>A migration dry run or apply result.</summary>
+public sealed record MigrationPlanDto(string MigrationId, string Workflow, int FromVersion, int ToVersion, int Movable, int Blocked, IReadOnlyList<MigrationMoveDto> Moves)
+{
+    public static MigrationPlanDto From(MigrationPlan p) => new(p.MigrationId, p.Workflow, p.FromVersion, p.ToVersion, p.Movable.Count(), p.Blocked.Count(),
+        p.Moves.Select(m => new MigrationMoveDto(m.DossierId, m.FromState, m.ToState, m.Blocker)).ToList());
+}
+
+/// <summary>A user.</summary>
+public sealed record UserDto(Guid Id, string DisplayName, string Email, string Role, string? AuthorityId, DateTimeOffset CreatedAt)
+{
+    public static UserDto From(UserRecord u) => new(u.Id, u.DisplayName, u.Email, u.Role, u.AuthorityId, u.CreatedAt);
+}
+
+/// <summary>Body of <c>POST /api/users</c>.</summary>
+public sealed record CreateUserRequest(string DisplayName, string Email, string Role, string? AuthorityId);
+
+/// <summary>Body of <c>POST /api/users/{id}/keys</c>.</summary>
+public sealed record CreateApiKeyRequest(string Label);
+
+/// <summary>An API key (never its secret).</summary>
+public sealed record ApiKeyDto(Guid Id, Guid UserId, string Label, DateTimeOffset CreatedAt, DateTimeOffset? LastUsedAt, DateTimeOffset? RevokedAt)
+{
+    public static ApiKeyDto From(ApiKeyRecord k) => new(k.Id, k.UserId, k.Label, k.CreatedAt, k.LastUsedAt, k.RevokedAt);
+}
+
+/// <summary>A new API key with its secret: shown this once, never stored.</summary>
+public sealed record CreatedApiKeyDto(Guid Id, Guid UserId, string Label, DateTimeOffset CreatedAt, string Secret);
+
+/// <summary>Who the caller is, as the service sees it.</summary>
+public sealed record MeDto(string Id, string DisplayName, string Role, string? AuthorityId, string Via, bool MayWrite);

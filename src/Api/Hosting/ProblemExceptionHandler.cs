@@ -1,0 +1,101 @@
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+using Npgsql;
+using SubsidyEngine.Engine.Access;
+using SubsidyEngine.Engine.Runtime;
+
+namespace SubsidyEngine.Api.Hosting;
+
+/// <summary>
+/// Maps exceptions to problem details. Each domain error has its own status; the database being unreachable is
+/// 503 with Retry-After (trying again may help); anything unknown is 500 without internals (logged with its
+/// trace id).
+/// </summary>
+internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
+{
+    /// <summary>Set by the fire endpoint when the caller sent If-Match: a version conflict then answers 412.</summary>
+    public const string IfMatchItem = "subsidy.if-match";
+
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        var problem = Map(httpContext, exception);
+        if (problem.Status >= 500)
+        {
+            logger.LogError(exception, "Request {Method} {Path} failed ({Status})", httpContext.Request.Method, httpContext.Request.Path, problem.Status);
+        }
+        else
+        {
+            logger.LogInformation("Request {Method} {Path} refused ({Status}): {Message}", httpContext.Request.Method, httpContext.Request.Path, problem.Status, exception.Message);
+        }
+
+        httpContext.Response.StatusCode = problem.Status!.Value;
+        return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = problem, Exception = exception });
+    }
+
+    internal static ProblemDetails Map(HttpContext context, Exception exception)
+    {
+        switch (exception)
+        {
+            case DossierNotFoundException:
+                return Problem(404, "Dossier not found", "The dossier does not exist or is not visible to you.");
+            case WorkflowNotFoundException e:
+                return Problem(404, "Not found", e.Message);
+            case UserNotFoundException e:
+                return Problem(404, "Not found", e.Message);
+            case TriggerNotPermittedException e:
+                var p = Problem(409, "Trigger not permitted", e.Message);
+                p.Extensions["state"] = e.State;
+                p.Extensions["trigger"] = e.Trigger;
+                p.Extensions["permitted"] = e.Permitted;
+                p.Extensions["blocked"] = e.Blocked.Select(b => new
+                {
+                    trigger = b.Trigger,
+                    to = b.To,
+                    reasons = b.Reasons.Select(r => new { code = r.Code, nl = r.Nl, en = r.En }),
+                }).ToList();
+                return p;
+            case TransitionForbiddenException e:
+                return Problem(403, "Forbidden", e.Message);
+            case ConcurrencyConflictException e when context.Items.ContainsKey(IfMatchItem):
+                return Problem(412, "Precondition failed", $"If-Match does not match: expected {e.Expected}, the dossier is at {e.Actual}.");
+            case ConcurrencyConflictException e:
+                return Problem(409, "Conflict", e.Message);
+            case IdempotencyConflictException:
+                return Problem(422, "Idempotency key reused", "This Idempotency-Key was already used for a different request.");
+            case ArgumentValidationException e:
+                return Validation(e.Errors);
+            case UserValidationException e:
+                return Validation(e.Errors);
+            case BadHttpRequestException e:
+                // Body and binding errors (malformed JSON, wrong types, too large, wrong content type): the message is ours.
+                return Problem(e.StatusCode, e.StatusCode switch { 413 => "Request body too large", 415 => "Unsupported media type", _ => "Bad request" }, e.Message);
+            case Microsoft.AspNetCore.Antiforgery.AntiforgeryValidationException:
+                return Problem(400, "Antiforgery token missing or invalid", "Send the antiforgery token with this form.");
+            case var e when IsDatabaseUnavailable(e):
+                context.Response.Headers.RetryAfter = "5";
+                return Problem(503, "Service unavailable", "The database is not reachable right now. Try again shortly.");
+            default:
+                return Problem(500, "Internal error", "Something went wrong on our side. Quote the trace id when reporting it.");
+        }
+    }
+
+    /// <summary>Transient Npgsql errors, socket errors and time-outs: the request may succeed when retried.</summary>
+    internal static bool IsDatabaseUnavailable(Exception e) => e switch
+    {
+        PostgresException pg => pg.SqlState.StartsWith("08", StringComparison.Ordinal) || pg.SqlState.StartsWith("53", StringComparison.Ordinal) || pg.SqlState is "57P01" or "57P02" or "57P03",
+        NpgsqlException n => n.IsTransient || n.InnerException is SocketException or TimeoutException or IOException,
+        SocketException or TimeoutException => true,
+        _ => e.InnerException is not null && IsDatabaseUnavailable(e.InnerException),
+    };
+
+    private static ProblemDetails Problem(int status, string title, string detail) => new() { Status = status, Title = title, Detail = detail };
+
+    internal static HttpValidationProblemDetails Validation(IEnumerable<FieldError> errors) =>
+        new(errors.GroupBy(e => e.Field, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Select(e => e.Message).ToArray(), StringComparer.Ordinal))
+        {
+            Status = 400,
+            Title = "Invalid request",
+            Detail = "One or more fields are invalid; see errors.",
+        };
+}

@@ -1,0 +1,194 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Npgsql;
+using SubsidyEngine.Engine.Runtime;
+
+namespace SubsidyEngine.Engine.Access;
+
+/// <summary>Filters of the dossier list; null means "any".</summary>
+public sealed record DossierFilter
+{
+    public string? Workflow { get; init; }
+
+    public string? State { get; init; }
+
+    public string? Owner { get; init; }
+
+    public string? Parent { get; init; }
+
+    /// <summary>Case-insensitive substring of <c>data.reference</c> or <c>data.title</c>.</summary>
+    public string? Text { get; init; }
+
+    public DateTimeOffset? UpdatedSince { get; init; }
+}
+
+/// <summary>One page of dossiers and the number of dossiers matching the filter (within the scope).</summary>
+public sealed record DossierPage(IReadOnlyList<DossierSnapshot> Items, long Total);
+
+/// <summary>A deadline row of a dossier.</summary>
+public sealed record DeadlineRecord(Guid Id, string Kind, DateTimeOffset DueAt, string Rule, string? TimeoutTrigger, string? BoundState, int SetBySeq, string Status, DateTimeOffset? ClosedAt, int? ClosedBySeq);
+
+/// <summary>A notice (outbox) row of a dossier.</summary>
+public sealed record NoticeRecord(Guid Id, long JournalSeq, int DossierSeq, string Kind, string TemplateId, int TemplateVersion, string Status, int Attempts, DateTimeOffset CreatedAt, DateTimeOffset? SentAt);
+
+/// <summary>
+/// Read queries over dossiers with the caller's <see cref="AccessScope"/> applied in SQL. A dossier outside the
+/// scope is indistinguishable from one that does not exist.
+/// </summary>
+public sealed class DossierQueries(NpgsqlDataSource dataSource)
+{
+    private const string Columns = "d.id, d.workflow_id, d.workflow_version, d.state, d.version, d.data::text, d.head_hash, d.created_at, d.updated_at";
+
+    public async Task<DossierPage> ListAsync(AccessScope scope, DossierFilter filter, int page, int pageSize, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(page, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
+        var parameters = new List<NpgsqlParameter>();
+        var where = new StringBuilder(" WHERE true");
+        scope.AppendDossierFilter(where, parameters);
+        void Add(string clause, object value)
+        {
+            parameters.Add(new NpgsqlParameter { Value = value });
+            where.Append(" AND ").Append(clause.Replace("@", "$" + parameters.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal));
+        }
+
+        if (filter.Workflow is not null)
+        {
+            Add("d.workflow_id = @", filter.Workflow);
+        }
+
+        if (filter.State is not null)
+        {
+            Add("d.state = @", filter.State);
+        }
+
+        if (filter.Owner is not null)
+        {
+            Add("d.data ->> 'owner' = @", filter.Owner);
+        }
+
+        if (filter.Parent is not null)
+        {
+            Add("d.data ->> 'parent' = @", filter.Parent);
+        }
+
+        if (filter.Text is not null)
+        {
+            var pattern = "%" + filter.Text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal) + "%";
+            Add("(d.data ->> 'reference' ILIKE @ OR d.data ->> 'title' ILIKE @)", pattern);
+        }
+
+        if (filter.UpdatedSince is { } since)
+        {
+            Add("d.updated_at >= @", since);
+        }
+
+        await using var batch = dataSource.CreateBatch();
+        var count = new NpgsqlBatchCommand("SELECT count(*) FROM dossier d" + where);
+        var list = new NpgsqlBatchCommand($"SELECT {Columns} FROM dossier d{where} ORDER BY d.updated_at DESC, d.id LIMIT {pageSize} OFFSET {(long)(page - 1) * pageSize}");
+        foreach (var p in parameters)
+        {
+            count.Parameters.Add(new NpgsqlParameter { Value = p.Value });
+            list.Parameters.Add(new NpgsqlParameter { Value = p.Value });
+        }
+
+        batch.BatchCommands.Add(count);
+        batch.BatchCommands.Add(list);
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        var total = reader.GetInt64(0);
+        await reader.NextResultAsync(cancellationToken);
+        var items = new List<DossierSnapshot>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            items.Add(Read(reader));
+        }
+
+        return new DossierPage(items, total);
+    }
+
+    /// <summary>The dossier when it exists and is within the scope; otherwise null (the caller answers 404 either way).</summary>
+    public async Task<DossierSnapshot?> GetAsync(AccessScope scope, Guid id, CancellationToken cancellationToken = default)
+    {
+        var parameters = new List<NpgsqlParameter> { new() { Value = id } };
+        var sql = new StringBuilder($"SELECT {Columns} FROM dossier d WHERE d.id = $1");
+        scope.AppendDossierFilter(sql, parameters);
+        await using var cmd = dataSource.CreateCommand(sql.ToString());
+        cmd.Parameters.AddRange(parameters.ToArray());
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
+    }
+
+    /// <summary>
+    /// The dossier's journal in chain order, or null when the dossier is not visible (every dossier has at least its
+    /// creation event, so an empty answer means "not visible or not there").
+    /// </summary>
+    public async Task<IReadOnlyList<JournalEvent>?> JournalAsync(AccessScope scope, Guid id, CancellationToken cancellationToken = default)
+    {
+        var parameters = new List<NpgsqlParameter> { new() { Value = id } };
+        var sql = new StringBuilder(
+            "SELECT j.seq, j.dossier_id, j.dossier_seq, j.occurred_at, j.actor, j.actor_role, j.kind, j.trigger, j.from_state, j.to_state, j.definition_id, " +
+            "j.definition_version, j.definition_hash, j.arguments, j.effects, j.prev_hash, j.hash FROM journal j JOIN dossier d ON d.id = j.dossier_id WHERE j.dossier_id = $1");
+        scope.AppendDossierFilter(sql, parameters);
+        sql.Append(" ORDER BY j.dossier_seq, j.seq");
+        await using var cmd = dataSource.CreateCommand(sql.ToString());
+        cmd.Parameters.AddRange(parameters.ToArray());
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        var events = new List<JournalEvent>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            events.Add(JournalStore.Read(reader));
+        }
+
+        return events.Count > 0 ? events : null;
+    }
+
+    /// <summary>The dossier's deadlines (open first, then by due time), or null when the dossier is not visible.</summary>
+    public async Task<IReadOnlyList<DeadlineRecord>?> DeadlinesAsync(AccessScope scope, Guid id, CancellationToken cancellationToken = default)
+    {
+        if (await GetAsync(scope, id, cancellationToken) is null)
+        {
+            return null;
+        }
+
+        await using var cmd = dataSource.CreateCommand(
+            "SELECT id, kind, due_at, rule, timeout_trigger, bound_state, set_by_seq, status, closed_at, closed_by_seq FROM deadline WHERE dossier_id = $1 ORDER BY (status = 'open') DESC, due_at, id");
+        cmd.Parameters.AddWithValue(id);
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        var list = new List<DeadlineRecord>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            list.Add(new DeadlineRecord(reader.GetGuid(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetString(3),
+                reader.IsDBNull(4) ? null : reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5), reader.GetInt32(6), reader.GetString(7),
+                reader.IsDBNull(8) ? null : reader.GetFieldValue<DateTimeOffset>(8), reader.IsDBNull(9) ? null : reader.GetInt32(9)));
+        }
+
+        return list;
+    }
+
+    /// <summary>The dossier's notices in creation order, or null when the dossier is not visible.</summary>
+    public async Task<IReadOnlyList<NoticeRecord>?> NoticesAsync(AccessScope scope, Guid id, CancellationToken cancellationToken = default)
+    {
+        if (await GetAsync(scope, id, cancellationToken) is null)
+        {
+            return null;
+        }
+
+        await using var cmd = dataSource.CreateCommand(
+            "SELECT id, journal_seq, dossier_seq, kind, template_id, template_version, status, attempts, created_at, sent_at FROM notice WHERE dossier_id = $1 ORDER BY created_at, id");
+        cmd.Parameters.AddWithValue(id);
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        var list = new List<NoticeRecord>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            list.Add(new NoticeRecord(reader.GetGuid(0), reader.GetInt64(1), reader.GetInt32(2), reader.GetString(3), reader.GetString(4), reader.GetInt32(5),
+                reader.GetString(6), reader.GetInt32(7), reader.GetFieldValue<DateTimeOffset>(8), reader.IsDBNull(9) ? null : reader.GetFieldValue<DateTimeOffset>(9)));
+        }
+
+        return list;
+    }
+
+    private static DossierSnapshot Read(NpgsqlDataReader r) => new(
+        r.GetGuid(0), r.GetString(1), r.GetInt32(2), r.GetString(3), r.GetInt32(4),
+        CanonicalJson.ParseObject(r.GetString(5)), r.GetString(6), r.GetFieldValue<DateTimeOffset>(7), r.GetFieldValue<DateTimeOffset>(8));
+}

@@ -1,0 +1,169 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using SubsidyEngine.Api.Auth;
+using SubsidyEngine.Engine.Access;
+using SubsidyEngine.Engine.Runtime;
+using SubsidyEngine.Testing;
+using SubsidyEngine.Workflows.Expressions;
+
+namespace SubsidyEngine.Api.Tests;
+
+/// <summary>Letter templates for the API tests: a fixed set, all at version 1.</summary>
+public sealed class FixedTemplates(params string[] ids) : ILetterTemplates
+{
+    public bool Exists(string templateId) => ids.Contains(templateId);
+
+    public int LatestVersion(string templateId) => Exists(templateId) ? 1 : throw new InvalidOperationException(templateId);
+}
+
+/// <summary>
+/// The service over a fresh test database (never the embedded cluster: ConnectionStrings:Subsidy is set) and a
+/// temp workflows folder holding tiny made-up definitions. Seeds one user per role with an API key.
+/// </summary>
+public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
+{
+    public const string Genk = "71016";
+    public const string Antwerpen = "11002";
+    public const string Gent = "44021";
+
+    private string _workflows = string.Empty;
+    private string _data = string.Empty;
+
+    public string ConnectionString { get; private set; } = string.Empty;
+
+    /// <summary>API key secret per test persona: officer, genk, antwerpen, gent, auditor, admin.</summary>
+    public Dictionary<string, string> Keys { get; } = [];
+
+    public Dictionary<string, UserRecord> Users { get; } = [];
+
+    /// <summary>Replaces the development sign-in gate (null: derived from the database, i.e. off here).</summary>
+    protected virtual bool? DevelopmentSignInEnabled => null;
+
+    public virtual async Task InitializeAsync()
+    {
+        ConnectionString = await TestCluster.CreateDatabaseAsync("api");
+        _workflows = TestCluster.NewTempFolder("wf");
+        _data = TestCluster.NewTempFolder("data");
+        Directory.CreateDirectory(Path.Combine(_workflows, "test", "migrations"));
+        await File.WriteAllTextAsync(Path.Combine(_workflows, "test", "abc.v1.json"), TestDefinitions.Abc);
+        await File.WriteAllTextAsync(Path.Combine(_workflows, "test", "cycle.v1.json"), TestDefinitions.Cycle);
+        await File.WriteAllTextAsync(Path.Combine(_workflows, "test", "cycle.v2.json"), TestDefinitions.CycleV2);
+        await File.WriteAllTextAsync(Path.Combine(_workflows, "test", "migrations", "cycle-v1-v2.json"), TestDefinitions.CycleMigration);
+
+        _ = Services; // starts the host: migrations, definitions
+        var directory = Services.GetRequiredService<UserDirectory>();
+        foreach (var (name, role, authority) in new[]
+                 {
+                     ("officer", Roles.Officer, (string?)null), ("genk", Roles.Municipality, Genk), ("antwerpen", Roles.Municipality, Antwerpen),
+                     ("gent", Roles.Municipality, Gent), ("auditor", Roles.Auditor, null), ("admin", Roles.Admin, null),
+                 })
+        {
+            var user = await directory.CreateUserAsync($"Test {name}", $"{name}@test.invalid", role, authority);
+            Users[name] = user;
+            Keys[name] = (await directory.CreateKeyAsync(user.Id, "tests")).Secret;
+        }
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Production");
+        builder.UseSetting("ConnectionStrings:Subsidy", ConnectionString);
+        builder.UseSetting("Subsidy:WorkflowsDirectory", _workflows);
+        builder.UseSetting("Subsidy:DataDirectory", _data);
+        builder.ConfigureTestServices(services =>
+        {
+            services.AddSingleton<ILetterTemplates>(new FixedTemplates("letter-a", "notice-a"));
+            services.AddSingleton(TestDefinitions.Rules());
+            if (DevelopmentSignInEnabled is { } enabled)
+            {
+                services.AddSingleton(new DevelopmentSignIn(enabled));
+            }
+        });
+    }
+
+    /// <summary>A client authenticated with the persona's API key (null: anonymous); <paramref name="bearer"/> picks the header.</summary>
+    public HttpClient As(string? persona, bool bearer = false)
+    {
+        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
+        if (persona is not null)
+        {
+            if (bearer)
+            {
+                client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Keys[persona]);
+            }
+            else
+            {
+                client.DefaultRequestHeaders.Add(SubsidyAuth.ApiKeyHeader, Keys[persona]);
+            }
+        }
+
+        return client;
+    }
+
+    public async Task<long> ScalarAsync(string sql)
+    {
+        await using var ds = NpgsqlDataSource.Create(ConnectionString);
+        await using var cmd = ds.CreateCommand(sql);
+        return Convert.ToInt64(await cmd.ExecuteScalarAsync());
+    }
+
+    /// <summary>Everything a write could change, in one line (dossiers, versions, journal, users, keys, idempotency keys, deadlines, notices).</summary>
+    public async Task<string> FingerprintAsync()
+    {
+        await using var ds = NpgsqlDataSource.Create(ConnectionString);
+        await using var cmd = ds.CreateCommand(
+            "SELECT concat_ws(' ', (SELECT count(*) FROM dossier), (SELECT coalesce(sum(version), 0) FROM dossier), (SELECT count(*) FROM journal), " +
+            "(SELECT count(*) FROM users), (SELECT count(*) FROM api_key), (SELECT count(*) FROM api_key WHERE revoked_at IS NOT NULL), " +
+            "(SELECT count(*) FROM idempotency_key), (SELECT count(*) FROM deadline), (SELECT count(*) FROM notice), (SELECT md5(coalesce(string_agg(data::text, ',' ORDER BY id), '')) FROM dossier))");
+        return (string)(await cmd.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>Starts a test/abc dossier as the officer and returns its id.</summary>
+    public async Task<Guid> CreateAbcAsync(string owner, string[]? participants = null, decimal? amount = null, string? title = null)
+    {
+        var data = new JsonObject { ["owner"] = owner };
+        if (participants is not null)
+        {
+            data["participants"] = new JsonArray(participants.Select(p => (JsonNode)JsonValue.Create(p)!).ToArray());
+        }
+
+        if (amount is not null)
+        {
+            data["amount"] = amount;
+        }
+
+        if (title is not null)
+        {
+            data["title"] = title;
+        }
+
+        using var client = As("officer");
+        var response = await client.PostAsync("/api/dossiers", Json(new JsonObject { ["workflow"] = "test/abc", ["data"] = data }));
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == System.Net.HttpStatusCode.Created, body);
+        return Guid.Parse(JsonNode.Parse(body)!["dossierId"]!.GetValue<string>());
+    }
+
+    public static StringContent Json(JsonNode node) => new(node.ToJsonString(), Encoding.UTF8, "application/json");
+
+    public static StringContent Json(string raw) => new(raw, Encoding.UTF8, "application/json");
+
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        await base.DisposeAsync();
+        TestCluster.TryDelete(_workflows);
+        TestCluster.TryDelete(_data);
+    }
+}
+
+/// <summary>The same service with the development sign-in forced on (as on the embedded database).</summary>
+public sealed class DevSignInFactory : ApiFactory
+{
+    protected override bool? DevelopmentSignInEnabled => true;
+}
