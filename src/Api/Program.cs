@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using SubsidyEngine.Api.Cli;
+using SubsidyEngine.Api.Endpoints;
 using SubsidyEngine.Api.Hosting;
 
 if (CliVerbs.IsVerb(args))
@@ -18,6 +19,7 @@ builder.Logging.AddSimpleConsole(o =>
 });
 builder.UseDefaultAddress();
 builder.AddSubsidyService();
+builder.AddSubsidyJobs();
 builder.Services.AddProblemDetails();
 
 var app = builder.Build();
@@ -27,6 +29,8 @@ app.UseStatusCodePages();
 
 app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).WithName("HealthLive");
 app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).WithName("HealthReady");
+app.MapJobsDashboard();
+app.MapCalendarEndpoints();
 
 app.Lifetime.ApplicationStarted.Register(() =>
 {

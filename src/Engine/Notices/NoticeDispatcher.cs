@@ -427,7 +427,6 @@ public sealed class NoticeDispatcher
     {
         var n = c.Notice;
         var failedAt = Now();
-        var attemptStamp = (c.LastAttemptAt ?? failedAt).UtcTicks.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var args = new JsonObject
         {
             ["notice"] = n.NoticeId.ToString("D"),
@@ -438,10 +437,12 @@ public sealed class NoticeDispatcher
             ["error"] = reason,
             ["failedAt"] = JournalEvent.FormatTime(failedAt),
         };
+        // No idempotency key: a key that replays would skip the status update below. The guard on the status
+        // (sending/pending) makes a second recording roll back instead.
         try
         {
             await _runtime.AppendRecordAsync(
-                n.DossierId, "notice.failed", args, Actor.System, idempotencyKey: $"notice-failed:{n.NoticeId:D}:{c.Attempts}@{attemptStamp}",
+                n.DossierId, "notice.failed", args, Actor.System, idempotencyKey: null,
                 alsoInTransaction: async (conn, tx, seq) =>
                 {
                     await using var cmd = new NpgsqlCommand(
