@@ -31,9 +31,9 @@ public static class NoticeScenarios
         "parameters": [ { "name": "owner", "type": "string" }, { "name": "reference", "type": "string" }, { "name": "contact", "type": "object" } ],
         "effects": [ { "letter": "award-decision" } ]
       },
-      "states": [ { "id": "Open" } ],
-      "triggers": [ { "id": "noop" } ],
-      "transitions": [ { "from": "Open", "trigger": "noop", "roles": ["officer"] } ]
+      "states": [ { "id": "Open" }, { "id": "Done", "terminal": true } ],
+      "triggers": [ { "id": "finish" } ],
+      "transitions": [ { "from": "Open", "trigger": "finish", "to": "Done", "roles": ["officer"] } ]
     }
     """;
 
@@ -67,25 +67,24 @@ public static class NoticeScenarios
         // Set-up, set-based: dossiers with a first journal event and a report deadline due in 7 days (a before-7 stage today).
         var setup = Stopwatch.StartNew();
         await using (var cmd = ds.CreateCommand(
-            """
+            $$"""
             INSERT INTO dossier (id, workflow_id, workflow_version, state, version, data, head_hash, created_at, updated_at)
             SELECT md5('d' || i)::uuid, 'bench/notice', 1, 'Open', 1,
                    jsonb_build_object('owner', 'gemeente-' || (i % 300), 'reference', 'PS-2024-' || lpad(i::text, 6, '0'),
                                       'contact', jsonb_build_object('email', 'secretariaat' || i || '@gemeente.example.be', 'name', 'Secretariaat ' || i)),
                    md5('h' || i) || md5('x' || i), now(), now()
-            FROM generate_series(1, $1) AS i;
+            FROM generate_series(1, {{dossiers}}) AS i;
             INSERT INTO journal (dossier_id, dossier_seq, occurred_at, actor, actor_role, kind, trigger, from_state, to_state,
                                  definition_id, definition_version, definition_hash, arguments, effects, prev_hash, hash)
             SELECT md5('d' || i)::uuid, 1, now(), 'bench', 'officer', 'created', 'create', '', 'Open', 'bench/notice', 1, 'bench', '{}', '{}',
                    repeat('0', 64), md5('h' || i) || md5('x' || i)
-            FROM generate_series(1, $1) AS i;
+            FROM generate_series(1, {{dossiers}}) AS i;
             INSERT INTO deadline (id, dossier_id, kind, due_at, rule, set_by_seq, remind)
             SELECT md5('dl' || i)::uuid, md5('d' || i)::uuid, 'report', now() + interval '7 days', 'bench', 1, true
-            FROM generate_series(1, $1) AS i;
+            FROM generate_series(1, {{dossiers}}) AS i;
             ANALYZE dossier; ANALYZE journal; ANALYZE deadline;
             """))
         {
-            cmd.Parameters.AddWithValue(dossiers);
             cmd.CommandTimeout = 600;
             await cmd.ExecuteNonQueryAsync();
         }

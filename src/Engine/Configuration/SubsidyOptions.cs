@@ -68,9 +68,9 @@ public sealed class NoticeOptions : IValidatableObject
     [Range(1, 10_000)]
     public int DispatchBatchSize { get; set; } = 100;
 
-    /// <summary>Reminders created per sweep statement.</summary>
+    /// <summary>Deadlines looked at per reminder sweep statement.</summary>
     [Range(1, 1_000_000)]
-    public int SweepBatchSize { get; set; } = 5_000;
+    public int SweepBatchSize { get; set; } = 10_000;
 
     /// <summary>
     /// How long a claimed notice stays reserved for its sender. When a sender dies mid-send the notice is retried

@@ -4,7 +4,7 @@
 
 -- The runtime stores the definition's "remind" flag of each deadline (reminders are swept only for these).
 ALTER TABLE deadline ADD COLUMN remind boolean NOT NULL DEFAULT false;
-CREATE INDEX deadline_remind_due ON deadline (due_at) WHERE status = 'open' AND remind;
+CREATE INDEX deadline_remind_due ON deadline (due_at, id) WHERE status = 'open' AND remind;  -- the reminder sweep's keyset
 
 -- The outbox. A notice being sent is 'sending' with next_attempt_at holding the end of its lease: when the lease
 -- runs out (the sender crashed) the notice is due again. 'cancelled': a reminder whose deadline closed before
@@ -51,7 +51,7 @@ CREATE TRIGGER letter_immutable BEFORE UPDATE ON letter
 CREATE TABLE reminder (
     id           uuid        PRIMARY KEY REFERENCES notice (id),
     deadline_id  uuid        NOT NULL REFERENCES deadline (id),
-    dossier_id   uuid        NOT NULL REFERENCES dossier (id),
+    dossier_id   uuid        NOT NULL,   -- the deadline's dossier (no second foreign key: the sweep inserts in bulk)
     offset_code  text        NOT NULL,
     due_at       timestamptz NOT NULL,   -- the effective due time the stage was computed from
     created_at   timestamptz NOT NULL,

@@ -111,20 +111,23 @@ public sealed class NoticeDispatcher
     public async Task<int> PrerenderAsync(int batchSize = 1000, CancellationToken cancellationToken = default)
     {
         var rendered = 0;
+        var after = Guid.Empty;
         while (true)
         {
+            // Keyset by id, so each batch starts where the last one ended instead of skipping rendered notices again.
             var batch = new List<ClaimedNotice>();
             await using (var cmd = _dataSource.CreateCommand(
                 $"""
                 WITH todo AS (
                     SELECT n.* FROM notice n
-                    WHERE n.status = 'pending' AND NOT EXISTS (SELECT 1 FROM letter l WHERE l.notice_id = n.id)
+                    WHERE n.status = 'pending' AND n.id > $2 AND NOT EXISTS (SELECT 1 FROM letter l WHERE l.notice_id = n.id)
                     ORDER BY n.id LIMIT $1
                 )
                 {DetailsSelect("todo")}
                 """))
             {
                 cmd.Parameters.AddWithValue(batchSize);
+                cmd.Parameters.AddWithValue(after);
                 await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
                 while (await reader.ReadAsync(cancellationToken))
                 {
@@ -137,9 +140,10 @@ public sealed class NoticeDispatcher
                 return rendered;
             }
 
+            after = batch[^1].Notice.NoticeId;
             var letters = await EnsureRenderedAsync(batch, failOnInvalid: false, cancellationToken);
             rendered += letters.Count;
-            if (batch.Count < batchSize || letters.Count == 0)
+            if (batch.Count < batchSize)
             {
                 return rendered;
             }
@@ -499,6 +503,7 @@ public sealed class NoticeDispatcher
         }
 
         var renderedAt = Now();
+        var inserted = new HashSet<Guid>();
         await using (var cmd = _dataSource.CreateCommand(
             """
             INSERT INTO letter (notice_id, template_id, template_version, to_recipients, cc_recipients, subject, html, text_body, html_sha256, pdf, pdf_file_name, rendered_at)
@@ -506,6 +511,7 @@ public sealed class NoticeDispatcher
             FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::bytea[], $11::text[])
                  AS t(id, template_id, template_version, to_r, cc_r, subject, html, text_body, sha, pdf, pdf_name)
             ON CONFLICT (notice_id) DO NOTHING
+            RETURNING notice_id
             """))
         {
             cmd.Parameters.AddWithValue(fresh.Select(f => f.Notice.Notice.NoticeId).ToArray());
@@ -520,13 +526,26 @@ public sealed class NoticeDispatcher
             cmd.Parameters.Add(new NpgsqlParameter { Value = fresh.Select(f => f.Composed.Pdf).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea });
             cmd.Parameters.Add(new NpgsqlParameter { Value = fresh.Select(f => f.Composed.PdfFileName).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
             cmd.Parameters.AddWithValue(renderedAt);
-            await cmd.ExecuteNonQueryAsync(cancellationToken);
+            await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                inserted.Add(reader.GetGuid(0));
+            }
         }
 
-        // Read back what is stored: if another sender stored a rendering first, its bytes are the ones sent.
-        foreach (var (id, letter) in await LoadLettersAsync(fresh.Select(f => f.Notice.Notice.NoticeId).ToArray(), cancellationToken))
+        foreach (var (c, composed) in fresh.Where(f => inserted.Contains(f.Notice.Notice.NoticeId)))
         {
-            letters[id] = letter;
+            letters[c.Notice.NoticeId] = new StoredLetter(composed.To, composed.Cc, composed.Subject, composed.Html, composed.Text, composed.HtmlSha256, composed.Pdf, composed.PdfFileName);
+        }
+
+        // Another sender stored a rendering first: its bytes are the ones sent.
+        var lost = fresh.Where(f => !inserted.Contains(f.Notice.Notice.NoticeId)).Select(f => f.Notice.Notice.NoticeId).ToArray();
+        if (lost.Length > 0)
+        {
+            foreach (var (id, letter) in await LoadLettersAsync(lost, cancellationToken))
+            {
+                letters[id] = letter;
+            }
         }
 
         return letters;

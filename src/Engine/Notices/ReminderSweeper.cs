@@ -78,6 +78,10 @@ public sealed class ReminderSweeper
         var now = _clock.GetUtcNow();
         var created = 0;
         var version = TemplateVersion();
+        // Keyset over the open reminding deadlines in (due_at, id) order: every deadline is looked at once per sweep,
+        // batch after batch, whatever the number of deadlines.
+        var afterDue = DateTimeOffset.MinValue;
+        var afterId = Guid.Empty;
         while (true)
         {
             await using var cmd = _dataSource.CreateCommand(
@@ -90,8 +94,11 @@ public sealed class ReminderSweeper
                     FROM deadline d CROSS JOIN params p
                     WHERE d.status = 'open' AND d.remind
                       AND d.due_at < $1::timestamptz + make_interval(days => $3 + 2)
-                ), staged AS (
-                    SELECT o.*,
+                      AND (d.due_at, d.id) > ($9::timestamptz, $10::uuid)
+                    ORDER BY d.due_at, d.id
+                    LIMIT $6
+                ), staged AS MATERIALIZED (
+                    SELECT o.id, o.dossier_id, o.due_at, o.set_by_seq,
                            CASE WHEN o.days_left >= 0 THEN
                                (SELECT CASE WHEN min(x) = 0 THEN 'due' ELSE 'before-' || min(x) END
                                 FROM unnest($4::int[]) AS x WHERE x >= o.days_left)
@@ -99,27 +106,28 @@ public sealed class ReminderSweeper
                                'overdue-' || ((-o.days_left) / $5)
                            END AS code
                     FROM open o
-                ), todo AS (
-                    SELECT s.* FROM staged s
-                    WHERE s.code IS NOT NULL
-                      AND NOT EXISTS (SELECT 1 FROM reminder r WHERE r.deadline_id = s.id AND r.offset_code = s.code)
-                    ORDER BY s.due_at, s.id
-                    LIMIT $6
+                ), new_reminder AS (
+                    -- The unique key (deadline_id, offset_code) decides: a stage that exists is skipped, also when
+                    -- another sweeper inserts it at the same moment (it waits for that commit, then skips).
+                    INSERT INTO reminder (id, deadline_id, dossier_id, offset_code, due_at, created_at)
+                    SELECT md5(s.id::text || '/' || s.code)::uuid, s.id, s.dossier_id, s.code, s.due_at, $1
+                    FROM staged s WHERE s.code IS NOT NULL
+                    ON CONFLICT (deadline_id, offset_code) DO NOTHING
+                    RETURNING id, deadline_id, dossier_id, offset_code
                 ), new_notice AS (
                     INSERT INTO notice (id, dossier_id, journal_seq, dossier_seq, kind, template_id, template_version, dedupe_key, next_attempt_at, created_at)
-                    SELECT md5(t.id::text || '/' || t.code)::uuid, t.dossier_id, j.seq, t.set_by_seq, 'reminder', $7, $8,
-                           'reminder:' || t.id::text || ':' || t.code, $1, $1
-                    FROM todo t JOIN journal j ON j.dossier_id = t.dossier_id AND j.dossier_seq = t.set_by_seq
-                    ON CONFLICT DO NOTHING
-                    RETURNING id, dossier_id, dedupe_key
-                ), new_reminder AS (
-                    INSERT INTO reminder (id, deadline_id, dossier_id, offset_code, due_at, created_at)
-                    SELECT n.id, t.id, t.dossier_id, t.code, t.due_at, $1
-                    FROM new_notice n JOIN todo t ON n.dedupe_key = 'reminder:' || t.id::text || ':' || t.code
+                    SELECT r.id, r.dossier_id, j.seq, d.set_by_seq, 'reminder', $7, $8,
+                           'reminder:' || r.deadline_id::text || ':' || r.offset_code, $1, $1
+                    FROM new_reminder r
+                    JOIN deadline d ON d.id = r.deadline_id
+                    JOIN journal j ON j.dossier_id = r.dossier_id AND j.dossier_seq = d.set_by_seq
                     RETURNING id
+                ), last AS (
+                    SELECT due_at, id FROM open ORDER BY due_at DESC, id DESC LIMIT 1
                 )
-                SELECT (SELECT count(*) FROM todo), (SELECT count(*) FROM new_reminder)
+                SELECT (SELECT count(*) FROM open), (SELECT count(*) FROM new_notice), (SELECT due_at FROM last), (SELECT id FROM last)
                 """);
+            cmd.CommandTimeout = 300;
             cmd.Parameters.AddWithValue(now);
             cmd.Parameters.AddWithValue(_options.TimeZone);
             cmd.Parameters.AddWithValue(_daysBefore.Length == 0 ? 0 : _daysBefore.Max());
@@ -128,16 +136,23 @@ public sealed class ReminderSweeper
             cmd.Parameters.AddWithValue(_options.SweepBatchSize);
             cmd.Parameters.AddWithValue(_options.ReminderTemplate);
             cmd.Parameters.AddWithValue(version);
-            long candidates, inserted;
+            cmd.Parameters.AddWithValue(afterDue);
+            cmd.Parameters.AddWithValue(afterId);
+            long scanned, inserted;
             await using (var reader = await cmd.ExecuteReaderAsync(cancellationToken))
             {
                 await reader.ReadAsync(cancellationToken);
-                candidates = reader.GetInt64(0);
+                scanned = reader.GetInt64(0);
                 inserted = reader.GetInt64(1);
+                if (scanned > 0)
+                {
+                    afterDue = reader.GetFieldValue<DateTimeOffset>(2);
+                    afterId = reader.GetGuid(3);
+                }
             }
 
             created += (int)inserted;
-            if (candidates < _options.SweepBatchSize || inserted == 0)
+            if (scanned < _options.SweepBatchSize)
             {
                 break;
             }
