@@ -310,62 +310,103 @@ public sealed class NoticeDispatcher
         return new ClaimedNotice(notice, r.GetInt32(8), r.IsDBNull(9) ? null : r.GetFieldValue<DateTimeOffset>(9));
     }
 
+    /// <summary>Recording transactions allowed in flight while the next message is sent (see <see cref="DeliverAsync"/>).</summary>
+    private const int RecordsInFlight = 8;
+
+    /// <summary>
+    /// Sends the claimed notices one after the other on the transport; the <c>notice.sent</c> record of a message
+    /// commits while the next one is being sent (at most <see cref="RecordsInFlight"/> at once), so the database
+    /// round trips and the SMTP dialogue overlap. Every record still follows its own send.
+    /// </summary>
     private async Task<DispatchResult> DeliverAsync(List<ClaimedNotice> claimed, CancellationToken cancellationToken)
     {
-        int sent = 0, retrying = 0, failed = 0;
+        int retrying = 0, failed = 0;
         var letters = await EnsureRenderedAsync(claimed, failOnInvalid: true, cancellationToken);
-        foreach (var c in claimed)
+        var records = new List<Task<bool>>();
+        using var gate = new SemaphoreSlim(RecordsInFlight);
+        try
         {
-            if (!letters.TryGetValue(c.Notice.NoticeId, out var letter))
+            foreach (var c in claimed)
             {
-                failed++; // could not be rendered: already marked failed by EnsureRenderedAsync
-                continue;
-            }
-
-            if (c.Attempts > _policy.MaxAttempts)
-            {
-                // Claimed again after its lease ran out more often than the policy allows (a sender keeps dying on it).
-                await FailAsync(c, $"gave up after {c.Attempts - 1} attempts whose outcome was never recorded (lease expired)", cancellationToken);
-                failed++;
-                continue;
-            }
-
-            DeliveryReceipt receipt;
-            try
-            {
-                receipt = await _transport.SendAsync(ToMessage(c.Notice, letter), cancellationToken);
-            }
-            catch (MailDeliveryException e)
-            {
-                var decision = _policy.Decide(c.Attempts, Now(), e);
-                if (decision.GiveUp)
+                if (!letters.TryGetValue(c.Notice.NoticeId, out var letter))
                 {
-                    _logger.LogWarning("Notice {Notice} failed permanently: {Reason}", c.Notice.NoticeId, decision.Reason);
-                    await FailAsync(c, decision.Reason, cancellationToken);
+                    failed++; // could not be rendered: already marked failed by EnsureRenderedAsync
+                    continue;
+                }
+
+                if (c.Attempts > _policy.MaxAttempts)
+                {
+                    // Claimed again after its lease ran out more often than the policy allows (a sender keeps dying on it).
+                    await FailAsync(c, $"gave up after {c.Attempts - 1} attempts whose outcome was never recorded (lease expired)", cancellationToken);
                     failed++;
+                    continue;
                 }
-                else
+
+                DeliveryReceipt receipt;
+                try
                 {
-                    _logger.LogInformation("Notice {Notice} will be retried at {At}: {Reason}", c.Notice.NoticeId, decision.NextAttemptAt, decision.Reason);
-                    await using var cmd = _dataSource.CreateCommand(
-                        "UPDATE notice SET status = 'pending', next_attempt_at = $2, last_error = $3 WHERE id = $1 AND status = 'sending'");
-                    cmd.Parameters.AddWithValue(c.Notice.NoticeId);
-                    cmd.Parameters.AddWithValue(JournalEvent.Truncate(decision.NextAttemptAt!.Value));
-                    cmd.Parameters.AddWithValue(decision.Reason);
-                    await cmd.ExecuteNonQueryAsync(cancellationToken);
-                    retrying++;
+                    receipt = await _transport.SendAsync(ToMessage(c.Notice, letter), cancellationToken);
+                }
+                catch (MailDeliveryException e)
+                {
+                    if (await HandleFailureAsync(c, e, cancellationToken))
+                    {
+                        failed++;
+                    }
+                    else
+                    {
+                        retrying++;
+                    }
+
+                    continue;
                 }
 
-                continue;
-            }
-
-            if (await RecordSentAsync(c, letter, receipt, cancellationToken))
-            {
-                sent++;
+                await gate.WaitAsync(cancellationToken);
+                records.Add(RecordReleasingAsync(c, letter, receipt, gate, cancellationToken));
             }
         }
+        finally
+        {
+            // Whatever happens to the loop (a crash of the transport, cancellation), the records of messages that
+            // were sent are still written when they can be.
+            await Task.WhenAll(records.Select(r => r.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default)));
+        }
 
+        var sent = (await Task.WhenAll(records)).Count(r => r);
         return new DispatchResult(sent, retrying, failed, 0);
+    }
+
+    private async Task<bool> RecordReleasingAsync(ClaimedNotice c, StoredLetter letter, DeliveryReceipt receipt, SemaphoreSlim gate, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await RecordSentAsync(c, letter, receipt, cancellationToken);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>Backoff or failure after a delivery exception; true when the notice is now failed.</summary>
+    private async Task<bool> HandleFailureAsync(ClaimedNotice c, MailDeliveryException e, CancellationToken cancellationToken)
+    {
+        var decision = _policy.Decide(c.Attempts, Now(), e);
+        if (decision.GiveUp)
+        {
+            _logger.LogWarning("Notice {Notice} failed permanently: {Reason}", c.Notice.NoticeId, decision.Reason);
+            await FailAsync(c, decision.Reason, cancellationToken);
+            return true;
+        }
+
+        _logger.LogInformation("Notice {Notice} will be retried at {At}: {Reason}", c.Notice.NoticeId, decision.NextAttemptAt, decision.Reason);
+        await using var cmd = _dataSource.CreateCommand(
+            "UPDATE notice SET status = 'pending', next_attempt_at = $2, last_error = $3 WHERE id = $1 AND status = 'sending'");
+        cmd.Parameters.AddWithValue(c.Notice.NoticeId);
+        cmd.Parameters.AddWithValue(JournalEvent.Truncate(decision.NextAttemptAt!.Value));
+        cmd.Parameters.AddWithValue(decision.Reason);
+        await cmd.ExecuteNonQueryAsync(cancellationToken);
+        return false;
     }
 
     /// <summary>Writes <c>notice.sent</c> and marks the notice sent in one transaction. False when another sender recorded it first.</summary>
