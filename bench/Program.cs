@@ -7,7 +7,9 @@ Console.WriteLine($"SubsidyEngine bench: {scenario} ({(quick ? "quick" : "full")
 IReadOnlyList<string> lines = scenario switch
 {
     "fires" => await FiresScenario.RunAsync(quick),
-    _ => throw new ArgumentException($"unknown scenario '{scenario}' (known: fires)"),
+    "sweep" => await NoticeScenarios.SweepAsync(quick),
+    "dispatch" => await NoticeScenarios.DispatchAsync(quick),
+    _ => throw new ArgumentException($"unknown scenario '{scenario}' (known: fires, sweep, dispatch)"),
 };
 foreach (var line in lines)
 {

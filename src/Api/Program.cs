@@ -23,6 +23,7 @@ builder.AddSubsidyService();
 builder.AddSubsidyAuth();
 builder.AddSubsidyErrors();
 builder.Services.AddSubsidyOpenApi();
+builder.AddSubsidyJobs();
 
 var app = builder.Build();
 
@@ -43,6 +44,8 @@ app.MapDossierEndpoints();
 app.MapWorkflowEndpoints();
 app.MapAuditEndpoints();
 app.MapUserEndpoints();
+app.MapJobsDashboard();
+app.MapCalendarEndpoints();
 
 app.Lifetime.ApplicationStarted.Register(() =>
 {

@@ -41,6 +41,103 @@ public sealed class SubsidyOptions
     public EmbeddedDatabaseOptions Embedded { get; set; } = new();
 
     public SmtpOptions Smtp { get; set; } = new();
+
+    /// <summary>Reminders, the notice dispatcher and the fallback recipient (<c>Subsidy:Notices</c>).</summary>
+    public NoticeOptions Notices { get; set; } = new();
+}
+
+/// <summary>
+/// Settings of the reminder sweep and the notice dispatcher (section <c>Subsidy:Notices</c>). Validated at start-up
+/// (data annotations plus <see cref="Validate"/>).
+/// </summary>
+public sealed class NoticeOptions : IValidatableObject
+{
+    /// <summary>
+    /// Days before the due date on which a reminder is sent, comma-separated; <c>0</c> is the due day itself.
+    /// Default <c>30, 7, 0</c>. A text, not an array, because configuration binding merges arrays with defaults.
+    /// </summary>
+    [Required(AllowEmptyStrings = false)]
+    public string ReminderDaysBefore { get; set; } = "30, 7, 0";
+
+    /// <summary>While a deadline is overdue and open, a reminder every this many days (first one this many days after the due day).</summary>
+    [Range(1, 366)]
+    public int OverdueEveryDays { get; set; } = 7;
+
+    /// <summary>The time zone whose calendar days the reminder stages follow (due dates are Brussels days).</summary>
+    [Required(AllowEmptyStrings = false)]
+    public string TimeZone { get; set; } = "Europe/Brussels";
+
+    /// <summary>The letter template of reminder notices.</summary>
+    [Required(AllowEmptyStrings = false)]
+    public string ReminderTemplate { get; set; } = "report-reminder";
+
+    /// <summary>Notices claimed per dispatcher round trip.</summary>
+    [Range(1, 10_000)]
+    public int DispatchBatchSize { get; set; } = 100;
+
+    /// <summary>Deadlines looked at per reminder sweep statement.</summary>
+    [Range(1, 1_000_000)]
+    public int SweepBatchSize { get; set; } = 10_000;
+
+    /// <summary>
+    /// How long a claimed notice stays reserved for its sender. When a sender dies mid-send the notice is retried
+    /// after this time (see docs/decisions/2026-11-22-outbox-delivery.md). Longer than the SMTP timeout.
+    /// </summary>
+    [Range(10, 86_400)]
+    public int LeaseSeconds { get; set; } = 300;
+
+    /// <summary>Recipient when the dossier data has no <c>contact.email</c> (e.g. the programme team's mailbox).</summary>
+    [Required(AllowEmptyStrings = false)]
+    [EmailAddress]
+    public string FallbackRecipient { get; set; } = "samenleven@abb.example.be";
+
+    /// <summary>Display name of <see cref="FallbackRecipient"/>.</summary>
+    public string FallbackRecipientName { get; set; } = "Team Plan Samenleven";
+
+    /// <summary>The parsed <see cref="ReminderDaysBefore"/>, distinct, largest first.</summary>
+    /// <exception cref="FormatException">An entry is not a whole number from 0 to 366.</exception>
+    public IReadOnlyList<int> ParseReminderDaysBefore()
+    {
+        var days = new List<int>();
+        foreach (var part in (ReminderDaysBefore ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!int.TryParse(part, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var d) || d > 366)
+            {
+                throw new FormatException($"Subsidy:Notices:ReminderDaysBefore: '{part}' is not a whole number of days from 0 to 366");
+            }
+
+            days.Add(d);
+        }
+
+        return days.Distinct().OrderDescending().ToList();
+    }
+
+    /// <inheritdoc />
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        string? error = null;
+        try
+        {
+            if (ParseReminderDaysBefore().Count == 0)
+            {
+                error = "must list at least one number of days (e.g. 30, 7, 0)";
+            }
+        }
+        catch (FormatException e)
+        {
+            error = e.Message;
+        }
+
+        if (error is not null)
+        {
+            yield return new ValidationResult(error, [nameof(ReminderDaysBefore)]);
+        }
+
+        if (!TimeZoneInfo.TryFindSystemTimeZoneById(TimeZone ?? string.Empty, out _))
+        {
+            yield return new ValidationResult($"'{TimeZone}' is not a known time zone", [nameof(TimeZone)]);
+        }
+    }
 }
 
 /// <summary>Settings of the private PostgreSQL cluster started when no connection string is configured.</summary>

@@ -498,8 +498,8 @@ public sealed class WorkflowRuntime(NpgsqlDataSource dataSource, WorkflowCatalog
                 "UPDATE deadline SET status = 'cleared', closed_at = $3, closed_by_seq = $4 WHERE dossier_id = $1 AND kind = $2 AND status = 'open'",
                 ev.DossierId, d.Kind, ev.OccurredAt, ev.DossierSeq));
             batch.BatchCommands.Add(Command(
-                "INSERT INTO deadline (id, dossier_id, kind, due_at, rule, timeout_trigger, bound_state, set_by_seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                d.Id, ev.DossierId, d.Kind, d.Due, d.Rule, (object?)d.Timeout ?? DBNull.Value, (object?)d.BoundState ?? DBNull.Value, ev.DossierSeq));
+                "INSERT INTO deadline (id, dossier_id, kind, due_at, rule, timeout_trigger, bound_state, set_by_seq, remind) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                d.Id, ev.DossierId, d.Kind, d.Due, d.Rule, (object?)d.Timeout ?? DBNull.Value, (object?)d.BoundState ?? DBNull.Value, ev.DossierSeq, d.Remind));
         }
 
         foreach (var n in outcome.Notices)

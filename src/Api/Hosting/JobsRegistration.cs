@@ -1,0 +1,137 @@
+using Hangfire;
+using Hangfire.Dashboard;
+using Hangfire.PostgreSql;
+using SubsidyEngine.Engine.Database;
+using SubsidyEngine.Engine.Hosting;
+using SubsidyEngine.Engine.Notices;
+using SubsidyEngine.Engine.Runtime;
+
+namespace SubsidyEngine.Api.Hosting;
+
+/// <summary>
+/// Hangfire on the service's own PostgreSQL database (schema <c>hangfire</c>): three recurring jobs, every minute,
+/// that sweep set-based (deadline timeouts, reminders, the notice outbox), plus an in-process loop that sends
+/// notices right after the commit that created them. No job per dossier or per notice; every job takes no
+/// arguments and may run twice or concurrently on several servers (the sweeps claim with <c>SKIP LOCKED</c> and
+/// idempotency keys).
+/// </summary>
+internal static class JobsRegistration
+{
+    /// <summary>Recurring job ids.</summary>
+    public const string DeadlineJob = "deadline-timeouts";
+
+    public const string ReminderJob = "reminders";
+
+    public const string DispatchJob = "notice-dispatch";
+
+    /// <summary>The dashboard's path; closed to everyone until the API's admin policy replaces <see cref="DenyAllDashboardAuthorization"/>.</summary>
+    public const string DashboardPath = "/hangfire";
+
+    /// <summary>Notices, Hangfire storage and server, the recurring jobs and the dispatch loop.</summary>
+    public static WebApplicationBuilder AddSubsidyJobs(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddSubsidyNotices();
+        services.AddHangfire((sp, config) => config
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings()
+            .UsePostgreSqlStorage(
+                c => c.UseNpgsqlConnection(sp.GetRequiredService<DatabaseHandle>().ConnectionString),
+                new PostgreSqlStorageOptions
+                {
+                    SchemaName = "hangfire",
+                    PrepareSchemaIfNecessary = true,
+                    // Defaults poll every 15 s; about 1 s keeps enqueued jobs prompt. Long polling (LISTEN/NOTIFY) left
+                    // jobs stuck on this machine kind (docs: MACHINE-NOTES.md): off.
+                    QueuePollInterval = TimeSpan.FromSeconds(1),
+                    EnableLongPolling = false,
+                }));
+        services.AddHangfireServer(o =>
+        {
+            o.SchedulePollingInterval = TimeSpan.FromSeconds(1);
+            o.WorkerCount = Math.Max(2, Math.Min(8, Environment.ProcessorCount));
+            o.ServerName = $"subsidy-{Environment.MachineName}-{Environment.ProcessId}";
+        });
+        services.AddSingleton<SubsidyJobs>();
+        services.AddHostedService<RecurringJobsStartup>();
+        services.AddHostedService(sp => new NoticeDispatchLoop(
+            sp.GetRequiredService<NoticeDispatcher>(), sp.GetRequiredService<NoticeWorkSignal>(), sp.GetService<ILogger<NoticeDispatchLoop>>()));
+        return builder;
+    }
+
+    /// <summary>Maps the Hangfire dashboard at <see cref="DashboardPath"/>, for signed-in admins only (read-only).</summary>
+    public static IEndpointRouteBuilder MapJobsDashboard(this IEndpointRouteBuilder app)
+    {
+        app.MapHangfireDashboard(DashboardPath, new DashboardOptions
+        {
+            Authorization = [new AdminDashboardAuthorization()],
+            IsReadOnlyFunc = _ => true,
+            DisplayStorageConnectionString = false,
+        }).RequireAuthorization(SubsidyEngine.Api.Auth.Policies.Admin);
+        return app;
+    }
+}
+
+/// <summary>
+/// The recurring jobs' bodies. Each is a thin call into the Engine; no arguments, so Hangfire stores nothing large,
+/// and safe to run twice. Failures are not retried by Hangfire: the next minute's run is the retry.
+/// </summary>
+public sealed class SubsidyJobs(DeadlineSweeper deadlines, ReminderSweeper reminders, NoticeDispatcher dispatcher)
+{
+    /// <summary>Fires the timeout triggers of passed deadlines.</summary>
+    [AutomaticRetry(Attempts = 0, LogEvents = true)]
+    public Task<int> FireDueTimeoutsAsync(CancellationToken cancellationToken) => deadlines.FireDueTimeoutsAsync(cancellationToken: cancellationToken);
+
+    /// <summary>Creates the reminder notices due now.</summary>
+    [AutomaticRetry(Attempts = 0, LogEvents = true)]
+    public Task<int> SweepRemindersAsync(CancellationToken cancellationToken) => reminders.SweepAsync(cancellationToken);
+
+    /// <summary>Sends the due notices (new ones, retries, and ones whose sender's lease ran out).</summary>
+    [AutomaticRetry(Attempts = 0, LogEvents = true)]
+    public async Task<string> DispatchAsync(CancellationToken cancellationToken)
+    {
+        var result = await dispatcher.DispatchDueAsync(cancellationToken);
+        return result.ToString();
+    }
+}
+
+/// <summary>Registers (or updates) the recurring jobs once the database is migrated.</summary>
+internal sealed class RecurringJobsStartup(IRecurringJobManager jobs, StartupState state) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (!state.Completed)
+        {
+            throw new InvalidOperationException("the database start-up must run before the recurring jobs are registered");
+        }
+
+        jobs.AddOrUpdate<SubsidyJobs>(JobsRegistration.DeadlineJob, j => j.FireDueTimeoutsAsync(CancellationToken.None), Cron.Minutely());
+        jobs.AddOrUpdate<SubsidyJobs>(JobsRegistration.ReminderJob, j => j.SweepRemindersAsync(CancellationToken.None), Cron.Minutely());
+        jobs.AddOrUpdate<SubsidyJobs>(JobsRegistration.DispatchJob, j => j.DispatchAsync(CancellationToken.None), Cron.Minutely());
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+/// <summary>Lets only signed-in users in the admin role see the Hangfire dashboard.</summary>
+public sealed class AdminDashboardAuthorization : IDashboardAuthorizationFilter
+{
+    /// <inheritdoc />
+    public bool Authorize(DashboardContext context)
+    {
+        var user = context.GetHttpContext().User;
+        return user.Identity?.IsAuthenticated == true && user.IsInRole(SubsidyEngine.Api.Auth.Policies.Admin);
+    }
+}
+
+/// <summary>
+/// Denies every request to the Hangfire dashboard. The API's authentication replaces this with an admin-only
+/// filter; until then the dashboard is closed, never open.
+/// </summary>
+public sealed class DenyAllDashboardAuthorization : IDashboardAuthorizationFilter
+{
+    /// <inheritdoc />
+    public bool Authorize(DashboardContext context) => false;
+}

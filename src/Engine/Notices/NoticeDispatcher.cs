@@ -1,0 +1,667 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using NpgsqlTypes;
+using SubsidyEngine.Engine.Configuration;
+using SubsidyEngine.Engine.Mail;
+using SubsidyEngine.Engine.Runtime;
+using SubsidyEngine.Workflows.Expressions;
+
+namespace SubsidyEngine.Engine.Notices;
+
+/// <summary>The delivery state of one notice (for officers and tests).</summary>
+public sealed record NoticeStatus(
+    Guid NoticeId,
+    Guid DossierId,
+    string Kind,
+    string Status,
+    int Attempts,
+    DateTimeOffset NextAttemptAt,
+    string? LastError,
+    string? MessageId,
+    DateTimeOffset? SentAt);
+
+/// <summary>
+/// Delivers the outbox: claims due notices set-based (<c>FOR UPDATE SKIP LOCKED</c>, in batches), renders each
+/// once into the immutable <c>letter</c> table, sends it through <see cref="IMailTransport"/>, and records the
+/// delivery with a <c>notice.sent</c> record event that marks the notice sent in the same transaction.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Claiming sets the notice to <c>sending</c>, counts the attempt and moves <c>next_attempt_at</c> to the end of a
+/// lease (<see cref="NoticeOptions.LeaseSeconds"/>), all committed before any SMTP traffic. A sender that dies
+/// after the SMTP server accepted a message but before the record committed leaves the notice in
+/// <c>sending</c>; when the lease runs out another sender sends it again with the same Message-ID (derived from
+/// the notice id), so receivers can drop the duplicate. Delivery is therefore at-least-once, with the duplicate
+/// window limited to that crash; see docs/decisions/2026-11-22-outbox-delivery.md.
+/// </para>
+/// <para>
+/// Failures: a transient <see cref="MailDeliveryException"/> puts the notice back to <c>pending</c> at the
+/// <see cref="RetryPolicy"/>'s next time; a permanent one (or exhausted attempts) marks it <c>failed</c> with a
+/// <c>notice.failed</c> record event. Any other exception propagates like a crash: the notice stays claimed
+/// until its lease runs out. Safe to run concurrently in any number of processes.
+/// </para>
+/// </remarks>
+public sealed class NoticeDispatcher
+{
+    private static readonly JsonSerializerOptions RecipientJson = new(JsonSerializerDefaults.Web);
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly WorkflowRuntime _runtime;
+    private readonly INoticeComposer _composer;
+    private readonly IMailTransport _transport;
+    private readonly TimeProvider _clock;
+    private readonly NoticeOptions _options;
+    private readonly RetryPolicy _policy;
+    private readonly IWorkSignal? _signal;
+    private readonly ILogger _logger;
+
+    /// <summary>Creates a dispatcher.</summary>
+    /// <param name="dataSource">The database.</param>
+    /// <param name="runtime">Writes the <c>notice.sent</c> / <c>notice.failed</c> / <c>notice.requeued</c> record events.</param>
+    /// <param name="composer">Renders a notice the first time it is sent.</param>
+    /// <param name="transport">SMTP or the .eml outbox (<see cref="MailTransport.Create"/>).</param>
+    /// <param name="clock">The service clock.</param>
+    /// <param name="options">Batch size and lease.</param>
+    /// <param name="policy">Backoff of transient failures; <see cref="RetryPolicy.Default"/> when null.</param>
+    /// <param name="signal">Told when <see cref="RetryAsync"/> re-queues a notice.</param>
+    /// <param name="logger">Logs failures.</param>
+    public NoticeDispatcher(
+        NpgsqlDataSource dataSource, WorkflowRuntime runtime, INoticeComposer composer, IMailTransport transport, TimeProvider clock,
+        NoticeOptions options, RetryPolicy? policy = null, IWorkSignal? signal = null, ILogger<NoticeDispatcher>? logger = null)
+    {
+        _dataSource = dataSource ?? throw new ArgumentNullException(nameof(dataSource));
+        _runtime = runtime ?? throw new ArgumentNullException(nameof(runtime));
+        _composer = composer ?? throw new ArgumentNullException(nameof(composer));
+        _transport = transport ?? throw new ArgumentNullException(nameof(transport));
+        _clock = clock ?? throw new ArgumentNullException(nameof(clock));
+        _options = options ?? throw new ArgumentNullException(nameof(options));
+        _policy = policy ?? RetryPolicy.Default;
+        _signal = signal;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+    }
+
+    private DateTimeOffset Now() => JournalEvent.Truncate(_clock.GetUtcNow());
+
+    /// <summary>Sends every notice due now, batch after batch, and returns what happened.</summary>
+    public async Task<DispatchResult> DispatchDueAsync(CancellationToken cancellationToken = default)
+    {
+        var total = DispatchResult.None with { Cancelled = await CancelStaleRemindersAsync(cancellationToken) };
+        while (true)
+        {
+            var claimed = await ClaimAsync(_options.DispatchBatchSize, cancellationToken);
+            if (claimed.Count == 0)
+            {
+                return total;
+            }
+
+            total = total.Add(await DeliverAsync(claimed, cancellationToken));
+            if (claimed.Count < _options.DispatchBatchSize)
+            {
+                return total;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Renders and stores the letters of pending notices that have none yet, without sending (e.g. right after a
+    /// large reminder sweep, so the rendering cost is not paid while sending). Returns how many were rendered.
+    /// </summary>
+    public async Task<int> PrerenderAsync(int batchSize = 1000, CancellationToken cancellationToken = default)
+    {
+        var rendered = 0;
+        var after = Guid.Empty;
+        while (true)
+        {
+            // Keyset by id, so each batch starts where the last one ended instead of skipping rendered notices again.
+            var batch = new List<ClaimedNotice>();
+            await using (var cmd = _dataSource.CreateCommand(
+                $"""
+                WITH todo AS (
+                    SELECT n.* FROM notice n
+                    WHERE n.status = 'pending' AND n.id > $2 AND NOT EXISTS (SELECT 1 FROM letter l WHERE l.notice_id = n.id)
+                    ORDER BY n.id LIMIT $1
+                )
+                {DetailsSelect("todo")}
+                """))
+            {
+                cmd.Parameters.AddWithValue(batchSize);
+                cmd.Parameters.AddWithValue(after);
+                await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    batch.Add(ReadClaimed(reader));
+                }
+            }
+
+            if (batch.Count == 0)
+            {
+                return rendered;
+            }
+
+            after = batch[^1].Notice.NoticeId;
+            var letters = await EnsureRenderedAsync(batch, failOnInvalid: false, cancellationToken);
+            rendered += letters.Count;
+            if (batch.Count < batchSize)
+            {
+                return rendered;
+            }
+        }
+    }
+
+    /// <summary>Notices that failed permanently, newest first: the officers' list of undelivered mail.</summary>
+    public async Task<IReadOnlyList<FailedNotice>> ListFailedAsync(int limit = 100, CancellationToken cancellationToken = default)
+    {
+        await using var cmd = _dataSource.CreateCommand(
+            """
+            SELECT n.id, n.dossier_id, n.kind, n.template_id, n.attempts, n.last_error, n.failed_at, l.to_recipients::text
+            FROM notice n LEFT JOIN letter l ON l.notice_id = n.id
+            WHERE n.status = 'failed'
+            ORDER BY n.failed_at DESC NULLS LAST, n.id
+            LIMIT $1
+            """);
+        cmd.Parameters.AddWithValue(limit);
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        var list = new List<FailedNotice>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            list.Add(new FailedNotice(
+                reader.GetGuid(0), reader.GetGuid(1), reader.GetString(2), reader.GetString(3), reader.GetInt32(4),
+                reader.IsDBNull(5) ? null : reader.GetString(5),
+                reader.IsDBNull(6) ? null : reader.GetFieldValue<DateTimeOffset>(6),
+                reader.IsDBNull(7) ? [] : ParseRecipients(reader.GetString(7))));
+        }
+
+        return list;
+    }
+
+    /// <summary>The delivery state of one notice, or null when it does not exist.</summary>
+    public async Task<NoticeStatus?> GetStatusAsync(Guid noticeId, CancellationToken cancellationToken = default)
+    {
+        await using var cmd = _dataSource.CreateCommand(
+            "SELECT id, dossier_id, kind, status, attempts, next_attempt_at, last_error, message_id, sent_at FROM notice WHERE id = $1");
+        cmd.Parameters.AddWithValue(noticeId);
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return null;
+        }
+
+        return new NoticeStatus(
+            reader.GetGuid(0), reader.GetGuid(1), reader.GetString(2), reader.GetString(3), reader.GetInt32(4),
+            reader.GetFieldValue<DateTimeOffset>(5), reader.IsDBNull(6) ? null : reader.GetString(6),
+            reader.IsDBNull(7) ? null : reader.GetString(7), reader.IsDBNull(8) ? null : reader.GetFieldValue<DateTimeOffset>(8));
+    }
+
+    /// <summary>
+    /// Puts a failed notice back in the queue (an officer fixed the address, the relay is repaired), recorded as a
+    /// <c>notice.requeued</c> record event by <paramref name="actor"/>. The stored rendering is kept: the same
+    /// letter is sent. Returns false when the notice is not in <c>failed</c>.
+    /// </summary>
+    /// <exception cref="NoticeNotFoundException">No such notice.</exception>
+    public async Task<bool> RetryAsync(Guid noticeId, Actor actor, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        var status = await GetStatusAsync(noticeId, cancellationToken) ?? throw new NoticeNotFoundException(noticeId);
+        if (status.Status != "failed")
+        {
+            return false;
+        }
+
+        var now = Now();
+        try
+        {
+            await _runtime.AppendRecordAsync(
+                status.DossierId,
+                "notice.requeued",
+                new JsonObject
+                {
+                    ["notice"] = noticeId.ToString("D"),
+                    ["previousAttempts"] = status.Attempts,
+                    ["previousError"] = status.LastError,
+                },
+                actor,
+                idempotencyKey: null,
+                alsoInTransaction: async (conn, tx, _) =>
+                {
+                    await using var cmd = new NpgsqlCommand(
+                        "UPDATE notice SET status = 'pending', attempts = 0, next_attempt_at = $2, failed_at = NULL, last_error = NULL, outcome_journal_seq = NULL WHERE id = $1 AND status = 'failed'",
+                        conn, tx);
+                    cmd.Parameters.AddWithValue(noticeId);
+                    cmd.Parameters.AddWithValue(now);
+                    if (await cmd.ExecuteNonQueryAsync(cancellationToken) != 1)
+                    {
+                        throw new AlreadySettledException();
+                    }
+                },
+                cancellationToken);
+        }
+        catch (AlreadySettledException)
+        {
+            return false;
+        }
+
+        _signal?.NoticesCreated();
+        return true;
+    }
+
+    private async Task<int> CancelStaleRemindersAsync(CancellationToken cancellationToken)
+    {
+        // A reminder created before its deadline was met, cleared or fired must not go out afterwards.
+        await using var cmd = _dataSource.CreateCommand(
+            """
+            UPDATE notice n SET status = 'cancelled', last_error = 'deadline ' || d.status || ' before the reminder was sent'
+            FROM reminder r JOIN deadline d ON d.id = r.deadline_id
+            WHERE r.id = n.id AND n.status = 'pending' AND n.kind = 'reminder' AND d.status <> 'open'
+            """);
+        return await cmd.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Claims up to <paramref name="limit"/> due notices and reads what sending them needs, in one statement.</summary>
+    private async Task<List<ClaimedNotice>> ClaimAsync(int limit, CancellationToken cancellationToken)
+    {
+        var now = Now();
+        await using var cmd = _dataSource.CreateCommand(
+            $"""
+            WITH due AS (
+                SELECT id FROM notice
+                WHERE status IN ('pending', 'sending') AND next_attempt_at <= $1
+                ORDER BY next_attempt_at, id
+                LIMIT $2
+                FOR UPDATE SKIP LOCKED
+            ), claimed AS (
+                UPDATE notice n SET status = 'sending', attempts = n.attempts + 1, last_attempt_at = $1, next_attempt_at = $3
+                FROM due WHERE n.id = due.id
+                RETURNING n.*
+            )
+            {DetailsSelect("claimed")}
+            """);
+        cmd.Parameters.AddWithValue(now);
+        cmd.Parameters.AddWithValue(limit);
+        cmd.Parameters.AddWithValue(now + TimeSpan.FromSeconds(_options.LeaseSeconds));
+        var list = new List<ClaimedNotice>();
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            list.Add(ReadClaimed(reader));
+        }
+
+        return list;
+    }
+
+    private static string DetailsSelect(string source) =>
+        $"""
+        SELECT n.id, n.dossier_id, n.kind, n.template_id, n.template_version, n.dossier_seq, n.journal_seq, n.created_at, n.attempts,
+               n.last_attempt_at, d.workflow_id, d.state, d.data::text, r.deadline_id, dl.kind, r.due_at, r.offset_code
+        FROM {source} n
+        JOIN dossier d ON d.id = n.dossier_id
+        LEFT JOIN reminder r ON r.id = n.id
+        LEFT JOIN deadline dl ON dl.id = r.deadline_id
+        ORDER BY n.id
+        """;
+
+    private static ClaimedNotice ReadClaimed(NpgsqlDataReader r)
+    {
+        ReminderInfo? reminder = r.IsDBNull(13) ? null : new ReminderInfo(r.GetGuid(13), r.GetString(14), r.GetFieldValue<DateTimeOffset>(15), r.GetString(16));
+        var notice = new NoticeToCompose(
+            r.GetGuid(0), r.GetGuid(1), r.GetString(2), r.GetString(3), r.GetInt32(4), r.GetInt32(5), r.GetInt64(6),
+            r.GetFieldValue<DateTimeOffset>(7), r.GetString(10), r.GetString(11), CanonicalJson.ParseObject(r.GetString(12)), reminder);
+        return new ClaimedNotice(notice, r.GetInt32(8), r.IsDBNull(9) ? null : r.GetFieldValue<DateTimeOffset>(9));
+    }
+
+    /// <summary>Recording transactions allowed in flight while the next message is sent (see <see cref="DeliverAsync"/>).</summary>
+    private const int RecordsInFlight = 8;
+
+    /// <summary>
+    /// Sends the claimed notices one after the other on the transport; the <c>notice.sent</c> record of a message
+    /// commits while the next one is being sent (at most <see cref="RecordsInFlight"/> at once), so the database
+    /// round trips and the SMTP dialogue overlap. Every record still follows its own send.
+    /// </summary>
+    private async Task<DispatchResult> DeliverAsync(List<ClaimedNotice> claimed, CancellationToken cancellationToken)
+    {
+        int retrying = 0, failed = 0;
+        var letters = await EnsureRenderedAsync(claimed, failOnInvalid: true, cancellationToken);
+        var records = new List<Task<bool>>();
+        using var gate = new SemaphoreSlim(RecordsInFlight);
+        try
+        {
+            foreach (var c in claimed)
+            {
+                if (!letters.TryGetValue(c.Notice.NoticeId, out var letter))
+                {
+                    failed++; // could not be rendered: already marked failed by EnsureRenderedAsync
+                    continue;
+                }
+
+                if (c.Attempts > _policy.MaxAttempts)
+                {
+                    // Claimed again after its lease ran out more often than the policy allows (a sender keeps dying on it).
+                    await FailAsync(c, $"gave up after {c.Attempts - 1} attempts whose outcome was never recorded (lease expired)", cancellationToken);
+                    failed++;
+                    continue;
+                }
+
+                DeliveryReceipt receipt;
+                try
+                {
+                    receipt = await _transport.SendAsync(ToMessage(c.Notice, letter), cancellationToken);
+                }
+                catch (MailDeliveryException e)
+                {
+                    if (await HandleFailureAsync(c, e, cancellationToken))
+                    {
+                        failed++;
+                    }
+                    else
+                    {
+                        retrying++;
+                    }
+
+                    continue;
+                }
+
+                await gate.WaitAsync(cancellationToken);
+                records.Add(RecordReleasingAsync(c, letter, receipt, gate, cancellationToken));
+            }
+        }
+        finally
+        {
+            // Whatever happens to the loop (a crash of the transport, cancellation), the records of messages that
+            // were sent are still written when they can be.
+            await Task.WhenAll(records.Select(r => r.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default)));
+        }
+
+        var sent = (await Task.WhenAll(records)).Count(r => r);
+        return new DispatchResult(sent, retrying, failed, 0);
+    }
+
+    private async Task<bool> RecordReleasingAsync(ClaimedNotice c, StoredLetter letter, DeliveryReceipt receipt, SemaphoreSlim gate, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await RecordSentAsync(c, letter, receipt, cancellationToken);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>Backoff or failure after a delivery exception; true when the notice is now failed.</summary>
+    private async Task<bool> HandleFailureAsync(ClaimedNotice c, MailDeliveryException e, CancellationToken cancellationToken)
+    {
+        var decision = _policy.Decide(c.Attempts, Now(), e);
+        if (decision.GiveUp)
+        {
+            _logger.LogWarning("Notice {Notice} failed permanently: {Reason}", c.Notice.NoticeId, decision.Reason);
+            await FailAsync(c, decision.Reason, cancellationToken);
+            return true;
+        }
+
+        _logger.LogInformation("Notice {Notice} will be retried at {At}: {Reason}", c.Notice.NoticeId, decision.NextAttemptAt, decision.Reason);
+        await using var cmd = _dataSource.CreateCommand(
+            "UPDATE notice SET status = 'pending', next_attempt_at = $2, last_error = $3 WHERE id = $1 AND status = 'sending'");
+        cmd.Parameters.AddWithValue(c.Notice.NoticeId);
+        cmd.Parameters.AddWithValue(JournalEvent.Truncate(decision.NextAttemptAt!.Value));
+        cmd.Parameters.AddWithValue(decision.Reason);
+        await cmd.ExecuteNonQueryAsync(cancellationToken);
+        return false;
+    }
+
+    /// <summary>Writes <c>notice.sent</c> and marks the notice sent in one transaction. False when another sender recorded it first.</summary>
+    private async Task<bool> RecordSentAsync(ClaimedNotice c, StoredLetter letter, DeliveryReceipt receipt, CancellationToken cancellationToken)
+    {
+        var n = c.Notice;
+        var sentAt = JournalEvent.Truncate(receipt.SentAt);
+        var args = new JsonObject
+        {
+            ["notice"] = n.NoticeId.ToString("D"),
+            ["kind"] = n.Kind,
+            ["messageId"] = receipt.MessageId,
+            ["transport"] = receipt.Transport,
+            ["serverReply"] = receipt.ServerReply,
+            ["sentAt"] = JournalEvent.FormatTime(sentAt),
+            ["htmlSha256"] = letter.HtmlSha256,
+            ["template"] = n.TemplateId,
+            ["version"] = n.TemplateVersion,
+            ["attempt"] = c.Attempts,
+        };
+        if (n.Reminder is { } r)
+        {
+            args["deadline"] = r.DeadlineId.ToString("D");
+            args["stage"] = r.OffsetCode;
+        }
+
+        try
+        {
+            await _runtime.AppendRecordAsync(
+                n.DossierId, "notice.sent", args, Actor.System, idempotencyKey: $"notice-sent:{n.NoticeId:D}",
+                alsoInTransaction: async (conn, tx, seq) =>
+                {
+                    await using var cmd = new NpgsqlCommand(
+                        """
+                        UPDATE notice SET status = 'sent', sent_at = $2, message_id = $3, transport = $4, server_reply = $5,
+                                          outcome_journal_seq = $6, last_error = NULL
+                        WHERE id = $1 AND status IN ('sending', 'pending')
+                        """,
+                        conn, tx);
+                    cmd.Parameters.AddWithValue(n.NoticeId);
+                    cmd.Parameters.AddWithValue(sentAt);
+                    cmd.Parameters.AddWithValue(receipt.MessageId);
+                    cmd.Parameters.AddWithValue(receipt.Transport);
+                    cmd.Parameters.AddWithValue(receipt.ServerReply);
+                    cmd.Parameters.AddWithValue(seq);
+                    if (await cmd.ExecuteNonQueryAsync(cancellationToken) != 1)
+                    {
+                        throw new AlreadySettledException();
+                    }
+                },
+                cancellationToken);
+            return true;
+        }
+        catch (Exception e) when (e is AlreadySettledException or IdempotencyConflictException)
+        {
+            // A second sender (whose lease ran out under a slow send) delivered and recorded it first.
+            _logger.LogWarning("Notice {Notice} was delivered again after another sender had recorded it (Message-ID {MessageId})", n.NoticeId, receipt.MessageId);
+            return false;
+        }
+    }
+
+    private async Task FailAsync(ClaimedNotice c, string reason, CancellationToken cancellationToken)
+    {
+        var n = c.Notice;
+        var failedAt = Now();
+        var args = new JsonObject
+        {
+            ["notice"] = n.NoticeId.ToString("D"),
+            ["kind"] = n.Kind,
+            ["template"] = n.TemplateId,
+            ["version"] = n.TemplateVersion,
+            ["attempts"] = c.Attempts,
+            ["error"] = reason,
+            ["failedAt"] = JournalEvent.FormatTime(failedAt),
+        };
+        // No idempotency key: a key that replays would skip the status update below. The guard on the status
+        // (sending/pending) makes a second recording roll back instead.
+        try
+        {
+            await _runtime.AppendRecordAsync(
+                n.DossierId, "notice.failed", args, Actor.System, idempotencyKey: null,
+                alsoInTransaction: async (conn, tx, seq) =>
+                {
+                    await using var cmd = new NpgsqlCommand(
+                        "UPDATE notice SET status = 'failed', failed_at = $2, last_error = $3, outcome_journal_seq = $4 WHERE id = $1 AND status IN ('sending', 'pending')",
+                        conn, tx);
+                    cmd.Parameters.AddWithValue(n.NoticeId);
+                    cmd.Parameters.AddWithValue(failedAt);
+                    cmd.Parameters.AddWithValue(reason);
+                    cmd.Parameters.AddWithValue(seq);
+                    if (await cmd.ExecuteNonQueryAsync(cancellationToken) != 1)
+                    {
+                        throw new AlreadySettledException();
+                    }
+                },
+                cancellationToken);
+        }
+        catch (Exception e) when (e is AlreadySettledException or IdempotencyConflictException)
+        {
+            _logger.LogWarning("Notice {Notice} was settled by another sender before it could be marked failed", n.NoticeId);
+        }
+    }
+
+    /// <summary>
+    /// The stored rendering of each notice; notices without one are composed now and stored (first writer wins,
+    /// later readers get the stored bytes). With <paramref name="failOnInvalid"/>, a notice whose rendering is
+    /// refused (<see cref="InvalidMailException"/>) is marked failed and left out of the result.
+    /// </summary>
+    private async Task<Dictionary<Guid, StoredLetter>> EnsureRenderedAsync(List<ClaimedNotice> notices, bool failOnInvalid, CancellationToken cancellationToken)
+    {
+        var ids = notices.Select(n => n.Notice.NoticeId).ToArray();
+        var letters = await LoadLettersAsync(ids, cancellationToken);
+        var fresh = new List<(ClaimedNotice Notice, ComposedNotice Composed)>();
+        foreach (var c in notices.Where(c => !letters.ContainsKey(c.Notice.NoticeId)))
+        {
+            try
+            {
+                var composed = await _composer.ComposeAsync(c.Notice, cancellationToken);
+                Check(composed);
+                fresh.Add((c, composed));
+            }
+            catch (InvalidMailException e) when (failOnInvalid)
+            {
+                await FailAsync(c, $"could not be rendered: {e.Message}", cancellationToken);
+            }
+            catch (InvalidMailException e)
+            {
+                _logger.LogWarning("Notice {Notice} could not be rendered: {Message}", c.Notice.NoticeId, e.Message);
+            }
+        }
+
+        if (fresh.Count == 0)
+        {
+            return letters;
+        }
+
+        var renderedAt = Now();
+        var inserted = new HashSet<Guid>();
+        await using (var cmd = _dataSource.CreateCommand(
+            """
+            INSERT INTO letter (notice_id, template_id, template_version, to_recipients, cc_recipients, subject, html, text_body, html_sha256, pdf, pdf_file_name, rendered_at)
+            SELECT t.id, t.template_id, t.template_version, t.to_r::jsonb, t.cc_r::jsonb, t.subject, t.html, t.text_body, t.sha, t.pdf, t.pdf_name, $12
+            FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::bytea[], $11::text[])
+                 AS t(id, template_id, template_version, to_r, cc_r, subject, html, text_body, sha, pdf, pdf_name)
+            ON CONFLICT (notice_id) DO NOTHING
+            RETURNING notice_id
+            """))
+        {
+            cmd.Parameters.AddWithValue(fresh.Select(f => f.Notice.Notice.NoticeId).ToArray());
+            cmd.Parameters.AddWithValue(fresh.Select(f => f.Notice.Notice.TemplateId).ToArray());
+            cmd.Parameters.AddWithValue(fresh.Select(f => f.Notice.Notice.TemplateVersion).ToArray());
+            cmd.Parameters.AddWithValue(fresh.Select(f => JsonSerializer.Serialize(f.Composed.To, RecipientJson)).ToArray());
+            cmd.Parameters.AddWithValue(fresh.Select(f => JsonSerializer.Serialize(f.Composed.Cc, RecipientJson)).ToArray());
+            cmd.Parameters.AddWithValue(fresh.Select(f => f.Composed.Subject).ToArray());
+            cmd.Parameters.AddWithValue(fresh.Select(f => f.Composed.Html).ToArray());
+            cmd.Parameters.AddWithValue(fresh.Select(f => f.Composed.Text).ToArray());
+            cmd.Parameters.AddWithValue(fresh.Select(f => f.Composed.HtmlSha256).ToArray());
+            cmd.Parameters.Add(new NpgsqlParameter { Value = fresh.Select(f => f.Composed.Pdf).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea });
+            cmd.Parameters.Add(new NpgsqlParameter { Value = fresh.Select(f => f.Composed.PdfFileName).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+            cmd.Parameters.AddWithValue(renderedAt);
+            await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                inserted.Add(reader.GetGuid(0));
+            }
+        }
+
+        foreach (var (c, composed) in fresh.Where(f => inserted.Contains(f.Notice.Notice.NoticeId)))
+        {
+            letters[c.Notice.NoticeId] = new StoredLetter(composed.To, composed.Cc, composed.Subject, composed.Html, composed.Text, composed.HtmlSha256, composed.Pdf, composed.PdfFileName);
+        }
+
+        // Another sender stored a rendering first: its bytes are the ones sent.
+        var lost = fresh.Where(f => !inserted.Contains(f.Notice.Notice.NoticeId)).Select(f => f.Notice.Notice.NoticeId).ToArray();
+        if (lost.Length > 0)
+        {
+            foreach (var (id, letter) in await LoadLettersAsync(lost, cancellationToken))
+            {
+                letters[id] = letter;
+            }
+        }
+
+        return letters;
+    }
+
+    private static void Check(ComposedNotice composed)
+    {
+        if (composed.To is null || composed.To.Count == 0)
+        {
+            throw new InvalidMailException("To", "has no recipient");
+        }
+
+        if (composed.Pdf is not null && string.IsNullOrWhiteSpace(composed.PdfFileName))
+        {
+            throw new InvalidMailException("PdfFileName", "is required with a PDF");
+        }
+
+        if (composed.HtmlSha256 != ComposedNotice.Sha256Of(composed.Html))
+        {
+            throw new InvalidMailException("HtmlSha256", "does not match the HTML");
+        }
+    }
+
+    private async Task<Dictionary<Guid, StoredLetter>> LoadLettersAsync(Guid[] ids, CancellationToken cancellationToken)
+    {
+        var letters = new Dictionary<Guid, StoredLetter>();
+        await using var cmd = _dataSource.CreateCommand(
+            "SELECT notice_id, to_recipients::text, cc_recipients::text, subject, html, text_body, html_sha256, pdf, pdf_file_name FROM letter WHERE notice_id = ANY($1)");
+        cmd.Parameters.AddWithValue(ids);
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            letters[reader.GetGuid(0)] = new StoredLetter(
+                ParseRecipients(reader.GetString(1)), ParseRecipients(reader.GetString(2)), reader.GetString(3), reader.GetString(4),
+                reader.GetString(5), reader.GetString(6), reader.IsDBNull(7) ? null : reader.GetFieldValue<byte[]>(7), reader.IsDBNull(8) ? null : reader.GetString(8));
+        }
+
+        return letters;
+    }
+
+    private static List<MailRecipient> ParseRecipients(string json) =>
+        JsonSerializer.Deserialize<List<MailRecipient>>(json, RecipientJson) ?? [];
+
+    private static OutgoingMessage ToMessage(NoticeToCompose n, StoredLetter letter)
+    {
+        var headers = new Dictionary<string, string>(StringComparer.Ordinal) { [OutgoingMessage.DossierHeader] = n.DossierId.ToString("D") };
+        if (n.DossierData["reference"] is JsonValue v && v.TryGetValue<string>(out var reference) && reference.Length is > 0 and < 200 && !reference.Any(char.IsControl))
+        {
+            headers[OutgoingMessage.ReferenceHeader] = reference;
+        }
+
+        return new OutgoingMessage
+        {
+            NoticeId = n.NoticeId,
+            To = letter.To,
+            Cc = letter.Cc,
+            Subject = letter.Subject,
+            TextBody = letter.Text,
+            HtmlBody = letter.Html,
+            Attachments = letter.Pdf is { } pdf ? [MailAttachment.Pdf(letter.PdfFileName!, pdf)] : [],
+            Headers = headers,
+        };
+    }
+
+    private sealed record ClaimedNotice(NoticeToCompose Notice, int Attempts, DateTimeOffset? LastAttemptAt);
+
+    private sealed record StoredLetter(
+        IReadOnlyList<MailRecipient> To, IReadOnlyList<MailRecipient> Cc, string Subject, string Html, string Text, string HtmlSha256, byte[]? Pdf, string? PdfFileName);
+
+    /// <summary>Thrown inside a record transaction to roll it back when the notice was settled meanwhile.</summary>
+    private sealed class AlreadySettledException : Exception
+    {
+        public AlreadySettledException()
+            : base("the notice was settled by another sender")
+        {
+        }
+    }
+}
