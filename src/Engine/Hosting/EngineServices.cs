@@ -47,6 +47,16 @@ public static class EngineServices
         services.AddSingleton<Replayer>();
         services.AddSingleton<DefinitionMigrator>();
         services.AddSingleton<DeadlineSweeper>();
+
+        // Letters: rendered from the journal with the versioned templates; PDFs by one shared Chromium.
+        services.AddSingleton(sp => Letters.LetterSettings.Default(sp.GetRequiredService<IOptions<SubsidyOptions>>().Value.PublicBaseUrl));
+        services.AddSingleton<Letters.LetterModelBuilder>();
+        services.AddSingleton(_ => new Templates.LetterRenderer());
+        services.AddSingleton(_ => new Templates.Pdf.PdfRenderer());
+        services.AddSingleton<Letters.NoticeLetters>();
+        services.AddSingleton<Notices.INoticeComposer>(sp => new Letters.TemplateNoticeComposer(
+            sp.GetRequiredService<Letters.NoticeLetters>(), sp.GetRequiredService<ProgrammeCatalog>(),
+            sp.GetRequiredService<Templates.Pdf.PdfRenderer>(), sp.GetRequiredService<IOptions<SubsidyOptions>>().Value.Notices));
         return services;
     }
 

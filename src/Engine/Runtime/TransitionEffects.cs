@@ -46,6 +46,13 @@ public static class TransitionEffects
             var assigned = new JsonObject();
             foreach (var (field, expr) in assign.OrderBy(kv => kv.Key, StringComparer.Ordinal))
             {
+                // An optional argument that was not given leaves the field as it is (it does not erase it).
+                if (expr is JsonValue pv && pv.TryGetValue<string>(out var path) && path.StartsWith("args.", StringComparison.Ordinal)
+                    && ValueResolver.Navigate(context.Args, path[5..]) is null)
+                {
+                    continue;
+                }
+
                 var value = ValueResolver.Resolve(expr, context);
                 ValueResolver.Set(data, field, value);
                 assigned[field] = value?.DeepClone();

@@ -1,0 +1,76 @@
+using SubsidyEngine.Engine.Configuration;
+using SubsidyEngine.Engine.Mail;
+using SubsidyEngine.Engine.Notices;
+using SubsidyEngine.Engine.Programmes;
+using SubsidyEngine.Templates.Pdf;
+
+namespace SubsidyEngine.Engine.Letters;
+
+/// <summary>
+/// Composes a notice from its Scriban template: the letter is rendered from the journal (the dossier data as of the
+/// causing event, the template version the journal names), addressed to the submitting authority with the
+/// participating authorities in copy, and decision letters get their PDF (headless Chromium). A reminder's stage
+/// and deadline come from the reminder row.
+/// </summary>
+public sealed class TemplateNoticeComposer(NoticeLetters letters, ProgrammeCatalog programmes, PdfRenderer pdf, NoticeOptions options) : INoticeComposer
+{
+    /// <summary>Letters that carry a PDF (decisions and formal notices); reminders and digests are mail only.</summary>
+    public static readonly IReadOnlySet<string> WithPdf = new HashSet<string>(
+        ["acknowledgement", "information-request", "ineligibility-decision", "award-decision", "award-final", "continuation-decision",
+         "extension-notice", "recovery-preinformation", "settlement-decision", "closure"], StringComparer.Ordinal);
+
+    public async Task<ComposedNotice> ComposeAsync(NoticeToCompose notice, CancellationToken ct)
+    {
+        Letters.ReminderInfo? reminder = null;
+        if (notice.Reminder is { } r)
+        {
+            var stage = r.OffsetCode switch
+            {
+                "due" => "due-today",
+                var c when c.StartsWith("overdue-", StringComparison.Ordinal) => "overdue",
+                var c when r.DaysBefore is >= 8 => "30-days",
+                _ => "7-days",
+            };
+            var daysOverdue = stage == "overdue" ? Math.Max(1, (int)Math.Floor((notice.CreatedAt - r.Due).TotalDays)) : 0;
+            reminder = new Letters.ReminderInfo(r.DeadlineKind, r.Due, stage, daysOverdue);
+        }
+
+        var letter = await letters.RenderAsync(notice.DossierId, notice.DossierSeq, notice.TemplateId, notice.TemplateVersion, reminder, ct);
+        var data = notice.DossierData;
+        var to = new List<MailRecipient>();
+        if (ProgrammeGuards.Str(data, "contact.email") is { Length: > 0 } email)
+        {
+            to.Add(new MailRecipient(ProgrammeGuards.Str(data, "contact.name"), email));
+        }
+        else
+        {
+            to.Add(new MailRecipient(options.FallbackRecipientName, options.FallbackRecipient));
+        }
+
+        var cc = ProgrammeGuards.Strings(data["participants"])
+            .Select(id => programmes.Authorities.Find(id))
+            .Where(a => a is not null && !string.IsNullOrWhiteSpace(a.ContactEmail))
+            .Select(a => new MailRecipient(a!.Name, a.ContactEmail))
+            .ToList();
+
+        byte[]? bytes = null;
+        string? fileName = null;
+        if (WithPdf.Contains(notice.TemplateId))
+        {
+            bytes = await pdf.RenderAsync(letter, ct);
+            fileName = $"{notice.TemplateId}-{ProgrammeGuards.Str(data, "reference") ?? notice.DossierId.ToString("N")}.pdf";
+        }
+
+        return new ComposedNotice
+        {
+            To = to,
+            Cc = cc,
+            Subject = letter.Subject,
+            Html = letter.Html,
+            Text = letter.Text,
+            HtmlSha256 = letter.HtmlSha256,
+            Pdf = bytes,
+            PdfFileName = fileName,
+        };
+    }
+}
