@@ -5,41 +5,48 @@ using SubsidyEngine.Testing;
 namespace SubsidyEngine.Engine.Tests.Simulation;
 
 /// <summary>
-/// Runs of the whole programme through the real runtime, shared by the tests of this class (each run empties the
-/// database first; runs are cached by name, so the default run happens once).
+/// The runs of the whole programme the tests look at, each through the real runtime on its own fresh database:
+/// the default (seed 1), seed 1 again, and seed 2. They run concurrently (the machine has two cores and a run waits
+/// on PostgreSQL much of the time), once for the class.
 /// </summary>
 public sealed class SimulationRuns : IAsyncLifetime
 {
-    private readonly PostgresDatabase _db = new();
     private readonly Dictionary<string, SimulationSummary> _runs = new(StringComparer.Ordinal);
-    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly List<PostgresDatabase> _databases = [];
 
-    public Task InitializeAsync() => _db.InitializeAsync();
-
-    public Task DisposeAsync() => _db.DisposeAsync();
-
-    public async Task<SimulationSummary> RunAsync(string name, int seed)
+    public async Task InitializeAsync()
     {
-        await _gate.WaitAsync();
-        try
+        var runs = new (string Name, int Seed)[] { ("default", 1), ("default-again", 1), ("seed-2", 2) };
+        var results = await Task.WhenAll(runs.Select(async r =>
         {
-            if (_runs.TryGetValue(name, out var done))
+            var db = new PostgresDatabase();
+            lock (_databases)
             {
-                return done;
+                _databases.Add(db);
             }
 
-            await _db.ResetAsync();
+            await db.InitializeAsync();
             var clock = new SimulationClock(ProgrammeSimulation.StartTime);
-            var simulation = new ProgrammeSimulation(_db.DataSource, ProgrammeHarness.LoadCatalog(), ProgrammeHarness.Programmes, clock, new SimulationOptions { Seed = seed });
-            var summary = await simulation.RunAsync();
-            _runs[name] = summary;
-            return summary;
-        }
-        finally
+            var simulation = new ProgrammeSimulation(db.DataSource, ProgrammeHarness.LoadCatalog(), ProgrammeHarness.Programmes, clock,
+                new SimulationOptions { Seed = r.Seed, Parallelism = 2 });
+            return (r.Name, Summary: await simulation.RunAsync());
+        }));
+        foreach (var (name, summary) in results)
         {
-            _gate.Release();
+            _runs[name] = summary;
         }
     }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var db in _databases)
+        {
+            await db.DisposeAsync();
+        }
+    }
+
+    public Task<SimulationSummary> RunAsync(string name, int seed) =>
+        Task.FromResult(_runs.TryGetValue(name, out var s) && s.Seed == seed ? s : throw new KeyNotFoundException($"no run '{name}' with seed {seed}"));
 }
 
 public sealed class ProgrammeSimulationTests(SimulationRuns runs) : IClassFixture<SimulationRuns>
