@@ -102,6 +102,16 @@ public sealed class ProgrammeSimulationTests(SimulationRuns runs) : IClassFixtur
     }
 
     [Fact]
+    public async Task The_default_output_in_the_docs_is_what_the_default_run_prints()
+    {
+        var summary = await runs.RunAsync("default", 1);
+        var docs = await File.ReadAllTextAsync(Path.Combine(ProgrammeHarness.RepoRoot, "docs", "simulation.md"));
+
+        // The docs hold the CLI's output (parallelism 4, fsync on); the test ran with parallelism 2: same text.
+        Assert.Contains(summary.Render().TrimEnd('\n'), docs.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Another_seed_changes_the_generated_figures_but_not_the_calibrated_ones()
     {
         var first = await runs.RunAsync("default", 1);
