@@ -223,7 +223,7 @@ public sealed record SimulationSummary(
             eligible.Sum(a => ProgrammeGuards.Dec(a.Data, "settlement.recoveryEur")),
             recoveries.Count,
             recoveries.Count(a => a.Data["recoveryReaction"] is not null),
-            recoveries.Count(a => a.Data["reactionPeriodEndedAt"] is not null));
+            recoveries.Count(a => a.Data["recoveryReaction"] is null && a.Data["reactionPeriodEndedAt"] is not null));
     }
 
     private static string? Str(JsonNode? node, string path) => ProgrammeGuards.Str(node, path);
@@ -268,7 +268,7 @@ public sealed record SimulationSummary(
             Line("advances paid", Eur(y.AdvancesPaidEur));
             Line("earned", Eur(y.EarnedEur));
             Line("balance paid", Eur(y.BalancePaidEur));
-            Line("recovered", $"{Eur(y.RecoveredEur)} from {y.Recoveries} dossiers ({y.RecoveryReactions} reacted, {y.ReactionPeriodsEnded} let the 30-day period end)");
+            Line("recovered", $"{Eur(y.RecoveredEur)} from {y.Recoveries} dossiers ({y.RecoveryReactions} reacted, {y.ReactionPeriodsEnded} did not and the 30-day period ended)");
         }
 
         sb.Append("\n== Programme ==\n");
