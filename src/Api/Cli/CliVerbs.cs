@@ -11,12 +11,26 @@ namespace SubsidyEngine.Api.Cli;
 /// </summary>
 internal static class CliVerbs
 {
-    public static readonly IReadOnlySet<string> Names = new HashSet<string>(["replay", "diagrams"], StringComparer.Ordinal);
+    public static readonly IReadOnlySet<string> Names = new HashSet<string>(["replay", "diagrams", "simulate"], StringComparer.Ordinal);
 
     public static bool IsVerb(string[] args) => args.Length > 0 && Names.Contains(args[0]);
 
     public static async Task<int> RunAsync(string[] args)
     {
+        if (args[0] == "simulate")
+        {
+            // Its own fresh database (a temporary cluster or --connection), never the service's.
+            try
+            {
+                return await SimulateVerb.RunAsync(args[1..]);
+            }
+            catch (Exception e) when (e is WorkflowException or Engine.Database.EmbeddedPostgresException or InvalidOperationException)
+            {
+                await Console.Error.WriteLineAsync(e.Message);
+                return 2;
+            }
+        }
+
         var builder = Host.CreateApplicationBuilder(args[1..]);
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
