@@ -7,7 +7,8 @@ Console.WriteLine($"SubsidyEngine bench: {scenario} ({(quick ? "quick" : "full")
 IReadOnlyList<string> lines = scenario switch
 {
     "fires" => await FiresScenario.RunAsync(quick),
-    _ => throw new ArgumentException($"unknown scenario '{scenario}' (known: fires)"),
+    "replay" => await ReplayScenario.RunAsync(quick),
+    _ => throw new ArgumentException($"unknown scenario '{scenario}' (known: fires, replay)"),
 };
 foreach (var line in lines)
 {

@@ -138,18 +138,15 @@ public sealed class Replayer(NpgsqlDataSource dataSource, WorkflowCatalog catalo
         long events = 0;
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
 
-        var workers = Enumerable.Range(0, Math.Max(1, options.Workers)).Select(_ => Task.Run(async () =>
+        async Task ConsumeAsync()
         {
             await foreach (var item in queue.Reader.ReadAllAsync(cts.Token))
             {
                 var report = Replay(item.Id, item.Events, item.Stored, catalog);
                 options.OnReport?.Invoke(report);
-                if (!report.Ok)
+                if (!report.Ok && Interlocked.Increment(ref divergent) <= options.MaxFailuresKept)
                 {
-                    if (Interlocked.Increment(ref divergent) <= options.MaxFailuresKept)
-                    {
-                        failures.Add(report);
-                    }
+                    failures.Add(report);
                 }
 
                 var d = Interlocked.Increment(ref done);
@@ -158,6 +155,19 @@ public sealed class Replayer(NpgsqlDataSource dataSource, WorkflowCatalog catalo
                 {
                     options.Progress?.Report(new ReplayProgress(d, Math.Max(total, d), ev));
                 }
+            }
+        }
+
+        var workers = Enumerable.Range(0, Math.Max(1, options.Workers)).Select(_ => Task.Run(async () =>
+        {
+            try
+            {
+                await ConsumeAsync();
+            }
+            catch
+            {
+                await cts.CancelAsync(); // unblock the reader
+                throw;
             }
         }, cts.Token)).ToList();
 
@@ -343,6 +353,11 @@ public sealed class Replayer(NpgsqlDataSource dataSource, WorkflowCatalog catalo
     private static Dictionary<string, int> RecordedTemplateVersions(string effects)
     {
         var map = new Dictionary<string, int>(StringComparer.Ordinal);
+        if (!effects.Contains("\"notices\"", StringComparison.Ordinal))
+        {
+            return map;
+        }
+
         try
         {
             if (JsonNode.Parse(effects) is JsonObject o && o["notices"] is JsonArray notices)
@@ -420,10 +435,9 @@ public sealed class DossierReplay(Guid dossierId, WorkflowCatalog catalog)
             Diverge("prev_hash", HeadHash, e.PrevHash);
         }
 
-        var recomputed = e.ComputeHash();
-        if (recomputed != e.Hash)
+        if (!HashMatches(e))
         {
-            Diverge("hash", recomputed, e.Hash);
+            Diverge("hash", e.ComputeHash(), e.Hash);
         }
 
         Workflows.Compilation.CompiledWorkflow? wf = null;
@@ -478,7 +492,7 @@ public sealed class DossierReplay(Guid dossierId, WorkflowCatalog catalog)
 
                     case "transition":
                     {
-                        var decision = WorkflowRuntime.Decide(wf, dossierId, State, Data, e.Trigger, args, actor, e.OccurredAt);
+                        var decision = Decide(wf, e.Trigger, args, actor, e.OccurredAt);
                         to = decision.ToState;
                         outcome = TransitionEffects.Apply(catalog.Rules, decision.Transition.Assign, decision.Transition.Compute, decision.Transition.Effects, decision.Context.Rule, to, dossierId, e.DossierSeq, TemplateVersion, decision.Checks);
                         break;
@@ -520,6 +534,12 @@ public sealed class DossierReplay(Guid dossierId, WorkflowCatalog catalog)
             {
                 Diverge("trigger", $"'{e.Trigger}' permitted from '{State}'", ex.Message);
             }
+#pragma warning disable CA1031 // A tampered event may make a rule or effect throw anything: report it, keep replaying.
+            catch (Exception ex) when (ex is not OperationCanceledException)
+#pragma warning restore CA1031
+            {
+                Diverge("replay", "a successful re-execution", $"{ex.GetType().Name}: {ex.Message}");
+            }
         }
 
         State = e.ToState;
@@ -528,6 +548,78 @@ public sealed class DossierReplay(Guid dossierId, WorkflowCatalog catalog)
         WorkflowId = e.DefinitionId;
         WorkflowVersion = e.DefinitionVersion;
         _last = e;
+    }
+
+    /// <summary>
+    /// The decision of <see cref="WorkflowRuntime.Decide"/> without building a Stateless machine: the same candidate
+    /// transitions, role check, argument validation and guards, and the same target (the runtime asserts that the
+    /// machine reaches <c>transition.to ?? state</c>). Any refusal is delegated to <see cref="WorkflowRuntime.Decide"/>,
+    /// so the exception (and the divergence text) is exactly the runtime's.
+    /// </summary>
+    private WorkflowRuntime.Decision Decide(Workflows.Compilation.CompiledWorkflow wf, string trigger, JsonObject args, Actor actor, DateTimeOffset now)
+    {
+        var context = new Workflows.Compilation.FireContext(new RuleContext(Data, args, now, actor, State));
+        var triggerDef = wf.Definition.FindTrigger(trigger);
+        if (triggerDef is not null)
+        {
+            var candidates = wf.Candidates(State, trigger, context);
+            var allowed = candidates.Where(c => c.RoleAllowed).ToList();
+            if (allowed.Count > 0)
+            {
+                var commentRequired = allowed.Any(c => c.Transition.CommentRequired);
+                if (ArgumentValidator.Validate(triggerDef.Parameters, args, commentRequired, triggerDef.Automatic).Count == 0)
+                {
+                    var chosen = candidates.FirstOrDefault(c => c.Permitted);
+                    if (chosen is not null)
+                    {
+                        return new WorkflowRuntime.Decision(chosen.Transition, chosen.Transition.To ?? State, context, chosen.Guard.Checks);
+                    }
+                }
+            }
+        }
+
+        return WorkflowRuntime.Decide(wf, dossierId, State, Data, trigger, args, actor, now);
+    }
+
+    /// <summary>Recomputes the sej1 hash into pooled buffers (no intermediate string) and compares it.</summary>
+    private static bool HashMatches(JournalEvent e)
+    {
+        if (e.Hash.Length != 64)
+        {
+            return false;
+        }
+
+        var fields = new[]
+        {
+            JournalEvent.FormatTag, e.DossierId.ToString("D"), e.DossierSeq.ToString(Inv), JournalEvent.FormatTime(e.OccurredAt), e.Actor, e.ActorRole,
+            e.Kind, e.Trigger, e.FromState, e.ToState, e.DefinitionId, e.DefinitionVersion.ToString(Inv), e.DefinitionHash, e.Arguments, e.Effects, e.PrevHash,
+        };
+        var length = 0;
+        foreach (var f in fields)
+        {
+            length += System.Text.Encoding.UTF8.GetMaxByteCount(f.Length) + 1;
+        }
+
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            var n = 0;
+            foreach (var f in fields)
+            {
+                n += System.Text.Encoding.UTF8.GetBytes(f, buffer.AsSpan(n));
+                buffer[n++] = (byte)'\n';
+            }
+
+            Span<byte> digest = stackalloc byte[32];
+            System.Security.Cryptography.SHA256.HashData(buffer.AsSpan(0, n), digest);
+            Span<char> hex = stackalloc char[64];
+            Convert.TryToHexStringLower(digest, hex, out _);
+            return hex.SequenceEqual(e.Hash.AsSpan());
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     /// <summary>Compares the stored projection (null: none) with the replayed one.</summary>

@@ -101,6 +101,38 @@ public sealed class BundleRecipeTests(PostgresDatabase db) : IClassFixture<Postg
     }
 
     [Fact]
+    public async Task A_call_bundle_holds_the_call_and_its_dossiers_only_and_verifies_from_a_zip()
+    {
+        var h = new AuditHarness(db);
+        var ids = await h.SeedAsync();
+        await h.Checkpoints.TakeAsync();
+        var zip = Path.Combine(_root, "call.zip");
+        var result = await h.Export.ExportAsync(ExportScope.Call(ids.Call), zip);
+        Assert.True(result.Problems.Count == 0, string.Join("\n", result.Problems));
+        Assert.Equal(3, result.Dossiers);
+        Assert.Equal(4 + 3 + 2, result.Events);
+
+        var bundle = Path.Combine(_root, "call", "bundle");
+        System.IO.Compression.ZipFile.ExtractToDirectory(zip, bundle);
+        var journal = await File.ReadAllTextAsync(Path.Combine(bundle, "journal.jsonl"));
+        Assert.DoesNotContain(ids.Other.ToString("D"), journal, StringComparison.Ordinal);
+        Assert.Contains(ids.Grant2.ToString("D"), journal, StringComparison.Ordinal);
+
+        // The journal lines hold the exact hashed text: the escaped owner name round-trips.
+        var first = Lines(bundle, "journal.jsonl").Select(l => JsonNode.Parse(l)!.AsObject()).First(o => o["dossier_id"]!.GetValue<string>() == ids.Grant1.ToString("D"));
+        Assert.Contains("Sint-Niklaas \\\"Ω\\\" \\\\ é", first["arguments"]!.GetValue<string>(), StringComparison.Ordinal);
+
+        var (sha, script) = AuditHarness.BundleRecipe();
+        var scriptPath = Path.Combine(_root, "verify_bundle.py");
+        await File.WriteAllTextAsync(scriptPath, script);
+        var sums = Sha(bundle, sha);
+        Assert.True(sums.Code == 0, sums.Output);
+        var ok = Verify(scriptPath, bundle);
+        Assert.True(ok.Code == 0, ok.Output);
+        Assert.Contains("OK: 9 events in 3 dossiers, 1 checkpoints", ok.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Every_alteration_of_a_bundle_fails_naming_the_event_the_file_or_the_checkpoint()
     {
         var (_, ids, bundle, script, sha) = await FreshAsync();
