@@ -115,8 +115,9 @@ public sealed class CheckpointService(NpgsqlDataSource dataSource, TimeProvider 
 
     /// <summary>
     /// Takes today's checkpoint, or returns it when it was already taken today (idempotent per Brussels day).
-    /// Appends to the journal are held back (<c>LOCK TABLE journal IN SHARE MODE</c>) while the heads are read, so
-    /// "each dossier's last event with seq &lt;= max_journal_seq" is exactly what was certified, forever.
+    /// The cut is the highest committed seq; the service waits until every append in flight at that moment (holding
+    /// ROW EXCLUSIVE on journal) has ended, without blocking appends, so "each dossier's last event with seq &lt;= max_journal_seq" is final and is
+    /// exactly what was certified, forever. Needs only SELECT and INSERT (works as <c>subsidy_app</c>).
     /// </summary>
     public async Task<(JournalCheckpoint Checkpoint, bool Created)> TakeAsync(CancellationToken cancellationToken = default)
     {
@@ -140,19 +141,47 @@ public sealed class CheckpointService(NpgsqlDataSource dataSource, TimeProvider 
                 return (today, false);
             }
 
-            await using (var lockJournal = new NpgsqlCommand("LOCK TABLE journal IN SHARE MODE", conn, tx))
+            // The cut: the highest committed seq now. An append takes ROW EXCLUSIVE on journal before it draws its seq
+            // and keeps it until it ends, so only the transactions holding that lock now can still commit an event with
+            // a lower seq. Wait until each of them has ended (appends are not blocked); then "every event with
+            // seq <= max" is final and the heads can be recomputed from the journal forever.
+            long maxSeq;
+            await using (var cut = new NpgsqlCommand("SELECT coalesce(max(seq), 0) FROM journal", conn, tx))
             {
-                await lockJournal.ExecuteNonQueryAsync(cancellationToken);
+                maxSeq = (long)(await cut.ExecuteScalarAsync(cancellationToken))!;
             }
 
-            long maxSeq;
-            long events;
-            await using (var stats = new NpgsqlCommand("SELECT coalesce(max(seq), 0), count(*) FROM journal", conn, tx))
-            await using (var r = await stats.ExecuteReaderAsync(cancellationToken))
+            const string InFlight = """
+                SELECT ARRAY(SELECT DISTINCT virtualtransaction FROM pg_locks
+                             WHERE locktype = 'relation' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                               AND relation = 'journal'::regclass AND mode = 'RowExclusiveLock' AND pid <> pg_backend_pid()
+                               AND ($1::text[] IS NULL OR virtualtransaction = ANY($1)))
+                """;
+            string[]? inFlight = null;
+            for (var attempt = 0; ; attempt++)
             {
-                await r.ReadAsync(cancellationToken);
-                maxSeq = r.GetInt64(0);
-                events = r.GetInt64(1);
+                await using var wait = new NpgsqlCommand(InFlight, conn, tx);
+                wait.Parameters.Add(new NpgsqlParameter { Value = (object?)inFlight ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });
+                inFlight = (string[])(await wait.ExecuteScalarAsync(cancellationToken))!;
+                if (inFlight.Length == 0)
+                {
+                    break;
+                }
+
+                if (attempt >= 1500)
+                {
+                    throw new InvalidOperationException($"checkpoint: appends {string.Join(", ", inFlight)} are still in progress after 30 s; try again later");
+                }
+
+                await using var sleep = new NpgsqlCommand("SELECT pg_sleep(0.02)", conn, tx); // wait on the server: no wall clock here
+                await sleep.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            long events;
+            await using (var count = new NpgsqlCommand("SELECT count(*) FROM journal WHERE seq <= $1", conn, tx))
+            {
+                count.Parameters.AddWithValue(maxSeq);
+                events = (long)(await count.ExecuteScalarAsync(cancellationToken))!;
             }
 
             var (digest, dossiers) = await HeadDigestAsync(conn, tx, maxSeq, null, cancellationToken);

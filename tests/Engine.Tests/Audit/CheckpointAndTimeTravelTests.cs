@@ -77,6 +77,55 @@ public sealed class CheckpointAndTimeTravelTests(PostgresDatabase db) : IClassFi
     }
 
     [Fact]
+    public async Task The_runtime_checkpoints_and_replay_work_as_subsidy_app_which_cannot_alter_the_journal()
+    {
+        await using (var login = db.DataSource.CreateCommand("ALTER ROLE subsidy_app LOGIN"))
+        {
+            await login.ExecuteNonQueryAsync();
+        }
+
+        var cs = new NpgsqlConnectionStringBuilder(db.ConnectionString) { Username = "subsidy_app", Password = null };
+        await using var app = NpgsqlDataSource.Create(cs.ConnectionString);
+        // (The start-up migrator is not run here: its CREATE TABLE IF NOT EXISTS schema_version needs CREATE on schema
+        // public, which subsidy_app deliberately lacks; see docs/audit.md, "Running the service as subsidy_app".)
+
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2026, 6, 1, 8, 0, 0, TimeSpan.Zero));
+        var h = new AuditHarness(db);
+        var runtime = new WorkflowRuntime(app, h.Catalog, new DefinitionStore(app, clock), clock);
+        var created = await runtime.CreateAsync(new CreateRequest("test/grant", new JsonObject { ["amount"] = 5m }, AuditHarness.Officer));
+        await runtime.FireAsync(new FireRequest(created.DossierId, "approve", new JsonObject { ["amount"] = 5m }, AuditHarness.Officer));
+        var (checkpoint, _) = await new CheckpointService(app, clock, runtime).TakeAsync();
+        Assert.Equal(2, checkpoint.EventCount);
+        var summary = await new Replayer(app, h.Catalog, new JournalStore(app)).ReplayAllAsync(new ReplayAllOptions());
+        Assert.True(summary.Ok, summary.OneLine);
+
+        await using var update = app.CreateCommand("UPDATE journal SET actor = 'x'");
+        var e = await Assert.ThrowsAsync<PostgresException>(() => update.ExecuteNonQueryAsync());
+        Assert.Contains("permission denied for table journal", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_checkpoint_waits_for_transactions_in_progress_so_its_cut_is_final()
+    {
+        var h = new AuditHarness(db);
+        await h.SeedAsync();
+        await using var other = await db.DataSource.OpenConnectionAsync();
+        await using var tx = await other.BeginTransactionAsync();
+        await using (var append = new NpgsqlCommand("LOCK TABLE journal IN ROW EXCLUSIVE MODE", other, tx))
+        {
+            await append.ExecuteNonQueryAsync(); // what an append in flight holds from before it draws its seq
+        }
+
+        var take = h.Checkpoints.TakeAsync();
+        await Task.Delay(300);
+        Assert.False(take.IsCompleted, take.Exception?.ToString());
+        await tx.CommitAsync();
+        var (checkpoint, created) = await take.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.True(created);
+        Assert.Equal(10, checkpoint.EventCount);
+    }
+
+    [Fact]
     public async Task Time_travel_replays_the_journal_up_to_a_moment()
     {
         var h = new AuditHarness(db);
