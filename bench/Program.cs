@@ -9,7 +9,8 @@ IReadOnlyList<string> lines = scenario switch
     "fires" => await FiresScenario.RunAsync(quick),
     "sweep" => await NoticeScenarios.SweepAsync(quick),
     "dispatch" => await NoticeScenarios.DispatchAsync(quick),
-    _ => throw new ArgumentException($"unknown scenario '{scenario}' (known: fires, sweep, dispatch)"),
+    "replay" => await ReplayScenario.RunAsync(quick),
+    _ => throw new ArgumentException($"unknown scenario '{scenario}' (known: fires, sweep, dispatch, replay)"),
 };
 foreach (var line in lines)
 {

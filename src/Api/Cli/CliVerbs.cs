@@ -11,7 +11,7 @@ namespace SubsidyEngine.Api.Cli;
 /// </summary>
 internal static class CliVerbs
 {
-    public static readonly IReadOnlySet<string> Names = new HashSet<string>(["replay", "diagrams", "simulate"], StringComparer.Ordinal);
+    public static readonly IReadOnlySet<string> Names = new HashSet<string>(["replay", "diagrams", "simulate", "asof", "export", "checkpoint"], StringComparer.Ordinal);
 
     public static bool IsVerb(string[] args) => args.Length > 0 && Names.Contains(args[0]);
 
@@ -44,6 +44,9 @@ internal static class CliVerbs
             {
                 "replay" => await ReplayAsync(host.Services, args[1..]),
                 "diagrams" => Diagrams(host.Services, args[1..]),
+                "asof" => await AuditVerbs.AsOfAsync(host.Services, args[1..]),
+                "export" => await AuditVerbs.ExportAsync(host.Services, args[1..]),
+                "checkpoint" => await AuditVerbs.CheckpointAsync(host.Services, args[1..]),
                 _ => 2,
             };
         }
@@ -113,20 +116,22 @@ internal static class CliVerbs
             return 2;
         }
 
-        var summary = await replayer.ReplayAllAsync(new Progress<(int Done, int Total)>(p =>
-        {
-            if (p.Done % 500 == 0 || p.Done == p.Total)
-            {
-                Console.Error.Write($"\r{p.Done}/{p.Total} dossiers");
-            }
-        }));
-        Console.Error.WriteLine();
+        var summary = await AuditVerbs.ReplayAllWithProgressAsync(replayer);
         foreach (var failure in summary.Failures)
         {
             Console.WriteLine(failure.First);
+            foreach (var ev in failure.DivergentEvents.Take(5))
+            {
+                Console.WriteLine("  " + ev);
+            }
+        }
+
+        foreach (var problem in summary.CheckpointProblems)
+        {
+            Console.WriteLine(problem);
         }
 
         Console.WriteLine(summary.OneLine);
-        return summary.DivergentDossiers == 0 ? 0 : 1;
+        return summary.Ok ? 0 : 1;
     }
 }

@@ -18,7 +18,7 @@ public static class AuditEndpoints
 
     public static async Task<Ok<ReplaySummaryDto>> ReplayAllAsync(Replayer replayer, CancellationToken cancellationToken)
     {
-        var summary = await replayer.ReplayAllAsync(null, cancellationToken);
+        var summary = await replayer.ReplayAllAsync(new ReplayAllOptions(), cancellationToken);
         return TypedResults.Ok(new ReplaySummaryDto(summary.Dossiers, summary.Events, summary.DivergentDossiers, summary.OneLine, summary.Failures.Select(ReplayReportDto.From).ToList()));
     }
 }

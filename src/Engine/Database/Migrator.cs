@@ -80,17 +80,28 @@ public sealed partial class Migrator(NpgsqlDataSource dataSource, ILogger<Migrat
 
         try
         {
-            await using (var create = new NpgsqlCommand(
-                """
-                CREATE TABLE IF NOT EXISTS schema_version (
-                    version     integer PRIMARY KEY,
-                    name        text NOT NULL,
-                    checksum    text NOT NULL,
-                    applied_at  timestamptz NOT NULL DEFAULT now()
-                )
-                """, conn))
+            // Only create the version table when it is missing: a least-privilege role (no CREATE on the schema)
+            // can then start the service on an already migrated database.
+            bool exists;
+            await using (var probe = new NpgsqlCommand("SELECT to_regclass('schema_version') IS NOT NULL", conn))
             {
-                await create.ExecuteNonQueryAsync(cancellationToken);
+                exists = (bool)(await probe.ExecuteScalarAsync(cancellationToken))!;
+            }
+
+            if (!exists)
+            {
+                await using (var create = new NpgsqlCommand(
+                    """
+                    CREATE TABLE IF NOT EXISTS schema_version (
+                        version     integer PRIMARY KEY,
+                        name        text NOT NULL,
+                        checksum    text NOT NULL,
+                        applied_at  timestamptz NOT NULL DEFAULT now()
+                    )
+                    """, conn))
+                {
+                    await create.ExecuteNonQueryAsync(cancellationToken);
+                }
             }
 
             var applied = new Dictionary<int, string>();

@@ -6,7 +6,7 @@ namespace SubsidyEngine.Engine.Runtime;
 /// <summary>Reads the journal (append-only; nothing here writes).</summary>
 public sealed class JournalStore(NpgsqlDataSource dataSource)
 {
-    private const string Columns = "seq, dossier_id, dossier_seq, occurred_at, actor, actor_role, kind, trigger, from_state, to_state, definition_id, definition_version, definition_hash, arguments, effects, prev_hash, hash";
+    internal const string Columns = "seq, dossier_id, dossier_seq, occurred_at, actor, actor_role, kind, trigger, from_state, to_state, definition_id, definition_version, definition_hash, arguments, effects, prev_hash, hash";
 
     public static JournalEvent Read(NpgsqlDataReader r) => new()
     {

@@ -16,12 +16,67 @@ public sealed record ReplayReport(Guid DossierId, int Events, IReadOnlyList<Dive
     public bool Ok => Divergences.Count == 0;
 
     public Divergence? First => Divergences.Count > 0 ? Divergences[0] : null;
+
+    /// <summary>The workflow version of the last event (0 without events).</summary>
+    public int WorkflowVersion { get; init; }
+
+    /// <summary>
+    /// Compact per-event view: only the events where something differs, each with only the differing fields
+    /// (recomputed value as <see cref="Divergence.Expected"/>, recorded value as <see cref="Divergence.Found"/>).
+    /// </summary>
+    public IReadOnlyList<EventDifferences> DivergentEvents =>
+        Divergences.GroupBy(d => (d.DossierSeq, d.Seq)).Select(g => new EventDifferences(g.Key.DossierSeq, g.Key.Seq, g.ToList())).ToList();
+}
+
+/// <summary>One event of a replay where recorded and recomputed values differ: only the fields that differ.</summary>
+public sealed record EventDifferences(int DossierSeq, long Seq, IReadOnlyList<Divergence> Fields)
+{
+    public override string ToString() =>
+        $"event {DossierSeq} (seq {Seq}): " + string.Join("; ", Fields.Select(f => $"{f.Field}: recomputed {Shorten(f.Expected)}, recorded {Shorten(f.Found)}"));
+
+    private static string Shorten(string s) => s.Length <= 120 ? s : s[..117] + "...";
+}
+
+/// <summary>A problem found while checking the journal against the recorded checkpoints.</summary>
+public sealed record CheckpointProblem(long CheckpointSeq, string Field, string Expected, string Found)
+{
+    public override string ToString() => $"checkpoint {CheckpointSeq}: {Field}: expected {Expected}, found {Found}";
 }
 
 /// <summary>Totals of a replay over many dossiers.</summary>
 public sealed record ReplaySummary(int Dossiers, long Events, int DivergentDossiers, IReadOnlyList<ReplayReport> Failures)
 {
-    public string OneLine => $"replayed {Dossiers} dossiers, {Events} events, {DivergentDossiers} divergences";
+    /// <summary>Problems of the checkpoint verification (a rewritten journal whose chains are consistent again).</summary>
+    public IReadOnlyList<CheckpointProblem> CheckpointProblems { get; init; } = [];
+
+    /// <summary>Every divergent dossier plus every checkpoint problem.</summary>
+    public int Divergences => DivergentDossiers + CheckpointProblems.Count;
+
+    public bool Ok => Divergences == 0;
+
+    public string OneLine => $"replayed {Dossiers} dossiers, {Events} events, {Divergences} divergences";
+}
+
+/// <summary>Progress of a replay of everything.</summary>
+public readonly record struct ReplayProgress(int Dossiers, int TotalDossiers, long Events);
+
+/// <summary>Options of <see cref="Replayer.ReplayAllAsync(ReplayAllOptions, CancellationToken)"/>.</summary>
+public sealed record ReplayAllOptions
+{
+    /// <summary>Told now and then (at most every 250 dossiers) and at the end.</summary>
+    public IProgress<ReplayProgress>? Progress { get; init; }
+
+    /// <summary>Called for every dossier's report (from worker threads; keep it cheap and thread-safe).</summary>
+    public Action<ReplayReport>? OnReport { get; init; }
+
+    /// <summary>Also verify every recorded checkpoint's head digest in the same pass (default true).</summary>
+    public bool VerifyCheckpoints { get; init; } = true;
+
+    /// <summary>Parallel replay workers; the journal is still read once, in order.</summary>
+    public int Workers { get; init; } = Math.Clamp(Environment.ProcessorCount - 1, 1, 8);
+
+    /// <summary>At most this many failing reports are kept in the summary (all are counted).</summary>
+    public int MaxFailuresKept { get; init; } = 10_000;
 }
 
 /// <summary>
@@ -31,11 +86,13 @@ public sealed record ReplaySummary(int Dossiers, long Events, int DivergentDossi
 /// </summary>
 public sealed class Replayer(NpgsqlDataSource dataSource, WorkflowCatalog catalog, JournalStore journal)
 {
+    private const string SnapshotColumns = "id, workflow_id, workflow_version, state, version, data::text, head_hash, created_at, updated_at";
+
     public async Task<ReplayReport> ReplayAsync(Guid dossierId, CancellationToken cancellationToken = default)
     {
         var events = await journal.ForDossierAsync(dossierId, cancellationToken);
         DossierSnapshot? stored;
-        await using (var cmd = dataSource.CreateCommand("SELECT id, workflow_id, workflow_version, state, version, data::text, head_hash, created_at, updated_at FROM dossier WHERE id = $1"))
+        await using (var cmd = dataSource.CreateCommand($"SELECT {SnapshotColumns} FROM dossier WHERE id = $1"))
         {
             cmd.Parameters.AddWithValue(dossierId);
             await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
@@ -50,211 +107,257 @@ public sealed class Replayer(NpgsqlDataSource dataSource, WorkflowCatalog catalo
         return Replay(dossierId, events, stored, catalog);
     }
 
-    /// <summary>Replays every dossier; <paramref name="progress"/> is told after each one.</summary>
-    public async Task<ReplaySummary> ReplayAllAsync(IProgress<(int Done, int Total)>? progress = null, CancellationToken cancellationToken = default)
+    /// <summary>Replays every dossier; <paramref name="progress"/> is told now and then.</summary>
+    public Task<ReplaySummary> ReplayAllAsync(IProgress<(int Done, int Total)>? progress = null, CancellationToken cancellationToken = default) =>
+        ReplayAllAsync(
+            new ReplayAllOptions { Progress = progress is null ? null : new SyncProgress<ReplayProgress>(p => progress.Report((p.Dossiers, p.TotalDossiers))) },
+            cancellationToken);
+
+    /// <summary>
+    /// Replays every dossier by reading the journal once, ordered by (dossier_id, dossier_seq), merged with the
+    /// dossier projections ordered by id (two ordered streams on two connections). Memory holds one dossier's
+    /// events per worker and a bounded queue, whatever the size of the journal. Recorded checkpoints are verified
+    /// in the same pass (their head digests are recomputed from the streamed chain heads).
+    /// </summary>
+    public async Task<ReplaySummary> ReplayAllAsync(ReplayAllOptions options, CancellationToken cancellationToken = default)
     {
-        var ids = new List<Guid>();
-        await using (var cmd = dataSource.CreateCommand("SELECT id FROM dossier UNION SELECT DISTINCT dossier_id FROM journal ORDER BY 1"))
-        await using (var reader = await cmd.ExecuteReaderAsync(cancellationToken))
+        ArgumentNullException.ThrowIfNull(options);
+        var checkpoints = options.VerifyCheckpoints ? await CheckpointService.ReadAllAsync(dataSource, cancellationToken) : [];
+        var heads = new CheckpointHeads(checkpoints);
+        int total;
+        await using (var count = dataSource.CreateCommand("SELECT count(*) FROM dossier"))
         {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                ids.Add(reader.GetGuid(0));
-            }
+            total = Convert.ToInt32(await count.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
         }
 
-        var failures = new List<ReplayReport>();
+        var queue = System.Threading.Channels.Channel.CreateBounded<(Guid Id, List<JournalEvent> Events, DossierSnapshot? Stored)>(
+            new System.Threading.Channels.BoundedChannelOptions(options.Workers * 64) { SingleWriter = true, FullMode = System.Threading.Channels.BoundedChannelFullMode.Wait });
+        var failures = new System.Collections.Concurrent.ConcurrentBag<ReplayReport>();
+        var divergent = 0;
+        var done = 0;
         long events = 0;
-        for (var i = 0; i < ids.Count; i++)
-        {
-            var report = await ReplayAsync(ids[i], cancellationToken);
-            events += report.Events;
-            if (!report.Ok)
-            {
-                failures.Add(report);
-            }
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
 
-            progress?.Report((i + 1, ids.Count));
+        async Task ConsumeAsync()
+        {
+            await foreach (var item in queue.Reader.ReadAllAsync(cts.Token))
+            {
+                var report = Replay(item.Id, item.Events, item.Stored, catalog);
+                options.OnReport?.Invoke(report);
+                if (!report.Ok && Interlocked.Increment(ref divergent) <= options.MaxFailuresKept)
+                {
+                    failures.Add(report);
+                }
+
+                var d = Interlocked.Increment(ref done);
+                var ev = Interlocked.Add(ref events, report.Events);
+                if (d % 250 == 0)
+                {
+                    options.Progress?.Report(new ReplayProgress(d, Math.Max(total, d), ev));
+                }
+            }
         }
 
-        return new ReplaySummary(ids.Count, events, failures.Count, failures);
+        var workers = Enumerable.Range(0, Math.Max(1, options.Workers)).Select(_ => Task.Run(async () =>
+        {
+            try
+            {
+                await ConsumeAsync();
+            }
+            catch
+            {
+                await cts.CancelAsync(); // unblock the reader
+                throw;
+            }
+        }, cts.Token)).ToList();
+
+        try
+        {
+            await using var journalConn = await dataSource.OpenConnectionAsync(cts.Token);
+            await using var dossierConn = await dataSource.OpenConnectionAsync(cts.Token);
+            await using var journalCmd = new NpgsqlCommand($"SELECT {JournalStore.Columns} FROM journal ORDER BY dossier_id, dossier_seq, seq", journalConn);
+            await using var dossierCmd = new NpgsqlCommand($"SELECT {SnapshotColumns} FROM dossier ORDER BY id", dossierConn);
+            await using var journalReader = await journalCmd.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, cts.Token);
+            await using var dossierReader = await dossierCmd.ExecuteReaderAsync(cts.Token);
+
+            DossierSnapshot? snapshot = await dossierReader.ReadAsync(cts.Token) ? WorkflowRuntime.ReadSnapshot(dossierReader) : null;
+            async Task Flush(Guid id, List<JournalEvent> group)
+            {
+                // Projections without any journal event sort before this dossier: report them on their own.
+                while (snapshot is not null && CompareUuid(snapshot.Id, id) < 0)
+                {
+                    await queue.Writer.WriteAsync((snapshot.Id, [], snapshot), cts.Token);
+                    snapshot = await dossierReader.ReadAsync(cts.Token) ? WorkflowRuntime.ReadSnapshot(dossierReader) : null;
+                }
+
+                DossierSnapshot? paired = null;
+                if (snapshot is not null && snapshot.Id == id)
+                {
+                    paired = snapshot;
+                    snapshot = await dossierReader.ReadAsync(cts.Token) ? WorkflowRuntime.ReadSnapshot(dossierReader) : null;
+                }
+
+                heads.Add(id, group);
+                await queue.Writer.WriteAsync((id, group, paired), cts.Token);
+            }
+
+            List<JournalEvent>? current = null;
+            var currentId = Guid.Empty;
+            while (await journalReader.ReadAsync(cts.Token))
+            {
+                var e = JournalStore.Read(journalReader);
+                if (current is not null && e.DossierId != currentId)
+                {
+                    await Flush(currentId, current);
+                    current = null;
+                }
+
+                if (current is null)
+                {
+                    current = [];
+                    currentId = e.DossierId;
+                }
+
+                current.Add(e);
+            }
+
+            if (current is not null)
+            {
+                await Flush(currentId, current);
+            }
+
+            while (snapshot is not null)
+            {
+                await queue.Writer.WriteAsync((snapshot.Id, [], snapshot), cts.Token);
+                snapshot = await dossierReader.ReadAsync(cts.Token) ? WorkflowRuntime.ReadSnapshot(dossierReader) : null;
+            }
+
+            queue.Writer.Complete();
+        }
+        catch (Exception e)
+        {
+            queue.Writer.TryComplete(e);
+            await cts.CancelAsync();
+            throw;
+        }
+        finally
+        {
+            try
+            {
+                await Task.WhenAll(workers);
+            }
+            catch (OperationCanceledException) when (cts.IsCancellationRequested)
+            {
+            }
+        }
+
+        options.Progress?.Report(new ReplayProgress(done, Math.Max(total, done), events));
+        var kept = failures.OrderBy(f => f.DossierId.ToString("D"), StringComparer.Ordinal).ToList();
+        return new ReplaySummary(done, events, divergent, kept) { CheckpointProblems = heads.Verify() };
+    }
+
+    /// <summary>Orders UUIDs as PostgreSQL does (by their 16 bytes, big-endian: the order of their text).</summary>
+    public static int CompareUuid(Guid a, Guid b)
+    {
+        Span<byte> x = stackalloc byte[16];
+        Span<byte> y = stackalloc byte[16];
+        a.TryWriteBytes(x, bigEndian: true, out _);
+        b.TryWriteBytes(y, bigEndian: true, out _);
+        return x.SequenceCompareTo(y);
     }
 
     /// <summary>Pure replay of a list of events against an optional stored projection.</summary>
     public static ReplayReport Replay(Guid dossierId, IReadOnlyList<JournalEvent> events, DossierSnapshot? stored, WorkflowCatalog catalog)
     {
-        var divergences = new List<Divergence>();
-        var state = string.Empty;
-        var data = new JsonObject();
-        var prevHash = JournalEvent.GenesisHash;
-        var version = 0;
-        var workflowVersion = 0;
-
+        var replay = new DossierReplay(dossierId, catalog);
         foreach (var e in events)
         {
-            void Diverge(string field, string expected, string found) => divergences.Add(new Divergence(dossierId, e.DossierSeq, e.Seq, field, expected, found));
-
-            if (e.DossierSeq != version + 1)
-            {
-                Diverge("dossier_seq", (version + 1).ToString(System.Globalization.CultureInfo.InvariantCulture), e.DossierSeq.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            }
-
-            if (e.PrevHash != prevHash)
-            {
-                Diverge("prev_hash", prevHash, e.PrevHash);
-            }
-
-            var recomputed = e.ComputeHash();
-            if (recomputed != e.Hash)
-            {
-                Diverge("hash", recomputed, e.Hash);
-            }
-
-            Workflows.Compilation.CompiledWorkflow? wf = null;
-            try
-            {
-                wf = catalog.Get(e.DefinitionId, e.DefinitionVersion);
-                if (wf.Definition.ContentHash != e.DefinitionHash)
-                {
-                    Diverge("definition_hash", wf.Definition.ContentHash, e.DefinitionHash);
-                }
-            }
-            catch (WorkflowNotFoundException)
-            {
-                Diverge("definition", "a known definition", $"{e.DefinitionId}@v{e.DefinitionVersion}");
-            }
-
-            if (e.FromState != state)
-            {
-                Diverge("from_state", state, e.FromState);
-            }
-
-            JsonObject args;
-            try
-            {
-                args = CanonicalJson.ParseObject(e.Arguments);
-            }
-            catch (System.Text.Json.JsonException)
-            {
-                Diverge("arguments", "a JSON object", e.Arguments);
-                args = new JsonObject();
-            }
-
-            var recorded = RecordedTemplateVersions(e.Effects);
-            int TemplateVersion(string id) => recorded.TryGetValue(id, out var v) ? v : catalog.Templates.LatestVersion(id);
-            var actor = new Actor(e.Actor, e.ActorRole);
-
-            if (wf is not null)
-            {
-                try
-                {
-                    EffectOutcome? outcome = null;
-                    string to = e.ToState;
-                    switch (e.Kind)
-                    {
-                        case "created":
-                        {
-                            to = wf.Definition.Initial;
-                            var assign = args.ToDictionary(kv => kv.Key, kv => (JsonNode?)JsonValue.Create("args." + kv.Key), StringComparer.Ordinal);
-                            outcome = TransitionEffects.Apply(catalog.Rules, assign, null, wf.Definition.Creation?.Effects ?? [], new RuleContext(new JsonObject(), args, e.OccurredAt, actor, to), to, dossierId, e.DossierSeq, TemplateVersion, null);
-                            break;
-                        }
-
-                        case "transition":
-                        {
-                            var decision = WorkflowRuntime.Decide(wf, dossierId, state, data, e.Trigger, args, actor, e.OccurredAt);
-                            to = decision.ToState;
-                            outcome = TransitionEffects.Apply(catalog.Rules, decision.Transition.Assign, decision.Transition.Compute, decision.Transition.Effects, decision.Context.Rule, to, dossierId, e.DossierSeq, TemplateVersion, decision.Checks);
-                            break;
-                        }
-
-                        case "migrated":
-                            outcome = DefinitionMigrator.Outcome(catalog, args, state, data, e.OccurredAt, actor, dossierId, e.DossierSeq, TemplateVersion, out to);
-                            break;
-
-                        default:
-                            // Records such as notice.sent change neither state nor data; their effects are empty.
-                            to = state;
-                            if (e.Effects != "{}")
-                            {
-                                Diverge("effects", "{}", e.Effects);
-                            }
-
-                            break;
-                    }
-
-                    if (to != e.ToState)
-                    {
-                        Diverge("to_state", to, e.ToState);
-                    }
-
-                    if (outcome is not null)
-                    {
-                        var effects = CanonicalJson.Serialize(outcome.Summary);
-                        if (effects != e.Effects)
-                        {
-                            Diverge("effects", effects, e.Effects);
-                        }
-
-                        data = outcome.Data;
-                    }
-                }
-                catch (WorkflowException ex)
-                {
-                    Diverge("trigger", $"'{e.Trigger}' permitted from '{state}'", ex.Message);
-                }
-            }
-
-            state = e.ToState;
-            prevHash = e.Hash;
-            version = e.DossierSeq;
-            workflowVersion = e.DefinitionVersion;
+            replay.Apply(e);
         }
 
-        if (stored is not null)
+        replay.CheckProjection(stored);
+        return replay.Report();
+    }
+
+    /// <summary>The template versions a recorded effects summary names (so replay uses the recorded ones).</summary>
+    internal static Dictionary<string, int> TemplateVersionsOf(string effects) => RecordedTemplateVersions(effects);
+
+    /// <summary>Recomputes the head digests of the checkpoints from the streamed chains (sorted by dossier id).</summary>
+    private sealed class CheckpointHeads(IReadOnlyList<JournalCheckpoint> checkpoints)
+    {
+        private readonly (JournalCheckpoint C, System.Security.Cryptography.IncrementalHash Hash, long[] Counts)[] _state =
+            checkpoints.Select(c => (c, System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256), new long[2])).ToArray();
+
+        public void Add(Guid id, List<JournalEvent> chain)
         {
-            var last = events.Count > 0 ? events[^1] : null;
-            void Projection(string field, string expected, string found) =>
-                divergences.Add(new Divergence(dossierId, last?.DossierSeq ?? 0, last?.Seq ?? 0, "projection." + field, expected, found));
-
-            if (stored.State != state)
+            foreach (var (c, hash, counts) in _state)
             {
-                Projection("state", state, stored.State);
-            }
+                JournalEvent? head = null;
+                var n = 0;
+                foreach (var e in chain)
+                {
+                    if (e.Seq <= c.MaxJournalSeq)
+                    {
+                        n++;
+                        head = e;
+                    }
+                }
 
-            if (stored.Version != version)
-            {
-                Projection("version", version.ToString(System.Globalization.CultureInfo.InvariantCulture), stored.Version.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            }
-
-            if (stored.HeadHash != prevHash)
-            {
-                Projection("head_hash", prevHash, stored.HeadHash);
-            }
-
-            if (events.Count > 0 && stored.WorkflowVersion != workflowVersion)
-            {
-                Projection("workflow_version", workflowVersion.ToString(System.Globalization.CultureInfo.InvariantCulture), stored.WorkflowVersion.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            }
-
-            var expectedData = CanonicalJson.Serialize(data);
-            var foundData = CanonicalJson.Serialize(stored.Data);
-            if (expectedData != foundData)
-            {
-                Projection("data", expectedData, foundData);
+                if (head is not null)
+                {
+                    hash.AppendData(System.Text.Encoding.UTF8.GetBytes(JournalCheckpoint.HeadLine(id, head.DossierSeq, head.Hash)));
+                    counts[0]++;
+                    counts[1] += n;
+                }
             }
         }
-        else
+
+        public List<CheckpointProblem> Verify()
         {
-            divergences.Add(new Divergence(dossierId, version, 0, "projection", "a dossier row", "none"));
-        }
+            var problems = new List<CheckpointProblem>();
+            var prev = JournalEvent.GenesisHash;
+            var expectedSeq = 1L;
+            foreach (var (c, hash, counts) in _state)
+            {
+                var digest = Convert.ToHexStringLower(hash.GetHashAndReset());
+                hash.Dispose();
+                problems.AddRange(c.Verify(expectedSeq, prev));
+                if (digest != c.HeadDigest)
+                {
+                    problems.Add(new CheckpointProblem(c.Seq, "head_digest (the journal's chain heads differ from those certified)", c.HeadDigest, digest));
+                }
 
-        return new ReplayReport(dossierId, events.Count, divergences, state, data);
+                if (counts[0] != c.DossierCount)
+                {
+                    problems.Add(new CheckpointProblem(c.Seq, "dossier_count", c.DossierCount.ToString(System.Globalization.CultureInfo.InvariantCulture), counts[0].ToString(System.Globalization.CultureInfo.InvariantCulture)));
+                }
+
+                if (counts[1] != c.EventCount)
+                {
+                    problems.Add(new CheckpointProblem(c.Seq, "event_count", c.EventCount.ToString(System.Globalization.CultureInfo.InvariantCulture), counts[1].ToString(System.Globalization.CultureInfo.InvariantCulture)));
+                }
+
+                prev = c.Hash;
+                expectedSeq = c.Seq + 1;
+            }
+
+            return problems;
+        }
+    }
+
+    private sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
     }
 
     private static Dictionary<string, int> RecordedTemplateVersions(string effects)
     {
         var map = new Dictionary<string, int>(StringComparer.Ordinal);
+        if (!effects.Contains("\"notices\"", StringComparison.Ordinal))
+        {
+            return map;
+        }
+
         try
         {
             if (JsonNode.Parse(effects) is JsonObject o && o["notices"] is JsonArray notices)
@@ -275,4 +378,295 @@ public sealed class Replayer(NpgsqlDataSource dataSource, WorkflowCatalog catalo
 
         return map;
     }
+}
+
+/// <summary>
+/// The incremental replay of one dossier: apply its events in chain order, then check the stored projection.
+/// Pure (no database); used by <see cref="Replayer"/> and <see cref="TimeTravel"/>.
+/// </summary>
+public sealed class DossierReplay(Guid dossierId, WorkflowCatalog catalog)
+{
+    private static readonly System.Globalization.CultureInfo Inv = System.Globalization.CultureInfo.InvariantCulture;
+    private readonly List<Divergence> _divergences = [];
+    private JournalEvent? _last;
+
+    public Guid DossierId => dossierId;
+
+    public string State { get; private set; } = string.Empty;
+
+    public JsonObject Data { get; private set; } = new();
+
+    /// <summary>The chain head so far.</summary>
+    public string HeadHash { get; private set; } = JournalEvent.GenesisHash;
+
+    /// <summary>The dossier_seq of the last event applied.</summary>
+    public int Version { get; private set; }
+
+    public string WorkflowId { get; private set; } = string.Empty;
+
+    public int WorkflowVersion { get; private set; }
+
+    public int Events { get; private set; }
+
+    public IReadOnlyList<Divergence> Divergences => _divergences;
+
+    /// <summary>The effects summary recomputed for the last event (null for records and on errors).</summary>
+    public JsonObject? LastEffects { get; private set; }
+
+    public void Apply(JournalEvent e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        Events++;
+        LastEffects = null;
+        void Diverge(string field, string expected, string found) => _divergences.Add(new Divergence(dossierId, e.DossierSeq, e.Seq, field, expected, found));
+
+        if (e.DossierId != dossierId)
+        {
+            Diverge("dossier_id", dossierId.ToString("D"), e.DossierId.ToString("D"));
+        }
+
+        if (e.DossierSeq != Version + 1)
+        {
+            Diverge("dossier_seq", (Version + 1).ToString(Inv), e.DossierSeq.ToString(Inv));
+        }
+
+        if (e.PrevHash != HeadHash)
+        {
+            Diverge("prev_hash", HeadHash, e.PrevHash);
+        }
+
+        if (!HashMatches(e))
+        {
+            Diverge("hash", e.ComputeHash(), e.Hash);
+        }
+
+        Workflows.Compilation.CompiledWorkflow? wf = null;
+        try
+        {
+            wf = catalog.Get(e.DefinitionId, e.DefinitionVersion);
+            if (wf.Definition.ContentHash != e.DefinitionHash)
+            {
+                Diverge("definition_hash", wf.Definition.ContentHash, e.DefinitionHash);
+            }
+        }
+        catch (WorkflowNotFoundException)
+        {
+            Diverge("definition", "a known definition", $"{e.DefinitionId}@v{e.DefinitionVersion}");
+        }
+
+        if (e.FromState != State)
+        {
+            Diverge("from_state", State, e.FromState);
+        }
+
+        JsonObject args;
+        try
+        {
+            args = CanonicalJson.ParseObject(e.Arguments);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            Diverge("arguments", "a JSON object", e.Arguments);
+            args = new JsonObject();
+        }
+
+        var recorded = Replayer.TemplateVersionsOf(e.Effects);
+        int TemplateVersion(string id) => recorded.TryGetValue(id, out var v) ? v : catalog.Templates.LatestVersion(id);
+        var actor = new Actor(e.Actor, e.ActorRole);
+
+        if (wf is not null)
+        {
+            try
+            {
+                EffectOutcome? outcome = null;
+                string to;
+                switch (e.Kind)
+                {
+                    case "created":
+                    {
+                        to = wf.Definition.Initial;
+                        var assign = args.ToDictionary(kv => kv.Key, kv => (JsonNode?)JsonValue.Create("args." + kv.Key), StringComparer.Ordinal);
+                        outcome = TransitionEffects.Apply(catalog.Rules, assign, null, wf.Definition.Creation?.Effects ?? [], new RuleContext(new JsonObject(), args, e.OccurredAt, actor, to), to, dossierId, e.DossierSeq, TemplateVersion, null);
+                        break;
+                    }
+
+                    case "transition":
+                    {
+                        var decision = Decide(wf, e.Trigger, args, actor, e.OccurredAt);
+                        to = decision.ToState;
+                        outcome = TransitionEffects.Apply(catalog.Rules, decision.Transition.Assign, decision.Transition.Compute, decision.Transition.Effects, decision.Context.Rule, to, dossierId, e.DossierSeq, TemplateVersion, decision.Checks);
+                        break;
+                    }
+
+                    case "migrated":
+                        outcome = DefinitionMigrator.Outcome(catalog, args, State, Data, e.OccurredAt, actor, dossierId, e.DossierSeq, TemplateVersion, out to);
+                        break;
+
+                    default:
+                        // Records such as notice.sent change neither state nor data; their effects are empty.
+                        to = State;
+                        if (e.Effects != "{}")
+                        {
+                            Diverge("effects", "{}", e.Effects);
+                        }
+
+                        break;
+                }
+
+                if (to != e.ToState)
+                {
+                    Diverge("to_state", to, e.ToState);
+                }
+
+                if (outcome is not null)
+                {
+                    var effects = CanonicalJson.Serialize(outcome.Summary);
+                    if (effects != e.Effects)
+                    {
+                        Diverge("effects", effects, e.Effects);
+                    }
+
+                    Data = outcome.Data;
+                    LastEffects = outcome.Summary;
+                }
+            }
+            catch (WorkflowException ex)
+            {
+                Diverge("trigger", $"'{e.Trigger}' permitted from '{State}'", ex.Message);
+            }
+#pragma warning disable CA1031 // A tampered event may make a rule or effect throw anything: report it, keep replaying.
+            catch (Exception ex) when (ex is not OperationCanceledException)
+#pragma warning restore CA1031
+            {
+                Diverge("replay", "a successful re-execution", $"{ex.GetType().Name}: {ex.Message}");
+            }
+        }
+
+        State = e.ToState;
+        HeadHash = e.Hash;
+        Version = e.DossierSeq;
+        WorkflowId = e.DefinitionId;
+        WorkflowVersion = e.DefinitionVersion;
+        _last = e;
+    }
+
+    /// <summary>
+    /// The decision of <see cref="WorkflowRuntime.Decide"/> without building a Stateless machine: the same candidate
+    /// transitions, role check, argument validation and guards, and the same target (the runtime asserts that the
+    /// machine reaches <c>transition.to ?? state</c>). Any refusal is delegated to <see cref="WorkflowRuntime.Decide"/>,
+    /// so the exception (and the divergence text) is exactly the runtime's.
+    /// </summary>
+    private WorkflowRuntime.Decision Decide(Workflows.Compilation.CompiledWorkflow wf, string trigger, JsonObject args, Actor actor, DateTimeOffset now)
+    {
+        var context = new Workflows.Compilation.FireContext(new RuleContext(Data, args, now, actor, State));
+        var triggerDef = wf.Definition.FindTrigger(trigger);
+        if (triggerDef is not null)
+        {
+            var candidates = wf.Candidates(State, trigger, context);
+            var allowed = candidates.Where(c => c.RoleAllowed).ToList();
+            if (allowed.Count > 0)
+            {
+                var commentRequired = allowed.Any(c => c.Transition.CommentRequired);
+                if (ArgumentValidator.Validate(triggerDef.Parameters, args, commentRequired, triggerDef.Automatic).Count == 0)
+                {
+                    var chosen = candidates.FirstOrDefault(c => c.Permitted);
+                    if (chosen is not null)
+                    {
+                        return new WorkflowRuntime.Decision(chosen.Transition, chosen.Transition.To ?? State, context, chosen.Guard.Checks);
+                    }
+                }
+            }
+        }
+
+        return WorkflowRuntime.Decide(wf, dossierId, State, Data, trigger, args, actor, now);
+    }
+
+    /// <summary>Recomputes the sej1 hash into pooled buffers (no intermediate string) and compares it.</summary>
+    private static bool HashMatches(JournalEvent e)
+    {
+        if (e.Hash.Length != 64)
+        {
+            return false;
+        }
+
+        var fields = new[]
+        {
+            JournalEvent.FormatTag, e.DossierId.ToString("D"), e.DossierSeq.ToString(Inv), JournalEvent.FormatTime(e.OccurredAt), e.Actor, e.ActorRole,
+            e.Kind, e.Trigger, e.FromState, e.ToState, e.DefinitionId, e.DefinitionVersion.ToString(Inv), e.DefinitionHash, e.Arguments, e.Effects, e.PrevHash,
+        };
+        var length = 0;
+        foreach (var f in fields)
+        {
+            length += System.Text.Encoding.UTF8.GetMaxByteCount(f.Length) + 1;
+        }
+
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            var n = 0;
+            foreach (var f in fields)
+            {
+                n += System.Text.Encoding.UTF8.GetBytes(f, buffer.AsSpan(n));
+                buffer[n++] = (byte)'\n';
+            }
+
+            Span<byte> digest = stackalloc byte[32];
+            System.Security.Cryptography.SHA256.HashData(buffer.AsSpan(0, n), digest);
+            Span<char> hex = stackalloc char[64];
+            Convert.TryToHexStringLower(digest, hex, out _);
+            return hex.SequenceEqual(e.Hash.AsSpan());
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Compares the stored projection (null: none) with the replayed one.</summary>
+    public void CheckProjection(DossierSnapshot? stored)
+    {
+        var last = _last;
+        void Projection(string field, string expected, string found) =>
+            _divergences.Add(new Divergence(dossierId, last?.DossierSeq ?? 0, last?.Seq ?? 0, "projection." + field, expected, found));
+
+        if (stored is null)
+        {
+            _divergences.Add(new Divergence(dossierId, Version, 0, "projection", "a dossier row", "none"));
+            return;
+        }
+
+        if (last is null)
+        {
+            Projection("journal", "the dossier's events", "none");
+        }
+
+        if (stored.State != State)
+        {
+            Projection("state", State, stored.State);
+        }
+
+        if (stored.Version != Version)
+        {
+            Projection("version", Version.ToString(Inv), stored.Version.ToString(Inv));
+        }
+
+        if (stored.HeadHash != HeadHash)
+        {
+            Projection("head_hash", HeadHash, stored.HeadHash);
+        }
+
+        if (last is not null && stored.WorkflowVersion != WorkflowVersion)
+        {
+            Projection("workflow_version", WorkflowVersion.ToString(Inv), stored.WorkflowVersion.ToString(Inv));
+        }
+
+        var expectedData = CanonicalJson.Serialize(Data);
+        var foundData = CanonicalJson.Serialize(stored.Data);
+        if (expectedData != foundData)
+        {
+            Projection("data", expectedData, foundData);
+        }
+    }
+
+    public ReplayReport Report() => new(dossierId, Events, _divergences.ToList(), State, Data) { WorkflowVersion = WorkflowVersion };
 }

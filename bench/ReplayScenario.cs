@@ -1,0 +1,216 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json.Nodes;
+using Npgsql;
+using NpgsqlTypes;
+using SubsidyEngine.Engine.Runtime;
+using SubsidyEngine.Workflows.Expressions;
+using SubsidyEngine.Workflows.Loading;
+
+namespace SubsidyEngine.Bench;
+
+/// <summary>
+/// Replay + verification throughput of <see cref="Replayer.ReplayAllAsync(ReplayAllOptions, CancellationToken)"/> on a
+/// generated journal (full: 1,000,000 events over 10,000 dossiers; quick: 100,000 over 1,000), and the peak working
+/// set, which must not grow with the journal. Setup inserts valid chains with binary COPY (events computed in C#
+/// with the same pure functions the runtime uses), then takes a checkpoint, so the replay verifies hashes, chains,
+/// effects, projections and the checkpoint's head digest.
+/// </summary>
+public static class ReplayScenario
+{
+    private const string Definition = """
+    {
+      "id": "bench/cycle", "version": 1, "initial": "A",
+      "states": [ { "id": "A" }, { "id": "B" }, { "id": "C" } ],
+      "triggers": [ { "id": "next", "parameters": [ { "name": "n", "type": "int" }, { "name": "amount", "type": "decimal" } ] } ],
+      "transitions": [
+        { "from": "A", "trigger": "next", "to": "B", "roles": ["officer"], "assign": { "last": "args.n", "amount": "args.amount" } },
+        { "from": "B", "trigger": "next", "to": "C", "roles": ["officer"], "assign": { "last": "args.n" } },
+        { "from": "C", "trigger": "next", "to": "A", "roles": ["officer"], "assign": { "last": "args.n" } }
+      ]
+    }
+    """;
+
+    private sealed class NoTemplates : ILetterTemplates
+    {
+        public bool Exists(string templateId) => false;
+
+        public int LatestVersion(string templateId) => throw new InvalidOperationException();
+    }
+
+    public static async Task<IReadOnlyList<string>> RunAsync(bool quick)
+    {
+        var dossiers = quick ? 1_000 : 10_000;
+        const int perDossier = 100;
+        await using var cluster = await BenchCluster.StartAsync();
+        var ds = cluster.DataSource;
+        var problems = new List<DefinitionProblem>();
+        var def = DefinitionLoader.LoadDefinition(Encoding.UTF8.GetBytes(Definition), "bench/cycle.v1.json", problems)!;
+        var catalog = WorkflowCatalog.FromDefinitions([def], new RuleRegistry(), new NoTemplates());
+        var clock = TimeProvider.System;
+        await new DefinitionStore(ds, clock).EnsureRecordedAsync(def, CancellationToken.None);
+
+        var setup = Stopwatch.StartNew();
+        await GenerateAsync(ds, catalog, dossiers, perDossier);
+        await using (var analyze = ds.CreateCommand("ANALYZE journal; ANALYZE dossier"))
+        {
+            await analyze.ExecuteNonQueryAsync();
+        }
+
+        var (checkpoint, _) = await new CheckpointService(ds, clock).TakeAsync();
+        Console.WriteLine($"setup: {checkpoint.EventCount:N0} events in {checkpoint.DossierCount:N0} dossiers generated and checkpointed in {setup.Elapsed.TotalSeconds:F1} s");
+
+        if (Environment.GetEnvironmentVariable("REPLAY_PROFILE") == "1")
+        {
+            await ProfileAsync(ds, catalog);
+        }
+
+        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+        var before = Environment.WorkingSet;
+        long peakDuring = before;
+        using var sampler = new Timer(_ => InterlockedMax(ref peakDuring, Environment.WorkingSet), null, 0, 50);
+        var replayer = new Replayer(ds, catalog, new JournalStore(ds));
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var watch = Stopwatch.StartNew();
+        var summary = await replayer.ReplayAllAsync(new ReplayAllOptions());
+        watch.Stop();
+        var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
+        InterlockedMax(ref peakDuring, Environment.WorkingSet);
+        Console.WriteLine(summary.OneLine);
+        if (!summary.Ok || summary.Events != (long)dossiers * perDossier)
+        {
+            throw new InvalidOperationException("replay found divergences or missed events: " + string.Join("; ", summary.Failures.Take(3).Select(f => f.First?.ToString()).Concat(summary.CheckpointProblems.Select(p => p.ToString()))));
+        }
+
+        var rate = summary.Events / watch.Elapsed.TotalSeconds;
+        var peakProcess = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0);
+        Console.WriteLine($"replay + verification: {summary.Events:N0} events in {watch.Elapsed.TotalSeconds:F2} s = {rate:F0} events/s ({Environment.ProcessorCount} cores, {new ReplayAllOptions().Workers} workers)");
+        Console.WriteLine($"client CPU: {cpu:F2} s = {summary.Events / cpu:F0} events per CPU-second; load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]} (shared machine)");
+        Console.WriteLine($"working set: {before / 1048576.0:F0} MB before replay, peak during replay {peakDuring / 1048576.0:F0} MB, process peak (incl. setup) {peakProcess:F0} MB");
+        return [$"RESULT replay events_per_s={rate:F0} peak_mb={peakDuring / 1048576.0:F0}"];
+    }
+
+    private static async Task ProfileAsync(NpgsqlDataSource ds, WorkflowCatalog catalog)
+    {
+        var js = new JournalStore(ds);
+        var list = new List<JournalEvent>();
+        var w = Stopwatch.StartNew();
+        await foreach (var e in js.StreamAllAsync())
+        {
+            if (list.Count < 200_000)
+            {
+                list.Add(e);
+            }
+        }
+
+        Console.WriteLine($"profile: read only {w.Elapsed.TotalSeconds:F2} s");
+        w.Restart();
+        foreach (var e in list)
+        {
+            e.ComputeHash();
+        }
+
+        Console.WriteLine($"profile: hash only {w.Elapsed.TotalSeconds:F2} s");
+        w.Restart();
+        foreach (var g in list.GroupBy(e => e.DossierId))
+        {
+            var r = new DossierReplay(g.Key, catalog);
+            foreach (var e in g)
+            {
+                r.Apply(e);
+            }
+        }
+
+        Console.WriteLine($"profile: pure replay {w.Elapsed.TotalSeconds:F2} s for {list.Count} events");
+    }
+
+    private static void InterlockedMax(ref long target, long value)
+    {
+        long current;
+        while (value > (current = Interlocked.Read(ref target)) && Interlocked.CompareExchange(ref target, value, current) != current)
+        {
+        }
+    }
+
+    /// <summary>Streams valid chains into journal and dossier with binary COPY; nothing is kept in memory.</summary>
+    private static async Task GenerateAsync(NpgsqlDataSource ds, WorkflowCatalog catalog, int dossiers, int perDossier)
+    {
+        var wf = catalog.Get("bench/cycle", 1);
+        var d = wf.Definition;
+        var actor = new Actor("bench", "officer");
+        var start = new DateTimeOffset(2025, 1, 1, 8, 0, 0, TimeSpan.Zero);
+        await using var journalConn = await ds.OpenConnectionAsync();
+        await using var dossierConn = await ds.OpenConnectionAsync();
+        await using var journal = await journalConn.BeginBinaryImportAsync(
+            "COPY journal (dossier_id, dossier_seq, occurred_at, actor, actor_role, kind, trigger, from_state, to_state, definition_id, definition_version, definition_hash, arguments, effects, prev_hash, hash) FROM STDIN (FORMAT BINARY)");
+        await using var dossier = await dossierConn.BeginBinaryImportAsync(
+            "COPY dossier (id, workflow_id, workflow_version, state, version, data, head_hash, created_at, updated_at) FROM STDIN (FORMAT BINARY)");
+        var random = new Random(42);
+        for (var i = 0; i < dossiers; i++)
+        {
+            var id = Guid.CreateVersion7(start.AddSeconds(i));
+            var state = d.Initial;
+            var data = new JsonObject();
+            var prev = JournalEvent.GenesisHash;
+            var t = start.AddSeconds(i);
+            for (var seq = 1; seq <= perDossier; seq++)
+            {
+                t = t.AddMinutes(1);
+                JournalEvent e;
+                if (seq == 1)
+                {
+                    var outcome = TransitionEffects.Apply(catalog.Rules, new Dictionary<string, JsonNode?>(), null, [], new RuleContext(new JsonObject(), new JsonObject(), t, actor, state), state, id, 1, _ => 1, null);
+                    data = outcome.Data;
+                    e = new JournalEvent { Kind = "created", Trigger = "create", FromState = string.Empty, ToState = state, Arguments = "{}", Effects = CanonicalJson.Serialize(outcome.Summary) };
+                }
+                else
+                {
+                    var args = new JsonObject { ["n"] = seq, ["amount"] = Math.Round((decimal)random.NextDouble() * 100_000m, 2) };
+                    var decision = WorkflowRuntime.Decide(wf, id, state, data, "next", args, actor, t);
+                    var outcome = TransitionEffects.Apply(catalog.Rules, decision.Transition.Assign, decision.Transition.Compute, decision.Transition.Effects, decision.Context.Rule, decision.ToState, id, seq, _ => 1, decision.Checks);
+                    e = new JournalEvent { Kind = "transition", Trigger = "next", FromState = state, ToState = decision.ToState, Arguments = CanonicalJson.Serialize(args), Effects = CanonicalJson.Serialize(outcome.Summary) };
+                    data = outcome.Data;
+                    state = decision.ToState;
+                }
+
+                e = (e with
+                {
+                    DossierId = id, DossierSeq = seq, OccurredAt = JournalEvent.Truncate(t), Actor = actor.Id, ActorRole = actor.Role,
+                    DefinitionId = d.Id, DefinitionVersion = d.Version, DefinitionHash = d.ContentHash, PrevHash = prev,
+                }).WithHash();
+                prev = e.Hash;
+                await journal.StartRowAsync();
+                await journal.WriteAsync(e.DossierId, NpgsqlDbType.Uuid);
+                await journal.WriteAsync(e.DossierSeq, NpgsqlDbType.Integer);
+                await journal.WriteAsync(e.OccurredAt, NpgsqlDbType.TimestampTz);
+                await journal.WriteAsync(e.Actor, NpgsqlDbType.Text);
+                await journal.WriteAsync(e.ActorRole, NpgsqlDbType.Text);
+                await journal.WriteAsync(e.Kind, NpgsqlDbType.Text);
+                await journal.WriteAsync(e.Trigger, NpgsqlDbType.Text);
+                await journal.WriteAsync(e.FromState, NpgsqlDbType.Text);
+                await journal.WriteAsync(e.ToState, NpgsqlDbType.Text);
+                await journal.WriteAsync(e.DefinitionId, NpgsqlDbType.Text);
+                await journal.WriteAsync(e.DefinitionVersion, NpgsqlDbType.Integer);
+                await journal.WriteAsync(e.DefinitionHash, NpgsqlDbType.Text);
+                await journal.WriteAsync(e.Arguments, NpgsqlDbType.Text);
+                await journal.WriteAsync(e.Effects, NpgsqlDbType.Text);
+                await journal.WriteAsync(e.PrevHash, NpgsqlDbType.Text);
+                await journal.WriteAsync(e.Hash, NpgsqlDbType.Text);
+            }
+
+            await dossier.StartRowAsync();
+            await dossier.WriteAsync(id, NpgsqlDbType.Uuid);
+            await dossier.WriteAsync(d.Id, NpgsqlDbType.Text);
+            await dossier.WriteAsync(d.Version, NpgsqlDbType.Integer);
+            await dossier.WriteAsync(state, NpgsqlDbType.Text);
+            await dossier.WriteAsync(perDossier, NpgsqlDbType.Integer);
+            await dossier.WriteAsync(CanonicalJson.Serialize(data), NpgsqlDbType.Jsonb);
+            await dossier.WriteAsync(prev, NpgsqlDbType.Text);
+            await dossier.WriteAsync(start, NpgsqlDbType.TimestampTz);
+            await dossier.WriteAsync(t, NpgsqlDbType.TimestampTz);
+        }
+
+        await journal.CompleteAsync();
+        await dossier.CompleteAsync();
+    }
+}
