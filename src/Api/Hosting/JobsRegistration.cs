@@ -77,8 +77,16 @@ internal static class JobsRegistration
 /// The recurring jobs' bodies. Each is a thin call into the Engine; no arguments, so Hangfire stores nothing large,
 /// and safe to run twice. Failures are not retried by Hangfire: the next minute's run is the retry.
 /// </summary>
-public sealed class SubsidyJobs(DeadlineSweeper deadlines, ReminderSweeper reminders, NoticeDispatcher dispatcher)
+public sealed class SubsidyJobs(DeadlineSweeper deadlines, ReminderSweeper reminders, NoticeDispatcher dispatcher, CheckpointService checkpoints)
 {
+    /// <summary>Records today's journal checkpoint (one per Brussels day; safe to run hourly) and mails the digest to the auditors.</summary>
+    [AutomaticRetry(Attempts = 0, LogEvents = true)]
+    public async Task<string> TakeCheckpointAsync(CancellationToken cancellationToken)
+    {
+        var (checkpoint, created) = await checkpoints.TakeAsync(cancellationToken);
+        return created ? $"checkpoint {checkpoint}" : "already taken today";
+    }
+
     /// <summary>Fires the timeout triggers of passed deadlines.</summary>
     [AutomaticRetry(Attempts = 0, LogEvents = true)]
     public Task<int> FireDueTimeoutsAsync(CancellationToken cancellationToken) => deadlines.FireDueTimeoutsAsync(cancellationToken: cancellationToken);
@@ -109,6 +117,7 @@ internal sealed class RecurringJobsStartup(IRecurringJobManager jobs, StartupSta
         jobs.AddOrUpdate<SubsidyJobs>(JobsRegistration.DeadlineJob, j => j.FireDueTimeoutsAsync(CancellationToken.None), Cron.Minutely());
         jobs.AddOrUpdate<SubsidyJobs>(JobsRegistration.ReminderJob, j => j.SweepRemindersAsync(CancellationToken.None), Cron.Minutely());
         jobs.AddOrUpdate<SubsidyJobs>(JobsRegistration.DispatchJob, j => j.DispatchAsync(CancellationToken.None), Cron.Minutely());
+        jobs.AddOrUpdate<SubsidyJobs>("journal-checkpoint", j => j.TakeCheckpointAsync(CancellationToken.None), Cron.Hourly());
         return Task.CompletedTask;
     }
 

@@ -47,6 +47,10 @@ public static class EngineServices
         services.AddSingleton<Replayer>();
         services.AddSingleton<DefinitionMigrator>();
         services.AddSingleton<DeadlineSweeper>();
+        services.AddSingleton(sp => new CheckpointService(sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<WorkflowRuntime>())
+        {
+            AuditorsAddress = sp.GetRequiredService<IOptions<SubsidyOptions>>().Value.Smtp.AuditorAddress,
+        });
 
         // Letters: rendered from the journal with the versioned templates; PDFs by one shared Chromium.
         services.AddSingleton(sp => Letters.LetterSettings.Default(sp.GetRequiredService<IOptions<SubsidyOptions>>().Value.PublicBaseUrl));
