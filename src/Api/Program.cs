@@ -46,6 +46,7 @@ app.MapAuditEndpoints();
 app.MapUserEndpoints();
 app.MapJobsDashboard();
 app.MapCalendarEndpoints();
+app.MapNoticeEndpoints();
 
 app.Lifetime.ApplicationStarted.Register(() =>
 {

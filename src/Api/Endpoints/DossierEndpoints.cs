@@ -46,6 +46,8 @@ public static class DossierEndpoints
             "The dossier's hash-chained journal in chain order. Arguments and effects are the exact canonical texts that were hashed.", 400, 401, 403, 404);
         group.MapGet("/{id}/replay", ReplayAsync).RequireAuthorization(Policies.Review).Documented("ReplayDossier", "Replay a dossier",
             "Re-fires the journal on the pinned definitions and reports every divergence (auditor, officer, admin).", 400, 401, 403, 404);
+        group.MapGet("/{id}/as-of", AsOfAsync).RequireAuthorization(Policies.Review).Documented("GetDossierAsOf", "The dossier as of a moment",
+            "State, workflow version, data (amounts included), open deadlines and letters as of `at`, computed from the journal alone (auditor, officer, admin).", 400, 401, 403, 404);
         group.MapGet("/{id}/deadlines", DeadlinesAsync).Documented("GetDeadlines", "Get the deadlines",
             "The dossier's deadlines, open ones first.", 400, 401, 403, 404);
         group.MapGet("/{id}/notices", NoticesAsync).Documented("GetNotices", "Get the notices",
@@ -221,6 +223,17 @@ public static class DossierEndpoints
         }
 
         return TypedResults.Ok(ReplayReportDto.From(await replayer.ReplayAsync(id, cancellationToken)));
+    }
+
+    public static async Task<Results<Ok<DossierAsOf>, ProblemHttpResult>> AsOfAsync(
+        Guid id, DateTimeOffset at, ClaimsPrincipal user, DossierQueries queries, TimeTravel travel, CancellationToken cancellationToken)
+    {
+        if (await queries.GetAsync(user.Scope(), id, cancellationToken) is null)
+        {
+            return DossierNotFound();
+        }
+
+        return TypedResults.Ok(await travel.AsOfAsync(id, at, cancellationToken));
     }
 
     public static async Task<Results<Ok<IReadOnlyList<DeadlineDto>>, ProblemHttpResult>> DeadlinesAsync(

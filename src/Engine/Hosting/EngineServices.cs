@@ -47,6 +47,7 @@ public static class EngineServices
         services.AddSingleton<Replayer>();
         services.AddSingleton<DefinitionMigrator>();
         services.AddSingleton<DeadlineSweeper>();
+        services.AddSingleton<TimeTravel>();
         services.AddSingleton(sp => new CheckpointService(sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<WorkflowRuntime>())
         {
             AuditorsAddress = sp.GetRequiredService<IOptions<SubsidyOptions>>().Value.Smtp.AuditorAddress,
