@@ -5,6 +5,7 @@ using SubsidyEngine.Api.Auth;
 using SubsidyEngine.Api.Cli;
 using SubsidyEngine.Api.Endpoints;
 using SubsidyEngine.Api.Hosting;
+using SubsidyEngine.Api.Ui;
 
 if (CliVerbs.IsVerb(args))
 {
@@ -23,11 +24,13 @@ builder.AddSubsidyService();
 builder.AddSubsidyAuth();
 builder.AddSubsidyErrors();
 builder.Services.AddSubsidyOpenApi();
+builder.AddSubsidyUi();
 
 var app = builder.Build();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseStaticFiles();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseAntiforgery();
@@ -43,6 +46,7 @@ app.MapDossierEndpoints();
 app.MapWorkflowEndpoints();
 app.MapAuditEndpoints();
 app.MapUserEndpoints();
+app.MapRazorPages();
 
 app.Lifetime.ApplicationStarted.Register(() =>
 {
