@@ -25,6 +25,13 @@ public sealed class BrowserPathTests(UiHost host) : IClassFixture<UiHost>
         var dossierUrl = new Uri(genk.Url).AbsolutePath;
         var dossierId = Guid.Parse(dossierUrl.Split('/')[^1]);
 
+        // Submitting an empty table is refused with the guards' reasons, in Dutch.
+        await genk.CheckAsync("#confirm");
+        await genk.ClickAsync("#submit-application");
+        await Assertions.Expect(genk.Locator(".msg.err")).ToContainTextAsync("Niet toegestaan:");
+        await Assertions.Expect(genk.Locator("[data-testid=state]")).ToHaveAttributeAsync("data-state", "draft");
+        await UiHost.ShotAsync(genk, "02a-submit-refused");
+
         // The application table: 500 x EUR 60 (2.1) and 100 x EUR 320 (5.4); the live total follows the input.
         await genk.FillAsync("#planned_2\\.1", "500");
         await genk.FillAsync("#priority_2\\.1", "1");

@@ -120,7 +120,7 @@ public sealed class UiHost : WebApplicationFactory<Program>, IAsyncLifetime
     /// <summary>A fresh browser context signed in through the development sign-in page as the named seeded user.</summary>
     public async Task<(IBrowserContext Context, IPage Page)> SignInAsync(string displayNameStart)
     {
-        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = BaseUrl, ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = BaseUrl, Locale = "nl-BE", ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
         context.SetDefaultTimeout(20_000);
         var page = await context.NewPageAsync();
         await page.GotoAsync("/");

@@ -70,7 +70,10 @@ public sealed class DossierModel(
         _ => null,
     };
 
-    public string Label(ParameterDefinition p) => p.Label?.For(Lang) ?? p.Name;
+    public string Label(ParameterDefinition p) => p.Label?.For(Lang) ?? (Text.Has("param." + p.Name) ? T("param." + p.Name) : p.Name);
+
+    /// <summary>The state label of another dossier (an application on the call page), from its own definition.</summary>
+    public string StateLabelOf(DossierSnapshot other) => StateLabel(catalog.Get(other.WorkflowId, other.WorkflowVersion), other.State);
 
     /// <summary>The funded actions of the dossier's call with today's rate (the server recomputes on save).</summary>
     public IEnumerable<(ActionDefinition Action, decimal Rate)> FundedActions()

@@ -96,8 +96,20 @@ public static class Text
         ["audit"] = ("Audit", "Audit"),
         ["chain"] = ("Hashketen", "Hash chain"),
         ["error"] = ("Fout", "Error"),
+        ["kind.created"] = ("Aangemaakt", "Created"),
+        ["param.date"] = ("Datum", "Date"),
+        ["param.until"] = ("Tot en met", "Until"),
+        ["param.governmentDecisionDate"] = ("Datum beslissing Vlaamse Regering", "Date of the Government decision"),
+        ["param.questions"] = ("Vragen", "Questions"),
+        ["param.deadline"] = ("Uiterste datum", "Deadline"),
+        ["param.answer"] = ("Antwoord", "Answer"),
+        ["param.reaction"] = ("Reactie", "Reaction"),
+        ["param.openDossiers"] = ("Aantal open dossiers", "Open dossiers"),
+        ["param.comment"] = ("Motivering", "Comment"),
         ["no.rights"] = ("U hebt geen rechten voor deze actie.", "You may not do this."),
     }.ToFrozenDictionary(StringComparer.Ordinal);
+
+    public static bool Has(string key) => Strings.ContainsKey(key);
 
     public static string Get(string key, string lang) =>
         Strings.TryGetValue(key, out var s) ? (lang == "en" ? s.En : s.Nl) : key;
