@@ -110,5 +110,20 @@ public sealed class BrowserPathTests(UiHost host) : IClassFixture<UiHost>
         await auditor.ClickAsync("#replay");
         await Assertions.Expect(auditor.Locator("#replay-result")).ToHaveAttributeAsync("data-ok", "true");
         await UiHost.ShotAsync(auditor, "08-auditor-replay");
+
+        // The Government decision (a generated date form), then in April 2024 Genk files its interim report.
+        await officer.GotoAsync(dossierUrl);
+        await officer.FillAsync("#confirm-award-governmentDecisionDate", "2023-09-22");
+        await officer.ClickAsync("button[data-trigger=confirm-award]");
+        await Assertions.Expect(officer.Locator("[data-testid=state]")).ToHaveAttributeAsync("data-state", "running");
+        host.Clock.JumpTo(new DateTimeOffset(2024, 4, 10, 10, 0, 0, TimeSpan.FromHours(2)));
+        var (genkAprilContext, genkApril) = await host.SignInAsync("Genk");
+        await using var genkAprilScope = genkAprilContext;
+        await genkApril.GotoAsync(dossierUrl);
+        await genkApril.FillAsync("#realised_2\\.1", "60");
+        await genkApril.FillAsync("#realised_5\\.4", "10");
+        await UiHost.ShotAsync(genkApril, "10-interim-report-form");
+        await genkApril.ClickAsync("#report-form button[type=submit]");
+        await Assertions.Expect(genkApril.Locator("[data-testid=state]")).ToHaveAttributeAsync("data-state", "interim-review");
     }
 }
