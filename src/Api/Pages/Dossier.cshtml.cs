@@ -48,6 +48,23 @@ public sealed class DossierModel(
 
     public IReadOnlyList<DossierSnapshot> CallApplications { get; private set; } = [];
 
+    /// <summary>Call dashboard: requested euros per action over the applications that count (submitted and beyond).</summary>
+    public IReadOnlyList<(string Action, decimal RequestedEur, int Applications)> PerAction() =>
+        CallApplications.Where(a => !ProgrammeService.NotCounting.Contains(a.State))
+            .SelectMany(a => ((a.Data["amounts"] as JsonObject)?["rows"] as JsonArray ?? []).OfType<JsonObject>())
+            .GroupBy(r => Str(r, "actionCode"))
+            .Select(g => (g.Key, g.Sum(r => Dec(r, "requestedEur")), g.Count()))
+            .OrderBy(x => x.Key, StringComparer.Ordinal)
+            .ToList();
+
+    /// <summary>Submitting authorities and the distinct participating authorities of the counted applications.</summary>
+    public (int Submitters, int Participants) Composition()
+    {
+        var counted = CallApplications.Where(a => !ProgrammeService.NotCounting.Contains(a.State)).ToList();
+        var participants = counted.SelectMany(a => (a.Data["participants"] as JsonArray ?? []).Select(p => p?.ToString() ?? string.Empty)).Where(p => p.Length > 0).Distinct().Count();
+        return (counted.Select(a => Str(a.Data, "owner")).Distinct().Count(), participants);
+    }
+
     public bool IsCall => Dossier.WorkflowId.EndsWith("/call", StringComparison.Ordinal);
 
     public bool Allowed(string trigger) => Options.Any(o => o.Trigger == trigger && o.RoleAllowed);
