@@ -5,6 +5,7 @@ using SubsidyEngine.Api.Auth;
 using SubsidyEngine.Api.Cli;
 using SubsidyEngine.Api.Endpoints;
 using SubsidyEngine.Api.Hosting;
+using SubsidyEngine.Api.Ui;
 
 if (CliVerbs.IsVerb(args))
 {
@@ -24,11 +25,13 @@ builder.AddSubsidyAuth();
 builder.AddSubsidyErrors();
 builder.Services.AddSubsidyOpenApi();
 builder.AddSubsidyJobs();
+builder.AddSubsidyUi();
 
 var app = builder.Build();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseStaticFiles();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseAntiforgery();
@@ -47,6 +50,7 @@ app.MapUserEndpoints();
 app.MapJobsDashboard();
 app.MapCalendarEndpoints();
 app.MapNoticeEndpoints();
+app.MapRazorPages();
 
 app.Lifetime.ApplicationStarted.Register(() =>
 {

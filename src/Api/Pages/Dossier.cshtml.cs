@@ -1,0 +1,405 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using SubsidyEngine.Api.Auth;
+using SubsidyEngine.Api.Ui;
+using SubsidyEngine.Engine.Access;
+using SubsidyEngine.Engine.Programmes;
+using SubsidyEngine.Engine.Rules;
+using SubsidyEngine.Engine.Runtime;
+using SubsidyEngine.Workflows.Compilation;
+using SubsidyEngine.Workflows.Model;
+
+namespace SubsidyEngine.Api.Pages;
+
+/// <summary>
+/// One dossier for every role: summary, the application (an editable table for the municipality in draft), report
+/// forms, the permitted transitions with generated parameter forms and the reasons of the others, letters,
+/// deadlines, the journal as a timeline, the workflow diagram, and (officers, auditors) replay. Calls get the
+/// allocation panel. Visibility comes from <see cref="DossierQueries"/> (SQL); an invisible dossier is a 404.
+/// </summary>
+public sealed class DossierModel(
+    DossierQueries queries, WorkflowRuntime runtime, WorkflowCatalog catalog, ProgrammeCatalog programmes, ProgrammeService service,
+    Replayer replayer, TimeProvider clock, IAuthorizationService authorization) : UiPageModel
+{
+    /// <summary>Triggers with a dedicated form on this page (or on the call panel); never offered as generic buttons.</summary>
+    private static readonly HashSet<string> Dedicated = ["save-draft", "update-application", "submit", "report-interim", "report-final", "declare-eligible", "declare-ineligible", "allocate", "confirm-allocation"];
+
+    public DossierSnapshot Dossier { get; private set; } = null!;
+
+    public CompiledWorkflow Workflow { get; private set; } = null!;
+
+    public IReadOnlyList<TriggerOption> Options { get; private set; } = [];
+
+    public IReadOnlyList<JournalEvent> Journal { get; private set; } = [];
+
+    public IReadOnlyList<NoticeRecord> Notices { get; private set; } = [];
+
+    public IReadOnlyList<DeadlineRecord> Deadlines { get; private set; } = [];
+
+    public Call? Call { get; private set; }
+
+    public bool MayReview { get; private set; }
+
+    public ReplayReport? Replay { get; private set; }
+
+    public AllocationResult? Preview { get; private set; }
+
+    public IReadOnlyList<DossierSnapshot> CallApplications { get; private set; } = [];
+
+    /// <summary>Call dashboard: requested euros per action over the applications that count (submitted and beyond).</summary>
+    public IReadOnlyList<(string Action, decimal RequestedEur, int Applications)> PerAction() =>
+        CallApplications.Where(a => !ProgrammeService.NotCounting.Contains(a.State))
+            .SelectMany(a => ((a.Data["amounts"] as JsonObject)?["rows"] as JsonArray ?? []).OfType<JsonObject>())
+            .GroupBy(r => Str(r, "actionCode"))
+            .Select(g => (g.Key, g.Sum(r => Dec(r, "requestedEur")), g.Count()))
+            .OrderBy(x => x.Key, StringComparer.Ordinal)
+            .ToList();
+
+    /// <summary>Submitting authorities and the distinct participating authorities of the counted applications.</summary>
+    public (int Submitters, int Participants) Composition()
+    {
+        var counted = CallApplications.Where(a => !ProgrammeService.NotCounting.Contains(a.State)).ToList();
+        var participants = counted.SelectMany(a => (a.Data["participants"] as JsonArray ?? []).Select(p => p?.ToString() ?? string.Empty)).Where(p => p.Length > 0).Distinct().Count();
+        return (counted.Select(a => Str(a.Data, "owner")).Distinct().Count(), participants);
+    }
+
+    public bool IsCall => Dossier.WorkflowId.EndsWith("/call", StringComparison.Ordinal);
+
+    public bool Allowed(string trigger) => Options.Any(o => o.Trigger == trigger && o.RoleAllowed);
+
+    /// <summary>Generic transition buttons: allowed to the role, not automatic, no dedicated form, and every parameter has a field type.</summary>
+    public IEnumerable<TriggerOption> GenericOptions => Scope.MayWrite
+        ? Options.Where(o => o.RoleAllowed && o.Permitted && !o.Definition.Automatic && !Dedicated.Contains(o.Trigger) && o.Definition.Parameters.All(p => FieldType(p) is not null))
+        : [];
+
+    public IEnumerable<TriggerOption> Blocked => Options.Where(o => o.RoleAllowed && !o.Permitted && !o.Definition.Automatic);
+
+    public static string? FieldType(ParameterDefinition p) => p.Type switch
+    {
+        "string" => "text",
+        "text" => "textarea",
+        "int" or "decimal" => "number",
+        "date" => "date",
+        "datetime" => "datetime-local",
+        "bool" => "checkbox",
+        _ => null,
+    };
+
+    public string Label(ParameterDefinition p) => p.Label?.For(Lang) ?? (Text.Has("param." + p.Name) ? T("param." + p.Name) : p.Name);
+
+    /// <summary>The state label of another dossier (an application on the call page), from its own definition.</summary>
+    public string StateLabelOf(DossierSnapshot other) => StateLabel(catalog.Get(other.WorkflowId, other.WorkflowVersion), other.State);
+
+    /// <summary>The funded actions of the dossier's call with today's rate (the server recomputes on save).</summary>
+    public IEnumerable<(ActionDefinition Action, decimal Rate)> FundedActions()
+    {
+        if (Call is null)
+        {
+            return [];
+        }
+
+        var today = DateOnly.FromDateTime(Templates.NlBeFormat.ToBelgianTime(clock.GetUtcNow()));
+        return Call.FundedActions.Select(a => (a, a.RateOn(today) ?? 0m));
+    }
+
+    public JsonObject? ApplicationRow(string code) =>
+        ((Dossier.Data["application"] as JsonObject)?["rows"] as JsonArray ?? []).OfType<JsonObject>().FirstOrDefault(r => Str(r, "action") == code);
+
+    public async Task<IActionResult> OnGetAsync(Guid id, CancellationToken ct) => await LoadAsync(id, ct) ? Page() : NotFound();
+
+    public async Task<IActionResult> OnGetReplayAsync(Guid id, CancellationToken ct)
+    {
+        if (!await LoadAsync(id, ct))
+        {
+            return NotFound();
+        }
+
+        if (!MayReview)
+        {
+            return Forbid();
+        }
+
+        Replay = await replayer.ReplayAsync(id, ct);
+        return Page();
+    }
+
+    public Task<IActionResult> OnPostSaveAsync(Guid id, CancellationToken ct) => SaveAsync(id, submit: false, false, ct);
+
+    public Task<IActionResult> OnPostSubmitAsync(Guid id, bool confirm, CancellationToken ct) => SaveAsync(id, submit: true, confirm, ct);
+
+    private async Task<IActionResult> SaveAsync(Guid id, bool submit, bool confirm, CancellationToken ct)
+    {
+        if (!await LoadAsync(id, ct))
+        {
+            return NotFound();
+        }
+
+        var trigger = Allowed("save-draft") ? "save-draft" : Allowed("update-application") ? "update-application" : null;
+        if (trigger is null)
+        {
+            Errors.Add(T("not.permitted"));
+            return Page();
+        }
+
+        if (submit && !confirm)
+        {
+            Errors.Add(T("submit.confirm.missing"));
+            return Page();
+        }
+
+        var rows = new JsonArray();
+        foreach (var (action, _) in FundedActions())
+        {
+            var planned = FormInt($"planned_{action.Code}");
+            if (planned is null or 0)
+            {
+                continue;
+            }
+
+            rows.Add(new JsonObject
+            {
+                ["action"] = action.Code,
+                ["currentReach"] = FormInt($"current_{action.Code}") ?? 0,
+                ["plannedAdditionalReach"] = planned,
+                ["priority"] = FormInt($"priority_{action.Code}") ?? 0,
+                ["localContributionEur"] = FormDecimal($"local_{action.Code}") ?? 0m,
+            });
+        }
+
+        var application = (Dossier.Data["application"] as JsonObject)?.DeepClone() as JsonObject ?? [];
+        application["rows"] = rows;
+        if (await TryAsync(() => runtime.FireAsync(new FireRequest(id, trigger, new JsonObject { ["application"] = application }, Scope.Actor) { ExpectedVersion = Dossier.Version }, ct)))
+        {
+            Messages.Add(T("saved"));
+            if (submit && trigger == "save-draft" && await TryAsync(() => runtime.FireAsync(new FireRequest(id, "submit", [], Scope.Actor), ct)))
+            {
+                Messages.Add(TriggerLabel(Workflow, "submit") + ": " + T("done"));
+            }
+        }
+
+        await LoadAsync(id, ct);
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostReportAsync(Guid id, string trigger, string? motivation, CancellationToken ct)
+    {
+        if (!await LoadAsync(id, ct))
+        {
+            return NotFound();
+        }
+
+        if (trigger is not ("report-interim" or "report-final"))
+        {
+            return BadRequest();
+        }
+
+        var realised = new JsonObject();
+        foreach (var row in (Dossier.Data["application"] as JsonObject)?["rows"] as JsonArray ?? [])
+        {
+            var code = Str((JsonObject)row!, "action");
+            realised[code] = FormInt($"realised_{code}") ?? 0;
+        }
+
+        var args = new JsonObject { ["realised"] = realised };
+        if (trigger == "report-final" && !string.IsNullOrWhiteSpace(motivation))
+        {
+            args["motivation"] = motivation;
+        }
+
+        await FireAndReloadAsync(id, trigger, args, ct);
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostEligibilityAsync(Guid id, bool eligible, string? comment, CancellationToken ct)
+    {
+        if (!await LoadAsync(id, ct))
+        {
+            return NotFound();
+        }
+
+        if (await TryAsync(() => service.DecideEligibilityAsync(id, eligible, comment, Scope.Actor, Dossier.Version, ct)))
+        {
+            Messages.Add(T(eligible ? "eligible" : "ineligible") + ": " + T("done"));
+        }
+
+        await LoadAsync(id, ct);
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostFireAsync(Guid id, string trigger, CancellationToken ct)
+    {
+        if (!await LoadAsync(id, ct))
+        {
+            return NotFound();
+        }
+
+        var option = GenericOptions.FirstOrDefault(o => o.Trigger == trigger);
+        var def = Workflow.Definition.FindTrigger(trigger);
+        if (def is null || Dedicated.Contains(trigger))
+        {
+            return BadRequest();
+        }
+
+        var args = new JsonObject();
+        foreach (var p in def.Parameters)
+        {
+            var raw = Request.Form[$"p_{p.Name}"].ToString();
+            if (p.Type == "bool")
+            {
+                args[p.Name] = raw is "true" or "on";
+                continue;
+            }
+
+            if (string.IsNullOrWhiteSpace(raw))
+            {
+                continue;
+            }
+
+            args[p.Name] = p.Type switch
+            {
+                "int" when long.TryParse(raw, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) => n,
+                "decimal" when decimal.TryParse(raw.Replace(',', '.'), NumberStyles.Number, CultureInfo.InvariantCulture, out var m) => m,
+                "datetime" when DateTime.TryParse(raw, CultureInfo.InvariantCulture, DateTimeStyles.None, out var local) =>
+                    new DateTimeOffset(local, TimeZoneInfo.FindSystemTimeZoneById("Europe/Brussels").GetUtcOffset(local)).ToString("yyyy-MM-ddTHH:mm:sszzz", CultureInfo.InvariantCulture),
+                _ => raw,
+            };
+        }
+
+        var comment = Request.Form["comment"].ToString();
+        if (!string.IsNullOrWhiteSpace(comment))
+        {
+            args["comment"] = comment;
+        }
+
+        _ = option; // a refused trigger still goes to the runtime, which explains why
+        await FireAndReloadAsync(id, trigger, args, ct);
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostPreviewAsync(Guid id, CancellationToken ct)
+    {
+        if (!await LoadAsync(id, ct) || !IsCall)
+        {
+            return NotFound();
+        }
+
+        if (!Scope.SeesEverything || !Scope.MayWrite)
+        {
+            return Forbid();
+        }
+
+        Preview = (await service.PreviewAllocationAsync(id, ct)).Result;
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostConfirmAsync(Guid id, CancellationToken ct)
+    {
+        if (!await LoadAsync(id, ct) || !IsCall)
+        {
+            return NotFound();
+        }
+
+        if (!Scope.SeesEverything || !Scope.MayWrite)
+        {
+            return Forbid();
+        }
+
+        if (await TryAsync(() => service.ConfirmAllocationAsync(id, Scope.Actor, ct)))
+        {
+            Messages.Add(T("confirm.allocation") + ": " + T("done"));
+        }
+
+        await LoadAsync(id, ct);
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostAwardAllAsync(Guid id, CancellationToken ct)
+    {
+        if (!await LoadAsync(id, ct) || !IsCall)
+        {
+            return NotFound();
+        }
+
+        if (!Scope.SeesEverything || !Scope.MayWrite)
+        {
+            return Forbid();
+        }
+
+        var awarded = 0;
+        foreach (var app in CallApplications.Where(a => a.State == "allocated"))
+        {
+            if (await TryAsync(() => runtime.FireAsync(new FireRequest(app.Id, "award", [], Scope.Actor) { IdempotencyKey = $"award:{app.Id:D}" }, ct)))
+            {
+                awarded++;
+            }
+        }
+
+        Messages.Add($"{awarded} {T("awarded.n")}");
+        await LoadAsync(id, ct);
+        return Page();
+    }
+
+    private async Task FireAndReloadAsync(Guid id, string trigger, JsonObject args, CancellationToken ct)
+    {
+        if (await TryAsync(() => runtime.FireAsync(new FireRequest(id, trigger, args, Scope.Actor) { ExpectedVersion = Dossier.Version }, ct)))
+        {
+            Messages.Add(TriggerLabel(Workflow, trigger) + ": " + T("done"));
+        }
+
+        await LoadAsync(id, ct);
+    }
+
+    private async Task<bool> TryAsync<TResult>(Func<Task<TResult>> command)
+    {
+        if (!Scope.MayWrite)
+        {
+            Errors.Add(T("no.rights"));
+            return false;
+        }
+
+        try
+        {
+            await command();
+            return true;
+        }
+        catch (WorkflowException e)
+        {
+            Explain(e);
+            return false;
+        }
+    }
+
+    private int? FormInt(string name) =>
+        int.TryParse(Request.Form[name].ToString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : null;
+
+    private decimal? FormDecimal(string name) =>
+        decimal.TryParse(Request.Form[name].ToString().Replace(',', '.'), NumberStyles.Number, CultureInfo.InvariantCulture, out var n) ? n : null;
+
+    private async Task<bool> LoadAsync(Guid id, CancellationToken ct)
+    {
+        var dossier = await queries.GetAsync(Scope, id, ct);
+        if (dossier is null)
+        {
+            return false;
+        }
+
+        Dossier = dossier;
+        Workflow = catalog.Get(dossier.WorkflowId, dossier.WorkflowVersion);
+        Options = await runtime.GetOptionsAsync(id, Scope.Actor, ct);
+        Journal = await queries.JournalAsync(Scope, id, ct) ?? [];
+        Notices = await queries.NoticesAsync(Scope, id, ct) ?? [];
+        Deadlines = await queries.DeadlinesAsync(Scope, id, ct) ?? [];
+        var programme = Str(dossier.Data, "programme");
+        var callId = Str(dossier.Data, "call.id");
+        Call = programmes.TryGetCall(programme, callId, out var call) ? call : null;
+        MayReview = (await authorization.AuthorizeAsync(User, Policies.Review)).Succeeded;
+        if (IsCall)
+        {
+            CallApplications = (await queries.ListAsync(Scope, new DossierFilter { Workflow = ProgrammeService.DossierWorkflow(programme), Parent = id.ToString("D") }, 1, 1000, ct)).Items;
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,56 @@
+using Microsoft.AspNetCore.Mvc;
+using SubsidyEngine.Api.Ui;
+using SubsidyEngine.Engine.Access;
+using SubsidyEngine.Engine.Programmes;
+using SubsidyEngine.Engine.Runtime;
+
+namespace SubsidyEngine.Api.Pages;
+
+/// <summary>The municipality portal: "Mijn dossiers" (own and cooperations', filtered in SQL) and the open calls to apply for.</summary>
+public sealed class PortalModel(DossierQueries queries, ProgrammeCatalog programmes, ProgrammeService service, WorkflowCatalog catalog, TimeProvider clock) : UiPageModel
+{
+    public IReadOnlyList<DossierSnapshot> Dossiers { get; private set; } = [];
+
+    public IReadOnlyList<Call> OpenCalls { get; private set; } = [];
+
+    public WorkflowCatalog Catalog => catalog;
+
+    public async Task<IActionResult> OnGetAsync(CancellationToken ct)
+    {
+        if (!Scope.IsMunicipality)
+        {
+            return LocalRedirect("/board");
+        }
+
+        await LoadAsync(ct);
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostStartAsync(string programme, string call, string? participants, CancellationToken ct)
+    {
+        if (!Scope.IsMunicipality || Scope.AuthorityId is null)
+        {
+            return Forbid();
+        }
+
+        var list = (participants ?? string.Empty).Split([',', ' ', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct().ToList();
+        try
+        {
+            var result = await service.StartApplicationAsync(programme, call, Scope.AuthorityId, list, Scope.Actor, null, ct);
+            return LocalRedirect($"/dossiers/{result.DossierId:D}");
+        }
+        catch (Exception e) when (e is WorkflowException or KeyNotFoundException)
+        {
+            Explain(e);
+            await LoadAsync(ct);
+            return Page();
+        }
+    }
+
+    private async Task LoadAsync(CancellationToken ct)
+    {
+        Dossiers = (await queries.ListAsync(Scope, new DossierFilter(), 1, 200, ct)).Items;
+        var now = clock.GetUtcNow();
+        OpenCalls = programmes.Programmes.SelectMany(p => p.Calls).Where(c => c.Window.Contains(now)).ToList();
+    }
+}

@@ -1,0 +1,64 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using SubsidyEngine.Api.Auth;
+using SubsidyEngine.Engine.Access;
+using SubsidyEngine.Engine.Runtime;
+using SubsidyEngine.Templates;
+using SubsidyEngine.Workflows.Compilation;
+using SubsidyEngine.Workflows.Expressions;
+
+namespace SubsidyEngine.Api.Ui;
+
+/// <summary>What every screen needs: the caller's scope, the language (cookie <c>lang</c>), strings and formatting.</summary>
+public abstract class UiPageModel : PageModel
+{
+    public const string LangCookie = "lang";
+
+    public string Lang => Request.Cookies[LangCookie] == "en" ? "en" : "nl";
+
+    public AccessScope Scope => User.Scope();
+
+    public string T(string key) => Text.Get(key, Lang);
+
+    /// <summary>Messages shown above the page (after a command), and reasons of a refused command.</summary>
+    public List<string> Messages { get; } = [];
+
+    public List<string> Errors { get; } = [];
+
+    public string StateLabel(CompiledWorkflow wf, string state) => wf.Definition.FindState(state)?.Label?.For(Lang) ?? state;
+
+    public string TriggerLabel(CompiledWorkflow wf, string trigger) => wf.Definition.FindTrigger(trigger)?.Label?.For(Lang) ?? trigger;
+
+    public static string Money(decimal amount) => NlBeFormat.Money(amount);
+
+    public static string When(DateTimeOffset at) => NlBeFormat.DateTime(NlBeFormat.ToBelgianTime(at));
+
+    public static string Str(JsonObject data, string path) => Engine.Programmes.ProgrammeGuards.Str(data, path) ?? string.Empty;
+
+    public static decimal Dec(JsonNode? node, string path) => Engine.Programmes.ProgrammeGuards.Dec(node, path);
+
+    /// <summary>Turns a refused or invalid command into readable lines in the page's language.</summary>
+    public void Explain(Exception e)
+    {
+        switch (e)
+        {
+            case TriggerNotPermittedException t:
+                var reasons = t.Blocked.Where(b => b.Trigger == t.Trigger).SelectMany(b => b.Reasons).Select(r => r.Text(Lang)).ToList();
+                Errors.Add(T("not.permitted") + (reasons.Count == 0 ? "." : ":"));
+                Errors.AddRange(reasons);
+                break;
+            case ArgumentValidationException a:
+                Errors.AddRange(a.Errors.Select(f => $"{f.Field}: {f.Message}"));
+                break;
+            case TransitionForbiddenException:
+                Errors.Add(T("no.rights"));
+                break;
+            default:
+                Errors.Add(e.Message);
+                break;
+        }
+    }
+
+    public static string Invariant(decimal d) => d.ToString(CultureInfo.InvariantCulture);
+}

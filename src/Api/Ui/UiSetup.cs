@@ -1,0 +1,18 @@
+using SubsidyEngine.Api.Auth;
+
+namespace SubsidyEngine.Api.Ui;
+
+/// <summary>The server-rendered web app (Razor Pages): pages need a signed-in user; letters and PDFs come from the journal.</summary>
+internal static class UiSetup
+{
+    public static WebApplicationBuilder AddSubsidyUi(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddRazorPages(o =>
+        {
+            o.Conventions.AuthorizeFolder("/", Policies.Read);
+            o.Conventions.AllowAnonymousToPage("/Lang");
+        });
+        // The letter services (NoticeLetters, LetterRenderer, one shared PdfRenderer) are registered by the Engine.
+        return builder;
+    }
+}

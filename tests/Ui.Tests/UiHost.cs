@@ -1,0 +1,167 @@
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+using Npgsql;
+using SubsidyEngine.Api.Auth;
+using SubsidyEngine.Engine.Programmes;
+using SubsidyEngine.Engine.Runtime;
+using SubsidyEngine.Testing;
+using SubsidyEngine.Workflows.Expressions;
+
+namespace SubsidyEngine.Ui.Tests;
+
+/// <summary>A clock that runs from a fixed start (here: inside the 2023 application window) at real speed.</summary>
+public sealed class ShiftedClock(DateTimeOffset start) : TimeProvider
+{
+    private TimeSpan _offset = start - System.GetUtcNow();
+
+    public override DateTimeOffset GetUtcNow() => System.GetUtcNow() + _offset;
+
+    /// <summary>Jumps to <paramref name="now"/> and runs on from there.</summary>
+    public void JumpTo(DateTimeOffset now) => _offset = now - System.GetUtcNow();
+}
+
+/// <summary>
+/// The real service on Kestrel at http://127.0.0.1:&lt;free port&gt; over a fresh test database, with the real
+/// workflows/ and data/ folders, the development sign-in forced on (the same replacement the API tests use; it
+/// only exists in this test host), and a clock set to 27 May 2023 so the Plan Samenleven 2023 call is open. The
+/// call dossier is opened in set-up (officer). One headless Debian Chromium serves every test.
+/// </summary>
+public sealed class UiHost : WebApplicationFactory<Program>, IAsyncLifetime
+{
+    public static readonly DateTimeOffset Start = new(2023, 5, 27, 10, 0, 0, TimeSpan.FromHours(2));
+
+    private string _data = string.Empty;
+    private IPlaywright? _playwright;
+
+    public string ConnectionString { get; private set; } = string.Empty;
+
+    public int Port { get; } = TestCluster.FreePort();
+
+    public string BaseUrl => $"http://127.0.0.1:{Port}";
+
+    public IBrowser Browser { get; private set; } = null!;
+
+    public Guid CallDossierId { get; private set; }
+
+    public ShiftedClock Clock { get; } = new(Start);
+
+    /// <summary>Moves the clock past the 2023 deadline and lets the sweeper fire the due timeouts (the call's close-window), as the scheduler would.</summary>
+    public async Task PassDeadlineAsync()
+    {
+        Clock.JumpTo(new DateTimeOffset(2023, 7, 10, 12, 0, 1, TimeSpan.FromHours(2)));
+        await Services.GetRequiredService<DeadlineSweeper>().FireDueTimeoutsAsync();
+    }
+
+    public static string RepoRoot
+    {
+        get
+        {
+            var dir = new DirectoryInfo(AppContext.BaseDirectory);
+            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "SubsidyEngine.sln")))
+            {
+                dir = dir.Parent;
+            }
+
+            return dir?.FullName ?? throw new InvalidOperationException("SubsidyEngine.sln not found above " + AppContext.BaseDirectory);
+        }
+    }
+
+    public static string ScreenshotFolder
+    {
+        get
+        {
+            var folder = Path.Combine(RepoRoot, "TestResults", "screenshots");
+            Directory.CreateDirectory(folder);
+            return folder;
+        }
+    }
+
+    public async Task InitializeAsync()
+    {
+        ConnectionString = await TestCluster.CreateDatabaseAsync("ui");
+        _data = TestCluster.NewTempFolder("ui-data");
+        UseKestrel(Port);
+        StartServer();
+        var officer = new Actor(DevelopmentSignIn.Users.Single(u => u.Role == Roles.Officer).Id.ToString("D"), Roles.Officer);
+        var runtime = Services.GetRequiredService<WorkflowRuntime>();
+        var call = await Services.GetRequiredService<ProgrammeService>().OpenCallAsync("plan-samenleven", "2023", officer);
+        CallDossierId = call.DossierId;
+        await runtime.FireAsync(new FireRequest(call.DossierId, "open-window", [], officer));
+
+        _playwright = await Playwright.CreateAsync();
+        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = "/usr/bin/chromium",
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+        });
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Production");
+        builder.UseSetting("urls", BaseUrl);
+        builder.UseSetting("ConnectionStrings:Subsidy", ConnectionString);
+        builder.UseSetting("Subsidy:WorkflowsDirectory", Path.Combine(RepoRoot, "workflows"));
+        builder.UseSetting("Subsidy:AuthoritiesFile", Path.Combine(RepoRoot, "data", "authorities", "flemish-authorities-demo.csv"));
+        builder.UseSetting("Subsidy:DataDirectory", _data);
+        builder.UseSetting("Subsidy:PublicBaseUrl", BaseUrl);
+        builder.ConfigureTestServices(services =>
+        {
+            services.AddSingleton(new DevelopmentSignIn(true));
+            services.AddSingleton<TimeProvider>(Clock);
+        });
+    }
+
+    /// <summary>A fresh browser context signed in through the development sign-in page as the named seeded user.</summary>
+    public async Task<(IBrowserContext Context, IPage Page)> SignInAsync(string displayNameStart)
+    {
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = BaseUrl, Locale = "nl-BE", ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
+        context.SetDefaultTimeout(20_000);
+        var page = await context.NewPageAsync();
+        await page.GotoAsync("/");
+        Assert.Contains("/dev/sign-in", page.Url, StringComparison.Ordinal);
+        await page.Locator("button", new PageLocatorOptions { HasTextString = displayNameStart }).First.ClickAsync();
+        await page.WaitForURLAsync(u => !u.Contains("/dev/sign-in", StringComparison.Ordinal));
+        return (context, page);
+    }
+
+    public static Task ShotAsync(IPage page, string name) =>
+        page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotFolder, name + ".png"), FullPage = true });
+
+    public async Task<long> ScalarAsync(string sql, params object[] args)
+    {
+        await using var ds = NpgsqlDataSource.Create(ConnectionString);
+        await using var cmd = ds.CreateCommand(sql);
+        foreach (var a in args)
+        {
+            cmd.Parameters.AddWithValue(a);
+        }
+
+        return Convert.ToInt64(await cmd.ExecuteScalarAsync());
+    }
+
+    /// <summary>Starts an application through the Engine (set-up for the page-level tests).</summary>
+    public async Task<Guid> StartApplicationAsync(string authority)
+    {
+        var user = DevelopmentSignIn.Users.Single(u => u.AuthorityId == authority);
+        var result = await Services.GetRequiredService<ProgrammeService>().StartApplicationAsync("plan-samenleven", "2023", authority, [], new Actor(user.Id.ToString("D"), Roles.Municipality), new JsonObject { ["rows"] = new JsonArray() });
+        return result.DossierId;
+    }
+
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        if (Browser is not null)
+        {
+            await Browser.DisposeAsync();
+        }
+
+        _playwright?.Dispose();
+        await base.DisposeAsync();
+        TestCluster.TryDelete(_data);
+    }
+}
