@@ -10,7 +10,8 @@ IReadOnlyList<string> lines = scenario switch
     "sweep" => await NoticeScenarios.SweepAsync(quick),
     "dispatch" => await NoticeScenarios.DispatchAsync(quick),
     "replay" => await ReplayScenario.RunAsync(quick),
-    _ => throw new ArgumentException($"unknown scenario '{scenario}' (known: fires, sweep, dispatch, replay)"),
+    "letters" => await LettersScenario.RunAsync(quick),
+    _ => throw new ArgumentException($"unknown scenario '{scenario}' (known: fires, sweep, dispatch, replay, letters)"),
 };
 foreach (var line in lines)
 {

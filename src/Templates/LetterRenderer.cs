@@ -109,6 +109,13 @@ public sealed class LetterRenderer
         }
     }
 
+    private IReadOnlyList<(string Path, Template Parsed)>? _parsedPartials;
+
+    private IReadOnlyList<(string Path, Template Parsed)> ParsedPartials() => _parsedPartials ??= _catalog.Partials
+        .Select(p => ("partial:" + p.Name, Template.Parse(p.SourceText, "partial:" + p.Name)))
+        .Where(p => !p.Item2.HasErrors)
+        .ToList();
+
     private Template ParseLayout(string name)
     {
         var layout = Template.Parse(_catalog.GetPartial(name).SourceText, "partial:" + name);
@@ -150,6 +157,13 @@ public sealed class LetterRenderer
             NewLine = "\n",
             MemberRenamer = member => member.Name,
         };
+        // Partials are parsed once per renderer and shared (a parsed template is immutable); without this every
+        // render would parse every included partial again.
+        foreach (var (path, parsed) in ParsedPartials())
+        {
+            context.CachedTemplates[path] = parsed;
+        }
+
         context.PushCulture(CultureInfo.InvariantCulture);
         context.PushGlobal(model);
         context.PushGlobal(letterGlobals);

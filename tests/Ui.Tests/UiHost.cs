@@ -121,7 +121,8 @@ public sealed class UiHost : WebApplicationFactory<Program>, IAsyncLifetime
     public async Task<(IBrowserContext Context, IPage Page)> SignInAsync(string displayNameStart)
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = BaseUrl, Locale = "nl-BE", ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
-        context.SetDefaultTimeout(20_000);
+        context.SetDefaultTimeout(90_000);
+        context.SetDefaultNavigationTimeout(90_000);
         var page = await context.NewPageAsync();
         await page.GotoAsync("/");
         Assert.Contains("/dev/sign-in", page.Url, StringComparison.Ordinal);
