@@ -112,7 +112,7 @@ public sealed class ReminderSweeper
                     INSERT INTO reminder (id, deadline_id, dossier_id, offset_code, due_at, created_at)
                     SELECT md5(s.id::text || '/' || s.code)::uuid, s.id, s.dossier_id, s.code, s.due_at, $1
                     FROM staged s WHERE s.code IS NOT NULL
-                    ON CONFLICT (deadline_id, offset_code) DO NOTHING
+                    ON CONFLICT DO NOTHING  -- id is derived from (deadline, offset): any unique conflict is the same reminder
                     RETURNING id, deadline_id, dossier_id, offset_code
                 ), new_notice AS (
                     INSERT INTO notice (id, dossier_id, journal_seq, dossier_seq, kind, template_id, template_version, dedupe_key, next_attempt_at, created_at)
