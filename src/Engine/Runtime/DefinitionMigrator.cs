@@ -71,13 +71,7 @@ public sealed class DefinitionMigrator(NpgsqlDataSource dataSource, WorkflowCata
     {
         await using var conn = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var tx = await conn.BeginTransactionAsync(cancellationToken);
-        DossierSnapshot? d;
-        await using (var cmd = new NpgsqlCommand("SELECT id, workflow_id, workflow_version, state, version, data::text, head_hash, created_at, updated_at FROM dossier WHERE id = $1 FOR UPDATE", conn, tx))
-        {
-            cmd.Parameters.AddWithValue(dossierId);
-            await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
-            d = await reader.ReadAsync(cancellationToken) ? WorkflowRuntime.ReadSnapshot(reader) : null;
-        }
+        var d = await WorkflowRuntime.ReadSnapshotAsync(conn, tx, dossierId, forUpdate: true, cancellationToken);
 
         if (d is null || d.WorkflowVersion != spec.FromVersion)
         {

@@ -86,7 +86,7 @@ public sealed record ReplayAllOptions
 /// </summary>
 public sealed class Replayer(NpgsqlDataSource dataSource, WorkflowCatalog catalog, JournalStore journal)
 {
-    private const string SnapshotColumns = "id, workflow_id, workflow_version, state, version, data::text, head_hash, created_at, updated_at";
+    private const string SnapshotColumns = WorkflowRuntime.SnapshotColumns;
 
     public async Task<ReplayReport> ReplayAsync(Guid dossierId, CancellationToken cancellationToken = default)
     {

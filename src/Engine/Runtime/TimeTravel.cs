@@ -182,12 +182,7 @@ public sealed class TimeTravel(WorkflowCatalog catalog, JournalStore journal)
         var set = new HashSet<string>(StringComparer.Ordinal) { state };
         try
         {
-            var def = catalog.Get(workflowId, version).Definition;
-            var guard = 0;
-            for (var cur = def.FindState(state); cur?.Parent is not null && guard++ < 64; cur = def.FindState(cur.Parent))
-            {
-                set.Add(cur.Parent);
-            }
+            set.UnionWith(catalog.Get(workflowId, version).Definition.SelfAndAncestors(state));
         }
         catch (WorkflowNotFoundException)
         {

@@ -374,21 +374,26 @@ public sealed class WorkflowRuntime(NpgsqlDataSource dataSource, WorkflowCatalog
             .ToList();
     }
 
+    /// <summary>The columns <see cref="ReadSnapshot"/> reads, in its order.</summary>
+    internal const string SnapshotColumns = "id, workflow_id, workflow_version, state, version, data::text, head_hash, created_at, updated_at";
+
     public async Task<DossierSnapshot?> GetAsync(Guid dossierId, CancellationToken cancellationToken = default)
     {
-        await using var cmd = dataSource.CreateCommand("SELECT id, workflow_id, workflow_version, state, version, data::text, head_hash, created_at, updated_at FROM dossier WHERE id = $1");
-        cmd.Parameters.AddWithValue(dossierId);
-        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? ReadSnapshot(reader) : null;
+        await using var conn = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await ReadSnapshotAsync(conn, null, dossierId, forUpdate: false, cancellationToken);
     }
 
     internal static DossierSnapshot ReadSnapshot(NpgsqlDataReader r) => new(
         r.GetGuid(0), r.GetString(1), r.GetInt32(2), r.GetString(3), r.GetInt32(4),
         CanonicalJson.ParseObject(r.GetString(5)), r.GetString(6), r.GetFieldValue<DateTimeOffset>(7), r.GetFieldValue<DateTimeOffset>(8));
 
-    private static async Task<DossierSnapshot?> LockAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id, CancellationToken cancellationToken)
+    private static Task<DossierSnapshot?> LockAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id, CancellationToken cancellationToken) =>
+        ReadSnapshotAsync(conn, tx, id, forUpdate: true, cancellationToken);
+
+    /// <summary>Reads one dossier's projection, optionally locking the row for the rest of the transaction.</summary>
+    internal static async Task<DossierSnapshot?> ReadSnapshotAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, Guid id, bool forUpdate, CancellationToken cancellationToken)
     {
-        await using var cmd = new NpgsqlCommand("SELECT id, workflow_id, workflow_version, state, version, data::text, head_hash, created_at, updated_at FROM dossier WHERE id = $1 FOR UPDATE", conn, tx);
+        await using var cmd = new NpgsqlCommand($"SELECT {SnapshotColumns} FROM dossier WHERE id = $1" + (forUpdate ? " FOR UPDATE" : string.Empty), conn, tx);
         cmd.Parameters.AddWithValue(id);
         await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? ReadSnapshot(reader) : null;
@@ -486,7 +491,7 @@ public sealed class WorkflowRuntime(NpgsqlDataSource dataSource, WorkflowCatalog
         if (stateChanged)
         {
             // Deadlines bound to a state the dossier leaves are cleared (the new state or its superstates keep theirs).
-            var within = SelfAndAncestors(def, ev.ToState).ToArray();
+            var within = def.SelfAndAncestors(ev.ToState).ToArray();
             batch.BatchCommands.Add(Command(
                 "UPDATE deadline SET status = 'cleared', closed_at = $3, closed_by_seq = $4 WHERE dossier_id = $1 AND status = 'open' AND bound_state IS NOT NULL AND NOT (bound_state = ANY($2))",
                 ev.DossierId, within, ev.OccurredAt, ev.DossierSeq));
@@ -532,15 +537,6 @@ public sealed class WorkflowRuntime(NpgsqlDataSource dataSource, WorkflowCatalog
     /// <summary>Writes a non-trigger event (migration, record) with its effects, updating the projection.</summary>
     internal static Task<FireResult> WriteRecordAsync(NpgsqlConnection conn, NpgsqlTransaction tx, JournalEvent ev, EffectOutcome outcome, WorkflowDefinition def, bool stateChanged, CancellationToken cancellationToken) =>
         WriteEventAsync(conn, tx, ev, outcome, def, stateChanged, null, null, updateDossier: true, cancellationToken);
-
-    private static IEnumerable<string> SelfAndAncestors(WorkflowDefinition def, string state)
-    {
-        var guard = 0;
-        for (var cur = def.FindState(state); cur is not null && guard++ < 64; cur = cur.Parent is null ? null : def.FindState(cur.Parent))
-        {
-            yield return cur.Id;
-        }
-    }
 
     private static NpgsqlBatchCommand Command(string sql, params object[] values)
     {

@@ -104,14 +104,7 @@ public sealed class CompiledWorkflow
             .Select(trigger => (trigger, Candidates(state, trigger, context)))
             .ToList();
 
-    public IEnumerable<string> SelfAndAncestors(string state)
-    {
-        var guard = 0;
-        for (var cur = Definition.FindState(state); cur is not null && guard++ < 64; cur = cur.Parent is null ? null : Definition.FindState(cur.Parent))
-        {
-            yield return cur.Id;
-        }
-    }
+    public IEnumerable<string> SelfAndAncestors(string state) => Definition.SelfAndAncestors(state);
 
     /// <summary>
     /// Builds a Stateless machine over external state. Guards combine the role check and the guard expression,

@@ -212,13 +212,8 @@ public sealed class DefinitionValidator(IReadOnlySet<string> roles, RuleRegistry
 
     private void ValidateReachability(WorkflowDefinition def, Dictionary<string, StateDefinition> states, Action<string, string> add)
     {
-        IEnumerable<string> SelfAndAncestors(string s)
-        {
-            for (var cur = states.GetValueOrDefault(s); cur is not null; cur = cur.Parent is null ? null : states.GetValueOrDefault(cur.Parent))
-            {
-                yield return cur.Id;
-            }
-        }
+        // The definition's walk is bounded: a parent cycle (reported above) cannot make this loop.
+        IEnumerable<string> SelfAndAncestors(string s) => def.SelfAndAncestors(s);
 
         var reached = new HashSet<string>(StringComparer.Ordinal);
         var queue = new Queue<string>();

@@ -49,23 +49,20 @@ public sealed record WorkflowDefinition
 
     public TriggerDefinition? FindTrigger(string id) => Triggers.FirstOrDefault(t => t.Id == id);
 
-    /// <summary>True when <paramref name="state"/> is <paramref name="ancestor"/> or one of its (nested) substates.</summary>
-    public bool IsInState(string state, string ancestor)
+    /// <summary>
+    /// The state and its superstates, innermost first (bounded, so a parent cycle in an invalid file cannot loop).
+    /// </summary>
+    public IEnumerable<string> SelfAndAncestors(string state)
     {
-        var current = FindState(state);
         var guard = 0;
-        while (current is not null && guard++ < 64)
+        for (var cur = FindState(state); cur is not null && guard++ < 64; cur = cur.Parent is null ? null : FindState(cur.Parent))
         {
-            if (current.Id == ancestor)
-            {
-                return true;
-            }
-
-            current = current.Parent is null ? null : FindState(current.Parent);
+            yield return cur.Id;
         }
-
-        return false;
     }
+
+    /// <summary>True when <paramref name="state"/> is <paramref name="ancestor"/> or one of its (nested) substates.</summary>
+    public bool IsInState(string state, string ancestor) => SelfAndAncestors(state).Contains(ancestor, StringComparer.Ordinal);
 
     public string Key => $"{Id}@v{Version}";
 }

@@ -232,3 +232,26 @@ public sealed class DefinitionValidatorTests
         Assert.Contains("state 'B' is a dead end", text, StringComparison.Ordinal);
     }
 }
+
+public sealed class DefinitionValidatorCycleTests
+{
+    [Fact]
+    public async Task A_parent_cycle_is_reported_and_does_not_hang_the_validator()
+    {
+        const string json = """
+        {
+          "id": "test/cycle-parents", "version": 1, "initial": "A",
+          "states": [ { "id": "A", "parent": "B" }, { "id": "B", "parent": "A" }, { "id": "Z", "terminal": true } ],
+          "triggers": [ { "id": "go" } ],
+          "transitions": [ { "from": "A", "trigger": "go", "to": "Z", "roles": ["officer"] } ]
+        }
+        """;
+        var problems = new List<DefinitionProblem>();
+        var def = DefinitionLoader.LoadDefinition(Encoding.UTF8.GetBytes(json), "cycle.v1.json", problems)!;
+
+        var result = await Task.Run(() => WorkflowCatalog.Validator(RuntimeHarness.DefaultRules(), new FixedTemplates()).Validate(def))
+            .WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Contains(result, p => p.Message.Contains("is its own ancestor", StringComparison.Ordinal));
+    }
+}
