@@ -76,10 +76,33 @@ public sealed partial class LetterCatalog
         _partials.TryGetValue(name, out partial);
 
     /// <summary>Loads the templates embedded in an assembly (resources named <c>Letters/...sbn</c>).</summary>
-    internal static LetterCatalog Load(Assembly assembly)
+    internal static LetterCatalog Load(Assembly assembly) => FromAssemblies(assembly);
+
+    /// <summary>
+    /// One catalogue from the templates embedded in several assemblies, e.g. the shipped letters plus a later version
+    /// of one of them delivered separately. The same id and version (or partial) twice is an error: a published
+    /// version is never replaced.
+    /// </summary>
+    public static LetterCatalog FromAssemblies(params Assembly[] assemblies)
     {
         var letters = new List<LetterTemplate>();
         var partials = new List<TemplateFile>();
+        foreach (var assembly in assemblies)
+        {
+            Collect(assembly, letters, partials);
+        }
+
+        var twice = letters.GroupBy(l => $"{l.Id}.v{l.Version}").Concat(partials.GroupBy(p => p.Name)).FirstOrDefault(g => g.Count() > 1);
+        if (twice is not null)
+        {
+            throw new InvalidOperationException($"Template '{twice.Key}' is embedded more than once: a published version is never replaced.");
+        }
+
+        return new LetterCatalog(letters, partials);
+    }
+
+    private static void Collect(Assembly assembly, List<LetterTemplate> letters, List<TemplateFile> partials)
+    {
         foreach (var resource in assembly.GetManifestResourceNames().Order(StringComparer.Ordinal))
         {
             if (resource.StartsWith(PartialPrefix, StringComparison.Ordinal))
@@ -93,8 +116,6 @@ public sealed partial class LetterCatalog
                 letters.Add(new LetterTemplate(id, version, resource, ReadAll(assembly, resource)));
             }
         }
-
-        return new LetterCatalog(letters, partials);
     }
 
     private static (string Name, int Version) ParseFileName(string resource, string fileName)

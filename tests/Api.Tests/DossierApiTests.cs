@@ -56,6 +56,9 @@ public sealed class DossierApiTests(ApiFactory api) : IClassFixture<ApiFactory>
         using var auditor = api.As("auditor", bearer: true);
         var audit = await BodyAsync(await auditor.PostAsync("/api/audit/replay", null), HttpStatusCode.OK);
         Assert.Equal(0, audit["divergentDossiers"]!.GetValue<int>());
+        Assert.True(audit["ok"]!.GetValue<bool>());
+        Assert.NotNull(audit["letters"]); // the letters were checked too (none stored yet: nothing was dispatched)
+        Assert.Empty(audit["letterDivergences"]!.AsArray());
     }
 
     [Fact]

@@ -17,12 +17,15 @@ internal static class AuditVerbs
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 
-    /// <summary>Replays everything; a Spectre.Console progress bar on stderr only when stderr is a terminal.</summary>
-    public static async Task<ReplaySummary> ReplayAllWithProgressAsync(Replayer replayer)
+    /// <summary>
+    /// Replays everything (events, then letters unless <paramref name="letters"/> is false); Spectre.Console progress
+    /// bars on stderr only when stderr is a terminal.
+    /// </summary>
+    public static async Task<ReplaySummary> ReplayAllWithProgressAsync(Engine.Letters.AuditReplay replay, bool letters = true)
     {
         if (Console.IsErrorRedirected)
         {
-            return await replayer.ReplayAllAsync(new ReplayAllOptions());
+            return await replay.ReplayAllAsync(new ReplayAllOptions(), letters);
         }
 
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
@@ -33,16 +36,31 @@ internal static class AuditVerbs
             .StartAsync(async ctx =>
             {
                 var task = ctx.AddTask("replaying dossiers", maxValue: 1);
-                summary = await replayer.ReplayAllAsync(new ReplayAllOptions
-                {
-                    Progress = new Progress<ReplayProgress>(p =>
+                var letterTask = letters ? ctx.AddTask("re-rendering letters", autoStart: false, maxValue: 1) : null;
+                summary = await replay.ReplayAllAsync(
+                    new ReplayAllOptions
                     {
-                        task.MaxValue = Math.Max(1, p.TotalDossiers);
-                        task.Value = p.Dossiers;
-                        task.Description = string.Create(CultureInfo.InvariantCulture, $"replaying dossiers ({p.Events:N0} events)");
-                    }),
-                });
+                        Progress = new Progress<ReplayProgress>(p =>
+                        {
+                            task.MaxValue = Math.Max(1, p.TotalDossiers);
+                            task.Value = p.Dossiers;
+                            task.Description = string.Create(CultureInfo.InvariantCulture, $"replaying dossiers ({p.Events:N0} events)");
+                        }),
+                    },
+                    letters,
+                    letterTask is null ? null : new Progress<int>(n =>
+                    {
+                        letterTask.StartTask();
+                        letterTask.IsIndeterminate = true;
+                        letterTask.Description = string.Create(CultureInfo.InvariantCulture, $"re-rendering letters ({n:N0})");
+                    }));
                 task.Value = task.MaxValue;
+                if (letterTask is not null)
+                {
+                    letterTask.IsIndeterminate = false;
+                    letterTask.Value = letterTask.MaxValue;
+                    letterTask.StopTask();
+                }
             });
         return summary!;
     }

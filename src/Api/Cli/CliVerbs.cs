@@ -90,7 +90,8 @@ internal static class CliVerbs
 
     private static async Task<int> ReplayAsync(IServiceProvider services, string[] args)
     {
-        var replayer = services.GetRequiredService<Replayer>();
+        var replay = services.GetRequiredService<Engine.Letters.AuditReplay>();
+        var letters = !args.Contains("--no-letters");
         var dossierIndex = Array.IndexOf(args, "--dossier");
         if (dossierIndex >= 0 && dossierIndex + 1 < args.Length)
         {
@@ -100,7 +101,7 @@ internal static class CliVerbs
                 return 2;
             }
 
-            var report = await replayer.ReplayAsync(id);
+            var report = await replay.ReplayAsync(id, letters);
             foreach (var d in report.Divergences)
             {
                 Console.WriteLine(d);
@@ -112,11 +113,11 @@ internal static class CliVerbs
 
         if (!args.Contains("--all"))
         {
-            await Console.Error.WriteLineAsync("usage: replay --dossier <id> | replay --all");
+            await Console.Error.WriteLineAsync("usage: replay --dossier <id> | replay --all   [--no-letters]");
             return 2;
         }
 
-        var summary = await AuditVerbs.ReplayAllWithProgressAsync(replayer);
+        var summary = await AuditVerbs.ReplayAllWithProgressAsync(replay, letters);
         foreach (var failure in summary.Failures)
         {
             Console.WriteLine(failure.First);
@@ -129,6 +130,11 @@ internal static class CliVerbs
         foreach (var problem in summary.CheckpointProblems)
         {
             Console.WriteLine(problem);
+        }
+
+        foreach (var letter in summary.LetterDivergences)
+        {
+            Console.WriteLine(letter);
         }
 
         Console.WriteLine(summary.OneLine);

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using SubsidyEngine.Api.Auth;
+using SubsidyEngine.Engine.Letters;
 using SubsidyEngine.Engine.Runtime;
 
 namespace SubsidyEngine.Api.Endpoints;
@@ -11,14 +12,14 @@ public static class AuditEndpoints
     {
         var group = app.MapGroup("/api/audit").WithTags("Audit").RequireAuthorization(Policies.Audit);
         group.MapPost("/replay", ReplayAllAsync).WithName("ReplayAll").WithSummary("Replay every dossier")
-            .WithDescription("Re-fires every dossier's journal, verifying hash chains, effects and projections. Changes nothing; returns the totals and every failing dossier (auditor, admin).")
+            .WithDescription("Re-fires every dossier's journal, verifying hash chains, effects, projections and checkpoints, then re-renders every stored letter from the journal and compares its hash with the stored one and the one in `notice.sent` (skip with `letters=false`). Changes nothing; returns the totals and every failing dossier (auditor, admin).")
             .ProducesProblem(401).ProducesProblem(403);
         return group;
     }
 
-    public static async Task<Ok<ReplaySummaryDto>> ReplayAllAsync(Replayer replayer, CancellationToken cancellationToken)
+    public static async Task<Ok<ReplaySummaryDto>> ReplayAllAsync(AuditReplay replay, CancellationToken cancellationToken, bool letters = true)
     {
-        var summary = await replayer.ReplayAllAsync(new ReplayAllOptions(), cancellationToken);
-        return TypedResults.Ok(new ReplaySummaryDto(summary.Dossiers, summary.Events, summary.DivergentDossiers, summary.OneLine, summary.Failures.Select(ReplayReportDto.From).ToList()));
+        var summary = await replay.ReplayAllAsync(new ReplayAllOptions(), letters, cancellationToken: cancellationToken);
+        return TypedResults.Ok(ReplaySummaryDto.From(summary));
     }
 }

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Mvc;
 using SubsidyEngine.Api.Auth;
 using SubsidyEngine.Api.Hosting;
 using SubsidyEngine.Engine.Access;
+using SubsidyEngine.Engine.Letters;
 using SubsidyEngine.Engine.Runtime;
 using static SubsidyEngine.Api.Endpoints.EndpointConventions;
 
@@ -45,7 +46,7 @@ public static class DossierEndpoints
         group.MapGet("/{id}/journal", JournalAsync).Documented("GetJournal", "Get the journal",
             "The dossier's hash-chained journal in chain order. Arguments and effects are the exact canonical texts that were hashed.", 400, 401, 403, 404);
         group.MapGet("/{id}/replay", ReplayAsync).RequireAuthorization(Policies.Review).Documented("ReplayDossier", "Replay a dossier",
-            "Re-fires the journal on the pinned definitions and reports every divergence (auditor, officer, admin).", 400, 401, 403, 404);
+            "Re-fires the journal on the pinned definitions, re-renders every stored letter from it (skip with `letters=false`) and reports every divergence (auditor, officer, admin).", 400, 401, 403, 404);
         group.MapGet("/{id}/as-of", AsOfAsync).RequireAuthorization(Policies.Review).Documented("GetDossierAsOf", "The dossier as of a moment",
             "State, workflow version, data (amounts included), open deadlines and letters as of `at`, computed from the journal alone (auditor, officer, admin).", 400, 401, 403, 404);
         group.MapGet("/{id}/deadlines", DeadlinesAsync).Documented("GetDeadlines", "Get the deadlines",
@@ -215,14 +216,14 @@ public static class DossierEndpoints
     }
 
     public static async Task<Results<Ok<ReplayReportDto>, ProblemHttpResult>> ReplayAsync(
-        Guid id, ClaimsPrincipal user, DossierQueries queries, Replayer replayer, CancellationToken cancellationToken)
+        Guid id, ClaimsPrincipal user, DossierQueries queries, AuditReplay replay, CancellationToken cancellationToken, bool letters = true)
     {
         if (await queries.GetAsync(user.Scope(), id, cancellationToken) is null)
         {
             return DossierNotFound();
         }
 
-        return TypedResults.Ok(ReplayReportDto.From(await replayer.ReplayAsync(id, cancellationToken)));
+        return TypedResults.Ok(ReplayReportDto.From(await replay.ReplayAsync(id, letters, cancellationToken)));
     }
 
     public static async Task<Results<Ok<DossierAsOf>, ProblemHttpResult>> AsOfAsync(

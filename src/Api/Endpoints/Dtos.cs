@@ -62,7 +62,18 @@ public sealed record ReplayReportDto(Guid DossierId, int Events, bool Ok, string
 }
 
 /// <summary>Totals of a replay of every dossier, with the failing dossiers.</summary>
-public sealed record ReplaySummaryDto(int Dossiers, long Events, int DivergentDossiers, string Summary, IReadOnlyList<ReplayReportDto> Failures);
+public sealed record ReplaySummaryDto(
+    int Dossiers, long Events, int DivergentDossiers, int? Letters, bool Ok, string Summary, IReadOnlyList<ReplayReportDto> Failures,
+    IReadOnlyList<string> CheckpointProblems, IReadOnlyList<LetterDivergenceDto> LetterDivergences)
+{
+    public static ReplaySummaryDto From(ReplaySummary s) => new(
+        s.Dossiers, s.Events, s.DivergentDossiers, s.Letters, s.Ok, s.OneLine, s.Failures.Select(ReplayReportDto.From).ToList(),
+        s.CheckpointProblems.Select(p => p.ToString()).ToList(),
+        s.LetterDivergences.Select(d => new LetterDivergenceDto(d.DossierId, d.DossierSeq, d.Seq, d.Field, d.Expected, d.Found)).ToList());
+}
+
+/// <summary>A stored letter whose re-rendering from the journal differs from what is on record.</summary>
+public sealed record LetterDivergenceDto(Guid DossierId, int DossierSeq, long Seq, string Field, string Recomputed, string Recorded);
 
 /// <summary>A deadline of a dossier.</summary>
 public sealed record DeadlineDto(Guid Id, string Kind, DateTimeOffset DueAt, string Rule, string? TimeoutTrigger, string? BoundState, int SetBySeq, string Status, DateTimeOffset? ClosedAt, int? ClosedBySeq)

@@ -21,7 +21,7 @@ namespace SubsidyEngine.Api.Pages;
 /// </summary>
 public sealed class DossierModel(
     DossierQueries queries, WorkflowRuntime runtime, WorkflowCatalog catalog, ProgrammeCatalog programmes, ProgrammeService service,
-    Replayer replayer, TimeProvider clock, IAuthorizationService authorization) : UiPageModel
+    Engine.Letters.AuditReplay replay, TimeProvider clock, IAuthorizationService authorization) : UiPageModel
 {
     /// <summary>Triggers with a dedicated form on this page (or on the call panel); never offered as generic buttons.</summary>
     private static readonly HashSet<string> Dedicated = ["save-draft", "update-application", "submit", "report-interim", "report-final", "declare-eligible", "declare-ineligible", "allocate", "confirm-allocation"];
@@ -121,7 +121,7 @@ public sealed class DossierModel(
             return Forbid();
         }
 
-        Replay = await replayer.ReplayAsync(id, ct);
+        Replay = await replay.ReplayAsync(id, cancellationToken: ct);
         return Page();
     }
 

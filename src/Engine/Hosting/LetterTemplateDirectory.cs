@@ -6,8 +6,11 @@ namespace SubsidyEngine.Engine.Hosting;
 public sealed class LetterTemplateDirectory(IReadOnlyDictionary<string, int> latest) : ILetterTemplates
 {
     /// <summary>The letters shipped in SubsidyEngine.Templates, each at its latest version.</summary>
-    public static LetterTemplateDirectory Default { get; } = new(
-        SubsidyEngine.Templates.LetterCatalog.Default.Ids.ToDictionary(id => id, id => SubsidyEngine.Templates.LetterCatalog.Default.Latest(id).Version, StringComparer.Ordinal));
+    public static LetterTemplateDirectory Default { get; } = From(SubsidyEngine.Templates.LetterCatalog.Default);
+
+    /// <summary>The letters of a catalogue, each at its latest version (what a new notice names).</summary>
+    public static LetterTemplateDirectory From(SubsidyEngine.Templates.LetterCatalog catalog) =>
+        new(catalog.Ids.ToDictionary(id => id, id => catalog.Latest(id).Version, StringComparer.Ordinal));
 
     public bool Exists(string templateId) => latest.ContainsKey(templateId);
 

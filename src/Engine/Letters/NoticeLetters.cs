@@ -14,6 +14,12 @@ public sealed class NoticeLetters(JournalStore journal, WorkflowCatalog catalog,
     public async Task<RenderedLetter> RenderAsync(Guid dossierId, int dossierSeq, string templateId, int templateVersion, ReminderInfo? reminder = null, CancellationToken cancellationToken = default)
     {
         var events = await journal.ForDossierAsync(dossierId, cancellationToken);
+        return Render(dossierId, events, dossierSeq, templateId, templateVersion, reminder);
+    }
+
+    /// <summary>The same rendering from a dossier's events already read (ordered by <c>dossier_seq</c>).</summary>
+    public RenderedLetter Render(Guid dossierId, IReadOnlyList<JournalEvent> events, int dossierSeq, string templateId, int templateVersion, ReminderInfo? reminder = null)
+    {
         var upTo = events.Where(e => e.DossierSeq <= dossierSeq).ToList();
         if (upTo.Count == 0)
         {

@@ -19,23 +19,31 @@ public sealed class TemplateNoticeComposer(NoticeLetters letters, ProgrammeCatal
         ["acknowledgement", "information-request", "ineligibility-decision", "award-decision", "award-final", "continuation-decision",
          "extension-notice", "recovery-preinformation", "settlement-decision", "closure"], StringComparer.Ordinal);
 
-    public async Task<ComposedNotice> ComposeAsync(NoticeToCompose notice, CancellationToken ct)
+    /// <summary>
+    /// The reminder details a reminder letter shows (stage, days overdue as of the notice's creation), or null for
+    /// other notices. Part of the letter's inputs: the letter verifier uses the same mapping.
+    /// </summary>
+    public static Letters.ReminderInfo? ReminderFor(NoticeToCompose notice)
     {
-        Letters.ReminderInfo? reminder = null;
-        if (notice.Reminder is { } r)
+        if (notice.Reminder is not { } r)
         {
-            var stage = r.OffsetCode switch
-            {
-                "due" => "due-today",
-                var c when c.StartsWith("overdue-", StringComparison.Ordinal) => "overdue",
-                var c when r.DaysBefore is >= 8 => "30-days",
-                _ => "7-days",
-            };
-            var daysOverdue = stage == "overdue" ? Math.Max(1, (int)Math.Floor((notice.CreatedAt - r.Due).TotalDays)) : 0;
-            reminder = new Letters.ReminderInfo(r.DeadlineKind, r.Due, stage, daysOverdue);
+            return null;
         }
 
-        var letter = await letters.RenderAsync(notice.DossierId, notice.DossierSeq, notice.TemplateId, notice.TemplateVersion, reminder, ct);
+        var stage = r.OffsetCode switch
+        {
+            "due" => "due-today",
+            var c when c.StartsWith("overdue-", StringComparison.Ordinal) => "overdue",
+            var c when r.DaysBefore is >= 8 => "30-days",
+            _ => "7-days",
+        };
+        var daysOverdue = stage == "overdue" ? Math.Max(1, (int)Math.Floor((notice.CreatedAt - r.Due).TotalDays)) : 0;
+        return new Letters.ReminderInfo(r.DeadlineKind, r.Due, stage, daysOverdue);
+    }
+
+    public async Task<ComposedNotice> ComposeAsync(NoticeToCompose notice, CancellationToken ct)
+    {
+        var letter = await letters.RenderAsync(notice.DossierId, notice.DossierSeq, notice.TemplateId, notice.TemplateVersion, ReminderFor(notice), ct);
         var data = notice.DossierData;
         var to = new List<MailRecipient>();
         if (ProgrammeGuards.Str(data, "contact.email") is { Length: > 0 } email)

@@ -49,12 +49,20 @@ public sealed record ReplaySummary(int Dossiers, long Events, int DivergentDossi
     /// <summary>Problems of the checkpoint verification (a rewritten journal whose chains are consistent again).</summary>
     public IReadOnlyList<CheckpointProblem> CheckpointProblems { get; init; } = [];
 
-    /// <summary>Every divergent dossier plus every checkpoint problem.</summary>
-    public int Divergences => DivergentDossiers + CheckpointProblems.Count;
+    /// <summary>Stored letters re-rendered from the journal (null when the letters were not checked).</summary>
+    public int? Letters { get; init; }
+
+    /// <summary>Divergences of the letter check (re-rendered hash versus stored and journaled hashes).</summary>
+    public IReadOnlyList<Divergence> LetterDivergences { get; init; } = [];
+
+    /// <summary>Every divergent dossier plus every checkpoint problem plus every letter divergence.</summary>
+    public int Divergences => DivergentDossiers + CheckpointProblems.Count + LetterDivergences.Count;
 
     public bool Ok => Divergences == 0;
 
-    public string OneLine => $"replayed {Dossiers} dossiers, {Events} events, {Divergences} divergences";
+    public string OneLine => Letters is { } letters
+        ? $"replayed {Dossiers} dossiers, {Events} events, {letters} letters, {Divergences} divergences"
+        : $"replayed {Dossiers} dossiers, {Events} events, {Divergences} divergences";
 }
 
 /// <summary>Progress of a replay of everything.</summary>

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using MimeKit;
 using SubsidyEngine.Engine.Configuration;
 using SubsidyEngine.Engine.Letters;
@@ -21,19 +20,8 @@ public sealed class DecisionLetterMailTests(PostgresDatabase db) : IClassFixture
     public async Task An_award_decision_reaches_the_municipality_once_with_its_pdf_and_the_amounts_in_nl_BE()
     {
         var h = new ProgrammeHarness(db, new DateTimeOffset(2023, 6, 1, 9, 0, 0, TimeSpan.FromHours(2)));
-        var officer = ProgrammeHarness.Officer;
-        var genk = ProgrammeHarness.Municipality("71016");
-        var call = await h.Service.OpenCallAsync("plan-samenleven", "2023", officer);
-        await h.FireAsync(call.DossierId, "open-window", null, officer);
         // Genk applies as the submitter of a cooperation with As: As is copied on every letter.
-        var app = await h.Service.StartApplicationAsync("plan-samenleven", "2023", "71016", ["71002"], genk);
-        await h.FireAsync(app.DossierId, "save-draft", new JsonObject { ["application"] = ProgrammeHarness.Application(("2.1", 500, 1, 60m), ("5.4", 100, 2, 320m)), ["participants"] = new JsonArray("71002") }, genk);
-        await h.FireAsync(app.DossierId, "submit", null, genk);
-        await h.Service.DecideEligibilityAsync(app.DossierId, true, null, officer);
-        await h.FireAsync(call.DossierId, "close-window", null, officer);
-        await h.FireAsync(call.DossierId, "start-allocation", null, officer);
-        await h.Service.ConfirmAllocationAsync(call.DossierId, officer);
-        await h.FireAsync(app.DossierId, "award", null, officer);
+        var (_, app) = await h.AwardedCooperationAsync();
 
         using var smtp = await SmtpTestServer.StartNewAsync();
         var options = new SubsidyOptions { Smtp = smtp.CreateSmtpOptions(), Notices = new NoticeOptions() };
@@ -59,8 +47,8 @@ public sealed class DecisionLetterMailTests(PostgresDatabase db) : IClassFixture
         await attachment.Content!.DecodeToAsync(bytes);
         Assert.StartsWith("%PDF", System.Text.Encoding.ASCII.GetString(bytes.ToArray(), 0, 4), StringComparison.Ordinal);
 
-        var journal = await new JournalStore(db.DataSource).ForDossierAsync(app.DossierId);
+        var journal = await new JournalStore(db.DataSource).ForDossierAsync(app);
         Assert.Equal(2, journal.Count(e => e.Kind == "notice.sent"));
-        Assert.True((await h.Replayer.ReplayAsync(app.DossierId)).Ok);
+        Assert.True((await h.Replayer.ReplayAsync(app)).Ok);
     }
 }

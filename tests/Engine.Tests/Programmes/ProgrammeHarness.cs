@@ -29,13 +29,17 @@ public sealed class ProgrammeHarness
     public static ProgrammeCatalog Programmes { get; } = ProgrammeCatalog.Load(
         Path.Combine(RepoRoot, "workflows"), Path.Combine(RepoRoot, "data", "authorities", "flemish-authorities-demo.csv"));
 
-    public static WorkflowCatalog LoadCatalog() =>
-        WorkflowCatalog.Load(Path.Combine(RepoRoot, "workflows"), ProgrammeRules.Create(Programmes), LetterTemplateDirectory.Default);
+    public static WorkflowCatalog LoadCatalog(Templates.LetterCatalog? letters = null) =>
+        WorkflowCatalog.Load(Path.Combine(RepoRoot, "workflows"), ProgrammeRules.Create(Programmes),
+            letters is null ? LetterTemplateDirectory.Default : LetterTemplateDirectory.From(letters));
 
-    public ProgrammeHarness(PostgresDatabase db, DateTimeOffset start)
+    /// <param name="db">The test database.</param>
+    /// <param name="start">The fake clock's start.</param>
+    /// <param name="letters">The letter templates new notices may name (default: the shipped ones).</param>
+    public ProgrammeHarness(PostgresDatabase db, DateTimeOffset start, Templates.LetterCatalog? letters = null)
     {
         Clock = new FakeTimeProvider(start);
-        Catalog = LoadCatalog();
+        Catalog = LoadCatalog(letters);
         Runtime = new WorkflowRuntime(db.DataSource, Catalog, new DefinitionStore(db.DataSource, Clock), Clock);
         Service = new ProgrammeService(Runtime, Programmes, db.DataSource);
         Replayer = new Replayer(db.DataSource, Catalog, new JournalStore(db.DataSource));
@@ -76,4 +80,25 @@ public sealed class ProgrammeHarness
 
     public Task<FireResult> FireAsync(Guid id, string trigger, JsonObject? args, Actor actor) =>
         Runtime.FireAsync(new FireRequest(id, trigger, args ?? [], actor));
+
+    /// <summary>
+    /// The 2023 call opened, Genk (71016) applying in cooperation with As (71002) for two actions, found eligible,
+    /// allocated and awarded: an acknowledgement and an award decision are waiting in the outbox.
+    /// </summary>
+    public async Task<(Guid Call, Guid Application)> AwardedCooperationAsync()
+    {
+        var officer = Officer;
+        var genk = Municipality("71016");
+        var call = await Service.OpenCallAsync("plan-samenleven", "2023", officer);
+        await FireAsync(call.DossierId, "open-window", null, officer);
+        var app = await Service.StartApplicationAsync("plan-samenleven", "2023", "71016", ["71002"], genk);
+        await FireAsync(app.DossierId, "save-draft", new JsonObject { ["application"] = Application(("2.1", 500, 1, 60m), ("5.4", 100, 2, 320m)), ["participants"] = new JsonArray("71002") }, genk);
+        await FireAsync(app.DossierId, "submit", null, genk);
+        await Service.DecideEligibilityAsync(app.DossierId, true, null, officer);
+        await FireAsync(call.DossierId, "close-window", null, officer);
+        await FireAsync(call.DossierId, "start-allocation", null, officer);
+        await Service.ConfirmAllocationAsync(call.DossierId, officer);
+        await FireAsync(app.DossierId, "award", null, officer);
+        return (call.DossierId, app.DossierId);
+    }
 }
