@@ -59,6 +59,7 @@ public static class EngineServices
         services.AddSingleton(_ => new Templates.LetterRenderer());
         services.AddSingleton(_ => new Templates.Pdf.PdfRenderer());
         services.AddSingleton<Letters.NoticeLetters>();
+        services.AddSingleton<Letters.DossierLetters>();
         services.AddSingleton<Notices.INoticeComposer>(sp => new Letters.TemplateNoticeComposer(
             sp.GetRequiredService<Letters.NoticeLetters>(), sp.GetRequiredService<ProgrammeCatalog>(),
             sp.GetRequiredService<Templates.Pdf.PdfRenderer>(), sp.GetRequiredService<IOptions<SubsidyOptions>>().Value.Notices));
