@@ -127,17 +127,16 @@ public sealed class DossierLetters(NpgsqlDataSource dataSource, NoticeLetters le
     /// Records <c>letter.opened</c> when a municipality user opens a letter: once per notice and user (idempotency
     /// key), attributed to the user. Officers, auditors and admins reading a letter record nothing.
     /// </summary>
-    public async Task RecordOpenedAsync(AccessScope scope, Guid dossierId, LetterSummary letter, CancellationToken cancellationToken = default)
+    public async Task RecordOpenedAsync(AccessScope scope, Guid dossierId, Guid noticeId, string templateId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(scope);
-        ArgumentNullException.ThrowIfNull(letter);
         if (!scope.IsMunicipality)
         {
             return;
         }
 
-        await runtime.AppendRecordAsync(dossierId, "letter.opened", new JsonObject { ["notice"] = letter.NoticeId.ToString("D"), ["template"] = letter.TemplateId },
-            scope.Actor, $"letter.opened:{letter.NoticeId:D}:{scope.UserId}", cancellationToken: cancellationToken);
+        await runtime.AppendRecordAsync(dossierId, "letter.opened", new JsonObject { ["notice"] = noticeId.ToString("D"), ["template"] = templateId },
+            scope.Actor, $"letter.opened:{noticeId:D}:{scope.UserId}", cancellationToken: cancellationToken);
     }
 
     private static LetterSummary Read(NpgsqlDataReader r) => new(
