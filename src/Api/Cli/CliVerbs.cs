@@ -54,7 +54,7 @@ internal static class CliVerbs
         }
         catch (Exception e) when (e is WorkflowException or Engine.Database.EmbeddedPostgresException or Engine.Database.MigrationMismatchException or Workflows.Loading.DefinitionValidationException)
         {
-            await Console.Error.WriteLineAsync(e.Message);
+            await (error ?? Console.Error).WriteLineAsync(e.Message);
             return 2;
         }
         finally
