@@ -162,7 +162,7 @@ public sealed class BadRequestCorpusTests(CorpusFactory api) : IClassFixture<Cor
         {
             yield return new Case($"call {action} unknown programme", "officer", "POST", $"/api/programmes/nope/calls/2023/{action}");
             yield return new Case($"call {action} unknown call", "officer", "POST", $"{calls}1999/{action}");
-            foreach (var id in new[] { "'%20OR%201=1--", "%7B%7B7*7%7D%7D", "..%2F..%2Fusers", new string('a', 300), "%00" })
+            foreach (var id in new[] { "'%20OR%201=1--", "%7B%7B7*7%7D%7D", "..%2F..%2Fusers", new string('a', 300), "%01" })
             {
                 yield return new Case($"call {action} call id {i++}", "officer", "POST", $"{calls}{id}/{action}");
                 yield return new Case($"call {action} programme id {i++}", "officer", "POST", $"/api/programmes/{id}/calls/2023/{action}");
@@ -174,6 +174,7 @@ public sealed class BadRequestCorpusTests(CorpusFactory api) : IClassFixture<Cor
             if (action != "open")
             {
                 yield return new Case($"call {action} before the call is opened", "officer", "POST", $"{calls}2023/{action}");
+                yield return new Case($"call {action} of a call not opened (2024)", "admin", "POST", $"{calls}2024/{action}");
             }
         }
 

@@ -78,7 +78,7 @@ public static class CallEndpoints
             "The call's configuration (window, budget, parameters, action catalogue with unit rates) and its figures: budget, requested (applications submitted and beyond), " +
             "allocated, composition and requested per action, over the applications visible to the caller.", 400, 401, 403, 404);
         group.MapPost("/{callId}/open", OpenAsync).RequireAuthorization(Policies.Officer).Documented("OpenCall", "Open a call",
-            "Starts the call dossier (officer, admin). Once per call: a second request returns the first result with Idempotent-Replayed: true and status 200.", 400, 401, 403, 404);
+            "Starts the call dossier (officer, admin). Once per call: opening it again answers 409 with the callDossierId.", 400, 401, 403, 404, 409);
         group.MapPost("/{callId}/allocation/preview", PreviewAsync).RequireAuthorization(Policies.Officer).Documented("PreviewAllocation", "Preview the allocation",
             "Runs the allocation of the call's budget over its eligible applications and changes nothing (officer, admin). 409 when the call was not opened.", 400, 401, 403, 404, 409);
         group.MapPost("/{callId}/allocation/confirm", ConfirmAsync).RequireAuthorization(Policies.Officer).Documented("ConfirmAllocation", "Confirm the allocation",
@@ -138,7 +138,7 @@ public static class CallEndpoints
         return TypedResults.Ok(new CallDto(summary, CallConfigDto.From(call), CallFiguresDto.From(CallFigures.Of(call.Budget.Eur, applications))));
     }
 
-    public static async Task<Results<Created<TransitionResultDto>, Ok<TransitionResultDto>, ProblemHttpResult>> OpenAsync(
+    public static async Task<Results<Created<TransitionResultDto>, ProblemHttpResult>> OpenAsync(
         string programmeId, string callId, ClaimsPrincipal user, ProgrammeCatalog programmes, ProgrammeService service, HttpResponse response, CancellationToken cancellationToken)
     {
         if (Find(programmeId, callId, programmes) is null)
@@ -146,16 +146,35 @@ public static class CallEndpoints
             return CallNotFound(programmeId, callId);
         }
 
-        var result = TransitionResultDto.Of(await service.OpenCallAsync(programmeId, callId, user.Scope().Actor, cancellationToken));
-        response.Headers.ETag = $"\"{result.Version}\"";
-        if (result.Replayed)
+        if (await service.FindCallDossierAsync(programmeId, callId, cancellationToken) is { } existing)
         {
-            response.Headers[ReplayedHeader] = "true";
-            return TypedResults.Ok(result);
+            return AlreadyOpened(programmeId, callId, existing);
         }
 
+        FireResult opened;
+        try
+        {
+            opened = await service.OpenCallAsync(programmeId, callId, user.Scope().Actor, cancellationToken);
+        }
+        catch (IdempotencyConflictException)
+        {
+            // Another user opened it at the same moment (the call's idempotency key is per call, not per user).
+            return AlreadyOpened(programmeId, callId, await service.FindCallDossierAsync(programmeId, callId, cancellationToken));
+        }
+
+        var result = TransitionResultDto.Of(opened);
+        if (result.Replayed)
+        {
+            return AlreadyOpened(programmeId, callId, result.DossierId);
+        }
+
+        response.Headers.ETag = $"\"{result.Version}\"";
         return TypedResults.Created($"/api/dossiers/{result.DossierId:D}", result);
     }
+
+    private static ProblemHttpResult AlreadyOpened(string programmeId, string callId, Guid? callDossier) =>
+        TypedResults.Problem(detail: $"Call '{callId}' of programme '{programmeId}' is already open.", statusCode: StatusCodes.Status409Conflict, title: "Call already opened",
+            extensions: new Dictionary<string, object?> { ["callDossierId"] = callDossier?.ToString("D") });
 
     public static async Task<Results<Ok<AllocationDto>, ProblemHttpResult>> PreviewAsync(
         string programmeId, string callId, ProgrammeCatalog programmes, ProgrammeService service, CancellationToken cancellationToken)
