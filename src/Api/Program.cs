@@ -50,6 +50,11 @@ app.MapUserEndpoints();
 app.MapJobsDashboard();
 app.MapCalendarEndpoints();
 app.MapNoticeEndpoints();
+app.MapProgrammeEndpoints();
+app.MapCallEndpoints();
+app.MapAuthorityEndpoints();
+app.MapApplicationEndpoints();
+app.MapLetterEndpoints();
 app.MapRazorPages();
 
 app.Lifetime.ApplicationStarted.Register(() =>

@@ -14,12 +14,24 @@ public sealed class MatrixFactory : ApiFactory
 
     public Guid Target { get; private set; }
 
+    /// <summary>Genk's submitted Plan Samenleven 2023 application (no participants), with its acknowledgement letter stored.</summary>
+    public Guid GenkApplication { get; private set; }
+
+    public Guid GenkLetter { get; private set; }
+
+    protected override bool WithProgrammes => true;
+
     public override async Task InitializeAsync()
     {
         await base.InitializeAsync();
         GenkDossier = await CreateAbcAsync(Genk, title: "Genk eigen");
         SharedDossier = await CreateAbcAsync(Antwerpen, participants: [Genk], title: "Antwerpen gedeeld");
         Target = (await Services.GetRequiredService<UserDirectory>().CreateUserAsync("Key holder", "holder@test.invalid", "officer", null)).Id;
+        await ProgrammeScenario.OpenCallAsync(this);
+        GenkApplication = await ProgrammeScenario.StartAsync(this, "genk", ProgrammeScenario.GenkApplication());
+        await ProgrammeScenario.FireAsync(this, GenkApplication, "submit", "genk");
+        GenkLetter = (await Services.GetRequiredService<DossierQueries>().NoticesAsync(new AccessScope("test", "officer", null), GenkApplication))!.Single().Id;
+        await Services.GetRequiredService<SubsidyEngine.Engine.Notices.NoticeDispatcher>().PrerenderAsync();
     }
 }
 
@@ -56,6 +68,22 @@ public sealed class AccessMatrixTests(MatrixFactory api) : IClassFixture<MatrixF
         ["POST /api/users/{id}/keys"] = [403, 403, 403, 403, 201, 401],
         ["DELETE /api/users/{id}/keys/{keyId}"] = [403, 403, 403, 403, 204, 401],
         ["GET /api/me"] = [200, 200, 200, 200, 200, 401],
+        ["GET /api/programmes"] = [200, 200, 200, 200, 200, 401],
+        ["GET /api/programmes/{id}"] = [200, 200, 200, 200, 200, 401],
+        ["GET /api/programmes/{id}/calls"] = [200, 200, 200, 200, 200, 401],
+        ["GET /api/programmes/{id}/calls/{call}"] = [200, 200, 200, 200, 200, 401],
+        ["POST /api/programmes/{id}/calls/{call}/open (already open)"] = [409, 403, 403, 403, 409, 401],
+        ["POST /api/programmes/{id}/calls/{call}/allocation/preview"] = [200, 403, 403, 403, 200, 401],
+        ["POST /api/programmes/{id}/calls/{call}/allocation/confirm (call still open)"] = [409, 403, 403, 403, 409, 401],
+        ["POST /api/programmes/{id}/calls/{call}/award (nothing allocated)"] = [200, 403, 403, 403, 200, 401],
+        ["GET /api/authorities"] = [200, 200, 200, 200, 200, 401],
+        ["GET /api/authorities/{Genk} (Antwerpen shares a dossier with Genk)"] = [200, 200, 200, 200, 200, 401],
+        ["GET /api/authorities/{Gent} (no shared dossier)"] = [200, 404, 404, 200, 200, 401],
+        ["GET /api/dossiers/{id}/application"] = [200, 200, 404, 200, 200, 401],
+        ["GET /api/dossiers/{id}/reports"] = [200, 200, 404, 200, 200, 401],
+        ["GET /api/dossiers/{id}/letters"] = [200, 200, 404, 200, 200, 401],
+        ["GET /api/dossiers/{id}/letters/{noticeId}/html"] = [200, 200, 404, 200, 200, 401],
+        ["GET /api/dossiers/{id}/letters/{noticeId}/pdf"] = [200, 200, 404, 200, 200, 401],
     };
 
     public static TheoryData<string, string> Cells()
@@ -106,6 +134,22 @@ public sealed class AccessMatrixTests(MatrixFactory api) : IClassFixture<MatrixF
             "DELETE /api/users/{id}/keys/{keyId}" => new(HttpMethod.Delete,
                 $"/api/users/{api.Target}/keys/{(await api.Services.GetRequiredService<UserDirectory>().CreateKeyAsync(api.Target, "to revoke")).Key.Id}"),
             "GET /api/me" => new(HttpMethod.Get, "/api/me"),
+            "GET /api/programmes" => new(HttpMethod.Get, "/api/programmes"),
+            "GET /api/programmes/{id}" => new(HttpMethod.Get, "/api/programmes/plan-samenleven"),
+            "GET /api/programmes/{id}/calls" => new(HttpMethod.Get, "/api/programmes/plan-samenleven/calls"),
+            "GET /api/programmes/{id}/calls/{call}" => new(HttpMethod.Get, "/api/programmes/plan-samenleven/calls/2023"),
+            "POST /api/programmes/{id}/calls/{call}/open (already open)" => new(HttpMethod.Post, "/api/programmes/plan-samenleven/calls/2023/open"),
+            "POST /api/programmes/{id}/calls/{call}/allocation/preview" => new(HttpMethod.Post, "/api/programmes/plan-samenleven/calls/2023/allocation/preview"),
+            "POST /api/programmes/{id}/calls/{call}/allocation/confirm (call still open)" => new(HttpMethod.Post, "/api/programmes/plan-samenleven/calls/2023/allocation/confirm"),
+            "POST /api/programmes/{id}/calls/{call}/award (nothing allocated)" => new(HttpMethod.Post, "/api/programmes/plan-samenleven/calls/2023/award"),
+            "GET /api/authorities" => new(HttpMethod.Get, "/api/authorities"),
+            "GET /api/authorities/{Genk} (Antwerpen shares a dossier with Genk)" => new(HttpMethod.Get, $"/api/authorities/{ApiFactory.Genk}"),
+            "GET /api/authorities/{Gent} (no shared dossier)" => new(HttpMethod.Get, $"/api/authorities/{ApiFactory.Gent}"),
+            "GET /api/dossiers/{id}/application" => new(HttpMethod.Get, $"/api/dossiers/{api.GenkApplication}/application"),
+            "GET /api/dossiers/{id}/reports" => new(HttpMethod.Get, $"/api/dossiers/{api.GenkApplication}/reports"),
+            "GET /api/dossiers/{id}/letters" => new(HttpMethod.Get, $"/api/dossiers/{api.GenkApplication}/letters"),
+            "GET /api/dossiers/{id}/letters/{noticeId}/html" => new(HttpMethod.Get, $"/api/dossiers/{api.GenkApplication}/letters/{api.GenkLetter}/html"),
+            "GET /api/dossiers/{id}/letters/{noticeId}/pdf" => new(HttpMethod.Get, $"/api/dossiers/{api.GenkApplication}/letters/{api.GenkLetter}/pdf"),
             _ => throw new ArgumentOutOfRangeException(nameof(endpoint), endpoint, null),
         };
     }
@@ -162,6 +206,31 @@ public sealed class AccessMatrixTests(MatrixFactory api) : IClassFixture<MatrixF
             Assert.DoesNotContain("Genk eigen", await foreign.Content.ReadAsStringAsync(), StringComparison.Ordinal);
             Assert.False(foreign.Headers.Contains("ETag"));
         }
+
+        foreach (var suffix in new[] { "/application", "/reports", "/letters", $"/letters/{api.GenkLetter}/html", $"/letters/{api.GenkLetter}/pdf" })
+        {
+            var foreign = await gent.GetAsync($"/api/dossiers/{api.GenkApplication}{suffix}");
+            var absent = await gent.GetAsync($"/api/dossiers/{missing}{suffix}");
+            Assert.Equal(HttpStatusCode.NotFound, foreign.StatusCode);
+            Assert.Equal(HttpStatusCode.NotFound, absent.StatusCode);
+            Assert.Equal(JsonNode.Parse(await absent.Content.ReadAsStringAsync())!["title"]!.GetValue<string>(), JsonNode.Parse(await foreign.Content.ReadAsStringAsync())!["title"]!.GetValue<string>());
+        }
+
+        // Authorities: Gent sees only itself; Genk sees itself and Antwerpen (a shared dossier); nobody else's partners.
+        var gentAuthorities = JsonNode.Parse(await gent.GetStringAsync("/api/authorities?pageSize=200"))!;
+        Assert.Equal([ApiFactory.Gent], gentAuthorities["items"]!.AsArray().Select(a => a!["id"]!.GetValue<string>()).ToArray());
+        Assert.Equal(1, gentAuthorities["total"]!.GetValue<long>());
+        var genkAuthorities = JsonNode.Parse(await genk.GetStringAsync("/api/authorities?pageSize=200"))!;
+        Assert.Equal([ApiFactory.Antwerpen, ApiFactory.Genk], genkAuthorities["items"]!.AsArray().Select(a => a!["id"]!.GetValue<string>()).Order(StringComparer.Ordinal).ToArray());
+        Assert.Equal(0, JsonNode.Parse(await gent.GetStringAsync("/api/authorities?q=Genk"))!["total"]!.GetValue<long>());
+
+        // Call figures count only the applications the caller sees.
+        var gentCall = JsonNode.Parse(await gent.GetStringAsync("/api/programmes/plan-samenleven/calls/2023"))!;
+        Assert.Equal(0, gentCall["figures"]!["applications"]!.GetValue<int>());
+        Assert.Equal(0m, gentCall["figures"]!["requestedEur"]!.GetValue<decimal>());
+        Assert.Null(gentCall["call"]!["callDossierId"]?.GetValue<string>());
+        var genkCall = JsonNode.Parse(await genk.GetStringAsync("/api/programmes/plan-samenleven/calls/2023"))!;
+        Assert.Equal(1, genkCall["figures"]!["applications"]!.GetValue<int>());
 
         var fire = await gent.PostAsync($"/api/dossiers/{api.GenkDossier}/transitions/set-amount", ApiFactory.Json(new JsonObject { ["amount"] = 3 }));
         var fireMissing = await gent.PostAsync($"/api/dossiers/{missing}/transitions/set-amount", ApiFactory.Json(new JsonObject { ["amount"] = 3 }));

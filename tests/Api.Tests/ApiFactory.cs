@@ -8,6 +8,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using SubsidyEngine.Api.Auth;
 using SubsidyEngine.Engine.Access;
+using SubsidyEngine.Engine.Hosting;
+using SubsidyEngine.Engine.Programmes;
 using SubsidyEngine.Engine.Runtime;
 using SubsidyEngine.Testing;
 using SubsidyEngine.Workflows.Expressions;
@@ -20,6 +22,24 @@ public sealed class FixedTemplates(params string[] ids) : ILetterTemplates
     public bool Exists(string templateId) => ids.Contains(templateId);
 
     public int LatestVersion(string templateId) => Exists(templateId) ? 1 : throw new InvalidOperationException(templateId);
+}
+
+/// <summary>The test templates plus every real letter template (for the real programme workflows).</summary>
+public sealed class TestAndRealTemplates(FixedTemplates test) : ILetterTemplates
+{
+    public bool Exists(string templateId) => test.Exists(templateId) || LetterTemplateDirectory.Default.Exists(templateId);
+
+    public int LatestVersion(string templateId) => test.Exists(templateId) ? test.LatestVersion(templateId) : LetterTemplateDirectory.Default.LatestVersion(templateId);
+}
+
+/// <summary>A clock that runs at real speed from a chosen start and can jump (programme windows are in the past).</summary>
+public sealed class ShiftedClock(DateTimeOffset start) : TimeProvider
+{
+    private TimeSpan _offset = start - System.GetUtcNow();
+
+    public override DateTimeOffset GetUtcNow() => System.GetUtcNow() + _offset;
+
+    public void JumpTo(DateTimeOffset now) => _offset = now - System.GetUtcNow();
 }
 
 /// <summary>
@@ -45,6 +65,35 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
     /// <summary>Replaces the development sign-in gate (null: derived from the database, i.e. off here).</summary>
     protected virtual bool? DevelopmentSignInEnabled => null;
 
+    /// <summary>
+    /// True: the workflows folder also holds the real Plan Samenleven programme (copied from the repository), the
+    /// register is the demo authorities file, the programme rules and real letter templates are registered, and the
+    /// clock starts on 27 May 2023 (inside the 2023 application window).
+    /// </summary>
+    protected virtual bool WithProgrammes => false;
+
+    public ShiftedClock Clock { get; } = new(new DateTimeOffset(2023, 5, 27, 10, 0, 0, TimeSpan.FromHours(2)));
+
+    public string WorkflowsFolder => _workflows;
+
+    public string DataFolder => _data;
+
+    public static string RepoRoot
+    {
+        get
+        {
+            var dir = new DirectoryInfo(AppContext.BaseDirectory);
+            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "SubsidyEngine.sln")))
+            {
+                dir = dir.Parent;
+            }
+
+            return dir?.FullName ?? throw new InvalidOperationException("SubsidyEngine.sln not found above " + AppContext.BaseDirectory);
+        }
+    }
+
+    public static string AuthoritiesFile => Path.Combine(RepoRoot, "data", "authorities", "flemish-authorities-demo.csv");
+
     public virtual async Task InitializeAsync()
     {
         ConnectionString = await TestCluster.CreateDatabaseAsync("api");
@@ -55,6 +104,16 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
         await File.WriteAllTextAsync(Path.Combine(_workflows, "test", "cycle.v1.json"), TestDefinitions.Cycle);
         await File.WriteAllTextAsync(Path.Combine(_workflows, "test", "cycle.v2.json"), TestDefinitions.CycleV2);
         await File.WriteAllTextAsync(Path.Combine(_workflows, "test", "migrations", "cycle-v1-v2.json"), TestDefinitions.CycleMigration);
+        if (WithProgrammes)
+        {
+            var source = Path.Combine(RepoRoot, "workflows", "plan-samenleven");
+            foreach (var file in Directory.GetFiles(source, "*", SearchOption.AllDirectories))
+            {
+                var target = Path.Combine(_workflows, "plan-samenleven", Path.GetRelativePath(source, file));
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                File.Copy(file, target);
+            }
+        }
 
         _ = Services; // starts the host: migrations, definitions
         var directory = Services.GetRequiredService<UserDirectory>();
@@ -76,10 +135,23 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
         builder.UseSetting("ConnectionStrings:Subsidy", ConnectionString);
         builder.UseSetting("Subsidy:WorkflowsDirectory", _workflows);
         builder.UseSetting("Subsidy:DataDirectory", _data);
+        if (WithProgrammes)
+        {
+            builder.UseSetting("Subsidy:AuthoritiesFile", AuthoritiesFile);
+        }
         builder.ConfigureTestServices(services =>
         {
-            services.AddSingleton<ILetterTemplates>(new FixedTemplates("letter-a", "notice-a"));
-            services.AddSingleton(TestDefinitions.Rules());
+            if (WithProgrammes)
+            {
+                services.AddSingleton<ILetterTemplates>(new TestAndRealTemplates(new FixedTemplates("letter-a", "notice-a")));
+                services.AddSingleton(sp => ProgrammeGuards.Register(TestDefinitions.Rules(), sp.GetRequiredService<ProgrammeCatalog>()));
+                services.AddSingleton<TimeProvider>(Clock);
+            }
+            else
+            {
+                services.AddSingleton<ILetterTemplates>(new FixedTemplates("letter-a", "notice-a"));
+                services.AddSingleton(TestDefinitions.Rules());
+            }
             if (DevelopmentSignInEnabled is { } enabled)
             {
                 services.AddSingleton(new DevelopmentSignIn(enabled));

@@ -13,6 +13,9 @@ public sealed class CorpusFactory : ApiFactory
 
     public Guid Holder { get; private set; }
 
+    /// <summary>The real programme is loaded (its call is never opened here), so the call endpoints meet real lookups.</summary>
+    protected override bool WithProgrammes => true;
+
     public override async Task InitializeAsync()
     {
         await base.InitializeAsync();
@@ -152,6 +155,28 @@ public sealed class BadRequestCorpusTests(CorpusFactory api) : IClassFixture<Cor
         yield return new Case("dry-run unknown migration", "admin", "POST", "/api/migrations/nope/dry-run");
         yield return new Case("apply injected migration", "admin", "POST", "/api/migrations/'%20OR%201=1--/apply");
         yield return new Case("apply template migration", "admin", "POST", "/api/migrations/%7B%7B7*7%7D%7D/apply");
+
+        // Call actions: unknown or malformed programme and call ids, a call never opened, and who may not.
+        const string calls = "/api/programmes/plan-samenleven/calls/";
+        foreach (var action in new[] { "open", "allocation/preview", "allocation/confirm", "award" })
+        {
+            yield return new Case($"call {action} unknown programme", "officer", "POST", $"/api/programmes/nope/calls/2023/{action}");
+            yield return new Case($"call {action} unknown call", "officer", "POST", $"{calls}1999/{action}");
+            foreach (var id in new[] { "'%20OR%201=1--", "%7B%7B7*7%7D%7D", "..%2F..%2Fusers", new string('a', 300), "%01" })
+            {
+                yield return new Case($"call {action} call id {i++}", "officer", "POST", $"{calls}{id}/{action}");
+                yield return new Case($"call {action} programme id {i++}", "officer", "POST", $"/api/programmes/{id}/calls/2023/{action}");
+            }
+
+            yield return new Case($"call {action} by a municipality", "genk", "POST", $"{calls}2023/{action}");
+            yield return new Case($"call {action} by an auditor", "auditor", "POST", $"{calls}2023/{action}");
+            yield return new Case($"call {action} anonymous", "anonymous", "POST", $"{calls}2023/{action}");
+            if (action != "open")
+            {
+                yield return new Case($"call {action} before the call is opened", "officer", "POST", $"{calls}2023/{action}");
+                yield return new Case($"call {action} of a call not opened (2024)", "admin", "POST", $"{calls}2024/{action}");
+            }
+        }
 
         // Users and keys.
         foreach (var body in new[]

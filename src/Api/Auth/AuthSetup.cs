@@ -28,6 +28,7 @@ internal static class AuthSetup
         services.AddSingleton<ProblemWriter>();
         services.AddSingleton(sp => new UserDirectory(sp.GetRequiredService<Npgsql.NpgsqlDataSource>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new DossierQueries(sp.GetRequiredService<Npgsql.NpgsqlDataSource>()));
+        services.AddSingleton<AuthorityQueries>();
         services.AddSingleton(sp => DevelopmentSignIn.FromDatabase(sp.GetRequiredService<DatabaseHandle>()));
         services.AddHostedService<DevelopmentUserSeeder>(); // after DatabaseStartup (registered earlier): the tables exist
 

@@ -11,11 +11,12 @@ namespace SubsidyEngine.Api.Cli;
 /// </summary>
 internal static class CliVerbs
 {
-    public static readonly IReadOnlySet<string> Names = new HashSet<string>(["replay", "diagrams", "simulate", "asof", "export", "checkpoint"], StringComparer.Ordinal);
+    public static readonly IReadOnlySet<string> Names = new HashSet<string>(["replay", "diagrams", "simulate", "asof", "export", "checkpoint", "users"], StringComparer.Ordinal);
 
     public static bool IsVerb(string[] args) => args.Length > 0 && Names.Contains(args[0]);
 
-    public static async Task<int> RunAsync(string[] args)
+    /// <summary>Runs a verb. <paramref name="output"/> and <paramref name="error"/> (default: the console) are used by the verbs that print secrets or results meant for scripts.</summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null)
     {
         if (args[0] == "simulate")
         {
@@ -47,12 +48,13 @@ internal static class CliVerbs
                 "asof" => await AuditVerbs.AsOfAsync(host.Services, args[1..]),
                 "export" => await AuditVerbs.ExportAsync(host.Services, args[1..]),
                 "checkpoint" => await AuditVerbs.CheckpointAsync(host.Services, args[1..]),
+                "users" => await UsersVerb.RunAsync(host.Services, args[1..], output ?? Console.Out, error ?? Console.Error),
                 _ => 2,
             };
         }
         catch (Exception e) when (e is WorkflowException or Engine.Database.EmbeddedPostgresException or Engine.Database.MigrationMismatchException or Workflows.Loading.DefinitionValidationException)
         {
-            await Console.Error.WriteLineAsync(e.Message);
+            await (error ?? Console.Error).WriteLineAsync(e.Message);
             return 2;
         }
         finally

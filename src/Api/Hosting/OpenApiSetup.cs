@@ -49,6 +49,11 @@ internal static class OpenApiSetup
             {
                 new() { Name = "Dossiers", Description = "Dossiers, their transitions, journal, deadlines and notices." },
                 new() { Name = "Workflows", Description = "Workflow definitions and migrations between their versions." },
+                new() { Name = "Applications", Description = "The application table and the KPI reports of an application dossier." },
+                new() { Name = "Letters", Description = "The letters of a dossier, as HTML and PDF." },
+                new() { Name = "Programmes", Description = "Grant programmes, their parameters and unit rates." },
+                new() { Name = "Calls", Description = "Calls for applications: figures, opening, allocation and award." },
+                new() { Name = "Authorities", Description = "The register of local authorities." },
                 new() { Name = "Audit", Description = "Replaying the journal." },
                 new() { Name = "Users", Description = "Users and API keys." },
                 new() { Name = "Sign-in", Description = "Web sign-in support." },

@@ -48,21 +48,18 @@ public sealed class DossierModel(
 
     public IReadOnlyList<DossierSnapshot> CallApplications { get; private set; } = [];
 
+    /// <summary>Call dashboard: budget, requested, allocated, composition and requested euros per action (<see cref="CallFigures"/>).</summary>
+    public CallFigures Figures => CallFigures.Of(Dec(Dossier.Data, "call.budgetEur"), CallApplications.ToList());
+
     /// <summary>Call dashboard: requested euros per action over the applications that count (submitted and beyond).</summary>
     public IReadOnlyList<(string Action, decimal RequestedEur, int Applications)> PerAction() =>
-        CallApplications.Where(a => !ProgrammeService.NotCounting.Contains(a.State))
-            .SelectMany(a => ((a.Data["amounts"] as JsonObject)?["rows"] as JsonArray ?? []).OfType<JsonObject>())
-            .GroupBy(r => Str(r, "actionCode"))
-            .Select(g => (g.Key, g.Sum(r => Dec(r, "requestedEur")), g.Count()))
-            .OrderBy(x => x.Key, StringComparer.Ordinal)
-            .ToList();
+        Figures.PerAction.Select(a => (a.ActionCode, a.RequestedEur, a.Applications)).ToList();
 
     /// <summary>Submitting authorities and the distinct participating authorities of the counted applications.</summary>
     public (int Submitters, int Participants) Composition()
     {
-        var counted = CallApplications.Where(a => !ProgrammeService.NotCounting.Contains(a.State)).ToList();
-        var participants = counted.SelectMany(a => (a.Data["participants"] as JsonArray ?? []).Select(p => p?.ToString() ?? string.Empty)).Where(p => p.Length > 0).Distinct().Count();
-        return (counted.Select(a => Str(a.Data, "owner")).Distinct().Count(), participants);
+        var figures = Figures;
+        return (figures.Submitters, figures.Participants);
     }
 
     public bool IsCall => Dossier.WorkflowId.EndsWith("/call", StringComparison.Ordinal);
@@ -327,16 +324,13 @@ public sealed class DossierModel(
             return Forbid();
         }
 
-        var awarded = 0;
-        foreach (var app in CallApplications.Where(a => a.State == "allocated"))
+        var outcomes = await service.AwardAllocatedAsync(id, Scope.Actor, ct);
+        foreach (var refused in outcomes.Where(o => o.Error is not null))
         {
-            if (await TryAsync(() => runtime.FireAsync(new FireRequest(app.Id, "award", [], Scope.Actor) { IdempotencyKey = $"award:{app.Id:D}" }, ct)))
-            {
-                awarded++;
-            }
+            Explain(refused.Error!);
         }
 
-        Messages.Add($"{awarded} {T("awarded.n")}");
+        Messages.Add($"{outcomes.Count(o => o.Awarded)} {T("awarded.n")}");
         await LoadAsync(id, ct);
         return Page();
     }

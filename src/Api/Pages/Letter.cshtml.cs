@@ -1,9 +1,7 @@
-using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Mvc;
 using SubsidyEngine.Api.Ui;
 using SubsidyEngine.Engine.Access;
 using SubsidyEngine.Engine.Letters;
-using SubsidyEngine.Engine.Runtime;
 using SubsidyEngine.Templates;
 using SubsidyEngine.Templates.Pdf;
 
@@ -13,7 +11,7 @@ namespace SubsidyEngine.Api.Pages;
 /// One letter of a dossier, rendered from the journal (<see cref="NoticeLetters"/>), as HTML or PDF. A municipality
 /// opening it records <c>letter.opened</c> once per notice and user (idempotency key).
 /// </summary>
-public sealed class LetterModel(DossierQueries queries, NoticeLetters letters, PdfRenderer pdf, WorkflowRuntime runtime) : UiPageModel
+public sealed class LetterModel(DossierQueries queries, NoticeLetters letters, PdfRenderer pdf, DossierLetters dossierLetters) : UiPageModel
 {
     public Guid DossierId { get; private set; }
 
@@ -28,11 +26,7 @@ public sealed class LetterModel(DossierQueries queries, NoticeLetters letters, P
             return NotFound();
         }
 
-        if (Scope.IsMunicipality)
-        {
-            await runtime.AppendRecordAsync(id, "letter.opened", new JsonObject { ["notice"] = noticeId.ToString("D"), ["template"] = Notice.TemplateId },
-                Scope.Actor, $"letter.opened:{noticeId:D}:{Scope.UserId}", cancellationToken: ct);
-        }
+        await dossierLetters.RecordOpenedAsync(Scope, id, noticeId, Notice.TemplateId, ct);
 
         return Page();
     }

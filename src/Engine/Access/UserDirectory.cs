@@ -81,6 +81,15 @@ public sealed class UserDirectory(NpgsqlDataSource dataSource, TimeProvider cloc
         return await reader.ReadAsync(cancellationToken) ? ReadUser(reader) : null;
     }
 
+    /// <summary>The user with this e-mail address (compared case-insensitively, as the unique index does), or null.</summary>
+    public async Task<UserRecord?> FindUserByEmailAsync(string email, CancellationToken cancellationToken = default)
+    {
+        await using var cmd = dataSource.CreateCommand($"SELECT {UserColumns} FROM users u WHERE lower(u.email) = lower($1)");
+        cmd.Parameters.AddWithValue(email.Trim());
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? ReadUser(reader) : null;
+    }
+
     public async Task<IReadOnlyList<UserRecord>> ListUsersAsync(CancellationToken cancellationToken = default)
     {
         await using var cmd = dataSource.CreateCommand($"SELECT {UserColumns} FROM users u ORDER BY u.role, u.authority_id NULLS FIRST, u.display_name, u.id");

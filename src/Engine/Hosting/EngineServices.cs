@@ -61,6 +61,7 @@ public static class EngineServices
         services.AddSingleton<Letters.NoticeLetters>();
         services.AddSingleton<Letters.LetterVerifier>();
         services.AddSingleton<Letters.AuditReplay>();
+        services.AddSingleton<Letters.DossierLetters>();
         services.AddSingleton<Notices.INoticeComposer>(sp => new Letters.TemplateNoticeComposer(
             sp.GetRequiredService<Letters.NoticeLetters>(), sp.GetRequiredService<ProgrammeCatalog>(),
             sp.GetRequiredService<Templates.Pdf.PdfRenderer>(), sp.GetRequiredService<IOptions<SubsidyOptions>>().Value.Notices));

@@ -95,12 +95,22 @@ public static class ProgrammeGuards
         return CoFinancingRule.Evaluate(call.Parameters.CoFinancing, table, declared);
     }
 
-    private static JsonNode Amounts(RuleContext ctx, ProgrammeCatalog programmes)
+    private static JsonNode Amounts(RuleContext ctx, ProgrammeCatalog programmes) => Amounts(ctx, programmes, keepReasons: false);
+
+    /// <summary>
+    /// The <c>application.amounts</c> computation: the application table with its co-financing check. The workflow
+    /// records it without the reasons; a preview (<see cref="ApplicationTableView"/>) keeps them.
+    /// </summary>
+    public static JsonObject Amounts(RuleContext ctx, ProgrammeCatalog programmes, bool keepReasons)
     {
         var table = Table(ctx, programmes);
         var co = CoFinancing(ctx, programmes);
         var node = JsonSerializer.SerializeToNode(table, Json)!.AsObject();
-        node.Remove("reasons");
+        if (!keepReasons)
+        {
+            node.Remove("reasons");
+        }
+
         node["coFinancing"] = JsonSerializer.SerializeToNode(co, Json);
         return node;
     }

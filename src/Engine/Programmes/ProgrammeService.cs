@@ -199,6 +199,44 @@ public sealed class ProgrammeService(WorkflowRuntime runtime, ProgrammeCatalog p
     }
 
     /// <summary>
+    /// Awards every application of the call that is in <c>allocated</c>, one transition each (idempotency key
+    /// <c>award:&lt;dossier&gt;</c>, so a second run awards nothing twice). An application the workflow refuses (e.g.
+    /// nothing was allocated to it) is reported with its error and the others go on.
+    /// </summary>
+    public async Task<IReadOnlyList<AwardOutcome>> AwardAllocatedAsync(Guid callDossierId, Actor actor, CancellationToken ct = default)
+    {
+        var callDossier = await runtime.GetAsync(callDossierId, ct) ?? throw new DossierNotFoundException(callDossierId);
+        var programmeId = ProgrammeGuards.Str(callDossier.Data, "programme") ?? throw new InvalidOperationException("call dossier without programme");
+        var ids = new List<Guid>();
+        await using (var cmd = dataSource.CreateCommand("SELECT id FROM dossier WHERE workflow_id = $1 AND data->>'parent' = $2 AND state = 'allocated' ORDER BY id"))
+        {
+            cmd.Parameters.AddWithValue(DossierWorkflow(programmeId));
+            cmd.Parameters.AddWithValue(callDossierId.ToString("D"));
+            await using var reader = await cmd.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                ids.Add(reader.GetGuid(0));
+            }
+        }
+
+        var outcomes = new List<AwardOutcome>();
+        foreach (var id in ids)
+        {
+            try
+            {
+                await runtime.FireAsync(new FireRequest(id, "award", [], actor) { IdempotencyKey = $"award:{id:D}" }, ct);
+                outcomes.Add(new AwardOutcome(id, true, null));
+            }
+            catch (WorkflowException e)
+            {
+                outcomes.Add(new AwardOutcome(id, false, e));
+            }
+        }
+
+        return outcomes;
+    }
+
+    /// <summary>
     /// Confirms the allocation: the call records the totals and a hash of the inputs, then every eligible
     /// application records its own allocation. Each step is idempotent, so a retry after a failure completes it.
     /// </summary>
@@ -231,3 +269,6 @@ public sealed class ProgrammeService(WorkflowRuntime runtime, ProgrammeCatalog p
         return result;
     }
 }
+
+/// <summary>What awarding one allocated application did: awarded, or the workflow's refusal.</summary>
+public sealed record AwardOutcome(Guid DossierId, bool Awarded, WorkflowException? Error);
