@@ -121,9 +121,9 @@ internal static class JsonBody
             return null;
         }
 
-        if (s.Length == 0 && required || s.Length > maxLength || s.Any(char.IsControl))
+        if (s.Length == 0 && required || s.Length > maxLength || TextRules.HasUnsafeCharacters(s))
         {
-            errors.Add(new FieldError(name, $"must be 1 to {maxLength} characters without control characters"));
+            errors.Add(new FieldError(name, $"must be 1 to {maxLength} characters without control characters or bidirectional overrides"));
             return null;
         }
 

@@ -159,21 +159,5 @@ public static class ArgumentValidator
         }
     }
 
-    private static bool HasControlCharacters(string s, bool allowNewlines)
-    {
-        foreach (var ch in s)
-        {
-            if (char.IsControl(ch) && !(allowNewlines && ch is '\n' or '\r' or '\t'))
-            {
-                return true;
-            }
-
-            if (ch is '\u202E' or '\u202D' or '\u2066' or '\u2067' or '\u2068' or '\u2069' or '\u200E' or '\u200F')
-            {
-                return true; // bidirectional overrides make names render misleadingly
-            }
-        }
-
-        return false;
-    }
+    private static bool HasControlCharacters(string s, bool allowNewlines) => TextRules.HasUnsafeCharacters(s, allowNewlines);
 }
