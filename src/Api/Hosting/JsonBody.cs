@@ -161,7 +161,14 @@ internal static class JsonBody
 
                 return null;
             case JsonValue v when v.GetValueKind() == JsonValueKind.String:
-                return IsClean(v.GetValue<string>()) ? null : path;
+                try
+                {
+                    return IsClean(v.GetValue<string>()) ? null : path;
+                }
+                catch (InvalidOperationException)
+                {
+                    return path; // an escape that is no string (a lone surrogate): name this member, not the whole body
+                }
             default:
                 return null;
         }

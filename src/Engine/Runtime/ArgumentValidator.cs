@@ -124,6 +124,11 @@ public static class ArgumentValidator
                     return p.Type == "int" ? "must be a whole number" : "must be a number";
                 }
 
+                if (d == 0m && nv.ToJsonString().Split('e', 'E')[0].Any(c => c is >= '1' and <= '9'))
+                {
+                    return "is too small for a decimal (at most 28 decimal places)"; // 1e-400 would read as 0 but be stored as sent
+                }
+
                 if (p.Type == "int" && d != decimal.Truncate(d))
                 {
                     return "must be a whole number";
