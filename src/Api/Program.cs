@@ -34,6 +34,7 @@ app.UseStatusCodePages();
 app.UseStaticFiles();
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseFormGuard();
 app.UseAntiforgery();
 app.UseCookieAntiforgery();
 

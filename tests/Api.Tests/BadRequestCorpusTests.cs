@@ -38,8 +38,40 @@ public sealed class BadRequestCorpusTests(CorpusFactory api) : IClassFixture<Cor
         public override string ToString() => Name;
     }
 
-    private static readonly string Huge = new('x', 1024 * 1024 + 10);
-    private static readonly string Deep = new string('[', 100) + new string(']', 100);
+    /// <summary>A string that alone makes a body larger than the 1 MiB limit.</summary>
+    internal static readonly string Huge = new('x', 1024 * 1024 + 10);
+
+    /// <summary>Nesting far beyond the reader's depth limit.</summary>
+    internal static readonly string Deep = new string('[', 100) + new string(']', 100);
+
+    /// <summary>The HTTP request of a case (its path already resolved): raw bytes or UTF-8 body with the case's content type, headers added unvalidated.</summary>
+    internal static HttpRequestMessage ToRequest(Case c)
+    {
+        var request = new HttpRequestMessage(new HttpMethod(c.Method), c.Path);
+        var bytes = c.Raw ?? (c.Body is null ? null : Encoding.UTF8.GetBytes(c.Body));
+        if (bytes is not null)
+        {
+            request.Content = new ByteArrayContent(bytes);
+            request.Content.Headers.TryAddWithoutValidation("Content-Type", c.ContentType);
+        }
+
+        foreach (var (name, value) in c.Headers ?? [])
+        {
+            if (name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase))
+            {
+                request.Content?.Headers.TryAddWithoutValidation(name, value);
+            }
+            else
+            {
+                request.Headers.TryAddWithoutValidation(name, value);
+            }
+        }
+
+        return request;
+    }
+
+    /// <summary>True when a response is RFC 9457 problem details.</summary>
+    internal static bool IsProblem(HttpResponseMessage response) => response.Content.Headers.ContentType?.MediaType == "application/problem+json";
 
     public static IEnumerable<Case> Corpus()
     {
@@ -230,23 +262,7 @@ public sealed class BadRequestCorpusTests(CorpusFactory api) : IClassFixture<Cor
             using var client = api.As(c.Persona == "anonymous" ? null : c.Persona);
             var path = c.Path.Replace("{d}", api.Dossier.ToString("D"), StringComparison.Ordinal).Replace("{u}", api.Holder.ToString("D"), StringComparison.Ordinal)
                 .Replace("{k}", existingKey.ToString("D"), StringComparison.Ordinal);
-            using var request = new HttpRequestMessage(new HttpMethod(c.Method), path);
-            if (c.Raw is not null)
-            {
-                request.Content = new ByteArrayContent(c.Raw);
-                request.Content.Headers.TryAddWithoutValidation("Content-Type", c.ContentType);
-            }
-            else if (c.Body is not null)
-            {
-                request.Content = new ByteArrayContent(Encoding.UTF8.GetBytes(c.Body));
-                request.Content.Headers.TryAddWithoutValidation("Content-Type", c.ContentType);
-            }
-
-            foreach (var (name, value) in c.Headers ?? [])
-            {
-                request.Headers.TryAddWithoutValidation(name, value);
-            }
-
+            using var request = ToRequest(c with { Path = path });
             HttpResponseMessage response;
             try
             {
@@ -265,7 +281,7 @@ public sealed class BadRequestCorpusTests(CorpusFactory api) : IClassFixture<Cor
             {
                 failures.Add($"{c.Name}: {status} {body[..Math.Min(300, body.Length)]}");
             }
-            else if (response.Content.Headers.ContentType?.MediaType != "application/problem+json")
+            else if (!IsProblem(response))
             {
                 failures.Add($"{c.Name}: {status} with content type {response.Content.Headers.ContentType}");
             }

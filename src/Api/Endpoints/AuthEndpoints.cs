@@ -27,7 +27,7 @@ public static class AuthEndpoints
 
         var dev = app.MapGroup("/dev").WithTags("Sign-in").AllowAnonymous().ExcludeFromDescription();
         dev.MapGet("/sign-in", DevSignInPage).WithName("DevSignInPage");
-        dev.MapPost("/sign-in", DevSignInAsync).WithName("DevSignIn").DisableAntiforgery(); // validated by hand, after the 404 check
+        dev.MapPost("/sign-in", DevSignInAsync).WithName("DevSignIn").WithMetadata(new Hosting.FormEndpointMetadata()).DisableAntiforgery(); // validated by hand, after the 404 check
         return group;
     }
 

@@ -65,7 +65,7 @@ internal static partial class EndpointConventions
             return null;
         }
 
-        if (value.Length > 200 || value.Any(char.IsControl) || value.Any(char.IsSurrogate))
+        if (value.Length > 200 || TextRules.HasUnsafeCharacters(value) || value.Any(char.IsSurrogate))
         {
             errors.Add(new FieldError(name, "must be at most 200 characters without control characters"));
             return null;

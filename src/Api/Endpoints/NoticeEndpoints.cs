@@ -1,6 +1,8 @@
+using System.Globalization;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using SubsidyEngine.Api.Auth;
+using SubsidyEngine.Api.Hosting;
 using SubsidyEngine.Engine.Notices;
 using SubsidyEngine.Engine.Runtime;
 using SubsidyEngine.Workflows.Expressions;
@@ -20,8 +22,8 @@ public static class NoticeEndpoints
             "Notices whose delivery failed permanently (or ran out of attempts), newest first, with the last error (officer, admin).", 401, 403);
         group.MapPost("/notices/{id}/retry", RetryAsync).Documented("RetryNotice", "Retry a failed notice",
             "Queues a failed notice for delivery again; the retry is journaled as notice.requeued (officer, admin).", 400, 401, 403, 404);
-        group.MapPost("/deadlines/{id}/extensions", ExtendAsync).Documented("ExtendDeadline", "Extend a deadline",
-            "Grants the authority a later due time with a reason; reminders and the timeout follow the new date; journaled as deadline.extended (officer, admin).", 400, 401, 403, 404, 409);
+        group.MapPost("/deadlines/{id}/extensions", ExtendAsync).Accepts<ExtensionRequest>("application/json").Documented("ExtendDeadline", "Extend a deadline",
+            "Grants the authority a later due time with a reason; reminders and the timeout follow the new date; journaled as deadline.extended (officer, admin).", 400, 401, 403, 404, 409, 413, 415);
         return group;
     }
 
@@ -47,20 +49,28 @@ public static class NoticeEndpoints
         }
     }
 
+    /// <summary>
+    /// Reads the body with the service's JSON rules (<see cref="JsonBody"/>): 415/413/400 as problem details that
+    /// name the field, like every other write (model binding named no field and read bodies of any size).
+    /// </summary>
     public static async Task<Results<Ok<DeadlineExtension>, ProblemHttpResult>> ExtendAsync(
-        Guid id, ExtensionRequest request, ClaimsPrincipal user, ReminderSweeper reminders, CancellationToken cancellationToken)
+        Guid id, HttpRequest request, ClaimsPrincipal user, ReminderSweeper reminders, CancellationToken cancellationToken)
     {
+        var body = await JsonBody.ReadObjectAsync(request, emptyAs: null, cancellationToken);
+        JsonBody.OnlyMembers(body, "newDue", "reason");
         var errors = new List<FieldError>();
-        if (request.NewDue is null)
+        var newDueText = JsonBody.String(body, "newDue", required: true, maxLength: 64, errors);
+        var newDue = default(DateTimeOffset);
+        if (newDueText is not null && !DateTimeOffset.TryParseExact(newDueText, ["yyyy-MM-dd'T'HH:mm:ssK", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK"], CultureInfo.InvariantCulture, DateTimeStyles.None, out newDue))
         {
-            errors.Add(new FieldError("newDue", "is required"));
+            errors.Add(new FieldError("newDue", "must be a date and time with offset like 2025-12-31T12:00:00+01:00"));
         }
 
-        var reason = EndpointConventions.CheckText(request.Reason, "reason", errors);
+        var reason = JsonBody.String(body, "reason", required: true, maxLength: 200, errors);
         EndpointConventions.ThrowIfAny(errors);
         try
         {
-            return TypedResults.Ok(await reminders.ExtendAsync(id, request.NewDue!.Value.ToUniversalTime(), reason ?? string.Empty, ActorOf(user), cancellationToken));
+            return TypedResults.Ok(await reminders.ExtendAsync(id, newDue.ToUniversalTime(), reason!, ActorOf(user), cancellationToken));
         }
         catch (DeadlineNotOpenException)
         {

@@ -68,7 +68,7 @@ internal static class JobsRegistration
             Authorization = [new AdminDashboardAuthorization()],
             IsReadOnlyFunc = _ => true,
             DisplayStorageConnectionString = false,
-        }).RequireAuthorization(SubsidyEngine.Api.Auth.Policies.Admin);
+        }).RequireAuthorization(SubsidyEngine.Api.Auth.Policies.Admin).WithMetadata(new FormEndpointMetadata());
         return app;
     }
 }

@@ -121,9 +121,9 @@ internal static class JsonBody
             return null;
         }
 
-        if (s.Length == 0 && required || s.Length > maxLength || s.Any(char.IsControl))
+        if (s.Length == 0 && required || s.Length > maxLength || TextRules.HasUnsafeCharacters(s))
         {
-            errors.Add(new FieldError(name, $"must be 1 to {maxLength} characters without control characters"));
+            errors.Add(new FieldError(name, $"must be 1 to {maxLength} characters without control characters or bidirectional overrides"));
             return null;
         }
 
@@ -161,7 +161,14 @@ internal static class JsonBody
 
                 return null;
             case JsonValue v when v.GetValueKind() == JsonValueKind.String:
-                return IsClean(v.GetValue<string>()) ? null : path;
+                try
+                {
+                    return IsClean(v.GetValue<string>()) ? null : path;
+                }
+                catch (InvalidOperationException)
+                {
+                    return path; // an escape that is no string (a lone surrogate): name this member, not the whole body
+                }
             default:
                 return null;
         }

@@ -216,6 +216,13 @@ public sealed class DossierModel(
             return NotFound();
         }
 
+        if (!Allowed(eligible ? "declare-eligible" : "declare-ineligible"))
+        {
+            // Not an application of a programme (or not in review): the service would find no programme and fail.
+            Errors.Add(T("not.permitted"));
+            return Page();
+        }
+
         if (await TryAsync(() => service.DecideEligibilityAsync(id, eligible, comment, Scope.Actor, Dossier.Version, ct)))
         {
             Messages.Add(T(eligible ? "eligible" : "ineligible") + ": " + T("done"));

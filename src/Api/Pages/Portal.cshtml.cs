@@ -26,11 +26,16 @@ public sealed class PortalModel(DossierQueries queries, ProgrammeCatalog program
         return Page();
     }
 
-    public async Task<IActionResult> OnPostStartAsync(string programme, string call, string? participants, CancellationToken ct)
+    public async Task<IActionResult> OnPostStartAsync(string? programme, string? call, string? participants, CancellationToken ct)
     {
         if (!Scope.IsMunicipality || Scope.AuthorityId is null)
         {
             return Forbid();
+        }
+
+        if (string.IsNullOrWhiteSpace(programme) || string.IsNullOrWhiteSpace(call))
+        {
+            return BadRequest(); // the form always sends both; the catalogue lookup cannot take a missing key
         }
 
         var list = (participants ?? string.Empty).Split([',', ' ', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct().ToList();

@@ -106,7 +106,7 @@ public sealed class UserDirectory(NpgsqlDataSource dataSource, TimeProvider cloc
     /// <summary>Makes a key for <paramref name="userId"/>; the returned secret is not stored anywhere.</summary>
     public async Task<CreatedApiKey> CreateKeyAsync(Guid userId, string label, CancellationToken cancellationToken = default)
     {
-        if (string.IsNullOrWhiteSpace(label) || label.Length > 200 || label.Any(char.IsControl))
+        if (string.IsNullOrWhiteSpace(label) || label.Length > 200 || TextRules.HasUnsafeCharacters(label))
         {
             throw new UserValidationException([new FieldError("label", "must be 1 to 200 characters without control characters")]);
         }
@@ -187,12 +187,12 @@ public sealed class UserDirectory(NpgsqlDataSource dataSource, TimeProvider cloc
     public static IReadOnlyList<FieldError> Validate(string? displayName, string? email, string? role, string? authorityId)
     {
         var errors = new List<FieldError>();
-        if (string.IsNullOrWhiteSpace(displayName) || displayName.Length > 200 || displayName.Any(char.IsControl))
+        if (string.IsNullOrWhiteSpace(displayName) || displayName.Length > 200 || TextRules.HasUnsafeCharacters(displayName))
         {
             errors.Add(new FieldError("displayName", "must be 1 to 200 characters without control characters"));
         }
 
-        if (string.IsNullOrWhiteSpace(email) || email.Length > 320 || email.Any(c => char.IsControl(c) || char.IsWhiteSpace(c)) || email.IndexOf('@', StringComparison.Ordinal) is < 1 || email.EndsWith('@'))
+        if (string.IsNullOrWhiteSpace(email) || email.Length > 320 || email.Any(c => char.IsControl(c) || char.IsWhiteSpace(c) || char.GetUnicodeCategory(c) == System.Globalization.UnicodeCategory.Format) || email.IndexOf('@', StringComparison.Ordinal) is < 1 || email.EndsWith('@'))
         {
             errors.Add(new FieldError("email", "must be an e-mail address"));
         }

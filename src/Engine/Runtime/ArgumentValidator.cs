@@ -124,6 +124,11 @@ public static class ArgumentValidator
                     return p.Type == "int" ? "must be a whole number" : "must be a number";
                 }
 
+                if (d == 0m && nv.ToJsonString().Split('e', 'E')[0].Any(c => c is >= '1' and <= '9'))
+                {
+                    return "is too small for a decimal (at most 28 decimal places)"; // 1e-400 would read as 0 but be stored as sent
+                }
+
                 if (p.Type == "int" && d != decimal.Truncate(d))
                 {
                     return "must be a whole number";
@@ -159,21 +164,5 @@ public static class ArgumentValidator
         }
     }
 
-    private static bool HasControlCharacters(string s, bool allowNewlines)
-    {
-        foreach (var ch in s)
-        {
-            if (char.IsControl(ch) && !(allowNewlines && ch is '\n' or '\r' or '\t'))
-            {
-                return true;
-            }
-
-            if (ch is '\u202E' or '\u202D' or '\u2066' or '\u2067' or '\u2068' or '\u2069' or '\u200E' or '\u200F')
-            {
-                return true; // bidirectional overrides make names render misleadingly
-            }
-        }
-
-        return false;
-    }
+    private static bool HasControlCharacters(string s, bool allowNewlines) => TextRules.HasUnsafeCharacters(s, allowNewlines);
 }
