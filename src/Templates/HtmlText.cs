@@ -51,7 +51,8 @@ public static partial class HtmlText
         public List<object> Children { get; } = [];
 
         public bool HasClass(string cls) =>
-            ClassAttribute().Match(Attributes) is { Success: true } m
+            Attributes.Contains("class", StringComparison.Ordinal)
+            && ClassAttribute().Match(Attributes) is { Success: true } m
             && m.Groups["v"].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries).Contains(cls, StringComparer.Ordinal);
     }
 
@@ -61,21 +62,22 @@ public static partial class HtmlText
         var stack = new Stack<Node>();
         stack.Push(root);
         var pos = 0;
-        foreach (Match m in TagPattern().Matches(html))
+        var from = 0;
+        while (NextTag(html, from) is { } tag)
         {
-            if (m.Index > pos)
+            if (tag.Index > pos)
             {
-                stack.Peek().Children.Add(html[pos..m.Index]);
+                stack.Peek().Children.Add(html[pos..tag.Index]);
             }
 
-            pos = m.Index + m.Length;
-            if (m.Groups["comment"].Success || m.Groups["decl"].Success)
+            pos = from = tag.End;
+            if (tag.Kind == TagKind.Skipped)
             {
                 continue;
             }
 
-            var name = m.Groups["name"].Value.ToLowerInvariant();
-            if (m.Groups["close"].Success)
+            var name = tag.Name!;
+            if (tag.Kind == TagKind.Close)
             {
                 if (stack.Any(n => n.Name == name))
                 {
@@ -90,9 +92,9 @@ public static partial class HtmlText
                 continue;
             }
 
-            var node = new Node(name, m.Groups["attrs"].Value);
+            var node = new Node(name, tag.Attributes);
             stack.Peek().Children.Add(node);
-            if (!VoidElements.Contains(name) && !m.Groups["self"].Success)
+            if (!VoidElements.Contains(name) && tag.Kind != TagKind.SelfClosing)
             {
                 stack.Push(node);
             }
@@ -106,13 +108,151 @@ public static partial class HtmlText
         return root;
     }
 
+    private enum TagKind
+    {
+        Skipped,
+        Open,
+        SelfClosing,
+        Close,
+    }
+
+    private readonly record struct Tag(int Index, int End, TagKind Kind, string? Name, string Attributes);
+
+    /// <summary>
+    /// The next tag at or after <paramref name="from"/>, matched exactly as the regular expression
+    /// <c>&lt;(?:(?&lt;comment&gt;!--[\s\S]*?--)|(?&lt;decl&gt;![^&gt;]*)|(?&lt;close&gt;/)?(?&lt;name&gt;[a-zA-Z][a-zA-Z0-9]*)(?&lt;attrs&gt;(?:\s+[^&gt;]*?)?)(?&lt;self&gt;/)?)&gt;</c>
+    /// would (a '&lt;' that starts no tag is text), without its allocations.
+    /// </summary>
+    private static Tag? NextTag(string html, int from)
+    {
+        while (true)
+        {
+            var lt = html.IndexOf('<', from);
+            if (lt < 0)
+            {
+                return null;
+            }
+
+            from = lt + 1;
+            var i = lt + 1;
+            if (i < html.Length && html[i] == '!')
+            {
+                // A comment up to the first "-->", else a declaration up to the first '>'.
+                if (html.AsSpan(i).StartsWith("!--", StringComparison.Ordinal))
+                {
+                    var close = html.IndexOf("-->", i + 3, StringComparison.Ordinal);
+                    if (close >= 0)
+                    {
+                        return new Tag(lt, close + 3, TagKind.Skipped, null, string.Empty);
+                    }
+                }
+
+                var gt = html.IndexOf('>', i);
+                if (gt >= 0)
+                {
+                    return new Tag(lt, gt + 1, TagKind.Skipped, null, string.Empty);
+                }
+
+                continue;
+            }
+
+            var isClose = i < html.Length && html[i] == '/';
+            if (isClose)
+            {
+                i++;
+            }
+
+            var nameStart = i;
+            if (i >= html.Length || !char.IsAsciiLetter(html[i]))
+            {
+                continue;
+            }
+
+            while (i < html.Length && char.IsAsciiLetterOrDigit(html[i]))
+            {
+                i++;
+            }
+
+            var nameEnd = i;
+            if (i >= html.Length)
+            {
+                continue;
+            }
+
+            var c = html[i];
+            Tag Make(int end, bool self, int attrsStart, int attrsEnd) => new(
+                lt,
+                end,
+                isClose ? TagKind.Close : self ? TagKind.SelfClosing : TagKind.Open,
+                LowerName(html.AsSpan(nameStart, nameEnd - nameStart)),
+                attrsEnd > attrsStart ? html[attrsStart..attrsEnd] : string.Empty);
+
+            if (c == '>')
+            {
+                return Make(i + 1, false, i, i);
+            }
+
+            if (c == '/')
+            {
+                if (i + 1 < html.Length && html[i + 1] == '>')
+                {
+                    return Make(i + 2, true, i, i);
+                }
+
+                continue;
+            }
+
+            if (!char.IsWhiteSpace(c))
+            {
+                continue;
+            }
+
+            // Attributes: the white space, then the shortest run up to "/>" or ">".
+            var attrsStart = i;
+            while (i < html.Length && char.IsWhiteSpace(html[i]))
+            {
+                i++;
+            }
+
+            var gtAfter = html.IndexOf('>', i);
+            if (gtAfter < 0)
+            {
+                continue;
+            }
+
+            return gtAfter - 1 >= i && html[gtAfter - 1] == '/'
+                ? Make(gtAfter + 1, true, attrsStart, gtAfter - 1)
+                : Make(gtAfter + 1, false, attrsStart, gtAfter);
+        }
+    }
+
+    private static string LowerName(ReadOnlySpan<char> name)
+    {
+        foreach (var known in KnownNames)
+        {
+            if (name.Equals(known, StringComparison.OrdinalIgnoreCase))
+            {
+                return known;
+            }
+        }
+
+        return name.ToString().ToLowerInvariant();
+    }
+
+    private static readonly string[] KnownNames =
+    [
+        "p", "td", "tr", "th", "div", "span", "br", "strong", "li", "a", "em", "table", "tbody", "thead", "tfoot", "ul", "ol",
+        "h1", "h2", "h3", "h4", "hr", "section", "header", "footer", "address", "body", "html", "head", "meta", "title",
+        "style", "script", "b", "i", "small", "col", "colgroup", "img", "link", "dl", "dt", "dd", "blockquote",
+    ];
+
     private static void RenderChildren(Node node, List<string> blocks, StringBuilder inline)
     {
         foreach (var child in node.Children)
         {
             if (child is string text)
             {
-                inline.Append(WebUtility.HtmlDecode(WhitespaceRun().Replace(text, " ")));
+                AppendCollapsed(inline, text);
             }
             else
             {
@@ -120,6 +260,34 @@ public static partial class HtmlText
             }
         }
     }
+
+    /// <summary>Appends text with each run of HTML white space as one space, entities decoded.</summary>
+    private static void AppendCollapsed(StringBuilder inline, string text)
+    {
+        if (text.Contains('&', StringComparison.Ordinal))
+        {
+            inline.Append(WebUtility.HtmlDecode(WhitespaceRun().Replace(text, " ")));
+            return;
+        }
+
+        var rest = text.AsSpan();
+        while (rest.Length > 0)
+        {
+            var space = rest.IndexOfAny(HtmlWhiteSpace);
+            if (space < 0)
+            {
+                inline.Append(rest);
+                return;
+            }
+
+            inline.Append(rest[..space]).Append(' ');
+            rest = rest[space..];
+            var next = rest.IndexOfAnyExcept(HtmlWhiteSpace);
+            rest = next < 0 ? [] : rest[next..];
+        }
+    }
+
+    private static readonly System.Buffers.SearchValues<char> HtmlWhiteSpace = System.Buffers.SearchValues.Create(" \t\r\n\f");
 
     private static void Render(Node node, List<string> blocks, StringBuilder inline)
     {
@@ -251,23 +419,51 @@ public static partial class HtmlText
         return string.Join("\n", blocks);
     }
 
+    /// <summary>
+    /// Ends the current inline run: its lines trimmed of spaces, without leading and trailing empty lines, each
+    /// wrapped (unless <paramref name="wrap"/> is false), become one block.
+    /// </summary>
     private static void Flush(List<string> blocks, StringBuilder inline, bool wrap = true)
     {
-        var lines = inline.ToString().Split('\n').Select(l => l.Trim(' ')).ToList();
+        if (inline.Length == 0)
+        {
+            return;
+        }
+
+        var content = inline.ToString();
         inline.Clear();
-        while (lines.Count > 0 && lines[0].Length == 0)
+        var block = new StringBuilder(content.Length + 8);
+        var emptyLinesBefore = 0;
+        var any = false;
+        foreach (var range in content.AsSpan().Split('\n'))
         {
-            lines.RemoveAt(0);
+            var line = content.AsSpan(range).Trim(' ');
+            if (line.IsEmpty)
+            {
+                emptyLinesBefore++;
+                continue;
+            }
+
+            if (any)
+            {
+                block.Append('\n', emptyLinesBefore + 1);
+            }
+
+            any = true;
+            emptyLinesBefore = 0;
+            if (wrap)
+            {
+                AppendWrapped(block, line, string.Empty, string.Empty);
+            }
+            else
+            {
+                block.Append(line);
+            }
         }
 
-        while (lines.Count > 0 && lines[^1].Length == 0)
+        if (any)
         {
-            lines.RemoveAt(lines.Count - 1);
-        }
-
-        if (lines.Count > 0)
-        {
-            blocks.Add(string.Join("\n", wrap ? lines.Select(l => Wrap(l, string.Empty, string.Empty)) : lines));
+            blocks.Add(block.ToString());
         }
     }
 
@@ -316,32 +512,78 @@ public static partial class HtmlText
 
     private static string Wrap(string line, string firstPrefix, string nextPrefix)
     {
-        var sb = new StringBuilder();
-        var current = new StringBuilder(firstPrefix);
-        var prefixLength = firstPrefix.Length;
-        foreach (var word in Words(line))
-        {
-            if (current.Length > prefixLength && current.Length + 1 + word.Length > Width)
-            {
-                sb.Append(current).Append('\n');
-                current.Clear().Append(nextPrefix);
-                prefixLength = nextPrefix.Length;
-            }
-
-            if (current.Length > prefixLength)
-            {
-                current.Append(' ');
-            }
-
-            current.Append(word);
-        }
-
-        sb.Append(current);
+        var sb = new StringBuilder(line.Length + firstPrefix.Length + 8);
+        AppendWrapped(sb, line, firstPrefix, nextPrefix);
         return sb.ToString();
     }
 
-    [GeneratedRegex(@"<(?:(?<comment>!--[\s\S]*?--)|(?<decl>![^>]*)|(?<close>/)?(?<name>[a-zA-Z][a-zA-Z0-9]*)(?<attrs>(?:\s+[^>]*?)?)(?<self>/)?)>", RegexOptions.CultureInvariant)]
-    private static partial Regex TagPattern();
+    /// <summary>
+    /// Appends <paramref name="line"/> wrapped at <see cref="Width"/>: the words of <see cref="Words"/> (split at
+    /// spaces, "€" joined to the word after it by one space), one space apart, the first output line starting with
+    /// <paramref name="firstPrefix"/> and the others with <paramref name="nextPrefix"/>; a word longer than the
+    /// width stands alone on its line.
+    /// </summary>
+    private static void AppendWrapped(StringBuilder sb, ReadOnlySpan<char> line, string firstPrefix, string nextPrefix)
+    {
+        var lineStart = sb.Length;
+        sb.Append(firstPrefix);
+        var prefixLength = firstPrefix.Length;
+        var heldEuro = false;
+        foreach (var range in line.Split(' '))
+        {
+            var token = line[range];
+            if (token.IsEmpty)
+            {
+                continue;
+            }
+
+            if (heldEuro)
+            {
+                heldEuro = false;
+                AppendWord(sb, ref lineStart, ref prefixLength, nextPrefix, "€", token);
+            }
+            else if (token is "€")
+            {
+                heldEuro = true;
+            }
+            else
+            {
+                AppendWord(sb, ref lineStart, ref prefixLength, nextPrefix, default, token);
+            }
+        }
+
+        if (heldEuro)
+        {
+            AppendWord(sb, ref lineStart, ref prefixLength, nextPrefix, default, "€");
+        }
+    }
+
+    /// <summary>Appends one word (<paramref name="euro"/> + " " + <paramref name="word"/> when joined), breaking the line before it if it does not fit.</summary>
+    private static void AppendWord(StringBuilder sb, ref int lineStart, ref int prefixLength, string nextPrefix, ReadOnlySpan<char> euro, ReadOnlySpan<char> word)
+    {
+        var wordLength = euro.IsEmpty ? word.Length : euro.Length + 1 + word.Length;
+        var current = sb.Length - lineStart;
+        if (current > prefixLength && current + 1 + wordLength > Width)
+        {
+            sb.Append('\n');
+            lineStart = sb.Length;
+            sb.Append(nextPrefix);
+            prefixLength = nextPrefix.Length;
+            current = nextPrefix.Length;
+        }
+
+        if (current > prefixLength)
+        {
+            sb.Append(' ');
+        }
+
+        if (!euro.IsEmpty)
+        {
+            sb.Append(euro).Append(' ');
+        }
+
+        sb.Append(word);
+    }
 
     [GeneratedRegex(@"[ \t\r\n\f]+", RegexOptions.CultureInvariant)]
     private static partial Regex WhitespaceRun();
