@@ -33,270 +33,646 @@ public static partial class HtmlText
     public static string ToPlainText(string html)
     {
         ArgumentNullException.ThrowIfNull(html);
-        var root = Parse(html);
-        var blocks = new List<string>();
-        var inline = new StringBuilder();
-        RenderChildren(root, blocks, inline);
-        Flush(blocks, inline);
-        var text = string.Join("\n\n", blocks.Where(b => b.Length > 0));
-        return Canonical.Text(text);
+        var converter = new Converter(html);
+        var output = new StringBuilder(html.Length);
+        var blocks = new Blocks(output, "\n\n", skipEmpty: true);
+        var inline = converter.Rent();
+        converter.RenderChildren(Parse(html), blocks, inline);
+        converter.Flush(blocks, inline);
+        return Canonical.Text(output.ToString());
     }
 
-    private sealed class Node(string name, string attributes)
+    /// <summary>An element, or (without a name) a run of text between tags.</summary>
+    private sealed class Node(string? name, string attributes, int textStart = 0, int textLength = 0)
     {
-        public string Name { get; } = name;
+        private List<Node>? _children;
+
+        public string? Name { get; } = name;
 
         public string Attributes { get; } = attributes;
 
-        public List<object> Children { get; } = [];
+        public int TextStart { get; } = textStart;
+
+        public int TextLength { get; } = textLength;
+
+        public List<Node> Children => _children ??= [];
+
+        public bool HasChildren => _children is { Count: > 0 };
 
         public bool HasClass(string cls) =>
-            ClassAttribute().Match(Attributes) is { Success: true } m
+            Attributes.Contains("class", StringComparison.Ordinal)
+            && ClassAttribute().Match(Attributes) is { Success: true } m
             && m.Groups["v"].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries).Contains(cls, StringComparer.Ordinal);
     }
 
     private static Node Parse(string html)
     {
         var root = new Node("#root", string.Empty);
-        var stack = new Stack<Node>();
-        stack.Push(root);
+        var stack = new List<Node> { root };
         var pos = 0;
-        foreach (Match m in TagPattern().Matches(html))
+        var from = 0;
+        while (NextTag(html, from) is { } tag)
         {
-            if (m.Index > pos)
+            if (tag.Index > pos)
             {
-                stack.Peek().Children.Add(html[pos..m.Index]);
+                stack[^1].Children.Add(new Node(null, string.Empty, pos, tag.Index - pos));
             }
 
-            pos = m.Index + m.Length;
-            if (m.Groups["comment"].Success || m.Groups["decl"].Success)
+            pos = from = tag.End;
+            if (tag.Kind == TagKind.Skipped)
             {
                 continue;
             }
 
-            var name = m.Groups["name"].Value.ToLowerInvariant();
-            if (m.Groups["close"].Success)
+            var name = tag.Name!;
+            if (tag.Kind == TagKind.Close)
             {
-                if (stack.Any(n => n.Name == name))
+                // Close the innermost open element of that name and everything opened inside it; ignore a stray close.
+                var open = stack.FindLastIndex(n => n.Name == name);
+                if (open >= 0)
                 {
-                    while (stack.Peek().Name != name)
-                    {
-                        stack.Pop();
-                    }
-
-                    stack.Pop();
+                    stack.RemoveRange(open, stack.Count - open);
                 }
 
                 continue;
             }
 
-            var node = new Node(name, m.Groups["attrs"].Value);
-            stack.Peek().Children.Add(node);
-            if (!VoidElements.Contains(name) && !m.Groups["self"].Success)
+            var node = new Node(name, tag.Attributes);
+            stack[^1].Children.Add(node);
+            if (!VoidElements.Contains(name) && tag.Kind != TagKind.SelfClosing)
             {
-                stack.Push(node);
+                stack.Add(node);
             }
         }
 
         if (pos < html.Length)
         {
-            stack.Peek().Children.Add(html[pos..]);
+            stack[^1].Children.Add(new Node(null, string.Empty, pos, html.Length - pos));
         }
 
         return root;
     }
 
-    private static void RenderChildren(Node node, List<string> blocks, StringBuilder inline)
+    private enum TagKind
     {
-        foreach (var child in node.Children)
-        {
-            if (child is string text)
-            {
-                inline.Append(WebUtility.HtmlDecode(WhitespaceRun().Replace(text, " ")));
-            }
-            else
-            {
-                Render((Node)child, blocks, inline);
-            }
-        }
+        Skipped,
+        Open,
+        SelfClosing,
+        Close,
     }
 
-    private static void Render(Node node, List<string> blocks, StringBuilder inline)
+    private readonly record struct Tag(int Index, int End, TagKind Kind, string? Name, string Attributes);
+
+    /// <summary>
+    /// The next tag at or after <paramref name="from"/>, matched exactly as the regular expression
+    /// <c>&lt;(?:(?&lt;comment&gt;!--[\s\S]*?--)|(?&lt;decl&gt;![^&gt;]*)|(?&lt;close&gt;/)?(?&lt;name&gt;[a-zA-Z][a-zA-Z0-9]*)(?&lt;attrs&gt;(?:\s+[^&gt;]*?)?)(?&lt;self&gt;/)?)&gt;</c>
+    /// would (a '&lt;' that starts no tag is text), without its allocations.
+    /// </summary>
+    private static Tag? NextTag(string html, int from)
     {
-        if (SkippedElements.Contains(node.Name) || node.HasClass("no-text"))
+        while (true)
         {
-            return;
-        }
-
-        switch (node.Name)
-        {
-            case "br":
-                inline.Append('\n');
-                return;
-            case "hr":
-                Flush(blocks, inline);
-                blocks.Add(new string('-', 40));
-                return;
-            case "table":
-                Flush(blocks, inline);
-                blocks.Add(RenderTable(node));
-                return;
-            case "ul":
-            case "ol":
-                Flush(blocks, inline);
-                blocks.Add(RenderList(node, node.Name == "ol"));
-                return;
-        }
-
-        var isBlock = BlockElements.Contains(node.Name);
-        if (isBlock)
-        {
-            Flush(blocks, inline);
-        }
-
-        RenderChildren(node, blocks, inline);
-        if (isBlock)
-        {
-            Flush(blocks, inline);
-        }
-    }
-
-    private static string RenderList(Node list, bool ordered)
-    {
-        var lines = new List<string>();
-        var number = 0;
-        foreach (var item in list.Children.OfType<Node>().Where(n => n.Name == "li"))
-        {
-            number++;
-            var prefix = ordered ? string.Create(CultureInfo.InvariantCulture, $"{number}. ") : "- ";
-            var indent = new string(' ', prefix.Length);
-            var itemLines = InlineText(item).Split('\n');
-            lines.Add(string.Join("\n", itemLines.Select((l, i) => Wrap(l, i == 0 ? prefix : indent, indent))));
-        }
-
-        return string.Join("\n", lines);
-    }
-
-    private static string RenderTable(Node table)
-    {
-        var rows = new List<(List<(string Text, bool Right)> Cells, bool Header)>();
-        void Collect(Node n)
-        {
-            foreach (var child in n.Children.OfType<Node>())
+            var lt = html.IndexOf('<', from);
+            if (lt < 0)
             {
-                if (child.Name == "tr")
-                {
-                    var cells = child.Children.OfType<Node>().Where(c => c.Name is "td" or "th")
-                        .Select(c => (InlineText(c).Replace('\n', ' '), c.HasClass("num"))).ToList();
-                    var header = child.Children.OfType<Node>().Any(c => c.Name == "th") && n.Name == "thead";
-                    rows.Add((cells, header));
-                }
-                else if (child.Name is "thead" or "tbody" or "tfoot")
-                {
-                    Collect(child);
-                }
+                return null;
             }
-        }
 
-        Collect(table);
-        var columns = rows.Count == 0 ? 0 : rows.Max(r => r.Cells.Count);
-        var widths = new int[columns];
-        foreach (var (cells, _) in rows)
-        {
-            for (var i = 0; i < cells.Count; i++)
+            from = lt + 1;
+            var i = lt + 1;
+            if (i < html.Length && html[i] == '!')
             {
-                widths[i] = Math.Max(widths[i], cells[i].Text.Length);
-            }
-        }
-
-        // Too wide for a plain-text mail: the first column (the description) wraps within what the others leave.
-        var total = widths.Sum() + (2 * Math.Max(0, columns - 1));
-        if (total > Width && columns > 1)
-        {
-            widths[0] = Math.Max(20, widths[0] - (total - Width));
-        }
-
-        var lines = new List<string>();
-        foreach (var (cells, header) in rows)
-        {
-            var first = cells.Count > 0 ? WrapToLines(cells[0].Text, widths[0]) : [string.Empty];
-            for (var lineIndex = 0; lineIndex < first.Count; lineIndex++)
-            {
-                var parts = new List<string>();
-                for (var i = 0; i < columns; i++)
+                // A comment up to the first "-->", else a declaration up to the first '>'.
+                if (html.AsSpan(i).StartsWith("!--", StringComparison.Ordinal))
                 {
-                    var (text, right) = i == 0 ? (first[lineIndex], false)
-                        : lineIndex == 0 && i < cells.Count ? cells[i] : (string.Empty, false);
-                    parts.Add(right ? text.PadLeft(widths[i]) : text.PadRight(widths[i]));
+                    var close = html.IndexOf("-->", i + 3, StringComparison.Ordinal);
+                    if (close >= 0)
+                    {
+                        return new Tag(lt, close + 3, TagKind.Skipped, null, string.Empty);
+                    }
                 }
 
-                lines.Add(string.Join("  ", parts).TrimEnd());
+                var gt = html.IndexOf('>', i);
+                if (gt >= 0)
+                {
+                    return new Tag(lt, gt + 1, TagKind.Skipped, null, string.Empty);
+                }
+
+                continue;
             }
 
-            if (header)
+            var isClose = i < html.Length && html[i] == '/';
+            if (isClose)
             {
-                lines.Add(new string('-', widths.Sum() + (2 * Math.Max(0, columns - 1))));
+                i++;
             }
-        }
 
-        return string.Join("\n", lines);
-    }
-
-    private static string InlineText(Node node)
-    {
-        var blocks = new List<string>();
-        var inline = new StringBuilder();
-        RenderChildren(node, blocks, inline);
-        Flush(blocks, inline, wrap: false);
-        return string.Join("\n", blocks);
-    }
-
-    private static void Flush(List<string> blocks, StringBuilder inline, bool wrap = true)
-    {
-        var lines = inline.ToString().Split('\n').Select(l => l.Trim(' ')).ToList();
-        inline.Clear();
-        while (lines.Count > 0 && lines[0].Length == 0)
-        {
-            lines.RemoveAt(0);
-        }
-
-        while (lines.Count > 0 && lines[^1].Length == 0)
-        {
-            lines.RemoveAt(lines.Count - 1);
-        }
-
-        if (lines.Count > 0)
-        {
-            blocks.Add(string.Join("\n", wrap ? lines.Select(l => Wrap(l, string.Empty, string.Empty)) : lines));
-        }
-    }
-
-    /// <summary>Words for wrapping; "€" stays with the amount after it, so "€ 1.234,56" is never split.</summary>
-    private static List<string> Words(string text)
-    {
-        var words = new List<string>();
-        foreach (var word in text.Split(' ', StringSplitOptions.RemoveEmptyEntries))
-        {
-            if (words.Count > 0 && words[^1] == "€")
+            var nameStart = i;
+            if (i >= html.Length || !char.IsAsciiLetter(html[i]))
             {
-                words[^1] = "€ " + word;
+                continue;
             }
-            else
+
+            while (i < html.Length && char.IsAsciiLetterOrDigit(html[i]))
             {
-                words.Add(word);
+                i++;
+            }
+
+            var nameEnd = i;
+            if (i >= html.Length)
+            {
+                continue;
+            }
+
+            var c = html[i];
+            Tag Make(int end, bool self, int attrsStart, int attrsEnd) => new(
+                lt,
+                end,
+                isClose ? TagKind.Close : self ? TagKind.SelfClosing : TagKind.Open,
+                LowerName(html.AsSpan(nameStart, nameEnd - nameStart)),
+                attrsEnd > attrsStart ? html[attrsStart..attrsEnd] : string.Empty);
+
+            if (c == '>')
+            {
+                return Make(i + 1, false, i, i);
+            }
+
+            if (c == '/')
+            {
+                if (i + 1 < html.Length && html[i + 1] == '>')
+                {
+                    return Make(i + 2, true, i, i);
+                }
+
+                continue;
+            }
+
+            if (!char.IsWhiteSpace(c))
+            {
+                continue;
+            }
+
+            // Attributes: the white space, then the shortest run up to "/>" or ">".
+            var attrsStart = i;
+            while (i < html.Length && char.IsWhiteSpace(html[i]))
+            {
+                i++;
+            }
+
+            var gtAfter = html.IndexOf('>', i);
+            if (gtAfter < 0)
+            {
+                continue;
+            }
+
+            return gtAfter - 1 >= i && html[gtAfter - 1] == '/'
+                ? Make(gtAfter + 1, true, attrsStart, gtAfter - 1)
+                : Make(gtAfter + 1, false, attrsStart, gtAfter);
+        }
+    }
+
+    /// <summary>The lower-case element name; the names our templates use come from a table, without allocating.</summary>
+    private static string LowerName(ReadOnlySpan<char> name)
+    {
+        if (!name.ContainsAnyInRange('A', 'Z') && KnownNameLookup.TryGetValue(name, out var known))
+        {
+            return known;
+        }
+
+        return name.ToString().ToLowerInvariant();
+    }
+
+    private static readonly string[] KnownNames =
+    [
+        "p", "td", "tr", "th", "div", "span", "br", "strong", "li", "a", "em", "table", "tbody", "thead", "tfoot", "ul", "ol",
+        "h1", "h2", "h3", "h4", "hr", "section", "header", "footer", "address", "body", "html", "head", "meta", "title",
+        "style", "script", "b", "i", "small", "col", "colgroup", "img", "link", "dl", "dt", "dd", "blockquote",
+    ];
+
+    // After KnownNames: static fields are initialised in textual order.
+    private static readonly System.Collections.Frozen.FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> KnownNameLookup =
+        System.Collections.Frozen.FrozenSet.ToFrozenSet(KnownNames, StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
+
+    /// <summary>Where finished blocks go: appended to one builder, <paramref name="separator"/> between them.</summary>
+    private sealed class Blocks(StringBuilder target, string separator, bool skipEmpty)
+    {
+        private bool _any;
+
+        /// <summary>Starts a block (writes the separator if one came before) and returns the builder to write it to.</summary>
+        public StringBuilder Begin()
+        {
+            if (_any)
+            {
+                target.Append(separator);
+            }
+
+            _any = true;
+            return target;
+        }
+
+        public void Add(StringBuilder block)
+        {
+            if (!skipEmpty || block.Length > 0)
+            {
+                Begin().Append(block);
+            }
+        }
+    }
+
+    /// <summary>One conversion: the HTML and a few reusable builders.</summary>
+    private sealed class Converter(string html)
+    {
+        private readonly Stack<StringBuilder> _pool = new();
+
+        public StringBuilder Rent() => _pool.TryPop(out var sb) ? sb.Clear() : new StringBuilder(256);
+
+        public void Return(StringBuilder sb) => _pool.Push(sb);
+
+        public void RenderChildren(Node node, Blocks blocks, StringBuilder inline)
+        {
+            if (!node.HasChildren)
+            {
+                return;
+            }
+
+            foreach (var child in node.Children)
+            {
+                if (child.Name is null)
+                {
+                    AppendCollapsed(inline, html.AsSpan(child.TextStart, child.TextLength));
+                }
+                else
+                {
+                    Render(child, blocks, inline);
+                }
             }
         }
 
-        return words;
+        /// <summary>Appends text with each run of HTML white space as one space, entities decoded.</summary>
+        private void AppendCollapsed(StringBuilder inline, ReadOnlySpan<char> text)
+        {
+            if (text.Contains('&'))
+            {
+                var collapsed = Rent();
+                AppendCollapsedRaw(collapsed, text);
+                inline.Append(WebUtility.HtmlDecode(collapsed.ToString()));
+                Return(collapsed);
+                return;
+            }
+
+            AppendCollapsedRaw(inline, text);
+        }
+
+        private static void AppendCollapsedRaw(StringBuilder target, ReadOnlySpan<char> rest)
+        {
+            while (rest.Length > 0)
+            {
+                var space = rest.IndexOfAny(HtmlWhiteSpace);
+                if (space < 0)
+                {
+                    target.Append(rest);
+                    return;
+                }
+
+                target.Append(rest[..space]).Append(' ');
+                rest = rest[space..];
+                var next = rest.IndexOfAnyExcept(HtmlWhiteSpace);
+                rest = next < 0 ? [] : rest[next..];
+            }
+        }
+
+        private void Render(Node node, Blocks blocks, StringBuilder inline)
+        {
+            var name = node.Name!;
+            if (SkippedElements.Contains(name) || node.HasClass("no-text"))
+            {
+                return;
+            }
+
+            switch (name)
+            {
+                case "br":
+                    inline.Append('\n');
+                    return;
+                case "hr":
+                    Flush(blocks, inline);
+                    blocks.Begin().Append('-', 40);
+                    return;
+                case "table":
+                    Flush(blocks, inline);
+                    AddBlock(blocks, sb => RenderTable(node, sb));
+                    return;
+                case "ul":
+                case "ol":
+                    Flush(blocks, inline);
+                    AddBlock(blocks, sb => RenderList(node, name == "ol", sb));
+                    return;
+            }
+
+            var isBlock = BlockElements.Contains(name);
+            if (isBlock)
+            {
+                Flush(blocks, inline);
+            }
+
+            RenderChildren(node, blocks, inline);
+            if (isBlock)
+            {
+                Flush(blocks, inline);
+            }
+        }
+
+        private void AddBlock(Blocks blocks, Action<StringBuilder> write)
+        {
+            var block = Rent();
+            write(block);
+            blocks.Add(block);
+            Return(block);
+        }
+
+        private void RenderList(Node list, bool ordered, StringBuilder sb)
+        {
+            var number = 0;
+            foreach (var item in list.Children)
+            {
+                if (item.Name != "li")
+                {
+                    continue;
+                }
+
+                number++;
+                var prefix = ordered ? string.Create(CultureInfo.InvariantCulture, $"{number}. ") : "- ";
+                var indent = ordered ? new string(' ', prefix.Length) : "  ";
+                if (number > 1)
+                {
+                    sb.Append('\n');
+                }
+
+                var text = InlineText(item);
+                var lineIndex = 0;
+                foreach (var range in text.AsSpan().Split('\n'))
+                {
+                    if (lineIndex > 0)
+                    {
+                        sb.Append('\n');
+                    }
+
+                    AppendWrapped(sb, text.AsSpan(range), lineIndex == 0 ? prefix : indent, indent);
+                    lineIndex++;
+                }
+            }
+        }
+
+        private void RenderTable(Node table, StringBuilder sb)
+        {
+            var rows = new List<(List<(string Text, bool Right)> Cells, bool Header)>();
+            Collect(table);
+            var columns = 0;
+            foreach (var (cells, _) in rows)
+            {
+                columns = Math.Max(columns, cells.Count);
+            }
+
+            var widths = new int[columns];
+            foreach (var (cells, _) in rows)
+            {
+                for (var i = 0; i < cells.Count; i++)
+                {
+                    widths[i] = Math.Max(widths[i], cells[i].Text.Length);
+                }
+            }
+
+            // Too wide for a plain-text mail: the first column (the description) wraps within what the others leave.
+            var total = widths.Sum() + (2 * Math.Max(0, columns - 1));
+            if (total > Width && columns > 1)
+            {
+                widths[0] = Math.Max(20, widths[0] - (total - Width));
+            }
+
+            var anyLine = false;
+            foreach (var (cells, header) in rows)
+            {
+                var first = cells.Count > 0 ? WrapToLines(cells[0].Text, widths[0]) : [string.Empty];
+                for (var lineIndex = 0; lineIndex < first.Count; lineIndex++)
+                {
+                    if (anyLine)
+                    {
+                        sb.Append('\n');
+                    }
+
+                    anyLine = true;
+                    var lineStart = sb.Length;
+                    for (var i = 0; i < columns; i++)
+                    {
+                        if (i > 0)
+                        {
+                            sb.Append("  ");
+                        }
+
+                        var (text, right) = i == 0 ? (first[lineIndex], false)
+                            : lineIndex == 0 && i < cells.Count ? cells[i] : (string.Empty, false);
+                        var padding = Math.Max(0, widths[i] - text.Length);
+                        if (right)
+                        {
+                            sb.Append(' ', padding).Append(text);
+                        }
+                        else
+                        {
+                            sb.Append(text).Append(' ', padding);
+                        }
+                    }
+
+                    // As string.TrimEnd(): every kind of white space.
+                    var end = sb.Length;
+                    while (end > lineStart && char.IsWhiteSpace(sb[end - 1]))
+                    {
+                        end--;
+                    }
+
+                    sb.Length = end;
+                }
+
+                if (header)
+                {
+                    sb.Append('\n').Append('-', widths.Sum() + (2 * Math.Max(0, columns - 1)));
+                }
+            }
+
+            void Collect(Node n)
+            {
+                if (!n.HasChildren)
+                {
+                    return;
+                }
+
+                foreach (var child in n.Children)
+                {
+                    if (child.Name == "tr")
+                    {
+                        var cells = new List<(string Text, bool Right)>();
+                        var anyTh = false;
+                        if (child.HasChildren)
+                        {
+                            foreach (var cell in child.Children)
+                            {
+                                if (cell.Name is "td" or "th")
+                                {
+                                    cells.Add((InlineText(cell).Replace('\n', ' '), cell.HasClass("num")));
+                                }
+
+                                anyTh |= cell.Name == "th";
+                            }
+                        }
+
+                        rows.Add((cells, anyTh && n.Name == "thead"));
+                    }
+                    else if (child.Name is "thead" or "tbody" or "tfoot")
+                    {
+                        Collect(child);
+                    }
+                }
+            }
+        }
+
+        /// <summary>The text of an element on its own: its blocks one line apart, the last one not wrapped.</summary>
+        private string InlineText(Node node)
+        {
+            var target = Rent();
+            var inline = Rent();
+            var blocks = new Blocks(target, "\n", skipEmpty: false);
+            RenderChildren(node, blocks, inline);
+            Flush(blocks, inline, wrap: false);
+            var text = target.ToString();
+            Return(inline);
+            Return(target);
+            return text;
+        }
+
+        /// <summary>
+        /// Ends the current inline run: its lines trimmed of spaces, without leading and trailing empty lines, each
+        /// wrapped (unless <paramref name="wrap"/> is false), become one block.
+        /// </summary>
+        public void Flush(Blocks blocks, StringBuilder inline, bool wrap = true)
+        {
+            if (inline.Length == 0)
+            {
+                return;
+            }
+
+            var content = inline.ToString();
+            inline.Clear();
+            StringBuilder? block = null;
+            var emptyLinesBefore = 0;
+            foreach (var range in content.AsSpan().Split('\n'))
+            {
+                var line = content.AsSpan(range).Trim(' ');
+                if (line.IsEmpty)
+                {
+                    emptyLinesBefore++;
+                    continue;
+                }
+
+                if (block is null)
+                {
+                    block = blocks.Begin();
+                }
+                else
+                {
+                    block.Append('\n', emptyLinesBefore + 1);
+                }
+
+                emptyLinesBefore = 0;
+                if (wrap)
+                {
+                    AppendWrapped(block, line, string.Empty, string.Empty);
+                }
+                else
+                {
+                    block.Append(line);
+                }
+            }
+        }
     }
 
+    private static readonly System.Buffers.SearchValues<char> HtmlWhiteSpace = System.Buffers.SearchValues.Create(" \t\r\n\f");
+
+    /// <summary>
+    /// The words of a text for wrapping: split at spaces, and "€" joined to the word after it by one space, so
+    /// "€ 1.234,56" is never split.
+    /// </summary>
+    private ref struct Words(ReadOnlySpan<char> text)
+    {
+        private readonly ReadOnlySpan<char> _text = text;
+        private MemoryExtensions.SpanSplitEnumerator<char> _parts = text.Split(' ');
+        private bool _heldEuro;
+
+        /// <summary>The current word is "€ " followed by <see cref="Text"/>.</summary>
+        public bool Euro { get; private set; }
+
+        public ReadOnlySpan<char> Text { get; private set; }
+
+        public readonly int Length => Euro ? Text.Length + 2 : Text.Length;
+
+        public bool MoveNext()
+        {
+            while (_parts.MoveNext())
+            {
+                var token = _text[_parts.Current];
+                if (token.IsEmpty)
+                {
+                    continue;
+                }
+
+                if (_heldEuro)
+                {
+                    _heldEuro = false;
+                    Euro = true;
+                    Text = token;
+                    return true;
+                }
+
+                if (token is "€")
+                {
+                    _heldEuro = true;
+                    continue;
+                }
+
+                Euro = false;
+                Text = token;
+                return true;
+            }
+
+            if (_heldEuro)
+            {
+                _heldEuro = false;
+                Euro = false;
+                Text = "€";
+                return true;
+            }
+
+            return false;
+        }
+
+        public readonly void AppendTo(StringBuilder sb)
+        {
+            if (Euro)
+            {
+                sb.Append("€ ");
+            }
+
+            sb.Append(Text);
+        }
+    }
+
+    /// <summary>The first column of a table: words one space apart in lines of at most <paramref name="width"/> (a longer word stands alone).</summary>
     private static List<string> WrapToLines(string text, int width)
     {
         var lines = new List<string>();
         var current = new StringBuilder();
-        foreach (var word in Words(text))
+        var words = new Words(text);
+        while (words.MoveNext())
         {
-            if (current.Length > 0 && current.Length + 1 + word.Length > width)
+            if (current.Length > 0 && current.Length + 1 + words.Length > width)
             {
                 lines.Add(current.ToString());
                 current.Clear();
@@ -307,41 +683,44 @@ public static partial class HtmlText
                 current.Append(' ');
             }
 
-            current.Append(word);
+            words.AppendTo(current);
         }
 
         lines.Add(current.ToString());
         return lines;
     }
 
-    private static string Wrap(string line, string firstPrefix, string nextPrefix)
+    /// <summary>
+    /// Appends <paramref name="line"/> wrapped at <see cref="Width"/>: its <see cref="Words"/> one space apart, the
+    /// first output line starting with <paramref name="firstPrefix"/> and the others with <paramref name="nextPrefix"/>;
+    /// a word longer than the width stands alone on its line.
+    /// </summary>
+    private static void AppendWrapped(StringBuilder sb, ReadOnlySpan<char> line, string firstPrefix, string nextPrefix)
     {
-        var sb = new StringBuilder();
-        var current = new StringBuilder(firstPrefix);
+        var lineStart = sb.Length;
+        sb.Append(firstPrefix);
         var prefixLength = firstPrefix.Length;
-        foreach (var word in Words(line))
+        var words = new Words(line);
+        while (words.MoveNext())
         {
-            if (current.Length > prefixLength && current.Length + 1 + word.Length > Width)
+            var current = sb.Length - lineStart;
+            if (current > prefixLength && current + 1 + words.Length > Width)
             {
-                sb.Append(current).Append('\n');
-                current.Clear().Append(nextPrefix);
+                sb.Append('\n');
+                lineStart = sb.Length;
+                sb.Append(nextPrefix);
                 prefixLength = nextPrefix.Length;
+                current = nextPrefix.Length;
             }
 
-            if (current.Length > prefixLength)
+            if (current > prefixLength)
             {
-                current.Append(' ');
+                sb.Append(' ');
             }
 
-            current.Append(word);
+            words.AppendTo(sb);
         }
-
-        sb.Append(current);
-        return sb.ToString();
     }
-
-    [GeneratedRegex(@"<(?:(?<comment>!--[\s\S]*?--)|(?<decl>![^>]*)|(?<close>/)?(?<name>[a-zA-Z][a-zA-Z0-9]*)(?<attrs>(?:\s+[^>]*?)?)(?<self>/)?)>", RegexOptions.CultureInvariant)]
-    private static partial Regex TagPattern();
 
     [GeneratedRegex(@"[ \t\r\n\f]+", RegexOptions.CultureInvariant)]
     private static partial Regex WhitespaceRun();
