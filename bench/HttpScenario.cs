@@ -77,6 +77,19 @@ public static class HttpScenario
                 Timeout = TimeSpan.FromSeconds(60),
             };
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key.Secret);
+
+            // Without credentials: /health/live then measures the framework alone (with a key, authentication would
+            // look the key up for it too).
+            using var anonymous = new HttpClient(new SocketsHttpHandler
+            {
+                MaxConnectionsPerServer = Clients * 2,
+                PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
+                UseCookies = false,
+            })
+            {
+                BaseAddress = service.BaseAddress,
+                Timeout = TimeSpan.FromSeconds(60),
+            };
             var run = Guid.NewGuid().ToString("N")[..8];
 
             // One dossier per client, created through the API (timed: creates per second with 64 clients).
@@ -115,9 +128,10 @@ public static class HttpScenario
             // Warm-up of both sides (JIT, pools), not measured.
             await LoadAsync(Clients, TimeSpan.FromSeconds(2), fire);
             await LoadAsync(Clients, TimeSpan.FromSeconds(1), w => Get(client, "/api/me"));
+            await LoadAsync(Clients, TimeSpan.FromSeconds(1), w => Get(anonymous, "/health/live"));
 
-            var live = await LoadAsync(Clients, TimeSpan.FromSeconds(baselineSeconds), _ => Get(client, "/health/live"));
-            Console.WriteLine($"GET /health/live, {Clients} clients: {live}");
+            var live = await LoadAsync(Clients, TimeSpan.FromSeconds(baselineSeconds), _ => Get(anonymous, "/health/live"));
+            Console.WriteLine($"GET /health/live (no credentials), {Clients} clients: {live}");
             var me = await LoadAsync(Clients, TimeSpan.FromSeconds(baselineSeconds), _ => Get(client, "/api/me"));
             Console.WriteLine($"GET /api/me (API key), {Clients} clients: {me}");
             var fires = await LoadAsync(Clients, TimeSpan.FromSeconds(seconds), fire);

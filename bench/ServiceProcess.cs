@@ -87,6 +87,10 @@ public sealed class ServiceProcess : IAsyncDisposable
         psi.Environment.Remove("ConnectionStrings__Subsidy");
         psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         psi.Environment["DOTNET_ENVIRONMENT"] = "Production";
+
+        // The project folder as content root, as with `dotnet run --project src/Api`: its appsettings.json (log levels)
+        // and wwwroot apply; the working directory stays the caller's scratch folder.
+        psi.Environment["ASPNETCORE_CONTENTROOT"] = Path.Combine(RepoRoot(), "src", "Api");
         psi.Environment["Subsidy__Port"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         psi.Environment["Subsidy__PublicBaseUrl"] = $"http://127.0.0.1:{port}";
         foreach (var (key, value) in environment)
