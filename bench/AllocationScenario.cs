@@ -39,6 +39,8 @@ public static class AllocationScenario
         Console.WriteLine($"{Applicants:N0} applicants x {Actions} actions = {Applicants * Actions:N0} rows; requested EUR {requested:N2}, budget EUR {budget:N2}; rounding {parameters.RoundingEur}, bonuses first {parameters.BonusesFirst}");
 
         var times = new List<double>();
+        var cpu = new List<double>();
+        using var self = Process.GetCurrentProcess();
         string? firstHash = null;
         decimal firstTotal = 0;
         AllocationResult? result = null;
@@ -46,12 +48,16 @@ public static class AllocationScenario
         {
             var shuffled = input.ToArray();
             new Random(1000 + run).Shuffle(shuffled);
+            self.Refresh();
+            var cpuBefore = self.TotalProcessorTime;
             var sw = Stopwatch.StartNew();
             result = AllocationRule.Allocate(budget, parameters, shuffled);
             sw.Stop();
+            self.Refresh();
             times.Add(sw.Elapsed.TotalSeconds);
+            cpu.Add((self.TotalProcessorTime - cpuBefore).TotalSeconds);
             var hash = Hash(result);
-            Console.WriteLine($"run {run + 1}: {sw.Elapsed.TotalSeconds:F3} s, allocated EUR {result.AllocatedEur:N2}, remainder EUR {result.RemainderEur:N2}, pro-rata round {result.ProRataRound}, sha256 {hash[..16]}");
+            Console.WriteLine($"run {run + 1}: {sw.Elapsed.TotalSeconds:F3} s ({cpu[^1]:F3} CPU-s), allocated EUR {result.AllocatedEur:N2}, remainder EUR {result.RemainderEur:N2}, pro-rata round {result.ProRataRound}, sha256 {hash[..16]}");
             if (firstHash is null)
             {
                 firstHash = hash;
@@ -87,7 +93,7 @@ public static class AllocationScenario
         Console.WriteLine($"target <= 1 s: {(worst <= 1 ? "met" : "NOT met")}; same euros in all {runs} runs: EUR {firstTotal:N2}, sha256 {firstHash}");
         IReadOnlyList<string> lines =
         [
-            $"RESULT allocation seconds={worst:F3} median_s={median:F3} baseline_s={baseline:F3} ratio={median / baseline:F1} runs={runs} " +
+            $"RESULT allocation seconds={worst:F3} median_s={median:F3} median_cpu_s={Median(cpu):F3} baseline_s={baseline:F3} ratio={median / baseline:F1} runs={runs} " +
             $"rows={Applicants * Actions} allocated_eur={firstTotal.ToString("F2", CultureInfo.InvariantCulture)} pro_rata_round={result!.ProRataRound} sha256={firstHash![..16]}",
         ];
         return Task.FromResult(lines);

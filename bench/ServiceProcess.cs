@@ -107,15 +107,17 @@ public sealed class ServiceProcess : IAsyncDisposable
 
         var log = new StreamWriter(logPath, append: false, Encoding.UTF8) { AutoFlush = true };
         var process = new Process { StartInfo = psi };
-        process.OutputDataReceived += (_, e) => Write(log, e.Data);
-        process.ErrorDataReceived += (_, e) => Write(log, e.Data);
+        var clock = Stopwatch.StartNew();
+        process.OutputDataReceived += (_, e) => Write(log, clock, e.Data);
+        process.ErrorDataReceived += (_, e) => Write(log, clock, e.Data);
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return new ServiceProcess(process, log, logPath, port);
     }
 
-    private static void Write(StreamWriter log, string? line)
+    /// <summary>Each line prefixed with the seconds since the start command, to see where start-up time goes.</summary>
+    private static void Write(StreamWriter log, Stopwatch clock, string? line)
     {
         if (line is null)
         {
@@ -126,7 +128,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         {
             try
             {
-                log.WriteLine(line);
+                log.WriteLine($"+{clock.Elapsed.TotalSeconds:F3}s {line}");
             }
             catch (ObjectDisposedException)
             {
