@@ -63,6 +63,12 @@ public static class StartupScenario
         var ready = await service.WaitForAsync("/health/ready", sw, TimeSpan.FromSeconds(120));
         Console.WriteLine($"{label}: /health/live after {live.TotalSeconds:F2} s, /health/ready after {ready.TotalSeconds:F2} s (embedded port {embeddedPort}, http port {port})");
 
+        // Where the seconds went: the service's log lines, timed from the start command.
+        foreach (var line in service.Tail(200).Split('\n').Where(l => l.Contains("info:", StringComparison.Ordinal) && !l.Contains("Hangfire", StringComparison.Ordinal)).Take(12))
+        {
+            Console.WriteLine($"  {(line.Length > 160 ? line[..160] : line)}");
+        }
+
         var pidFile = Path.Combine(dataDirectory, "pg", "postmaster.pid");
         if (!File.Exists(pidFile))
         {
