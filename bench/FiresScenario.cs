@@ -65,7 +65,7 @@ public static class FiresScenario
         });
         Console.WriteLine($"baseline raw INSERT commits, 32 clients: {baseline32:F0}/s");
 
-        double fires32 = 0;
+        var rates = new Dictionary<int, double>();
         foreach (var concurrency in new[] { 1, 8, 32 })
         {
             var dossiers = new Guid[concurrency];
@@ -78,10 +78,7 @@ public static class FiresScenario
                 runtime.FireAsync(new FireRequest(dossiers[w], "next", new() { ["n"] = i }, officer)));
             Console.WriteLine($"fires, {concurrency} concurrent dossiers: {rate:F0}/s");
             lines.Add($"fires c={concurrency} per_s={rate:F0}");
-            if (concurrency == 32)
-            {
-                fires32 = rate;
-            }
+            rates[concurrency] = rate;
         }
 
         // Every chain must still verify after the load.
@@ -92,7 +89,8 @@ public static class FiresScenario
             throw new InvalidOperationException("replay found divergences after the benchmark");
         }
 
-        lines.Add($"RESULT fires per_s={fires32:F0} baseline_per_s={baseline32:F0} ratio={fires32 / baseline32:F2}");
+        var fires32 = rates[32];
+        lines.Add($"RESULT fires per_s={fires32:F0} baseline_per_s={baseline32:F0} ratio={fires32 / baseline32:F2} c8_per_s={rates[8]:F0} c1_per_s={rates[1]:F0} events={replay.Events}");
         return lines;
     }
 

@@ -98,10 +98,12 @@ public static class AllocationRule
             }
         }
 
-        // Flatten rows: per application, sorted by priority then code.
-        var rows = new RowAllocation[ordered.Length][];
-        var rowTotalsByRank = new SortedDictionary<int, decimal>();
-        var rowsByRank = new Dictionary<int, List<(int App, int Row)>>();
+        // Flatten rows: per application, sorted by priority then code. The amounts and fundings live in arrays
+        // filled by the rounds; the RowAllocation records are built once at the end.
+        var rows = new AllocationRowRequest[ordered.Length][];
+        var rowAllocated = new decimal[ordered.Length][];
+        var rowFunding = new Funding[ordered.Length][];
+        var rowsByRank = new Dictionary<int, RankBucket>();
         decimal requestedRows = 0, requestedBonus = 0;
         for (var a = 0; a < ordered.Length; a++)
         {
@@ -110,7 +112,10 @@ public static class AllocationRule
             requestedBonus += app.BonusEur;
             var sorted = app.Rows.ToArray();
             Array.Sort(sorted, static (x, y) => x.Priority != y.Priority ? x.Priority.CompareTo(y.Priority) : string.CompareOrdinal(x.ActionCode, y.ActionCode));
-            rows[a] = new RowAllocation[sorted.Length];
+            rows[a] = sorted;
+            rowAllocated[a] = new decimal[sorted.Length];
+            rowFunding[a] = new Funding[sorted.Length];
+            Array.Fill(rowFunding[a], Funding.None); // until a round funds the row
             for (var r = 0; r < sorted.Length; r++)
             {
                 var row = sorted[r];
@@ -118,13 +123,13 @@ public static class AllocationRule
                 {
                     throw new ArgumentException($"Application '{app.ApplicationId}' row {row.ActionCode} has a negative request.", nameof(applications));
                 }
-                rows[a][r] = new RowAllocation(row.ActionCode, row.Priority, row.RequestedEur, 0m, row.Priority, Funding.None);
                 requestedRows += row.RequestedEur;
-                rowTotalsByRank[row.Priority] = rowTotalsByRank.GetValueOrDefault(row.Priority) + row.RequestedEur;
-                if (!rowsByRank.TryGetValue(row.Priority, out var bucket)) rowsByRank[row.Priority] = bucket = [];
-                bucket.Add((a, r));
+                if (!rowsByRank.TryGetValue(row.Priority, out var bucket)) rowsByRank[row.Priority] = bucket = new RankBucket();
+                bucket.Total += row.RequestedEur;
+                bucket.Rows.Add((a, r));
             }
         }
+        var rowTotalsByRank = new SortedDictionary<int, decimal>(rowsByRank.ToDictionary(kv => kv.Key, kv => kv.Value.Total));
         var requested = requestedRows + requestedBonus;
         var explanations = new List<Reason>();
         var rounds = new List<AllocationRound>();
@@ -138,7 +143,11 @@ public static class AllocationRule
             for (var a = 0; a < ordered.Length; a++)
             {
                 bonusAllocated[a] = ordered[a].BonusEur;
-                for (var r = 0; r < rows[a].Length; r++) rows[a][r] = rows[a][r] with { AllocatedEur = rows[a][r].RequestedEur, Funding = Funding.Full };
+                for (var r = 0; r < rows[a].Length; r++)
+                {
+                    rowAllocated[a][r] = rows[a][r].RequestedEur;
+                    rowFunding[a][r] = Funding.Full;
+                }
             }
             bonusFunding = Funding.Full;
             if (requestedBonus > 0) rounds.Add(new AllocationRound(0, true, requestedBonus, requestedBonus, Funding.Full));
@@ -205,19 +214,21 @@ public static class AllocationRule
                 }
                 if (total <= left)
                 {
-                    foreach (var (a, r) in rowsByRank[rank])
+                    foreach (var (a, r) in rowsByRank[rank].Rows)
                     {
-                        rows[a][r] = rows[a][r] with { AllocatedEur = rows[a][r].RequestedEur, Funding = Funding.Full };
+                        rowAllocated[a][r] = rows[a][r].RequestedEur;
+                        rowFunding[a][r] = Funding.Full;
                     }
                     left -= total;
                     rounds.Add(new AllocationRound(rank, false, total, total, Funding.Full));
                     continue;
                 }
                 decimal allocated = 0;
-                foreach (var (a, r) in rowsByRank[rank])
+                foreach (var (a, r) in rowsByRank[rank].Rows)
                 {
                     var amount = ProRata(rows[a][r].RequestedEur, left, total, unit);
-                    rows[a][r] = rows[a][r] with { AllocatedEur = amount, Funding = Funding.ProRata };
+                    rowAllocated[a][r] = amount;
+                    rowFunding[a][r] = Funding.ProRata;
                     allocated += amount;
                 }
                 factor = Math.Round(left / total, 10);
@@ -252,11 +263,17 @@ public static class AllocationRule
         for (var a = 0; a < ordered.Length; a++)
         {
             var rowSum = 0m;
-            foreach (var row in rows[a]) rowSum += row.AllocatedEur;
-            var appFunding = ordered[a].BonusEur == 0 ? Funding.None : bonusFunding;
             var rowRequested = 0m;
-            foreach (var row in rows[a]) rowRequested += row.RequestedEur;
-            result[a] = new ApplicationAllocation(ordered[a].ApplicationId, rows[a], ordered[a].BonusEur, bonusAllocated[a], appFunding,
+            var appRows = new RowAllocation[rows[a].Length];
+            for (var r = 0; r < appRows.Length; r++)
+            {
+                var row = rows[a][r];
+                appRows[r] = new RowAllocation(row.ActionCode, row.Priority, row.RequestedEur, rowAllocated[a][r], row.Priority, rowFunding[a][r]);
+                rowSum += rowAllocated[a][r];
+                rowRequested += row.RequestedEur;
+            }
+            var appFunding = ordered[a].BonusEur == 0 ? Funding.None : bonusFunding;
+            result[a] = new ApplicationAllocation(ordered[a].ApplicationId, appRows, ordered[a].BonusEur, bonusAllocated[a], appFunding,
                 rowRequested + ordered[a].BonusEur, rowSum + bonusAllocated[a]);
             allocatedTotal += rowSum + bonusAllocated[a];
         }
@@ -266,6 +283,13 @@ public static class AllocationRule
             $"Allocated {RuleText.EurEn(allocatedTotal)} of {RuleText.EurEn(budgetEur)}; unallocated remainder {RuleText.EurEn(remainder)}."));
         return new AllocationResult(budgetEur, requested, allocatedTotal, remainder, requested <= budgetEur, proRataRound, factor,
             rounds, result, explanations);
+    }
+
+    /// <summary>The rows of one priority rank (application index, row index) and what they request together.</summary>
+    private sealed class RankBucket
+    {
+        public decimal Total;
+        public readonly List<(int App, int Row)> Rows = [];
     }
 
     /// <summary>

@@ -1,0 +1,251 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using SubsidyEngine.Engine.Access;
+
+namespace SubsidyEngine.Bench;
+
+/// <summary>
+/// Transitions fired through the REST API by 64 concurrent clients, API key authentication on, against the real
+/// service (the Release build of src/Api) started as a separate process on the bench cluster (durability on,
+/// Hangfire on). Each client owns one dossier of a cycling bench workflow and fires <c>next</c> with a fresh
+/// Idempotency-Key per request. Baselines at the same concurrency in the same run: an authenticated
+/// <c>GET /api/me</c> (authentication is one indexed lookup of the key hash) and <c>GET /health/live</c> (the framework alone).
+/// </summary>
+public static class HttpScenario
+{
+    private const int Clients = 64;
+
+    /// <summary>A bench-only workflow, added to a copy of the shipped workflows folder (Subsidy:WorkflowsDirectory).</summary>
+    private const string Definition = """
+    {
+      "id": "bench/cycle", "version": 1, "initial": "A",
+      "creation": { "roles": ["officer"], "parameters": [ { "name": "title", "type": "string" } ] },
+      "states": [ { "id": "A" }, { "id": "B" }, { "id": "C" } ],
+      "triggers": [ { "id": "next", "parameters": [ { "name": "n", "type": "int" } ] } ],
+      "transitions": [
+        { "from": "A", "trigger": "next", "to": "B", "roles": ["officer"], "assign": { "last": "args.n" } },
+        { "from": "B", "trigger": "next", "to": "C", "roles": ["officer"], "assign": { "last": "args.n" } },
+        { "from": "C", "trigger": "next", "to": "A", "roles": ["officer"], "assign": { "last": "args.n" } }
+      ]
+    }
+    """;
+
+    public static async Task<IReadOnlyList<string>> RunAsync(bool quick)
+    {
+        var seconds = quick ? 8 : 30;
+        var baselineSeconds = quick ? 4 : 10;
+        await using var cluster = await BenchCluster.StartAsync();
+        var work = Directory.CreateTempSubdirectory("subsidy-bench-http-");
+        try
+        {
+            // The workflows the service ships with, plus the bench workflow.
+            var apiBin = Path.GetDirectoryName(ServiceProcess.ApiDll())!;
+            var workflows = Path.Combine(work.FullName, "workflows");
+            CopyDirectory(Path.Combine(apiBin, "workflows"), workflows);
+            Directory.CreateDirectory(Path.Combine(workflows, "bench"));
+            await File.WriteAllTextAsync(Path.Combine(workflows, "bench", "cycle.v1.json"), Definition);
+
+            // An officer with an API key, made with the Engine's user directory on the bench database.
+            var users = new UserDirectory(cluster.DataSource, TimeProvider.System);
+            var officer = await users.CreateUserAsync("Bench officer", "bench-officer@abb.example.be", "officer", null);
+            var key = await users.CreateKeyAsync(officer.Id, "bench http");
+
+            var port = ServiceProcess.FreePort();
+            var sinceStart = Stopwatch.StartNew();
+            await using var service = ServiceProcess.Start(work.FullName, port, new Dictionary<string, string?>
+            {
+                ["ConnectionStrings__Subsidy"] = cluster.Postgres.ConnectionString,
+                ["Subsidy__DataDirectory"] = Path.Combine(work.FullName, "data"),
+                ["Subsidy__WorkflowsDirectory"] = workflows,
+            }, Path.Combine(Path.GetTempPath(), $"subsidy-bench-http-service-{port}.log"));
+            var ready = await service.WaitForAsync("/health/ready", sinceStart, TimeSpan.FromSeconds(120));
+            Console.WriteLine($"service ready after {ready.TotalSeconds:F1} s on port {port} (pid {service.Pid}, log {service.LogPath})");
+
+            using var client = new HttpClient(new SocketsHttpHandler
+            {
+                MaxConnectionsPerServer = Clients * 2,
+                PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
+                PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
+                UseCookies = false,
+                AllowAutoRedirect = false,
+            })
+            {
+                BaseAddress = service.BaseAddress,
+                Timeout = TimeSpan.FromSeconds(60),
+            };
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key.Secret);
+
+            // Without credentials: /health/live then measures the framework alone (with a key, authentication would
+            // look the key up for it too).
+            using var anonymous = new HttpClient(new SocketsHttpHandler
+            {
+                MaxConnectionsPerServer = Clients * 2,
+                PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
+                UseCookies = false,
+            })
+            {
+                BaseAddress = service.BaseAddress,
+                Timeout = TimeSpan.FromSeconds(60),
+            };
+            var run = Guid.NewGuid().ToString("N")[..8];
+
+            // One dossier per client, created through the API (timed: creates per second with 64 clients).
+            var dossiers = new Guid[Clients];
+            var createSw = Stopwatch.StartNew();
+            await Task.WhenAll(Enumerable.Range(0, Clients).Select(async w =>
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, "/api/dossiers")
+                {
+                    Content = Json(new { workflow = "bench/cycle", data = new { title = $"Bench {w}" } }),
+                };
+                request.Headers.Add("Idempotency-Key", $"create-{run}-{w}");
+                using var response = await client.SendAsync(request);
+                var body = await Expect(response, HttpStatusCode.Created);
+                dossiers[w] = body.GetProperty("dossierId").GetGuid();
+            }));
+            Console.WriteLine($"created {Clients} dossiers through the API in {createSw.Elapsed.TotalSeconds:F2} s ({Clients / createSw.Elapsed.TotalSeconds:F0}/s)");
+
+            var counters = new long[Clients];
+            Func<int, Task> fire = async w =>
+            {
+                var i = Interlocked.Increment(ref counters[w]);
+                using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/dossiers/{dossiers[w]:D}/transitions/next")
+                {
+                    Content = new StringContent($"{{\"n\":{i}}}", Encoding.UTF8, "application/json"),
+                };
+                request.Headers.Add("Idempotency-Key", $"fire-{run}-{w}-{i}");
+                using var response = await client.SendAsync(request);
+                var body = await Expect(response, HttpStatusCode.OK);
+                if (body.GetProperty("replayed").GetBoolean())
+                {
+                    throw new InvalidOperationException("a fresh Idempotency-Key was answered as a replay");
+                }
+            };
+
+            // Warm-up of both sides (JIT, pools), not measured.
+            await LoadAsync(Clients, TimeSpan.FromSeconds(2), fire);
+            await LoadAsync(Clients, TimeSpan.FromSeconds(1), w => Get(client, "/api/me"));
+            await LoadAsync(Clients, TimeSpan.FromSeconds(1), w => Get(anonymous, "/health/live"));
+
+            var live = await LoadAsync(Clients, TimeSpan.FromSeconds(baselineSeconds), _ => Get(anonymous, "/health/live"));
+            Console.WriteLine($"GET /health/live (no credentials), {Clients} clients: {live}");
+            var me = await LoadAsync(Clients, TimeSpan.FromSeconds(baselineSeconds), _ => Get(client, "/api/me"));
+            Console.WriteLine($"GET /api/me (API key), {Clients} clients: {me}");
+            var fires = await LoadAsync(Clients, TimeSpan.FromSeconds(seconds), fire);
+            Console.WriteLine($"POST transitions (API key, Idempotency-Key), {Clients} clients: {fires}");
+
+            // A retry with a used key returns the first result and changes nothing.
+            var last = Interlocked.Read(ref counters[0]);
+            using (var retry = new HttpRequestMessage(HttpMethod.Post, $"/api/dossiers/{dossiers[0]:D}/transitions/next")
+            {
+                Content = new StringContent($"{{\"n\":{last}}}", Encoding.UTF8, "application/json"),
+            })
+            {
+                retry.Headers.Add("Idempotency-Key", $"fire-{run}-0-{last}");
+                using var response = await client.SendAsync(retry);
+                var body = await Expect(response, HttpStatusCode.OK);
+                if (!body.GetProperty("replayed").GetBoolean() || response.Headers.GetValues("Idempotent-Replayed").Single() != "true")
+                {
+                    throw new InvalidOperationException("a retried Idempotency-Key was not answered as a replay");
+                }
+            }
+
+            // Every successful fire is one journal event (plus one creation event per dossier).
+            long fired = counters.Sum();
+            await using (var count = cluster.DataSource.CreateCommand("SELECT count(*) FROM journal WHERE definition_id = 'bench/cycle'"))
+            {
+                var events = (long)(await count.ExecuteScalarAsync())!;
+                if (events != fired + Clients)
+                {
+                    throw new InvalidOperationException($"journal holds {events} bench events, expected {fired + Clients}");
+                }
+            }
+
+            var peak = service.PeakRssMb();
+            var stop = await service.StopAsync(TimeSpan.FromSeconds(60));
+            Console.WriteLine($"service peak RSS {peak:F0} MB; stopped {stop.TotalSeconds:F1} s after SIGTERM, exit code {service.ExitCode}");
+            var target = fires.P99Ms <= 50 ? "met" : "NOT met";
+            Console.WriteLine($"target p99 <= 50 ms: {target}");
+            return
+            [
+                $"RESULT http per_s={fires.PerSecond:F0} p50_ms={fires.P50Ms:F1} p95_ms={fires.P95Ms:F1} p99_ms={fires.P99Ms:F1} " +
+                $"me_per_s={me.PerSecond:F0} me_p99_ms={me.P99Ms:F1} live_per_s={live.PerSecond:F0} live_p99_ms={live.P99Ms:F1} " +
+                $"ratio={fires.PerSecond / me.PerSecond:F2} clients={Clients} service_peak_rss_mb={peak:F0}",
+            ];
+        }
+        finally
+        {
+            try
+            {
+                work.Delete(recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
+    /// <summary>Throughput and latency percentiles of one load phase.</summary>
+    public sealed record LoadResult(long Count, double PerSecond, double P50Ms, double P95Ms, double P99Ms, double MaxMs)
+    {
+        public override string ToString() => $"{PerSecond:F0}/s ({Count} requests), p50 {P50Ms:F1} ms, p95 {P95Ms:F1} ms, p99 {P99Ms:F1} ms, max {MaxMs:F1} ms";
+    }
+
+    /// <summary>Runs <paramref name="workers"/> closed loops for <paramref name="duration"/>; every request's latency is kept.</summary>
+    public static async Task<LoadResult> LoadAsync(int workers, TimeSpan duration, Func<int, Task> op)
+    {
+        var latencies = new List<long>[workers];
+        var sw = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, workers).Select(w => Task.Run(async () =>
+        {
+            var mine = latencies[w] = new List<long>(4096);
+            while (sw.Elapsed < duration)
+            {
+                var t = Stopwatch.GetTimestamp();
+                await op(w);
+                mine.Add(Stopwatch.GetTimestamp() - t);
+            }
+        })));
+        var elapsed = sw.Elapsed.TotalSeconds;
+        var all = latencies.SelectMany(l => l).Order().ToArray();
+        double Ms(double q) => all.Length == 0 ? double.NaN : all[Math.Min(all.Length - 1, (int)Math.Ceiling(q * all.Length) - 1)] * 1000.0 / Stopwatch.Frequency;
+        return new LoadResult(all.Length, all.Length / elapsed, Ms(0.50), Ms(0.95), Ms(0.99), Ms(1.0));
+    }
+
+    private static async Task Get(HttpClient client, string path)
+    {
+        using var response = await client.GetAsync(path, HttpCompletionOption.ResponseContentRead);
+        if (response.StatusCode != HttpStatusCode.OK)
+        {
+            throw new InvalidOperationException($"GET {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        }
+    }
+
+    private static async Task<JsonElement> Expect(HttpResponseMessage response, HttpStatusCode status)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        if (response.StatusCode != status)
+        {
+            throw new InvalidOperationException($"{response.RequestMessage?.Method} {response.RequestMessage?.RequestUri}: expected {(int)status}, got {(int)response.StatusCode}: {text}");
+        }
+
+        using var doc = JsonDocument.Parse(text);
+        return doc.RootElement.Clone();
+    }
+
+    private static StringContent Json(object value) => new(JsonSerializer.Serialize(value), Encoding.UTF8, "application/json");
+
+    private static void CopyDirectory(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(to, Path.GetRelativePath(from, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+    }
+}
