@@ -380,13 +380,52 @@ public sealed class NoticeDispatcher
     {
         try
         {
-            return await RecordSentAsync(c, letter, receipt, cancellationToken);
+            return await RecordSentDurablyAsync(c, letter, receipt, cancellationToken);
         }
         finally
         {
             gate.Release();
         }
     }
+
+    /// <summary>
+    /// <see cref="RecordSentAsync"/>, retried while the database is briefly unreachable (a restart, a fail-over).
+    /// The relay has already accepted the message: giving up here leaves the notice <c>sending</c>, and it is sent a
+    /// second time when its lease runs out. So the record is retried with backoff for most of the lease (never past
+    /// it: by then another sender may claim the notice). A retry after a commit whose answer was lost finds the
+    /// idempotency key <c>notice-sent:&lt;id&gt;</c> and writes nothing twice.
+    /// </summary>
+    private async Task<bool> RecordSentDurablyAsync(ClaimedNotice c, StoredLetter letter, DeliveryReceipt receipt, CancellationToken cancellationToken)
+    {
+        var budget = TimeSpan.FromSeconds(_options.LeaseSeconds * 0.8);
+        var leaseEnd = (c.LastAttemptAt ?? Now()) + budget;
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        var pause = TimeSpan.FromMilliseconds(100);
+        while (true)
+        {
+            try
+            {
+                return await RecordSentAsync(c, letter, receipt, cancellationToken);
+            }
+            catch (Exception e) when (IsTransientDatabaseError(e) && waited.Elapsed + pause < budget && Now() + pause < leaseEnd)
+            {
+                _logger.LogWarning("Notice {Notice} was accepted by the mail server but its record could not be written ({Message}); retrying in {Pause} ms",
+                    c.Notice.NoticeId, e.Message, (int)pause.TotalMilliseconds);
+                await Task.Delay(pause, cancellationToken);
+                pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
+            }
+        }
+    }
+
+    /// <summary>Connection loss, server shutdown or restart, too many connections, time-outs: trying again may work.</summary>
+    internal static bool IsTransientDatabaseError(Exception e) => e switch
+    {
+        PostgresException pg => pg.SqlState.StartsWith("08", StringComparison.Ordinal) || pg.SqlState.StartsWith("53", StringComparison.Ordinal) ||
+                                pg.SqlState is "57P01" or "57P02" or "57P03",
+        NpgsqlException n => n.IsTransient || n.InnerException is System.Net.Sockets.SocketException or TimeoutException or IOException,
+        System.Net.Sockets.SocketException or TimeoutException => true,
+        _ => false,
+    };
 
     /// <summary>Backoff or failure after a delivery exception; true when the notice is now failed.</summary>
     private async Task<bool> HandleFailureAsync(ClaimedNotice c, MailDeliveryException e, CancellationToken cancellationToken)
