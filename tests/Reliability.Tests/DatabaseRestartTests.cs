@@ -39,7 +39,7 @@ public sealed class DatabaseRestartTests(ITestOutputHelper output)
             await Task.Delay(1000);
             var acksBefore = load.Acks.Count;
             var outcomesBefore = load.Outcomes.GetValueOrDefault("503");
-            await Task.Run(() => rig.Cluster.RestartImmediate(Downtime));
+            await rig.RestartDatabaseImmediateAsync(Downtime);
             var back = Stopwatch.StartNew();
 
             // Health first, then a transition on a dossier of its own (not one of the load's).

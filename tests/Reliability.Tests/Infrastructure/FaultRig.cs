@@ -114,6 +114,16 @@ public sealed partial class FaultRig : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// <c>pg_ctl stop -m immediate</c> (every backend killed, crash recovery at the next start), the downtime, start
+    /// again. The test's own pool is emptied; the service's pools are its own business.
+    /// </summary>
+    public async Task RestartDatabaseImmediateAsync(TimeSpan downtime)
+    {
+        await Task.Run(() => Cluster.RestartImmediate(downtime));
+        DataSource.Clear();
+    }
+
     public void Log(string line) => _output?.WriteLine($"{DateTime.Now:HH:mm:ss.fff} {line}");
 
     /// <summary>Starts one more service process (own port, own data directory) and waits until it is ready.</summary>
@@ -274,7 +284,7 @@ public sealed partial class FaultRig : IAsyncDisposable
         var bodies = new List<string>();
         foreach (var mail in await Smtp.ReadMessagesAsync())
         {
-            if (mail.Message.MessageId?.Contains(noticeId.ToString("D"), StringComparison.Ordinal) == true)
+            if (mail.Message.MessageId?.StartsWith($"notice-{noticeId:N}@", StringComparison.Ordinal) == true)
             {
                 bodies.Add((mail.Message.TextBody ?? string.Empty) + "\n--\n" + mail.Message.Subject);
             }
@@ -366,7 +376,7 @@ public sealed partial class FaultRig : IAsyncDisposable
         TestCluster.TryDelete(Root);
     }
 
-    [GeneratedRegex("^notice-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})@")]
+    [GeneratedRegex("^notice-([0-9a-f]{32})@")]
     private static partial Regex NoticeMessageId();
 }
 
