@@ -114,9 +114,9 @@ public sealed class TwoProcessTests(ITestOutputHelper output)
         await Checks.AssertChainsVerifyAsync(rig);
 
         var servers = await rig.QueryAsync(
-            "SELECT coalesce(data::jsonb->>'ServerId', '?') || ': ' || count(*) FROM hangfire.state WHERE name = 'Processing' GROUP BY 1 ORDER BY 1",
-            r => r.GetString(0));
-        var byKind = await rig.QueryAsync("SELECT kind || '/' || status || ': ' || count(*) FROM notice GROUP BY kind, status ORDER BY 1", r => r.GetString(0));
+            "SELECT coalesce(data::jsonb->>'ServerId', '?') AS server, count(*) FROM hangfire.state WHERE name = 'Processing' GROUP BY server ORDER BY server",
+            r => $"{r.GetString(0)}: {r.GetInt64(1)}");
+        var byKind = await rig.QueryAsync("SELECT kind, status, count(*) FROM notice GROUP BY kind, status ORDER BY 1, 2", r => $"{r.GetString(0)}/{r.GetString(1)}: {r.GetInt64(2)}");
         rig.Log($"{notices} notices ({string.Join(", ", byKind)}), settled {settle.TotalSeconds:F1} s after the load; job runs per server: {string.Join("; ", servers)}");
     }
 

@@ -342,6 +342,13 @@ public sealed class NoticeDispatcher
                     continue;
                 }
 
+                if (!await RenewLeaseAsync(c, cancellationToken))
+                {
+                    // The batch took longer than the lease and another sender claimed this notice meanwhile: it is theirs now.
+                    _logger.LogWarning("Notice {Notice} was claimed by another sender after its lease ran out; not sending it here", c.Notice.NoticeId);
+                    continue;
+                }
+
                 DeliveryReceipt receipt;
                 try
                 {
@@ -427,6 +434,21 @@ public sealed class NoticeDispatcher
         _ => false,
     };
 
+    /// <summary>
+    /// Right before a message goes out: checks that this sender's claim still holds (the notice is <c>sending</c> and
+    /// nobody claimed it since: <c>attempts</c> is still the number this claim set) and starts the lease again from
+    /// now. A batch is claimed at once but sent one message after the other, so without this a slow batch (a slow
+    /// relay, 30 s time-outs) outlives the lease of its last notices, another sender claims them, and both send them.
+    /// </summary>
+    private async Task<bool> RenewLeaseAsync(ClaimedNotice c, CancellationToken cancellationToken)
+    {
+        await using var cmd = _dataSource.CreateCommand("UPDATE notice SET next_attempt_at = $3 WHERE id = $1 AND status = 'sending' AND attempts = $2");
+        cmd.Parameters.AddWithValue(c.Notice.NoticeId);
+        cmd.Parameters.AddWithValue(c.Attempts);
+        cmd.Parameters.AddWithValue(Now() + TimeSpan.FromSeconds(_options.LeaseSeconds));
+        return await cmd.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
     /// <summary>Backoff or failure after a delivery exception; true when the notice is now failed.</summary>
     private async Task<bool> HandleFailureAsync(ClaimedNotice c, MailDeliveryException e, CancellationToken cancellationToken)
     {
@@ -440,10 +462,11 @@ public sealed class NoticeDispatcher
 
         _logger.LogInformation("Notice {Notice} will be retried at {At}: {Reason}", c.Notice.NoticeId, decision.NextAttemptAt, decision.Reason);
         await using var cmd = _dataSource.CreateCommand(
-            "UPDATE notice SET status = 'pending', next_attempt_at = $2, last_error = $3 WHERE id = $1 AND status = 'sending'");
+            "UPDATE notice SET status = 'pending', next_attempt_at = $2, last_error = $3 WHERE id = $1 AND status = 'sending' AND attempts = $4");
         cmd.Parameters.AddWithValue(c.Notice.NoticeId);
         cmd.Parameters.AddWithValue(JournalEvent.Truncate(decision.NextAttemptAt!.Value));
         cmd.Parameters.AddWithValue(decision.Reason);
+        cmd.Parameters.AddWithValue(c.Attempts);
         await cmd.ExecuteNonQueryAsync(cancellationToken);
         return false;
     }

@@ -16,6 +16,9 @@ public sealed class LoadClient(IReadOnlyList<Guid> dossiers, Func<HttpClient> cl
 
     public ConcurrentQueue<Ack> Acks { get; } = new();
 
+    /// <summary>Pause after each acknowledged request (zero: as fast as the service answers).</summary>
+    public TimeSpan Pause { get; init; } = TimeSpan.Zero;
+
     /// <summary>Answers other than 200 and 503, and 503s that are not problem details with Retry-After.</summary>
     public ConcurrentQueue<string> Unexpected { get; } = new();
 
@@ -65,6 +68,10 @@ public sealed class LoadClient(IReadOnlyList<Guid> dossiers, Func<HttpClient> cl
                 {
                     Acks.Enqueue(new Ack(dossier, key, answer.Version, answer.JournalSeq, answer.Replayed, tries, DateTime.UtcNow));
                     key = null;
+                    if (Pause > TimeSpan.Zero)
+                    {
+                        await Task.Delay(Pause, CancellationToken.None);
+                    }
                 }
                 else if (answer.Status == 503 && answer.ProblemStatus == 503 && answer.RetryAfter is not null)
                 {
