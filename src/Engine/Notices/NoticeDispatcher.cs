@@ -105,6 +105,28 @@ public sealed class NoticeDispatcher
     }
 
     /// <summary>
+    /// How long until the next pending notice (a retry) or claimed notice (a lease) comes due, at most
+    /// <paramref name="cap"/>; at least a quarter second, so a caller waiting on it never spins.
+    /// </summary>
+    public async Task<TimeSpan> UntilNextDueAsync(TimeSpan cap, CancellationToken cancellationToken = default)
+    {
+        await using var cmd = _dataSource.CreateCommand("SELECT min(next_attempt_at) FROM notice WHERE status IN ('pending', 'sending')");
+        var next = await cmd.ExecuteScalarAsync(cancellationToken) switch
+        {
+            DateTime d => new DateTimeOffset(DateTime.SpecifyKind(d, DateTimeKind.Utc)),
+            DateTimeOffset o => o,
+            _ => (DateTimeOffset?)null,
+        };
+        if (next is null)
+        {
+            return cap;
+        }
+
+        var wait = next.Value - _clock.GetUtcNow();
+        return wait < TimeSpan.FromMilliseconds(250) ? TimeSpan.FromMilliseconds(250) : wait > cap ? cap : wait;
+    }
+
+    /// <summary>
     /// Renders and stores the letters of pending notices that have none yet, without sending (e.g. right after a
     /// large reminder sweep, so the rendering cost is not paid while sending). Returns how many were rendered.
     /// </summary>
