@@ -86,6 +86,22 @@ public sealed class NoticeOptions : IValidatableObject
     [Range(10, 86_400)]
     public int LeaseSeconds { get; set; } = 300;
 
+    /// <summary>Wait after the first transiently failed attempt (SMTP down, 4xx); doubles per attempt. Default 60 s.</summary>
+    [Range(1, 86_400)]
+    public int RetryInitialDelaySeconds { get; set; } = 60;
+
+    /// <summary>Upper bound of the wait between attempts. Default 3600 s.</summary>
+    [Range(1, 604_800)]
+    public int RetryMaxDelaySeconds { get; set; } = 3600;
+
+    /// <summary>Attempts in total before a notice is marked failed. Default 10.</summary>
+    [Range(1, 1000)]
+    public int RetryMaxAttempts { get; set; } = 10;
+
+    /// <summary>The backoff of transient delivery failures these settings describe (the defaults give <see cref="Mail.RetryPolicy.Default"/>).</summary>
+    public Mail.RetryPolicy CreateRetryPolicy() =>
+        new(TimeSpan.FromSeconds(RetryInitialDelaySeconds), TimeSpan.FromSeconds(Math.Max(RetryInitialDelaySeconds, RetryMaxDelaySeconds)), RetryMaxAttempts);
+
     /// <summary>Recipient when the dossier data has no <c>contact.email</c> (e.g. the programme team's mailbox).</summary>
     [Required(AllowEmptyStrings = false)]
     [EmailAddress]
@@ -131,6 +147,11 @@ public sealed class NoticeOptions : IValidatableObject
         if (error is not null)
         {
             yield return new ValidationResult(error, [nameof(ReminderDaysBefore)]);
+        }
+
+        if (RetryMaxDelaySeconds < RetryInitialDelaySeconds)
+        {
+            yield return new ValidationResult("must not be smaller than RetryInitialDelaySeconds", [nameof(RetryMaxDelaySeconds)]);
         }
 
         if (!TimeZoneInfo.TryFindSystemTimeZoneById(TimeZone ?? string.Empty, out _))

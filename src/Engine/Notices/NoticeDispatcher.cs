@@ -105,6 +105,28 @@ public sealed class NoticeDispatcher
     }
 
     /// <summary>
+    /// How long until the next pending notice (a retry) or claimed notice (a lease) comes due, at most
+    /// <paramref name="cap"/>; at least a quarter second, so a caller waiting on it never spins.
+    /// </summary>
+    public async Task<TimeSpan> UntilNextDueAsync(TimeSpan cap, CancellationToken cancellationToken = default)
+    {
+        await using var cmd = _dataSource.CreateCommand("SELECT min(next_attempt_at) FROM notice WHERE status IN ('pending', 'sending')");
+        var next = await cmd.ExecuteScalarAsync(cancellationToken) switch
+        {
+            DateTime d => new DateTimeOffset(DateTime.SpecifyKind(d, DateTimeKind.Utc)),
+            DateTimeOffset o => o,
+            _ => (DateTimeOffset?)null,
+        };
+        if (next is null)
+        {
+            return cap;
+        }
+
+        var wait = next.Value - _clock.GetUtcNow();
+        return wait < TimeSpan.FromMilliseconds(250) ? TimeSpan.FromMilliseconds(250) : wait > cap ? cap : wait;
+    }
+
+    /// <summary>
     /// Renders and stores the letters of pending notices that have none yet, without sending (e.g. right after a
     /// large reminder sweep, so the rendering cost is not paid while sending). Returns how many were rendered.
     /// </summary>
@@ -342,6 +364,13 @@ public sealed class NoticeDispatcher
                     continue;
                 }
 
+                if (!await RenewLeaseAsync(c, cancellationToken))
+                {
+                    // The batch took longer than the lease and another sender claimed this notice meanwhile: it is theirs now.
+                    _logger.LogWarning("Notice {Notice} was claimed by another sender after its lease ran out; not sending it here", c.Notice.NoticeId);
+                    continue;
+                }
+
                 DeliveryReceipt receipt;
                 try
                 {
@@ -380,12 +409,66 @@ public sealed class NoticeDispatcher
     {
         try
         {
-            return await RecordSentAsync(c, letter, receipt, cancellationToken);
+            return await RecordSentDurablyAsync(c, letter, receipt, cancellationToken);
         }
         finally
         {
             gate.Release();
         }
+    }
+
+    /// <summary>
+    /// <see cref="RecordSentAsync"/>, retried while the database is briefly unreachable (a restart, a fail-over).
+    /// The relay has already accepted the message: giving up here leaves the notice <c>sending</c>, and it is sent a
+    /// second time when its lease runs out. So the record is retried with backoff for most of the lease (never past
+    /// it: by then another sender may claim the notice). A retry after a commit whose answer was lost finds the
+    /// idempotency key <c>notice-sent:&lt;id&gt;</c> and writes nothing twice.
+    /// </summary>
+    private async Task<bool> RecordSentDurablyAsync(ClaimedNotice c, StoredLetter letter, DeliveryReceipt receipt, CancellationToken cancellationToken)
+    {
+        var budget = TimeSpan.FromSeconds(_options.LeaseSeconds * 0.8);
+        var leaseEnd = (c.LastAttemptAt ?? Now()) + budget;
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        var pause = TimeSpan.FromMilliseconds(100);
+        while (true)
+        {
+            try
+            {
+                return await RecordSentAsync(c, letter, receipt, cancellationToken);
+            }
+            catch (Exception e) when (IsTransientDatabaseError(e) && waited.Elapsed + pause < budget && Now() + pause < leaseEnd)
+            {
+                _logger.LogWarning("Notice {Notice} was accepted by the mail server but its record could not be written ({Message}); retrying in {Pause} ms",
+                    c.Notice.NoticeId, e.Message, (int)pause.TotalMilliseconds);
+                await Task.Delay(pause, cancellationToken);
+                pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
+            }
+        }
+    }
+
+    /// <summary>Connection loss, server shutdown or restart, too many connections, time-outs: trying again may work.</summary>
+    internal static bool IsTransientDatabaseError(Exception e) => e switch
+    {
+        PostgresException pg => pg.SqlState.StartsWith("08", StringComparison.Ordinal) || pg.SqlState.StartsWith("53", StringComparison.Ordinal) ||
+                                pg.SqlState is "57P01" or "57P02" or "57P03",
+        NpgsqlException n => n.IsTransient || n.InnerException is System.Net.Sockets.SocketException or TimeoutException or IOException,
+        System.Net.Sockets.SocketException or TimeoutException => true,
+        _ => false,
+    };
+
+    /// <summary>
+    /// Right before a message goes out: checks that this sender's claim still holds (the notice is <c>sending</c> and
+    /// nobody claimed it since: <c>attempts</c> is still the number this claim set) and starts the lease again from
+    /// now. A batch is claimed at once but sent one message after the other, so without this a slow batch (a slow
+    /// relay, 30 s time-outs) outlives the lease of its last notices, another sender claims them, and both send them.
+    /// </summary>
+    private async Task<bool> RenewLeaseAsync(ClaimedNotice c, CancellationToken cancellationToken)
+    {
+        await using var cmd = _dataSource.CreateCommand("UPDATE notice SET next_attempt_at = $3 WHERE id = $1 AND status = 'sending' AND attempts = $2");
+        cmd.Parameters.AddWithValue(c.Notice.NoticeId);
+        cmd.Parameters.AddWithValue(c.Attempts);
+        cmd.Parameters.AddWithValue(Now() + TimeSpan.FromSeconds(_options.LeaseSeconds));
+        return await cmd.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
     /// <summary>Backoff or failure after a delivery exception; true when the notice is now failed.</summary>
@@ -401,10 +484,11 @@ public sealed class NoticeDispatcher
 
         _logger.LogInformation("Notice {Notice} will be retried at {At}: {Reason}", c.Notice.NoticeId, decision.NextAttemptAt, decision.Reason);
         await using var cmd = _dataSource.CreateCommand(
-            "UPDATE notice SET status = 'pending', next_attempt_at = $2, last_error = $3 WHERE id = $1 AND status = 'sending'");
+            "UPDATE notice SET status = 'pending', next_attempt_at = $2, last_error = $3 WHERE id = $1 AND status = 'sending' AND attempts = $4");
         cmd.Parameters.AddWithValue(c.Notice.NoticeId);
         cmd.Parameters.AddWithValue(JournalEvent.Truncate(decision.NextAttemptAt!.Value));
         cmd.Parameters.AddWithValue(decision.Reason);
+        cmd.Parameters.AddWithValue(c.Attempts);
         await cmd.ExecuteNonQueryAsync(cancellationToken);
         return false;
     }

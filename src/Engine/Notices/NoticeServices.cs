@@ -25,7 +25,7 @@ public static class NoticeServices
         services.TryAddSingleton<IWorkSignal>(sp => sp.GetRequiredService<NoticeWorkSignal>());
         services.TryAddSingleton<INoticeComposer>(sp => new PlainNoticeComposer(Options(sp).Notices));
         services.TryAddSingleton(sp => MailTransport.Create(Options(sp), sp.GetRequiredService<TimeProvider>()));
-        services.TryAddSingleton(_ => RetryPolicy.Default);
+        services.TryAddSingleton(sp => Options(sp).Notices.CreateRetryPolicy());
         services.TryAddSingleton(sp => new NoticeDispatcher(
             sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<WorkflowRuntime>(), sp.GetRequiredService<INoticeComposer>(),
             sp.GetRequiredService<IMailTransport>(), sp.GetRequiredService<TimeProvider>(), Options(sp).Notices, sp.GetRequiredService<RetryPolicy>(),

@@ -44,7 +44,7 @@ public sealed class NoticeDispatchLoop(NoticeDispatcher dispatcher, NoticeWorkSi
 {
     private readonly ILogger _logger = (ILogger?)logger ?? NullLogger.Instance;
 
-    /// <summary>The longest wait without a signal (covers retries that come due between the minutely jobs).</summary>
+    /// <summary>The longest wait without a signal; the loop also wakes when the next retry or lease comes due.</summary>
     public static TimeSpan IdleInterval { get; } = TimeSpan.FromSeconds(15);
 
     /// <summary>Pause after an unexpected failure (database down), so the loop does not spin.</summary>
@@ -53,12 +53,16 @@ public sealed class NoticeDispatchLoop(NoticeDispatcher dispatcher, NoticeWorkSi
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var wait = IdleInterval;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                await signal.WaitAsync(IdleInterval, stoppingToken);
+                await signal.WaitAsync(wait, stoppingToken);
                 await dispatcher.DispatchDueAsync(stoppingToken);
+                // Wake up for the next retry or lease end too, not only for new notices: after an SMTP outage the
+                // retries go out when they are due instead of up to IdleInterval later.
+                wait = await dispatcher.UntilNextDueAsync(IdleInterval, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
