@@ -50,6 +50,7 @@ app.MapUserEndpoints();
 app.MapJobsDashboard();
 app.MapCalendarEndpoints();
 app.MapNoticeEndpoints();
+app.MapExportEndpoints();
 app.MapRazorPages();
 
 app.Lifetime.ApplicationStarted.Register(() =>
