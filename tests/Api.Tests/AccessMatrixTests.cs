@@ -56,6 +56,8 @@ public sealed class AccessMatrixTests(MatrixFactory api) : IClassFixture<MatrixF
         ["POST /api/users/{id}/keys"] = [403, 403, 403, 403, 201, 401],
         ["DELETE /api/users/{id}/keys/{keyId}"] = [403, 403, 403, 403, 204, 401],
         ["GET /api/me"] = [200, 200, 200, 200, 200, 401],
+        ["GET /api/exports/dossiers.csv"] = [200, 200, 200, 200, 200, 401],
+        ["GET /api/exports/payments.xlsx"] = [200, 200, 200, 200, 200, 401],
     };
 
     public static TheoryData<string, string> Cells()
@@ -106,6 +108,8 @@ public sealed class AccessMatrixTests(MatrixFactory api) : IClassFixture<MatrixF
             "DELETE /api/users/{id}/keys/{keyId}" => new(HttpMethod.Delete,
                 $"/api/users/{api.Target}/keys/{(await api.Services.GetRequiredService<UserDirectory>().CreateKeyAsync(api.Target, "to revoke")).Key.Id}"),
             "GET /api/me" => new(HttpMethod.Get, "/api/me"),
+            "GET /api/exports/dossiers.csv" => new(HttpMethod.Get, "/api/exports/dossiers.csv"),
+            "GET /api/exports/payments.xlsx" => new(HttpMethod.Get, "/api/exports/payments.xlsx"),
             _ => throw new ArgumentOutOfRangeException(nameof(endpoint), endpoint, null),
         };
     }

@@ -14,7 +14,11 @@ namespace SubsidyEngine.Api.Pages;
 /// </summary>
 public sealed class BoardModel(DossierQueries queries, WorkflowCatalog catalog, ProgrammeCatalog programmes) : UiPageModel
 {
-    public const int PageSize = 500;
+    public const int DefaultPageSize = 500;
+
+    /// <summary>Dossiers per page (query <c>size</c>, 10 to 1000).</summary>
+    [BindProperty(SupportsGet = true, Name = "size")]
+    public int PageSize { get; set; } = DefaultPageSize;
 
     [BindProperty(SupportsGet = true)]
     public string? CallId { get; set; }
@@ -49,6 +53,7 @@ public sealed class BoardModel(DossierQueries queries, WorkflowCatalog catalog, 
         if (!string.IsNullOrEmpty(CallId)) query.Add("callId=" + Uri.EscapeDataString(CallId));
         if (!string.IsNullOrEmpty(State)) query.Add("state=" + Uri.EscapeDataString(State));
         if (!string.IsNullOrEmpty(Q)) query.Add("q=" + Uri.EscapeDataString(Q));
+        if (PageSize != DefaultPageSize) query.Add("size=" + PageSize.ToString(System.Globalization.CultureInfo.InvariantCulture));
         query.Add("p=" + page.ToString(System.Globalization.CultureInfo.InvariantCulture));
         return "/board?" + string.Join('&', query);
     }
@@ -90,6 +95,7 @@ public sealed class BoardModel(DossierQueries queries, WorkflowCatalog catalog, 
             ApplicationsOnly = true,
         };
         PageNumber = Math.Clamp(PageNumber, 1, 1_000_000);
+        PageSize = Math.Clamp(PageSize, 10, 1000);
         var page = await queries.ListAsync(Scope, filter, PageNumber, PageSize, ct);
         Dossiers = page.Items;
         Total = page.Total;
