@@ -37,6 +37,9 @@ public sealed class AsOfModel(DossierQueries queries, TimeTravel travel, Replaye
 
     public ReplayReport? Chain { get; private set; }
 
+    /// <summary>The moment lies before the dossier's creation.</summary>
+    public bool NotYet { get; private set; }
+
     public string? Reference => Dossier is null ? null : Str(Dossier.Data, "reference");
 
     public string StateLabelAsOf => Result is null || Result.Events == 0 ? string.Empty : StateLabel(catalog.Get(Result.WorkflowId, Result.WorkflowVersion), Result.State);
@@ -68,7 +71,16 @@ public sealed class AsOfModel(DossierQueries queries, TimeTravel travel, Replaye
         }
 
         var at = new DateTimeOffset(local, Brussels.GetUtcOffset(local));
-        Result = await travel.AsOfAsync(Dossier.Id, at, ct);
+        try
+        {
+            Result = await travel.AsOfAsync(Dossier.Id, at, ct);
+        }
+        catch (DossierNotFoundException)
+        {
+            // No journal event at or before the moment: the dossier did not exist yet.
+            NotYet = true;
+        }
+
         Chain = await replayer.ReplayAsync(Dossier.Id, ct);
         return Page();
     }
