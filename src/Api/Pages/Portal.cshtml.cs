@@ -40,7 +40,7 @@ public sealed class PortalModel(
         {
             var (token, _) = await calendar.RenewAsync(Scope.AuthorityId, ct);
             NewCalendarUrl = options.Value.PublicBaseUrl.TrimEnd('/') + token.Path;
-            Messages.Add(T("calendar.url") + ": " + T("done"));
+            Messages.Add(T("calendar.created"));
         }
 
         await LoadAsync(ct);

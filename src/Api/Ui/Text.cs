@@ -188,6 +188,7 @@ public static class Text
         ["calendar.renew.confirm"] = ("Ik begrijp dat de vorige link(s) niet meer werken.", "I understand the previous link(s) stop working."),
         ["calendar.active"] = ("actieve links", "active links"),
         ["calendar.url"] = ("Uw agendalink", "Your calendar link"),
+        ["calendar.created"] = ("Nieuwe agendalink gemaakt. Kopieer hem nu: hij wordt niet opnieuw getoond.", "New calendar link created. Copy it now: it is not shown again."),
         ["copy"] = ("Kopiëren", "Copy"),
         ["copied"] = ("Gekopieerd.", "Copied."),
         ["audit.tools"] = ("Audit", "Audit"),
