@@ -92,6 +92,10 @@ public sealed class UiHost : WebApplicationFactory<Program>, IAsyncLifetime
         CallDossierId = call.DossierId;
         await runtime.FireAsync(new FireRequest(call.DossierId, "open-window", [], officer));
 
+        // Expectations poll up to 5 s by default, while a form post that reloads a dossier page (options, journal,
+        // eligibility over the call's applications) took longer than that once on the shared 2-core machine; the
+        // contexts already allow 90 s per action and navigation, so expectations get a bound in the same spirit.
+        Assertions.SetDefaultExpectTimeout(30_000);
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
