@@ -56,6 +56,7 @@ app.MapCallEndpoints();
 app.MapAuthorityEndpoints();
 app.MapApplicationEndpoints();
 app.MapLetterEndpoints();
+app.MapExportEndpoints();
 app.MapRazorPages();
 
 app.Lifetime.ApplicationStarted.Register(() =>

@@ -84,6 +84,8 @@ public sealed class AccessMatrixTests(MatrixFactory api) : IClassFixture<MatrixF
         ["GET /api/dossiers/{id}/letters"] = [200, 200, 404, 200, 200, 401],
         ["GET /api/dossiers/{id}/letters/{noticeId}/html"] = [200, 200, 404, 200, 200, 401],
         ["GET /api/dossiers/{id}/letters/{noticeId}/pdf"] = [200, 200, 404, 200, 200, 401],
+        ["GET /api/exports/dossiers.csv"] = [200, 200, 200, 200, 200, 401],
+        ["GET /api/exports/payments.xlsx"] = [200, 200, 200, 200, 200, 401],
     };
 
     public static TheoryData<string, string> Cells()
@@ -150,6 +152,8 @@ public sealed class AccessMatrixTests(MatrixFactory api) : IClassFixture<MatrixF
             "GET /api/dossiers/{id}/letters" => new(HttpMethod.Get, $"/api/dossiers/{api.GenkApplication}/letters"),
             "GET /api/dossiers/{id}/letters/{noticeId}/html" => new(HttpMethod.Get, $"/api/dossiers/{api.GenkApplication}/letters/{api.GenkLetter}/html"),
             "GET /api/dossiers/{id}/letters/{noticeId}/pdf" => new(HttpMethod.Get, $"/api/dossiers/{api.GenkApplication}/letters/{api.GenkLetter}/pdf"),
+            "GET /api/exports/dossiers.csv" => new(HttpMethod.Get, "/api/exports/dossiers.csv"),
+            "GET /api/exports/payments.xlsx" => new(HttpMethod.Get, "/api/exports/payments.xlsx"),
             _ => throw new ArgumentOutOfRangeException(nameof(endpoint), endpoint, null),
         };
     }

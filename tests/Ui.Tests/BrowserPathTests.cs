@@ -83,9 +83,10 @@ public sealed class BrowserPathTests(UiHost host) : IClassFixture<UiHost>
         await Assertions.Expect(officer.Locator("[data-testid=allocated]")).ToContainTextAsync("62.000,00");
         await officer.ClickAsync("#award-all");
         await Assertions.Expect(officer.Locator(".msg.ok")).ToContainTextAsync("1 dossiers toegekend");
-        await Assertions.Expect(officer.Locator("#per-action")).ToContainTextAsync("30.000,00");
-        await Assertions.Expect(officer.Locator("#composition")).ToContainTextAsync("Indieners: 1");
         await UiHost.ShotAsync(officer, "06-call-page");
+        await officer.ClickAsync("#open-dashboard");
+        await Assertions.Expect(officer.Locator("#per-action")).ToContainTextAsync("30.000,00");
+        await Assertions.Expect(officer.Locator("[data-testid=submitters]")).ToHaveTextAsync("1");
         Assert.Equal(1, await host.ScalarAsync("SELECT count(*) FROM dossier WHERE id = $1 AND state = 'awarded'", dossierId));
 
         // Municipality: the award letter, then its PDF.

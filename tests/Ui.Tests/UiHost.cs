@@ -92,6 +92,10 @@ public sealed class UiHost : WebApplicationFactory<Program>, IAsyncLifetime
         CallDossierId = call.DossierId;
         await runtime.FireAsync(new FireRequest(call.DossierId, "open-window", [], officer));
 
+        // Expectations poll up to 5 s by default, while a form post that reloads a dossier page (options, journal,
+        // eligibility over the call's applications) took longer than that once on the shared 2-core machine; the
+        // contexts already allow 90 s per action and navigation, so expectations get a bound in the same spirit.
+        Assertions.SetDefaultExpectTimeout(30_000);
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
@@ -146,12 +150,58 @@ public sealed class UiHost : WebApplicationFactory<Program>, IAsyncLifetime
         return Convert.ToInt64(await cmd.ExecuteScalarAsync());
     }
 
+    public async Task<Guid> GuidAsync(string sql, params object[] args)
+    {
+        await using var ds = NpgsqlDataSource.Create(ConnectionString);
+        await using var cmd = ds.CreateCommand(sql);
+        foreach (var a in args)
+        {
+            cmd.Parameters.AddWithValue(a);
+        }
+
+        return (Guid)(await cmd.ExecuteScalarAsync())!;
+    }
+
     /// <summary>Starts an application through the Engine (set-up for the page-level tests).</summary>
     public async Task<Guid> StartApplicationAsync(string authority)
     {
         var user = DevelopmentSignIn.Users.Single(u => u.AuthorityId == authority);
         var result = await Services.GetRequiredService<ProgrammeService>().StartApplicationAsync("plan-samenleven", "2023", authority, [], new Actor(user.Id.ToString("D"), Roles.Municipality), new JsonObject { ["rows"] = new JsonArray() });
         return result.DossierId;
+    }
+
+    private Task<Guid>? _reported;
+
+    /// <summary>
+    /// Once per host, through the Engine (as the browser path does through the pages): Genk applies for the 2023 call
+    /// (2.1: 500 x EUR 60, 5.4: 100 x EUR 320 = EUR 62,000), the officer declares it eligible, the window closes, the
+    /// officer allocates, awards and records the Government decision, and in April 2024 Genk files its interim
+    /// report (60 and 10 realised). Returns the dossier id; it is then in <c>interim-review</c>.
+    /// </summary>
+    public Task<Guid> InterimReportScenarioAsync() => _reported ??= RunInterimReportScenarioAsync();
+
+    private async Task<Guid> RunInterimReportScenarioAsync()
+    {
+        var officer = new Actor(DevelopmentSignIn.Users.Single(u => u.Role == Roles.Officer).Id.ToString("D"), Roles.Officer);
+        var genk = new Actor(DevelopmentSignIn.Users.Single(u => u.AuthorityId == "71016").Id.ToString("D"), Roles.Municipality);
+        var runtime = Services.GetRequiredService<WorkflowRuntime>();
+        var service = Services.GetRequiredService<ProgrammeService>();
+        static JsonObject Row(string action, int planned, int priority, decimal local) => new()
+        {
+            ["action"] = action, ["currentReach"] = 0, ["plannedAdditionalReach"] = planned, ["priority"] = priority, ["localContributionEur"] = local,
+        };
+        var application = new JsonObject { ["rows"] = new JsonArray(Row("2.1", 500, 1, 30000m), Row("5.4", 100, 2, 32000m)) };
+        var id = (await service.StartApplicationAsync("plan-samenleven", "2023", "71016", [], genk, application)).DossierId;
+        await runtime.FireAsync(new FireRequest(id, "submit", [], genk));
+        await service.DecideEligibilityAsync(id, true, null, officer);
+        await PassDeadlineAsync();
+        await runtime.FireAsync(new FireRequest(CallDossierId, "start-allocation", [], officer));
+        await service.ConfirmAllocationAsync(CallDossierId, officer);
+        await runtime.FireAsync(new FireRequest(id, "award", [], officer));
+        await runtime.FireAsync(new FireRequest(id, "confirm-award", new JsonObject { ["governmentDecisionDate"] = "2023-09-22" }, officer));
+        Clock.JumpTo(new DateTimeOffset(2024, 4, 10, 10, 0, 0, TimeSpan.FromHours(2)));
+        await runtime.FireAsync(new FireRequest(id, "report-interim", new JsonObject { ["realised"] = new JsonObject { ["2.1"] = 60, ["5.4"] = 10 } }, genk));
+        return id;
     }
 
     async Task IAsyncLifetime.DisposeAsync()

@@ -1,15 +1,24 @@
 using Microsoft.AspNetCore.Mvc;
 using SubsidyEngine.Api.Ui;
 using SubsidyEngine.Engine.Access;
+using SubsidyEngine.Engine.Programmes;
 using SubsidyEngine.Engine.Runtime;
 using SubsidyEngine.Workflows.Compilation;
 
 namespace SubsidyEngine.Api.Pages;
 
-/// <summary>The back-office board: dossiers grouped by state (labels from the definitions), with counts and filters (call, state, text).</summary>
-public sealed class BoardModel(DossierQueries queries, WorkflowCatalog catalog) : UiPageModel
+/// <summary>
+/// The back-office board: dossiers grouped by state (labels from the definitions), with filters (call, state,
+/// text) and paging. The counts per state come from one grouped SQL count over the whole filter, so they stay
+/// correct on every page; a page lists <see cref="PageSize"/> dossiers (newest change first).
+/// </summary>
+public sealed class BoardModel(DossierQueries queries, WorkflowCatalog catalog, ProgrammeCatalog programmes) : UiPageModel
 {
-    public const int Limit = 1000;
+    public const int DefaultPageSize = 500;
+
+    /// <summary>Dossiers per page (query <c>size</c>, 10 to 1000).</summary>
+    [BindProperty(SupportsGet = true, Name = "size")]
+    public int PageSize { get; set; } = DefaultPageSize;
 
     [BindProperty(SupportsGet = true)]
     public string? CallId { get; set; }
@@ -20,15 +29,49 @@ public sealed class BoardModel(DossierQueries queries, WorkflowCatalog catalog) 
     [BindProperty(SupportsGet = true)]
     public string? Q { get; set; }
 
+    [BindProperty(SupportsGet = true, Name = "p")]
+    public int PageNumber { get; set; } = 1;
+
     public IReadOnlyList<DossierSnapshot> Calls { get; private set; } = [];
 
     public IReadOnlyList<DossierSnapshot> Dossiers { get; private set; } = [];
 
+    public IReadOnlyList<StateCount> Counts { get; private set; } = [];
+
     public long Total { get; private set; }
+
+    public int Pages => (int)Math.Max(1, (Total + PageSize - 1) / PageSize);
 
     public WorkflowCatalog Catalog => catalog;
 
     public CompiledWorkflow Wf(DossierSnapshot d) => catalog.Get(d.WorkflowId, d.WorkflowVersion);
+
+    /// <summary>The board's address for another page, keeping the filters.</summary>
+    public string PageUrl(int page)
+    {
+        var query = new List<string>();
+        if (!string.IsNullOrEmpty(CallId)) query.Add("callId=" + Uri.EscapeDataString(CallId));
+        if (!string.IsNullOrEmpty(State)) query.Add("state=" + Uri.EscapeDataString(State));
+        if (!string.IsNullOrEmpty(Q)) query.Add("q=" + Uri.EscapeDataString(Q));
+        if (PageSize != DefaultPageSize) query.Add("size=" + PageSize.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        query.Add("p=" + page.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return "/board?" + string.Join('&', query);
+    }
+
+    /// <summary>The export filter of the selected call (programme and call id), or empty for all calls.</summary>
+    public string ExportQuery()
+    {
+        var call = Calls.FirstOrDefault(c => c.Id.ToString("D") == CallId);
+        var parts = new List<string>();
+        if (call is not null)
+        {
+            parts.Add("programme=" + Uri.EscapeDataString(Str(call.Data, "programme")));
+            parts.Add("call=" + Uri.EscapeDataString(Str(call.Data, "call.id")));
+        }
+
+        if (!string.IsNullOrEmpty(State)) parts.Add("state=" + Uri.EscapeDataString(State));
+        return parts.Count == 0 ? string.Empty : "?" + string.Join('&', parts);
+    }
 
     public async Task<IActionResult> OnGetAsync(CancellationToken ct)
     {
@@ -37,17 +80,26 @@ public sealed class BoardModel(DossierQueries queries, WorkflowCatalog catalog) 
             return LocalRedirect("/portal");
         }
 
-        var all = await queries.ListAsync(Scope, new DossierFilter(), 1, Limit, ct);
-        Calls = all.Items.Where(d => d.WorkflowId.EndsWith("/call", StringComparison.Ordinal)).ToList();
+        var calls = new List<DossierSnapshot>();
+        foreach (var programme in programmes.Programmes)
+        {
+            calls.AddRange((await queries.ListAsync(Scope, new DossierFilter { Workflow = $"{programme.Id}/call" }, 1, 200, ct)).Items);
+        }
+
+        Calls = calls;
         var filter = new DossierFilter
         {
             Parent = string.IsNullOrEmpty(CallId) ? null : CallId,
             State = string.IsNullOrEmpty(State) ? null : State,
             Text = string.IsNullOrWhiteSpace(Q) ? null : Q.Trim(),
+            ApplicationsOnly = true,
         };
-        var page = await queries.ListAsync(Scope, filter, 1, Limit, ct);
-        Dossiers = page.Items.Where(d => !d.WorkflowId.EndsWith("/call", StringComparison.Ordinal)).ToList();
+        PageNumber = Math.Clamp(PageNumber, 1, 1_000_000);
+        PageSize = Math.Clamp(PageSize, 10, 1000);
+        var page = await queries.ListAsync(Scope, filter, PageNumber, PageSize, ct);
+        Dossiers = page.Items;
         Total = page.Total;
+        Counts = await queries.StateCountsAsync(Scope, filter, ct);
         return Page();
     }
 }

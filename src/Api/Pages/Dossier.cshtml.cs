@@ -24,7 +24,7 @@ public sealed class DossierModel(
     Engine.Letters.AuditReplay replay, TimeProvider clock, IAuthorizationService authorization) : UiPageModel
 {
     /// <summary>Triggers with a dedicated form on this page (or on the call panel); never offered as generic buttons.</summary>
-    private static readonly HashSet<string> Dedicated = ["save-draft", "update-application", "submit", "report-interim", "report-final", "declare-eligible", "declare-ineligible", "allocate", "confirm-allocation"];
+    public static readonly HashSet<string> Dedicated = ["save-draft", "update-application", "submit", "report-interim", "report-final", "declare-eligible", "declare-ineligible", "allocate", "confirm-allocation"];
 
     public DossierSnapshot Dossier { get; private set; } = null!;
 
@@ -48,27 +48,19 @@ public sealed class DossierModel(
 
     public IReadOnlyList<DossierSnapshot> CallApplications { get; private set; } = [];
 
-    /// <summary>Call dashboard: budget, requested, allocated, composition and requested euros per action (<see cref="CallFigures"/>).</summary>
+    /// <summary>Call summary: budget, requested, allocated (<see cref="CallFigures"/>; the dashboard page has the rest).</summary>
     public CallFigures Figures => CallFigures.Of(Dec(Dossier.Data, "call.budgetEur"), CallApplications.ToList());
-
-    /// <summary>Call dashboard: requested euros per action over the applications that count (submitted and beyond).</summary>
-    public IReadOnlyList<(string Action, decimal RequestedEur, int Applications)> PerAction() =>
-        Figures.PerAction.Select(a => (a.ActionCode, a.RequestedEur, a.Applications)).ToList();
-
-    /// <summary>Submitting authorities and the distinct participating authorities of the counted applications.</summary>
-    public (int Submitters, int Participants) Composition()
-    {
-        var figures = Figures;
-        return (figures.Submitters, figures.Participants);
-    }
 
     public bool IsCall => Dossier.WorkflowId.EndsWith("/call", StringComparison.Ordinal);
 
     public bool Allowed(string trigger) => Options.Any(o => o.Trigger == trigger && o.RoleAllowed);
 
     /// <summary>Generic transition buttons: allowed to the role, not automatic, no dedicated form, and every parameter has a field type.</summary>
-    public IEnumerable<TriggerOption> GenericOptions => Scope.MayWrite
-        ? Options.Where(o => o.RoleAllowed && o.Permitted && !o.Definition.Automatic && !Dedicated.Contains(o.Trigger) && o.Definition.Parameters.All(p => FieldType(p) is not null))
+    public IEnumerable<TriggerOption> GenericOptions => Generic(Options, Scope);
+
+    /// <summary>The options that get a generated form for <paramref name="scope"/> (shared with the report review).</summary>
+    public static IEnumerable<TriggerOption> Generic(IEnumerable<TriggerOption> options, AccessScope scope) => scope.MayWrite
+        ? options.Where(o => o.RoleAllowed && o.Permitted && !o.Definition.Automatic && !Dedicated.Contains(o.Trigger) && o.Definition.Parameters.All(p => FieldType(p) is not null))
         : [];
 
     public IEnumerable<TriggerOption> Blocked => Options.Where(o => o.RoleAllowed && !o.Permitted && !o.Definition.Automatic);
@@ -84,7 +76,7 @@ public sealed class DossierModel(
         _ => null,
     };
 
-    public string Label(ParameterDefinition p) => p.Label?.For(Lang) ?? (Text.Has("param." + p.Name) ? T("param." + p.Name) : p.Name);
+    public string Label(ParameterDefinition p) => ParameterLabel(p);
 
     /// <summary>The state label of another dossier (an application on the call page), from its own definition.</summary>
     public string StateLabelOf(DossierSnapshot other) => StateLabel(catalog.Get(other.WorkflowId, other.WorkflowVersion), other.State);

@@ -1,19 +1,51 @@
 using Microsoft.AspNetCore.Mvc;
 using SubsidyEngine.Api.Ui;
 using SubsidyEngine.Engine.Access;
+using SubsidyEngine.Engine.Configuration;
+using SubsidyEngine.Engine.Notices;
 using SubsidyEngine.Engine.Programmes;
 using SubsidyEngine.Engine.Runtime;
 
 namespace SubsidyEngine.Api.Pages;
 
 /// <summary>The municipality portal: "Mijn dossiers" (own and cooperations', filtered in SQL) and the open calls to apply for.</summary>
-public sealed class PortalModel(DossierQueries queries, ProgrammeCatalog programmes, ProgrammeService service, WorkflowCatalog catalog, TimeProvider clock) : UiPageModel
+public sealed class PortalModel(
+    DossierQueries queries, ProgrammeCatalog programmes, ProgrammeService service, WorkflowCatalog catalog, TimeProvider clock, CalendarFeed calendar, Microsoft.Extensions.Options.IOptions<SubsidyOptions> options) : UiPageModel
 {
     public IReadOnlyList<DossierSnapshot> Dossiers { get; private set; } = [];
 
     public IReadOnlyList<Call> OpenCalls { get; private set; } = [];
 
     public WorkflowCatalog Catalog => catalog;
+
+    /// <summary>Active calendar links of the authority (their secrets are not stored, so they cannot be shown again).</summary>
+    public int ActiveCalendarLinks { get; private set; }
+
+    /// <summary>The feed address just created; shown once.</summary>
+    public string? NewCalendarUrl { get; private set; }
+
+    /// <summary>Creates a calendar link; when links exist, revokes them first (after confirmation), in one transaction.</summary>
+    public async Task<IActionResult> OnPostCalendarAsync(bool confirm, CancellationToken ct)
+    {
+        if (!Scope.IsMunicipality || Scope.AuthorityId is null)
+        {
+            return Forbid();
+        }
+
+        if (await calendar.CountActiveAsync(Scope.AuthorityId, ct) > 0 && !confirm)
+        {
+            Errors.Add(T("calendar.renew.confirm"));
+        }
+        else
+        {
+            var (token, _) = await calendar.RenewAsync(Scope.AuthorityId, ct);
+            NewCalendarUrl = options.Value.PublicBaseUrl.TrimEnd('/') + token.Path;
+            Messages.Add(T("calendar.created"));
+        }
+
+        await LoadAsync(ct);
+        return Page();
+    }
 
     public async Task<IActionResult> OnGetAsync(CancellationToken ct)
     {
@@ -55,6 +87,7 @@ public sealed class PortalModel(DossierQueries queries, ProgrammeCatalog program
     private async Task LoadAsync(CancellationToken ct)
     {
         Dossiers = (await queries.ListAsync(Scope, new DossierFilter(), 1, 200, ct)).Items;
+        ActiveCalendarLinks = Scope.AuthorityId is null ? 0 : await calendar.CountActiveAsync(Scope.AuthorityId, ct);
         var now = clock.GetUtcNow();
         OpenCalls = programmes.Programmes.SelectMany(p => p.Calls).Where(c => c.Window.Contains(now)).ToList();
     }

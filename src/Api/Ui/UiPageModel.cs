@@ -30,6 +30,9 @@ public abstract class UiPageModel : PageModel
 
     public string TriggerLabel(CompiledWorkflow wf, string trigger) => wf.Definition.FindTrigger(trigger)?.Label?.For(Lang) ?? trigger;
 
+    /// <summary>A trigger parameter's label: from the definition, else from <see cref="Text"/> (<c>param.NAME</c>), else its name.</summary>
+    public string ParameterLabel(Workflows.Model.ParameterDefinition p) => p.Label?.For(Lang) ?? (Text.Has("param." + p.Name) ? T("param." + p.Name) : p.Name);
+
     public static string Money(decimal amount) => NlBeFormat.Money(amount);
 
     public static string When(DateTimeOffset at) => NlBeFormat.DateTime(NlBeFormat.ToBelgianTime(at));
@@ -62,3 +65,11 @@ public abstract class UiPageModel : PageModel
 
     public static string Invariant(decimal d) => d.ToString(CultureInfo.InvariantCulture);
 }
+
+/// <summary>Model of the shared partial <c>_TransitionForms</c>: the generic transition forms of one dossier.</summary>
+/// <param name="DossierId">The dossier the forms fire on.</param>
+/// <param name="Workflow">Its definition (labels).</param>
+/// <param name="Options">The options to render (see <c>DossierModel.Generic</c>).</param>
+/// <param name="Page">The page (language, strings).</param>
+/// <param name="IdPrefix">Prefix of the field ids, so several dossiers' forms can share one page.</param>
+public sealed record TransitionForms(Guid DossierId, CompiledWorkflow Workflow, IReadOnlyList<TriggerOption> Options, UiPageModel Page, string IdPrefix);

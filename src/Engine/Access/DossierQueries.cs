@@ -20,7 +20,13 @@ public sealed record DossierFilter
     public string? Text { get; init; }
 
     public DateTimeOffset? UpdatedSince { get; init; }
+
+    /// <summary>Leaves out call dossiers (<c>*/call</c>) and system dossiers (<c>system/*</c>): the applications only.</summary>
+    public bool ApplicationsOnly { get; init; }
 }
+
+/// <summary>How many dossiers of a workflow are in a state (within the scope and filter).</summary>
+public sealed record StateCount(string WorkflowId, int WorkflowVersion, string State, long Count);
 
 /// <summary>One page of dossiers and the number of dossiers matching the filter (within the scope).</summary>
 public sealed record DossierPage(IReadOnlyList<DossierSnapshot> Items, long Total);
@@ -43,6 +49,52 @@ public sealed class DossierQueries(NpgsqlDataSource dataSource)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(page, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
+        var (where, parameters) = Where(scope, filter);
+        await using var batch = dataSource.CreateBatch();
+        var count = new NpgsqlBatchCommand("SELECT count(*) FROM dossier d" + where);
+        var list = new NpgsqlBatchCommand($"SELECT {Columns} FROM dossier d{where} ORDER BY d.updated_at DESC, d.id LIMIT {pageSize} OFFSET {(long)(page - 1) * pageSize}");
+        foreach (var p in parameters)
+        {
+            count.Parameters.Add(new NpgsqlParameter { Value = p.Value });
+            list.Parameters.Add(new NpgsqlParameter { Value = p.Value });
+        }
+
+        batch.BatchCommands.Add(count);
+        batch.BatchCommands.Add(list);
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        var total = reader.GetInt64(0);
+        await reader.NextResultAsync(cancellationToken);
+        var items = new List<DossierSnapshot>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            items.Add(Read(reader));
+        }
+
+        return new DossierPage(items, total);
+    }
+
+    /// <summary>
+    /// Dossier counts per workflow, version and state for the whole filter (not one page), so a paged board shows
+    /// correct totals.
+    /// </summary>
+    public async Task<IReadOnlyList<StateCount>> StateCountsAsync(AccessScope scope, DossierFilter filter, CancellationToken cancellationToken = default)
+    {
+        var (where, parameters) = Where(scope, filter);
+        await using var cmd = dataSource.CreateCommand("SELECT d.workflow_id, d.workflow_version, d.state, count(*) FROM dossier d" + where + " GROUP BY 1, 2, 3 ORDER BY 1, 3, 2");
+        cmd.Parameters.AddRange(parameters.ToArray());
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        var list = new List<StateCount>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            list.Add(new StateCount(reader.GetString(0), reader.GetInt32(1), reader.GetString(2), reader.GetInt64(3)));
+        }
+
+        return list;
+    }
+
+    private static (StringBuilder Where, List<NpgsqlParameter> Parameters) Where(AccessScope scope, DossierFilter filter)
+    {
         var parameters = new List<NpgsqlParameter>();
         var where = new StringBuilder(" WHERE true");
         scope.AppendDossierFilter(where, parameters);
@@ -83,28 +135,12 @@ public sealed class DossierQueries(NpgsqlDataSource dataSource)
             Add("d.updated_at >= @", since);
         }
 
-        await using var batch = dataSource.CreateBatch();
-        var count = new NpgsqlBatchCommand("SELECT count(*) FROM dossier d" + where);
-        var list = new NpgsqlBatchCommand($"SELECT {Columns} FROM dossier d{where} ORDER BY d.updated_at DESC, d.id LIMIT {pageSize} OFFSET {(long)(page - 1) * pageSize}");
-        foreach (var p in parameters)
+        if (filter.ApplicationsOnly)
         {
-            count.Parameters.Add(new NpgsqlParameter { Value = p.Value });
-            list.Parameters.Add(new NpgsqlParameter { Value = p.Value });
+            where.Append(" AND d.workflow_id NOT LIKE '%/call' AND d.workflow_id NOT LIKE 'system/%'");
         }
 
-        batch.BatchCommands.Add(count);
-        batch.BatchCommands.Add(list);
-        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
-        await reader.ReadAsync(cancellationToken);
-        var total = reader.GetInt64(0);
-        await reader.NextResultAsync(cancellationToken);
-        var items = new List<DossierSnapshot>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            items.Add(Read(reader));
-        }
-
-        return new DossierPage(items, total);
+        return (where, parameters);
     }
 
     /// <summary>The dossier when it exists and is within the scope; otherwise null (the caller answers 404 either way).</summary>

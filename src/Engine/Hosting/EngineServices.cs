@@ -48,6 +48,7 @@ public static class EngineServices
         services.AddSingleton<DefinitionMigrator>();
         services.AddSingleton<DeadlineSweeper>();
         services.AddSingleton<TimeTravel>();
+        services.AddSingleton<Exports.ExportQueries>();
         services.AddSingleton(sp => new CheckpointService(sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<WorkflowRuntime>())
         {
             AuditorsAddress = sp.GetRequiredService<IOptions<SubsidyOptions>>().Value.Smtp.AuditorAddress,

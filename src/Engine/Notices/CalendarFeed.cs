@@ -65,6 +65,47 @@ public sealed class CalendarFeed(NpgsqlDataSource dataSource, TimeProvider clock
         return await cmd.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
+    /// <summary>How many active (not revoked) tokens <paramref name="authorityId"/> has.</summary>
+    public async Task<int> CountActiveAsync(string authorityId, CancellationToken cancellationToken = default)
+    {
+        await using var cmd = dataSource.CreateCommand("SELECT count(*) FROM calendar_token WHERE authority_id = $1 AND revoked_at IS NULL");
+        cmd.Parameters.AddWithValue(authorityId);
+        return Convert.ToInt32(await cmd.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
+    /// Revokes every active token of <paramref name="authorityId"/> and creates a new one, in one transaction (the
+    /// portal's "revoke and create new"): old feed addresses answer 404 from the commit on.
+    /// </summary>
+    public async Task<(CalendarToken Token, int Revoked)> RenewAsync(string authorityId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(authorityId);
+        var secret = Base64Url(RandomNumberGenerator.GetBytes(32));
+        var now = JournalEvent.Truncate(clock.GetUtcNow());
+        var id = Guid.CreateVersion7(clock.GetUtcNow());
+        await using var conn = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var tx = await conn.BeginTransactionAsync(cancellationToken);
+        int revoked;
+        await using (var revoke = new NpgsqlCommand("UPDATE calendar_token SET revoked_at = $2 WHERE authority_id = $1 AND revoked_at IS NULL", conn, tx))
+        {
+            revoke.Parameters.AddWithValue(authorityId.Trim());
+            revoke.Parameters.AddWithValue(now);
+            revoked = await revoke.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using (var insert = new NpgsqlCommand("INSERT INTO calendar_token (id, authority_id, token_sha256, created_at) VALUES ($1, $2, $3, $4)", conn, tx))
+        {
+            insert.Parameters.AddWithValue(id);
+            insert.Parameters.AddWithValue(authorityId.Trim());
+            insert.Parameters.AddWithValue(Hash(secret));
+            insert.Parameters.AddWithValue(now);
+            await insert.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await tx.CommitAsync(cancellationToken);
+        return (new CalendarToken(id, authorityId.Trim(), secret, now), revoked);
+    }
+
     /// <summary>The authority of an active token, or null for an unknown or revoked one.</summary>
     public async Task<string?> FindAuthorityAsync(string secret, CancellationToken cancellationToken = default)
     {

@@ -19,3 +19,18 @@
   table.addEventListener('input', recompute);
   recompute();
 })();
+
+// Copy buttons: <button data-copy="input-id"> copies the input's value and announces it in the next status element.
+(function () {
+  document.querySelectorAll('button[data-copy]').forEach(function (button) {
+    button.addEventListener('click', function () {
+      var input = document.getElementById(button.dataset.copy);
+      if (!input) return;
+      input.select();
+      var status = button.parentElement.querySelector('[role=status]');
+      var done = function () { if (status) status.textContent = status.dataset.copied || 'OK'; };
+      if (navigator.clipboard && window.isSecureContext) { navigator.clipboard.writeText(input.value).then(done, function () { document.execCommand('copy'); done(); }); }
+      else { document.execCommand('copy'); done(); }
+    });
+  });
+})();

@@ -1,0 +1,87 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Mvc;
+using SubsidyEngine.Api.Ui;
+using SubsidyEngine.Engine.Access;
+using SubsidyEngine.Engine.Runtime;
+
+namespace SubsidyEngine.Api.Pages;
+
+/// <summary>
+/// "State as of a date" for auditors (and officers, admins): a dossier (id or reference) and a moment in Belgian
+/// time; shows the state, amounts, open deadlines and letters as the journal alone had them then
+/// (<see cref="TimeTravel"/>, like <c>/api/dossiers/{id}/as-of</c>), and the verification of the whole chain
+/// (<see cref="Replayer.ReplayAsync"/>: hash chain, effects, projection).
+/// </summary>
+public sealed class AsOfModel(DossierQueries queries, TimeTravel travel, Replayer replayer, WorkflowCatalog catalog, TimeProvider clock) : UiPageModel
+{
+    /// <summary>Amount fields shown, with their label key: the dossier data's figures computed by the rules.</summary>
+    public static readonly (string Path, string Label)[] AmountFields =
+    [
+        ("amounts.requestedTotalEur", "requested"), ("allocation.allocatedEur", "allocated"), ("payment.awardEur", "awarded"),
+        ("payment.advanceEur", "payment.advance"), ("settlement.earnedEur", "earned"), ("settlement.recoveryEur", "export.recoveries"),
+        ("settlement.balancePayableEur", "balance"),
+    ];
+
+    private static readonly TimeZoneInfo Brussels = TimeZoneInfo.FindSystemTimeZoneById("Europe/Brussels");
+
+    [BindProperty(SupportsGet = true, Name = "dossier")]
+    public string? DossierQuery { get; set; }
+
+    /// <summary>The moment as typed in a <c>datetime-local</c> field (Belgian time).</summary>
+    [BindProperty(SupportsGet = true)]
+    public string? At { get; set; }
+
+    public DossierSnapshot? Dossier { get; private set; }
+
+    public DossierAsOf? Result { get; private set; }
+
+    public ReplayReport? Chain { get; private set; }
+
+    /// <summary>The moment lies before the dossier's creation.</summary>
+    public bool NotYet { get; private set; }
+
+    public string? Reference => Dossier is null ? null : Str(Dossier.Data, "reference");
+
+    public string StateLabelAsOf => Result is null || Result.Events == 0 ? string.Empty : StateLabel(catalog.Get(Result.WorkflowId, Result.WorkflowVersion), Result.State);
+
+    public async Task<IActionResult> OnGetAsync(CancellationToken ct)
+    {
+        if (!Scope.SeesEverything)
+        {
+            return Forbid();
+        }
+
+        At ??= Templates.NlBeFormat.ToBelgianTime(clock.GetUtcNow()).ToString("yyyy-MM-ddTHH:mm", CultureInfo.InvariantCulture);
+        if (string.IsNullOrWhiteSpace(DossierQuery))
+        {
+            return Page();
+        }
+
+        Dossier = await NoticesModel.FindAsync(Scope, queries, DossierQuery, ct);
+        if (Dossier is null)
+        {
+            Errors.Add(T("dossier") + ": " + T("none"));
+            return Page();
+        }
+
+        if (!DateTime.TryParseExact(At, ["yyyy-MM-ddTHH:mm", "yyyy-MM-ddTHH:mm:ss", "yyyy-MM-dd"], CultureInfo.InvariantCulture, DateTimeStyles.None, out var local))
+        {
+            Errors.Add(T("as.of.moment") + ": " + T("date.missing"));
+            return Page();
+        }
+
+        var at = new DateTimeOffset(local, Brussels.GetUtcOffset(local));
+        try
+        {
+            Result = await travel.AsOfAsync(Dossier.Id, at, ct);
+        }
+        catch (DossierNotFoundException)
+        {
+            // No journal event at or before the moment: the dossier did not exist yet.
+            NotYet = true;
+        }
+
+        Chain = await replayer.ReplayAsync(Dossier.Id, ct);
+        return Page();
+    }
+}
