@@ -29,7 +29,7 @@ public static class DossierEndpoints
             "Dossiers visible to the caller, newest change first. Filters: workflow, state, owner, parent, q (text in data.reference or data.title), " +
             "updatedSince. Paging: page (from 1), pageSize (1-200, default 50); total counts every match.", 400, 401, 403);
         group.MapGet("/{id}", GetAsync).Documented("GetDossier", "Get a dossier",
-            "The dossier with its data. The ETag header holds its version; send it back as If-Match when firing a transition.", 400, 401, 403, 404);
+            "The dossier with its data. The ETag header holds its version; send it back as If-Match when firing a transition (delivery records appended since, such as a letter sent or opened, do not make it stale).", 400, 401, 403, 404);
         group.MapPost("/", CreateAsync).RequireAuthorization(Policies.Write)
             .Accepts<CreateDossierRequest>("application/json")
             .Documented("CreateDossier", "Start a dossier",

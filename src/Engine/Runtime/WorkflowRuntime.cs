@@ -189,7 +189,8 @@ public sealed class WorkflowRuntime(NpgsqlDataSource dataSource, WorkflowCatalog
         }
 
         var dossier = await LockAsync(conn, tx, request.DossierId, cancellationToken) ?? throw new DossierNotFoundException(request.DossierId);
-        if (request.ExpectedVersion is { } ev && ev != dossier.Version)
+        if (request.ExpectedVersion is { } ev && ev != dossier.Version &&
+            !(ev < dossier.Version && await OnlyDeliveryRecordsSinceAsync(conn, tx, dossier.Id, ev, cancellationToken)))
         {
             throw new ConcurrencyConflictException(dossier.Id, $"version {ev}", $"version {dossier.Version}");
         }
@@ -229,6 +230,23 @@ public sealed class WorkflowRuntime(NpgsqlDataSource dataSource, WorkflowCatalog
         await tx.CommitAsync(cancellationToken);
         AfterCommit(result);
         return result;
+    }
+
+    /// <summary>
+    /// Records of delivery that change neither state nor data and are not decisions anyone reviews before acting:
+    /// a caller holding an older version (ETag) may still act when only these were appended since (a letter sent
+    /// or opened while an officer had the page open is no conflict).
+    /// </summary>
+    public static readonly IReadOnlySet<string> DeliveryRecordKinds =
+        new HashSet<string>(["notice.sent", "notice.failed", "notice.requeued", "letter.opened"], StringComparer.Ordinal);
+
+    private static async Task<bool> OnlyDeliveryRecordsSinceAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid dossierId, int version, CancellationToken cancellationToken)
+    {
+        await using var cmd = new NpgsqlCommand("SELECT NOT EXISTS (SELECT 1 FROM journal WHERE dossier_id = $1 AND dossier_seq > $2 AND kind <> ALL($3))", conn, tx);
+        cmd.Parameters.AddWithValue(dossierId);
+        cmd.Parameters.AddWithValue(version);
+        cmd.Parameters.AddWithValue(DeliveryRecordKinds.ToArray());
+        return (bool)(await cmd.ExecuteScalarAsync(cancellationToken))!;
     }
 
     /// <summary>

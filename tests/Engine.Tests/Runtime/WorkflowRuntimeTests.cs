@@ -273,4 +273,25 @@ public sealed class RecordEventTests(PostgresDatabase db) : IClassFixture<Postgr
         Assert.True((await h.Replayer.ReplayAsync(id)).Ok);
         await Assert.ThrowsAsync<ArgumentException>(() => h.Runtime.AppendRecordAsync(id, "transition", new JsonObject(), Actor.System));
     }
+
+    [Fact]
+    public async Task Delivery_records_since_the_callers_version_are_no_conflict_but_other_records_and_transitions_are()
+    {
+        await db.ResetAsync();
+        var h = new RuntimeHarness(db, [TinyDefinitions.Cycle]);
+        var id = (await h.CreateAsync("test/cycle")).DossierId; // version 1: the page an officer has open
+
+        // A letter is sent and opened meanwhile: the officer's action on version 1 still goes through.
+        await h.Runtime.AppendRecordAsync(id, "notice.sent", new JsonObject { ["notice"] = "n-1" }, Actor.System);
+        await h.Runtime.AppendRecordAsync(id, "letter.opened", new JsonObject { ["notice"] = "n-1" }, new Actor("user-71016", "municipality"));
+        var fired = await h.FireAsync(id, "next", expectedVersion: 1);
+        Assert.Equal(4, fired.Version);
+
+        // A transition since version 1 (the one just fired) is a conflict, and so is a deadline extension.
+        await Assert.ThrowsAsync<ConcurrencyConflictException>(() => h.FireAsync(id, "next", expectedVersion: 1));
+        await h.Runtime.AppendRecordAsync(id, "deadline.extended", new JsonObject { ["deadline"] = "d-1" }, new Actor("officer-anna", "officer"));
+        await Assert.ThrowsAsync<ConcurrencyConflictException>(() => h.FireAsync(id, "next", expectedVersion: 4));
+        Assert.Equal(6, (await h.FireAsync(id, "next", expectedVersion: 5)).Version);
+        Assert.True((await h.Replayer.ReplayAsync(id)).Ok);
+    }
 }
