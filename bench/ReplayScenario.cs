@@ -65,29 +65,43 @@ public static class ReplayScenario
             await ProfileAsync(ds, catalog);
         }
 
-        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
-        var before = Environment.WorkingSet;
-        long peakDuring = before;
-        using var sampler = new Timer(_ => InterlockedMax(ref peakDuring, Environment.WorkingSet), null, 0, 50);
-        var replayer = new Replayer(ds, catalog, new JournalStore(ds));
-        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
-        var watch = Stopwatch.StartNew();
-        var summary = await replayer.ReplayAllAsync(new ReplayAllOptions());
-        watch.Stop();
-        var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
-        InterlockedMax(ref peakDuring, Environment.WorkingSet);
-        Console.WriteLine(summary.OneLine);
-        if (!summary.Ok || summary.Events != (long)dossiers * perDossier)
+        // REPLAY_WORKERS overrides the default worker count; REPLAY_ROUNDS > 1 repeats the replay (the first round
+        // includes JIT warm-up) and reports every round, the RESULT line taking the best.
+        var options = int.TryParse(Environment.GetEnvironmentVariable("REPLAY_WORKERS"), out var w) ? new ReplayAllOptions { Workers = w } : new ReplayAllOptions();
+        var rounds = int.TryParse(Environment.GetEnvironmentVariable("REPLAY_ROUNDS"), out var r) ? Math.Max(1, r) : 1;
+        var bestRate = 0.0;
+        var bestCpu = double.MaxValue;
+        long peakDuring = 0;
+        for (var round = 1; round <= rounds; round++)
         {
-            throw new InvalidOperationException("replay found divergences or missed events: " + string.Join("; ", summary.Failures.Take(3).Select(f => f.First?.ToString()).Concat(summary.CheckpointProblems.Select(p => p.ToString()))));
+            GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+            var before = Environment.WorkingSet;
+            peakDuring = Math.Max(peakDuring, before);
+            using var sampler = new Timer(_ => InterlockedMax(ref peakDuring, Environment.WorkingSet), null, 0, 50);
+            var replayer = new Replayer(ds, catalog, new JournalStore(ds));
+            var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+            var watch = Stopwatch.StartNew();
+            var summary = await replayer.ReplayAllAsync(options);
+            watch.Stop();
+            var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
+            InterlockedMax(ref peakDuring, Environment.WorkingSet);
+            Console.WriteLine(summary.OneLine);
+            if (!summary.Ok || summary.Events != (long)dossiers * perDossier)
+            {
+                throw new InvalidOperationException("replay found divergences or missed events: " + string.Join("; ", summary.Failures.Take(3).Select(f => f.First?.ToString()).Concat(summary.CheckpointProblems.Select(p => p.ToString()))));
+            }
+
+            var rate = summary.Events / watch.Elapsed.TotalSeconds;
+            bestRate = Math.Max(bestRate, rate);
+            bestCpu = Math.Min(bestCpu, cpu);
+            var peakProcess = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0);
+            Console.WriteLine($"round {round}: replay + verification: {summary.Events:N0} events in {watch.Elapsed.TotalSeconds:F2} s = {rate:F0} events/s ({Environment.ProcessorCount} cores, {options.Workers} workers)");
+            Console.WriteLine($"round {round}: client CPU: {cpu:F2} s = {summary.Events / cpu:F0} events per CPU-second = {cpu * 1e6 / summary.Events:F1} us CPU per event; load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]} (shared machine)");
+            Console.WriteLine($"round {round}: working set: {before / 1048576.0:F0} MB before replay, peak during replay {peakDuring / 1048576.0:F0} MB, process peak (incl. setup) {peakProcess:F0} MB");
         }
 
-        var rate = summary.Events / watch.Elapsed.TotalSeconds;
-        var peakProcess = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0);
-        Console.WriteLine($"replay + verification: {summary.Events:N0} events in {watch.Elapsed.TotalSeconds:F2} s = {rate:F0} events/s ({Environment.ProcessorCount} cores, {new ReplayAllOptions().Workers} workers)");
-        Console.WriteLine($"client CPU: {cpu:F2} s = {summary.Events / cpu:F0} events per CPU-second; load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]} (shared machine)");
-        Console.WriteLine($"working set: {before / 1048576.0:F0} MB before replay, peak during replay {peakDuring / 1048576.0:F0} MB, process peak (incl. setup) {peakProcess:F0} MB");
-        return [$"RESULT replay events_per_s={rate:F0} peak_mb={peakDuring / 1048576.0:F0}"];
+        var cpuPerEvent = bestCpu * 1e6 / ((long)dossiers * perDossier);
+        return [$"RESULT replay events_per_s={bestRate:F0} cpu_us_per_event={cpuPerEvent:F1} peak_mb={peakDuring / 1048576.0:F0}"];
     }
 
     /// <summary>
@@ -133,11 +147,40 @@ public static class ReplayScenario
             }
         }
 
+        var parsed = list.Select(e => CanonicalJson.ParseObject(e.Arguments)).ToList();
         var phases = new (string Name, Action Run)[]
         {
             ("hash check", () => list.ForEach(e => e.HashMatches())),
             ("arguments parse", () => list.ForEach(e => CanonicalJson.ParseObject(e.Arguments))),
             ("effects serialise", () => summaries.ForEach(fx => CanonicalJson.Serialize(fx))),
+            ("candidates + validation", () =>
+            {
+                var wf = catalog.Get("bench/cycle", 1);
+                var data = new JsonObject();
+                var trig = wf.Definition.FindTrigger("next")!;
+                foreach (var (e, a) in list.Zip(parsed))
+                {
+                    var ctx = new SubsidyEngine.Workflows.Compilation.FireContext(new RuleContext(data, a, e.OccurredAt, new Actor(e.Actor, e.ActorRole), e.FromState));
+                    if (e.Kind == "transition")
+                    {
+                        var c = wf.Candidates(e.FromState, "next", ctx);
+                        _ = ArgumentValidator.Validate(trig.Parameters, a, c.Any(x => x.Transition.CommentRequired), false);
+                    }
+                }
+            }),
+            ("effects apply (assignments)", () =>
+            {
+                var wf = catalog.Get("bench/cycle", 1);
+                var data = new JsonObject { ["last"] = 1, ["amount"] = 12.5m };
+                foreach (var (e, a) in list.Zip(parsed))
+                {
+                    if (e.Kind == "transition")
+                    {
+                        var t = wf.Definition.Transitions.First(t => t.From == e.FromState);
+                        _ = TransitionEffects.Apply(catalog.Rules, t.Assign, t.Compute, t.Effects, new RuleContext(data, a, e.OccurredAt, new Actor(e.Actor, e.ActorRole), e.FromState), e.ToState, e.DossierId, e.DossierSeq, _ => 1, null);
+                    }
+                }
+            }),
             ("re-fire (all of Apply)", () =>
             {
                 foreach (var g in groups)

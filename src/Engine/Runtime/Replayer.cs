@@ -288,7 +288,7 @@ public sealed class Replayer(NpgsqlDataSource dataSource, WorkflowCatalog catalo
     }
 
     /// <summary>The template versions a recorded effects summary names (so replay uses the recorded ones).</summary>
-    internal static Dictionary<string, int> TemplateVersionsOf(string effects) => RecordedTemplateVersions(effects);
+    internal static IReadOnlyDictionary<string, int> TemplateVersionsOf(string effects) => RecordedTemplateVersions(effects);
 
     /// <summary>Recomputes the head digests of the checkpoints from the streamed chains (sorted by dossier id).</summary>
     private sealed class CheckpointHeads(IReadOnlyList<JournalCheckpoint> checkpoints)
@@ -358,13 +358,16 @@ public sealed class Replayer(NpgsqlDataSource dataSource, WorkflowCatalog catalo
         public void Report(T value) => report(value);
     }
 
-    private static Dictionary<string, int> RecordedTemplateVersions(string effects)
+    private static readonly IReadOnlyDictionary<string, int> NoTemplateVersions = new Dictionary<string, int>(StringComparer.Ordinal);
+
+    private static IReadOnlyDictionary<string, int> RecordedTemplateVersions(string effects)
     {
-        var map = new Dictionary<string, int>(StringComparer.Ordinal);
         if (!effects.Contains("\"notices\"", StringComparison.Ordinal))
         {
-            return map;
+            return NoTemplateVersions;
         }
+
+        var map = new Dictionary<string, int>(StringComparer.Ordinal);
 
         try
         {
