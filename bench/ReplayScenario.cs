@@ -65,63 +65,143 @@ public static class ReplayScenario
             await ProfileAsync(ds, catalog);
         }
 
-        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
-        var before = Environment.WorkingSet;
-        long peakDuring = before;
-        using var sampler = new Timer(_ => InterlockedMax(ref peakDuring, Environment.WorkingSet), null, 0, 50);
-        var replayer = new Replayer(ds, catalog, new JournalStore(ds));
-        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
-        var watch = Stopwatch.StartNew();
-        var summary = await replayer.ReplayAllAsync(new ReplayAllOptions());
-        watch.Stop();
-        var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
-        InterlockedMax(ref peakDuring, Environment.WorkingSet);
-        Console.WriteLine(summary.OneLine);
-        if (!summary.Ok || summary.Events != (long)dossiers * perDossier)
+        // REPLAY_WORKERS overrides the default worker count; REPLAY_ROUNDS > 1 repeats the replay (the first round
+        // includes JIT warm-up) and reports every round, the RESULT line taking the best.
+        var options = int.TryParse(Environment.GetEnvironmentVariable("REPLAY_WORKERS"), out var w) ? new ReplayAllOptions { Workers = w } : new ReplayAllOptions();
+        var rounds = int.TryParse(Environment.GetEnvironmentVariable("REPLAY_ROUNDS"), out var r) ? Math.Max(1, r) : 1;
+        var bestRate = 0.0;
+        var bestCpu = double.MaxValue;
+        long peakDuring = 0;
+        for (var round = 1; round <= rounds; round++)
         {
-            throw new InvalidOperationException("replay found divergences or missed events: " + string.Join("; ", summary.Failures.Take(3).Select(f => f.First?.ToString()).Concat(summary.CheckpointProblems.Select(p => p.ToString()))));
+            GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+            var before = Environment.WorkingSet;
+            peakDuring = Math.Max(peakDuring, before);
+            using var sampler = new Timer(_ => InterlockedMax(ref peakDuring, Environment.WorkingSet), null, 0, 50);
+            var replayer = new Replayer(ds, catalog, new JournalStore(ds));
+            var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+            var watch = Stopwatch.StartNew();
+            var summary = await replayer.ReplayAllAsync(options);
+            watch.Stop();
+            var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
+            InterlockedMax(ref peakDuring, Environment.WorkingSet);
+            Console.WriteLine(summary.OneLine);
+            if (!summary.Ok || summary.Events != (long)dossiers * perDossier)
+            {
+                throw new InvalidOperationException("replay found divergences or missed events: " + string.Join("; ", summary.Failures.Take(3).Select(f => f.First?.ToString()).Concat(summary.CheckpointProblems.Select(p => p.ToString()))));
+            }
+
+            var rate = summary.Events / watch.Elapsed.TotalSeconds;
+            bestRate = Math.Max(bestRate, rate);
+            bestCpu = Math.Min(bestCpu, cpu);
+            var peakProcess = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0);
+            Console.WriteLine($"round {round}: replay + verification: {summary.Events:N0} events in {watch.Elapsed.TotalSeconds:F2} s = {rate:F0} events/s ({Environment.ProcessorCount} cores, {options.Workers} workers)");
+            Console.WriteLine($"round {round}: client CPU: {cpu:F2} s = {summary.Events / cpu:F0} events per CPU-second = {cpu * 1e6 / summary.Events:F1} us CPU per event; load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]} (shared machine)");
+            Console.WriteLine($"round {round}: working set: {before / 1048576.0:F0} MB before replay, peak during replay {peakDuring / 1048576.0:F0} MB, process peak (incl. setup) {peakProcess:F0} MB");
         }
 
-        var rate = summary.Events / watch.Elapsed.TotalSeconds;
-        var peakProcess = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0);
-        Console.WriteLine($"replay + verification: {summary.Events:N0} events in {watch.Elapsed.TotalSeconds:F2} s = {rate:F0} events/s ({Environment.ProcessorCount} cores, {new ReplayAllOptions().Workers} workers)");
-        Console.WriteLine($"client CPU: {cpu:F2} s = {summary.Events / cpu:F0} events per CPU-second; load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]} (shared machine)");
-        Console.WriteLine($"working set: {before / 1048576.0:F0} MB before replay, peak during replay {peakDuring / 1048576.0:F0} MB, process peak (incl. setup) {peakProcess:F0} MB");
-        return [$"RESULT replay events_per_s={rate:F0} peak_mb={peakDuring / 1048576.0:F0}"];
+        var cpuPerEvent = bestCpu * 1e6 / ((long)dossiers * perDossier);
+        return [$"RESULT replay events_per_s={bestRate:F0} cpu_us_per_event={cpuPerEvent:F1} peak_mb={peakDuring / 1048576.0:F0}"];
     }
 
+    /// <summary>
+    /// REPLAY_PROFILE=1: a per-phase breakdown on one thread, best of several rounds (a loaded machine inflates single
+    /// rounds): reading the rows, the hash check, parsing the arguments, the whole re-fire (which includes the hash
+    /// check and the parse) and serialising the recomputed effects.
+    /// </summary>
     private static async Task ProfileAsync(NpgsqlDataSource ds, WorkflowCatalog catalog)
     {
+        const int rounds = 5;
         var js = new JournalStore(ds);
         var list = new List<JournalEvent>();
-        var w = Stopwatch.StartNew();
-        await foreach (var e in js.StreamAllAsync())
+        var best = TimeSpan.MaxValue;
+        for (var r = 0; r < 3; r++)
         {
-            if (list.Count < 200_000)
+            list.Clear();
+            var w = Stopwatch.StartNew();
+            await foreach (var e in js.StreamAllAsync())
             {
-                list.Add(e);
+                if (list.Count < 200_000)
+                {
+                    list.Add(e);
+                }
             }
+
+            best = w.Elapsed < best ? w.Elapsed : best;
         }
 
-        Console.WriteLine($"profile: read only {w.Elapsed.TotalSeconds:F2} s");
-        w.Restart();
-        foreach (var e in list)
+        void Report(string phase, TimeSpan t) => Console.WriteLine($"profile: {phase,-28} {t.TotalSeconds,6:F3} s = {t.TotalMilliseconds * 1000 / list.Count,5:F2} us/event");
+        Report("read rows (DB + materialise)", best);
+        var groups = list.GroupBy(e => e.DossierId).Select(g => g.ToList()).ToList();
+        var summaries = new List<JsonObject>();
+        foreach (var g in groups)
         {
-            e.ComputeHash();
-        }
-
-        Console.WriteLine($"profile: hash only {w.Elapsed.TotalSeconds:F2} s");
-        w.Restart();
-        foreach (var g in list.GroupBy(e => e.DossierId))
-        {
-            var r = new DossierReplay(g.Key, catalog);
+            var rp = new DossierReplay(g[0].DossierId, catalog);
             foreach (var e in g)
             {
-                r.Apply(e);
+                rp.Apply(e);
+                if (rp.LastEffects is { } fx)
+                {
+                    summaries.Add(fx);
+                }
             }
         }
 
-        Console.WriteLine($"profile: pure replay {w.Elapsed.TotalSeconds:F2} s for {list.Count} events");
+        var parsed = list.Select(e => CanonicalJson.ParseObject(e.Arguments)).ToList();
+        var phases = new (string Name, Action Run)[]
+        {
+            ("hash check", () => list.ForEach(e => e.HashMatches())),
+            ("arguments parse", () => list.ForEach(e => CanonicalJson.ParseObject(e.Arguments))),
+            ("effects serialise", () => summaries.ForEach(fx => CanonicalJson.Serialize(fx))),
+            ("candidates + validation", () =>
+            {
+                var wf = catalog.Get("bench/cycle", 1);
+                var data = new JsonObject();
+                var trig = wf.Definition.FindTrigger("next")!;
+                foreach (var (e, a) in list.Zip(parsed))
+                {
+                    var ctx = new SubsidyEngine.Workflows.Compilation.FireContext(new RuleContext(data, a, e.OccurredAt, new Actor(e.Actor, e.ActorRole), e.FromState));
+                    if (e.Kind == "transition")
+                    {
+                        var c = wf.Candidates(e.FromState, "next", ctx);
+                        _ = ArgumentValidator.Validate(trig.Parameters, a, c.Any(x => x.Transition.CommentRequired), false);
+                    }
+                }
+            }),
+            ("effects apply (assignments)", () =>
+            {
+                var wf = catalog.Get("bench/cycle", 1);
+                var data = new JsonObject { ["last"] = 1, ["amount"] = 12.5m };
+                foreach (var (e, a) in list.Zip(parsed))
+                {
+                    if (e.Kind == "transition")
+                    {
+                        var t = wf.Definition.Transitions.First(t => t.From == e.FromState);
+                        _ = TransitionEffects.Apply(catalog.Rules, t.Assign, t.Compute, t.Effects, new RuleContext(data, a, e.OccurredAt, new Actor(e.Actor, e.ActorRole), e.FromState), e.ToState, e.DossierId, e.DossierSeq, _ => 1, null);
+                    }
+                }
+            }),
+            ("re-fire (all of Apply)", () =>
+            {
+                foreach (var g in groups)
+                {
+                    var rp = new DossierReplay(g[0].DossierId, catalog);
+                    g.ForEach(rp.Apply);
+                }
+            }),
+        };
+        foreach (var (name, run) in phases)
+        {
+            best = TimeSpan.MaxValue;
+            for (var r = 0; r < rounds; r++)
+            {
+                var w = Stopwatch.StartNew();
+                run();
+                best = w.Elapsed < best ? w.Elapsed : best;
+            }
+
+            Report(name, best);
+        }
     }
 
     private static void InterlockedMax(ref long target, long value)

@@ -22,7 +22,6 @@ public static class ArgumentValidator
     public static IReadOnlyList<FieldError> Validate(IReadOnlyList<ParameterDefinition> parameters, JsonObject args, bool commentRequired, bool automatic = false)
     {
         var errors = new List<FieldError>();
-        var known = parameters.ToDictionary(p => p.Name, StringComparer.Ordinal);
         foreach (var (name, value) in args)
         {
             if (name == CommentField)
@@ -48,7 +47,7 @@ public static class ArgumentValidator
                 continue;
             }
 
-            if (!known.TryGetValue(name, out var p))
+            if (Find(parameters, name) is not { } p)
             {
                 errors.Add(new FieldError(name, "is not a parameter of this trigger"));
                 continue;
@@ -77,6 +76,20 @@ public static class ArgumentValidator
         }
 
         return errors;
+    }
+
+    /// <summary>A trigger has a handful of parameters: a scan beats building a dictionary per validation.</summary>
+    private static ParameterDefinition? Find(IReadOnlyList<ParameterDefinition> parameters, string name)
+    {
+        for (var i = 0; i < parameters.Count; i++)
+        {
+            if (string.Equals(parameters[i].Name, name, StringComparison.Ordinal))
+            {
+                return parameters[i];
+            }
+        }
+
+        return null;
     }
 
     private static string? Check(ParameterDefinition p, JsonNode? value)
@@ -119,12 +132,12 @@ public static class ArgumentValidator
                 return null;
             case "int" or "decimal":
                 if (value is not JsonValue nv || nv.GetValueKind() != JsonValueKind.Number
-                    || !decimal.TryParse(nv.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d))
+                    || !decimal.TryParse(Workflows.Expressions.ValueResolver.NumberText(nv), NumberStyles.Float, CultureInfo.InvariantCulture, out var d))
                 {
                     return p.Type == "int" ? "must be a whole number" : "must be a number";
                 }
 
-                if (d == 0m && nv.ToJsonString().Split('e', 'E')[0].Any(c => c is >= '1' and <= '9'))
+                if (d == 0m && Workflows.Expressions.ValueResolver.NumberText(nv).Split('e', 'E')[0].Any(c => c is >= '1' and <= '9'))
                 {
                     return "is too small for a decimal (at most 28 decimal places)"; // 1e-400 would read as 0 but be stored as sent
                 }

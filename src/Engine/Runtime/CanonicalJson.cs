@@ -18,15 +18,31 @@ public static class CanonicalJson
         SkipValidation = false,
     };
 
+    [ThreadStatic]
+    private static (System.Buffers.ArrayBufferWriter<byte> Buffer, Utf8JsonWriter Writer)? _cached;
+
     public static string Serialize(JsonNode? node)
     {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        // One buffer and writer per thread (replay serialises every event's effects): reset, never shared.
+        var (buffer, writer) = _cached ??= CreateWriter();
+        _cached = null; // a nested or failed call gets its own writer
+        buffer.ResetWrittenCount();
+        writer.Reset(buffer);
+        Write(writer, node);
+        writer.Flush();
+        var text = System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+        if (buffer.Capacity <= 64 * 1024)
         {
-            Write(writer, node);
+            _cached = (buffer, writer);
         }
 
-        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+        return text;
+    }
+
+    private static (System.Buffers.ArrayBufferWriter<byte>, Utf8JsonWriter) CreateWriter()
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(1024);
+        return (buffer, new Utf8JsonWriter(buffer, WriterOptions));
     }
 
     private static void Write(Utf8JsonWriter writer, JsonNode? node)
@@ -38,10 +54,21 @@ public static class CanonicalJson
                 break;
             case JsonObject o:
                 writer.WriteStartObject();
-                foreach (var (key, value) in o.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+                if (IsOrdered(o))
                 {
-                    writer.WritePropertyName(key);
-                    Write(writer, value);
+                    foreach (var (key, value) in o)
+                    {
+                        writer.WritePropertyName(key);
+                        Write(writer, value);
+                    }
+                }
+                else
+                {
+                    foreach (var (key, value) in o.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+                    {
+                        writer.WritePropertyName(key);
+                        Write(writer, value);
+                    }
                 }
 
                 writer.WriteEndObject();
@@ -57,7 +84,7 @@ public static class CanonicalJson
                 break;
             case JsonValue v when v.GetValueKind() == JsonValueKind.Number:
                 // Numbers are written in one normal form (as PostgreSQL's jsonb keeps them): 1e3 -> 1000, 1.50 stays 1.50.
-                var raw = v.ToJsonString();
+                var raw = Workflows.Expressions.ValueResolver.NumberText(v);
                 if (decimal.TryParse(raw, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var d))
                 {
                     writer.WriteNumberValue(d);
@@ -72,6 +99,23 @@ public static class CanonicalJson
                 node.WriteTo(writer);
                 break;
         }
+    }
+
+    /// <summary>Whether the keys are already in ordinal order (then sorting them would change nothing).</summary>
+    private static bool IsOrdered(JsonObject o)
+    {
+        string? previous = null;
+        foreach (var (key, _) in o)
+        {
+            if (previous is not null && string.CompareOrdinal(previous, key) > 0)
+            {
+                return false;
+            }
+
+            previous = key;
+        }
+
+        return true;
     }
 
     /// <summary>Parses stored canonical text back into a node.</summary>

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -55,33 +56,107 @@ public sealed record JournalEvent
     /// <summary>Times are stored and hashed with microsecond precision, as PostgreSQL keeps them.</summary>
     public static DateTimeOffset Truncate(DateTimeOffset t) => new(t.UtcTicks - (t.UtcTicks % 10), TimeSpan.Zero);
 
-    public static string FormatTime(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
+    public static string FormatTime(DateTimeOffset t) => t.UtcDateTime.ToString(TimeFormat, CultureInfo.InvariantCulture);
+
+    private const string TimeFormat = "yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'";
 
     /// <summary>The exact bytes that are hashed (see docs/audit.md, "canonical form sej1").</summary>
     public byte[] CanonicalBytes()
     {
-        var sb = new StringBuilder(256 + Arguments.Length + Effects.Length);
-        void Line(string value) => sb.Append(value).Append('\n');
-        Line(FormatTag);
-        Line(DossierId.ToString("D"));
-        Line(DossierSeq.ToString(CultureInfo.InvariantCulture));
-        Line(FormatTime(OccurredAt));
-        Line(Actor);
-        Line(ActorRole);
-        Line(Kind);
-        Line(Trigger);
-        Line(FromState);
-        Line(ToState);
-        Line(DefinitionId);
-        Line(DefinitionVersion.ToString(CultureInfo.InvariantCulture));
-        Line(DefinitionHash);
-        Line(Arguments);
-        Line(Effects);
-        Line(PrevHash);
-        return Encoding.UTF8.GetBytes(sb.ToString());
+        var buffer = ArrayPool<byte>.Shared.Rent(MaxCanonicalLength());
+        try
+        {
+            return buffer.AsSpan(0, WriteCanonical(buffer)).ToArray();
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
-    public string ComputeHash() => Convert.ToHexStringLower(SHA256.HashData(CanonicalBytes()));
+    public string ComputeHash()
+    {
+        Span<byte> digest = stackalloc byte[32];
+        HashInto(digest);
+        return Convert.ToHexStringLower(digest);
+    }
+
+    /// <summary>
+    /// Whether <see cref="Hash"/> is the sej1 hash of the other fields: the canonical bytes are written into a pooled
+    /// buffer and the digest compared as hex, without intermediate strings.
+    /// </summary>
+    public bool HashMatches()
+    {
+        if (Hash.Length != 64)
+        {
+            return false;
+        }
+
+        Span<byte> digest = stackalloc byte[32];
+        HashInto(digest);
+        Span<char> hex = stackalloc char[64];
+        Convert.TryToHexStringLower(digest, hex, out _);
+        return hex.SequenceEqual(Hash.AsSpan());
+    }
+
+    private void HashInto(Span<byte> digest)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(MaxCanonicalLength());
+        try
+        {
+            SHA256.HashData(buffer.AsSpan(0, WriteCanonical(buffer)), digest);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private int MaxCanonicalLength() =>
+        128 + Encoding.UTF8.GetMaxByteCount(
+            Actor.Length + ActorRole.Length + Kind.Length + Trigger.Length + FromState.Length + ToState.Length + DefinitionId.Length
+            + DefinitionHash.Length + Arguments.Length + Effects.Length + PrevHash.Length);
+
+    /// <summary>Writes the sej1 canonical form: every field's UTF-8 bytes followed by one LF.</summary>
+    private int WriteCanonical(Span<byte> buffer)
+    {
+        var n = 0;
+        void Text(string value, Span<byte> b)
+        {
+            n += Encoding.UTF8.GetBytes(value, b[n..]);
+            b[n++] = (byte)'\n';
+        }
+
+        void Formatted<T>(T value, string? format, Span<byte> b)
+            where T : IUtf8SpanFormattable
+        {
+            if (!value.TryFormat(b[n..], out var written, format, CultureInfo.InvariantCulture))
+            {
+                throw new InvalidOperationException("canonical buffer too small");
+            }
+
+            n += written;
+            b[n++] = (byte)'\n';
+        }
+
+        Text(FormatTag, buffer);
+        Formatted(DossierId, "D", buffer);
+        Formatted(DossierSeq, null, buffer);
+        Formatted(OccurredAt.UtcDateTime, TimeFormat, buffer);
+        Text(Actor, buffer);
+        Text(ActorRole, buffer);
+        Text(Kind, buffer);
+        Text(Trigger, buffer);
+        Text(FromState, buffer);
+        Text(ToState, buffer);
+        Text(DefinitionId, buffer);
+        Formatted(DefinitionVersion, null, buffer);
+        Text(DefinitionHash, buffer);
+        Text(Arguments, buffer);
+        Text(Effects, buffer);
+        Text(PrevHash, buffer);
+        return n;
+    }
 
     public JournalEvent WithHash() => this with { Hash = ComputeHash() };
 

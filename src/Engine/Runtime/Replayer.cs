@@ -288,7 +288,7 @@ public sealed class Replayer(NpgsqlDataSource dataSource, WorkflowCatalog catalo
     }
 
     /// <summary>The template versions a recorded effects summary names (so replay uses the recorded ones).</summary>
-    internal static Dictionary<string, int> TemplateVersionsOf(string effects) => RecordedTemplateVersions(effects);
+    internal static IReadOnlyDictionary<string, int> TemplateVersionsOf(string effects) => RecordedTemplateVersions(effects);
 
     /// <summary>Recomputes the head digests of the checkpoints from the streamed chains (sorted by dossier id).</summary>
     private sealed class CheckpointHeads(IReadOnlyList<JournalCheckpoint> checkpoints)
@@ -358,13 +358,16 @@ public sealed class Replayer(NpgsqlDataSource dataSource, WorkflowCatalog catalo
         public void Report(T value) => report(value);
     }
 
-    private static Dictionary<string, int> RecordedTemplateVersions(string effects)
+    private static readonly IReadOnlyDictionary<string, int> NoTemplateVersions = new Dictionary<string, int>(StringComparer.Ordinal);
+
+    private static IReadOnlyDictionary<string, int> RecordedTemplateVersions(string effects)
     {
-        var map = new Dictionary<string, int>(StringComparer.Ordinal);
         if (!effects.Contains("\"notices\"", StringComparison.Ordinal))
         {
-            return map;
+            return NoTemplateVersions;
         }
+
+        var map = new Dictionary<string, int>(StringComparer.Ordinal);
 
         try
         {
@@ -443,7 +446,7 @@ public sealed class DossierReplay(Guid dossierId, WorkflowCatalog catalog)
             Diverge("prev_hash", HeadHash, e.PrevHash);
         }
 
-        if (!HashMatches(e))
+        if (!e.HashMatches())
         {
             Diverge("hash", e.ComputeHash(), e.Hash);
         }
@@ -587,47 +590,6 @@ public sealed class DossierReplay(Guid dossierId, WorkflowCatalog catalog)
         }
 
         return WorkflowRuntime.Decide(wf, dossierId, State, Data, trigger, args, actor, now);
-    }
-
-    /// <summary>Recomputes the sej1 hash into pooled buffers (no intermediate string) and compares it.</summary>
-    private static bool HashMatches(JournalEvent e)
-    {
-        if (e.Hash.Length != 64)
-        {
-            return false;
-        }
-
-        var fields = new[]
-        {
-            JournalEvent.FormatTag, e.DossierId.ToString("D"), e.DossierSeq.ToString(Inv), JournalEvent.FormatTime(e.OccurredAt), e.Actor, e.ActorRole,
-            e.Kind, e.Trigger, e.FromState, e.ToState, e.DefinitionId, e.DefinitionVersion.ToString(Inv), e.DefinitionHash, e.Arguments, e.Effects, e.PrevHash,
-        };
-        var length = 0;
-        foreach (var f in fields)
-        {
-            length += System.Text.Encoding.UTF8.GetMaxByteCount(f.Length) + 1;
-        }
-
-        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(length);
-        try
-        {
-            var n = 0;
-            foreach (var f in fields)
-            {
-                n += System.Text.Encoding.UTF8.GetBytes(f, buffer.AsSpan(n));
-                buffer[n++] = (byte)'\n';
-            }
-
-            Span<byte> digest = stackalloc byte[32];
-            System.Security.Cryptography.SHA256.HashData(buffer.AsSpan(0, n), digest);
-            Span<char> hex = stackalloc char[64];
-            Convert.TryToHexStringLower(digest, hex, out _);
-            return hex.SequenceEqual(e.Hash.AsSpan());
-        }
-        finally
-        {
-            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
-        }
     }
 
     /// <summary>Compares the stored projection (null: none) with the replayed one.</summary>

@@ -104,6 +104,16 @@ public static class ValueResolver
         current[parts[^1]] = value;
     }
 
+    /// <summary>
+    /// The JSON text of a number value, as <see cref="JsonNode.ToJsonString"/> writes it: the raw text of a parsed
+    /// value without building a writer, otherwise the written value.
+    /// </summary>
+    public static string NumberText(JsonValue value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        return value.TryGetValue<JsonElement>(out var element) ? element.GetRawText() : value.ToJsonString();
+    }
+
     public static bool TryGetDecimal(JsonNode? node, out decimal value)
     {
         value = 0;
@@ -114,7 +124,7 @@ public static class ValueResolver
 
         if (v.GetValueKind() == JsonValueKind.Number)
         {
-            return v.TryGetValue(out value) || decimal.TryParse(v.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture, out value);
+            return v.TryGetValue(out value) || decimal.TryParse(NumberText(v), NumberStyles.Float, CultureInfo.InvariantCulture, out value);
         }
 
         return v.TryGetValue<string>(out var s) && decimal.TryParse(s, NumberStyles.Number, CultureInfo.InvariantCulture, out value);
