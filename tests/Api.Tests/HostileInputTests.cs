@@ -25,9 +25,12 @@ namespace SubsidyEngine.Api.Tests;
 /// <summary>
 /// The service with the development sign-in on (so /dev/sign-in and cookie sessions are real targets) and, for
 /// exact table snapshots around each request, without its background writers (the Hangfire server with its
-/// minutely sweeps and the notice dispatch loop; they have their own tests). Seeds: a Genk dossier in A, an
-/// Antwerpen dossier (foreign to Genk), a Genk dossier in B1 with an open deadline and a failed notice, a key
-/// holder with a live and a revoked key, a cookie session and an expired cookie.
+/// minutely sweeps and the notice dispatch loop; they have their own tests). With the real Plan Samenleven
+/// programme: its 2023 call opened, Genk's application submitted and eligible, the window closed (the clock jumps to
+/// 10 July 2023) and the allocation started, so preview, confirm and award are real writes; the 2024 call is left
+/// unopened for the open template. Seeds: a Genk dossier in A, an Antwerpen dossier (foreign to Genk), two Genk
+/// dossiers in B1 with an open deadline and a failed notice each (one for the API, one for the follow-up page), a
+/// key holder with a live and a revoked key, a cookie session and an expired cookie.
 /// </summary>
 public sealed class HostileFactory : ApiFactory
 {
@@ -36,6 +39,12 @@ public sealed class HostileFactory : ApiFactory
     private int _later;
 
     protected override bool? DevelopmentSignInEnabled => true;
+
+    protected override bool WithProgrammes => true;
+
+    public Guid CallDossier { get; private set; }
+
+    public Guid Application { get; private set; }
 
     public Guid GenkDossier { get; private set; }
 
@@ -46,6 +55,13 @@ public sealed class HostileFactory : ApiFactory
     public Guid DeadlineId { get; private set; }
 
     public Guid NoticeId { get; private set; }
+
+    /// <summary>The second deadline dossier, its open deadline and failed notice: targets of the follow-up page (/notices).</summary>
+    public Guid PageDeadlineDossier { get; private set; }
+
+    public Guid PageDeadlineId { get; private set; }
+
+    public Guid PageNoticeId { get; private set; }
 
     public Guid Holder { get; private set; }
 
@@ -89,17 +105,20 @@ public sealed class HostileFactory : ApiFactory
     public override async Task InitializeAsync()
     {
         await base.InitializeAsync();
+
+        // The 2023 call as ProgrammeApiTests drives it, up to an allocation in progress with one eligible application.
+        CallDossier = await ProgrammeScenario.OpenCallAsync(this);
+        Application = await ProgrammeScenario.StartAsync(this, "genk", ProgrammeScenario.GenkApplication());
+        await ProgrammeScenario.FireAsync(this, Application, "submit", "genk");
+        await Services.GetRequiredService<SubsidyEngine.Engine.Programmes.ProgrammeService>().DecideEligibilityAsync(Application, true, null, ProgrammeScenario.ActorOf(this, "officer"));
+        Clock.JumpTo(new DateTimeOffset(2023, 7, 10, 12, 0, 1, TimeSpan.FromHours(2)));
+        await Services.GetRequiredService<DeadlineSweeper>().FireDueTimeoutsAsync();
+        await ProgrammeScenario.FireAsync(this, CallDossier, "start-allocation", "officer");
+
         GenkDossier = await CreateAbcAsync(Genk, title: "Genk hostile");
         ForeignDossier = await CreateAbcAsync(Antwerpen, title: "Antwerpen foreign");
-        DeadlineDossier = await CreateAbcAsync(Genk, amount: 5);
-        using (var officer = As("officer"))
-        {
-            var go = await officer.PostAsync($"/api/dossiers/{DeadlineDossier}/transitions/go", Json("{}"));
-            Assert.True(go.IsSuccessStatusCode, await go.Content.ReadAsStringAsync());
-        }
-
-        DeadlineId = await GuidAsync($"SELECT id FROM deadline WHERE dossier_id = '{DeadlineDossier}' AND status = 'open'");
-        NoticeId = await GuidAsync($"UPDATE notice SET status = 'failed', last_error = 'hostile set-up' WHERE id = (SELECT id FROM notice WHERE dossier_id = '{DeadlineDossier}' ORDER BY id LIMIT 1) RETURNING id");
+        (DeadlineDossier, DeadlineId, NoticeId) = await DeadlineAsync();
+        (PageDeadlineDossier, PageDeadlineId, PageNoticeId) = await DeadlineAsync();
         var users = Services.GetRequiredService<UserDirectory>();
         Holder = (await users.CreateUserAsync("Holder", "holder@test.invalid", Roles.Officer, null)).Id;
         HolderKey = (await users.CreateKeyAsync(Holder, "to revoke")).Key.Id;
@@ -129,10 +148,25 @@ public sealed class HostileFactory : ApiFactory
         SessionCookie = CookieOf(response, "subsidy.session");
 
         var options = Services.GetRequiredService<IOptionsMonitor<CookieAuthenticationOptions>>().Get(SubsidyAuth.CookieScheme);
-        var now = DateTimeOffset.UtcNow;
+        var now = Services.GetRequiredService<TimeProvider>().GetUtcNow(); // the service's clock (2023 here), not the machine's
         var ticket = new AuthenticationTicket(SubsidyAuth.Principal(DevelopmentSignIn.Users[2], "cookie", SubsidyAuth.CookieScheme),
             new AuthenticationProperties { IssuedUtc = now.AddDays(-30), ExpiresUtc = now.AddDays(-29) }, SubsidyAuth.CookieScheme);
         ExpiredCookie = "subsidy.session=" + options.TicketDataFormat.Protect(ticket);
+    }
+
+    /// <summary>A Genk test/abc dossier moved to B1 (an open deadline), its deadline and its first notice, marked failed.</summary>
+    private async Task<(Guid Dossier, Guid Deadline, Guid Notice)> DeadlineAsync()
+    {
+        var dossier = await CreateAbcAsync(Genk, amount: 5);
+        using (var officer = As("officer"))
+        {
+            var go = await officer.PostAsync($"/api/dossiers/{dossier}/transitions/go", Json("{}"));
+            Assert.True(go.IsSuccessStatusCode, await go.Content.ReadAsStringAsync());
+        }
+
+        var deadline = await GuidAsync($"SELECT id FROM deadline WHERE dossier_id = '{dossier}' AND status = 'open'");
+        var notice = await GuidAsync($"UPDATE notice SET status = 'failed', last_error = 'hostile set-up' WHERE id = (SELECT id FROM notice WHERE dossier_id = '{dossier}' ORDER BY id LIMIT 1) RETURNING id");
+        return (dossier, deadline, notice);
     }
 
     public static StringContent Form(params (string Name, string Value)[] fields) =>
@@ -265,6 +299,8 @@ public sealed class HostileInputTests(HostileFactory api, ITestOutputHelper outp
 
     private static readonly string[] DossierWrite = ["dossier", "journal", "idempotency_key"];
 
+    private static readonly string[] CallWrite = ["dossier", "journal", "idempotency_key", "deadline", "notice", "reminder"];
+
     // ---------------------------------------------------------------- templates
 
     public enum Kind { Text, Identifier, Email, Role, Amount, Timestamp, Object }
@@ -341,6 +377,28 @@ public sealed class HostileInputTests(HostileFactory api, ITestOutputHelper outp
         new("POST /dossiers/{id}?handler=AwardAll", "officer", "POST", "/dossiers/{genk}?handler=AwardAll", [], [404], ["{genk}"], [("antwerpen", [404])], Form: "", Antiforgery: true, IsPage: true),
         new("POST /portal?handler=Start", "genk", "POST", "/portal?handler=Start", [], [200], [], [("officer", [403])], Form: "programme=nope&call=nope&participants=44021", Antiforgery: true, IsPage: true),
         new("POST /signout", "genk", "POST", "/signout", [], [302], [], [], Form: "", Antiforgery: true, IsPage: true),
+        // The calls of the real programme (HostileFactory): 2024 unopened, 2023 with its allocation started and Genk's eligible application.
+        new("POST /api/programmes/{programmeId}/calls/{callId}/open", "officer", "POST", "/api/programmes/plan-samenleven/calls/2024/open", CallWrite, [201],
+            ["plan-samenleven", "2024"], [("genk", [403]), ("auditor", [403])]),
+        new("POST /api/programmes/{programmeId}/calls/{callId}/allocation/preview", "officer", "POST", "/api/programmes/plan-samenleven/calls/2023/allocation/preview", [], [200],
+            ["plan-samenleven", "2023"], [("genk", [403]), ("auditor", [403])]),
+        new("POST /api/programmes/{programmeId}/calls/{callId}/allocation/confirm", "officer", "POST", "/api/programmes/plan-samenleven/calls/2023/allocation/confirm", CallWrite, [200],
+            ["plan-samenleven", "2023"], [("genk", [403]), ("auditor", [403])]),
+        new("POST /api/programmes/{programmeId}/calls/{callId}/award", "officer", "POST", "/api/programmes/plan-samenleven/calls/2023/award", CallWrite, [200],
+            ["plan-samenleven", "2023"], [("genk", [403]), ("auditor", [403])]),
+        new("POST /migrations?handler=DryRun", "officer", "POST", "/migrations?handler=DryRun", [], [200], [], [("genk", [403]), ("auditor", [403])],
+            Form: "id=cycle-v1-v2", Antiforgery: true, IsPage: true),
+        new("POST /migrations?handler=Apply", "admin", "POST", "/migrations?handler=Apply", ["dossier", "journal", "workflow_definition"], [200], [], [("officer", [403]), ("genk", [403]), ("auditor", [403])],
+            Form: "id=cycle-v1-v2&confirm=true", Antiforgery: true, IsPage: true),
+        new("POST /notices?handler=Retry", "officer", "POST", "/notices?handler=Retry", ["dossier", "notice", "journal"], [200], [], [("genk", [403]), ("auditor", [403])],
+            Form: "notice={pagenotice}", Antiforgery: true, IsPage: true),
+        new("POST /notices?handler=Extend", "officer", "POST", "/notices?handler=Extend", ["dossier", "deadline", "deadline_extension", "journal", "notice", "reminder"], [200], [],
+            [("genk", [403]), ("auditor", [403])], Form: "dossier={pagedossier}&deadline={pagedeadline}&newDue=2031-06-30&reason=hostile", Antiforgery: true, IsPage: true),
+        new("POST /portal?handler=Calendar", "genk", "POST", "/portal?handler=Calendar", ["calendar_token"], [200], [], [("officer", [403]), ("auditor", [403])],
+            Form: "confirm=true", Antiforgery: true, IsPage: true),
+        // test/abc has no continuation decision: the review page shows the refusal (the programme path is covered by Ui.Tests).
+        new("POST /reports?handler=Continuation", "officer", "POST", "/reports?handler=Continuation", [], [200], [], [("genk", [403]), ("auditor", [200])],
+            Form: "id={genk}&version=1&accepted=2.1", Antiforgery: true, IsPage: true),
     ];
 
     // ---------------------------------------------------------------- discovery
@@ -891,6 +949,9 @@ public sealed class HostileInputTests(HostileFactory api, ITestOutputHelper outp
             .Replace("{foreign}", api.ForeignDossier.ToString("D"), StringComparison.Ordinal)
             .Replace("{deadline}", api.DeadlineId.ToString("D"), StringComparison.Ordinal)
             .Replace("{notice}", api.NoticeId.ToString("D"), StringComparison.Ordinal)
+            .Replace("{pagedossier}", api.PageDeadlineDossier.ToString("D"), StringComparison.Ordinal)
+            .Replace("{pagedeadline}", api.PageDeadlineId.ToString("D"), StringComparison.Ordinal)
+            .Replace("{pagenotice}", api.PageNoticeId.ToString("D"), StringComparison.Ordinal)
             .Replace("{holder}", api.Holder.ToString("D"), StringComparison.Ordinal)
             .Replace("{key}", api.HolderKey.ToString("D"), StringComparison.Ordinal)
             .Replace("{revoked}", api.RevokedSecret, StringComparison.Ordinal)
