@@ -25,9 +25,12 @@ namespace SubsidyEngine.Api.Tests;
 /// <summary>
 /// The service with the development sign-in on (so /dev/sign-in and cookie sessions are real targets) and, for
 /// exact table snapshots around each request, without its background writers (the Hangfire server with its
-/// minutely sweeps and the notice dispatch loop; they have their own tests). Seeds: a Genk dossier in A, an
-/// Antwerpen dossier (foreign to Genk), a Genk dossier in B1 with an open deadline and a failed notice, a key
-/// holder with a live and a revoked key, a cookie session and an expired cookie.
+/// minutely sweeps and the notice dispatch loop; they have their own tests). With the real Plan Samenleven
+/// programme: its 2023 call opened, Genk's application submitted and eligible, the window closed (the clock jumps to
+/// 10 July 2023) and the allocation started, so preview, confirm and award are real writes; the 2024 call is left
+/// unopened for the open template. Seeds: a Genk dossier in A, an Antwerpen dossier (foreign to Genk), two Genk
+/// dossiers in B1 with an open deadline and a failed notice each (one for the API, one for the follow-up page), a
+/// calendar link of Genk, a key holder with a live and a revoked key, a cookie session and an expired cookie.
 /// </summary>
 public sealed class HostileFactory : ApiFactory
 {
@@ -36,6 +39,12 @@ public sealed class HostileFactory : ApiFactory
     private int _later;
 
     protected override bool? DevelopmentSignInEnabled => true;
+
+    protected override bool WithProgrammes => true;
+
+    public Guid CallDossier { get; private set; }
+
+    public Guid Application { get; private set; }
 
     public Guid GenkDossier { get; private set; }
 
@@ -46,6 +55,13 @@ public sealed class HostileFactory : ApiFactory
     public Guid DeadlineId { get; private set; }
 
     public Guid NoticeId { get; private set; }
+
+    /// <summary>The second deadline dossier, its open deadline and failed notice: targets of the follow-up page (/notices).</summary>
+    public Guid PageDeadlineDossier { get; private set; }
+
+    public Guid PageDeadlineId { get; private set; }
+
+    public Guid PageNoticeId { get; private set; }
 
     public Guid Holder { get; private set; }
 
@@ -89,17 +105,21 @@ public sealed class HostileFactory : ApiFactory
     public override async Task InitializeAsync()
     {
         await base.InitializeAsync();
+
+        // The 2023 call as ProgrammeApiTests drives it, up to an allocation in progress with one eligible application.
+        CallDossier = await ProgrammeScenario.OpenCallAsync(this);
+        Application = await ProgrammeScenario.StartAsync(this, "genk", ProgrammeScenario.GenkApplication());
+        await ProgrammeScenario.FireAsync(this, Application, "submit", "genk");
+        await Services.GetRequiredService<SubsidyEngine.Engine.Programmes.ProgrammeService>().DecideEligibilityAsync(Application, true, null, ProgrammeScenario.ActorOf(this, "officer"));
+        Clock.JumpTo(new DateTimeOffset(2023, 7, 10, 12, 0, 1, TimeSpan.FromHours(2)));
+        await Services.GetRequiredService<DeadlineSweeper>().FireDueTimeoutsAsync();
+        await ProgrammeScenario.FireAsync(this, CallDossier, "start-allocation", "officer");
+
         GenkDossier = await CreateAbcAsync(Genk, title: "Genk hostile");
         ForeignDossier = await CreateAbcAsync(Antwerpen, title: "Antwerpen foreign");
-        DeadlineDossier = await CreateAbcAsync(Genk, amount: 5);
-        using (var officer = As("officer"))
-        {
-            var go = await officer.PostAsync($"/api/dossiers/{DeadlineDossier}/transitions/go", Json("{}"));
-            Assert.True(go.IsSuccessStatusCode, await go.Content.ReadAsStringAsync());
-        }
-
-        DeadlineId = await GuidAsync($"SELECT id FROM deadline WHERE dossier_id = '{DeadlineDossier}' AND status = 'open'");
-        NoticeId = await GuidAsync($"UPDATE notice SET status = 'failed', last_error = 'hostile set-up' WHERE id = (SELECT id FROM notice WHERE dossier_id = '{DeadlineDossier}' ORDER BY id LIMIT 1) RETURNING id");
+        (DeadlineDossier, DeadlineId, NoticeId) = await DeadlineAsync();
+        (PageDeadlineDossier, PageDeadlineId, PageNoticeId) = await DeadlineAsync();
+        await Services.GetRequiredService<SubsidyEngine.Engine.Notices.CalendarFeed>().RenewAsync(Genk); // a live link: renewing it asks for confirmation
         var users = Services.GetRequiredService<UserDirectory>();
         Holder = (await users.CreateUserAsync("Holder", "holder@test.invalid", Roles.Officer, null)).Id;
         HolderKey = (await users.CreateKeyAsync(Holder, "to revoke")).Key.Id;
@@ -129,10 +149,25 @@ public sealed class HostileFactory : ApiFactory
         SessionCookie = CookieOf(response, "subsidy.session");
 
         var options = Services.GetRequiredService<IOptionsMonitor<CookieAuthenticationOptions>>().Get(SubsidyAuth.CookieScheme);
-        var now = DateTimeOffset.UtcNow;
+        var now = Services.GetRequiredService<TimeProvider>().GetUtcNow(); // the service's clock (2023 here), not the machine's
         var ticket = new AuthenticationTicket(SubsidyAuth.Principal(DevelopmentSignIn.Users[2], "cookie", SubsidyAuth.CookieScheme),
             new AuthenticationProperties { IssuedUtc = now.AddDays(-30), ExpiresUtc = now.AddDays(-29) }, SubsidyAuth.CookieScheme);
         ExpiredCookie = "subsidy.session=" + options.TicketDataFormat.Protect(ticket);
+    }
+
+    /// <summary>A Genk test/abc dossier moved to B1 (an open deadline), its deadline and its first notice, marked failed.</summary>
+    private async Task<(Guid Dossier, Guid Deadline, Guid Notice)> DeadlineAsync()
+    {
+        var dossier = await CreateAbcAsync(Genk, amount: 5);
+        using (var officer = As("officer"))
+        {
+            var go = await officer.PostAsync($"/api/dossiers/{dossier}/transitions/go", Json("{}"));
+            Assert.True(go.IsSuccessStatusCode, await go.Content.ReadAsStringAsync());
+        }
+
+        var deadline = await GuidAsync($"SELECT id FROM deadline WHERE dossier_id = '{dossier}' AND status = 'open'");
+        var notice = await GuidAsync($"UPDATE notice SET status = 'failed', last_error = 'hostile set-up' WHERE id = (SELECT id FROM notice WHERE dossier_id = '{dossier}' ORDER BY id LIMIT 1) RETURNING id");
+        return (dossier, deadline, notice);
     }
 
     public static StringContent Form(params (string Name, string Value)[] fields) =>
@@ -265,6 +300,8 @@ public sealed class HostileInputTests(HostileFactory api, ITestOutputHelper outp
 
     private static readonly string[] DossierWrite = ["dossier", "journal", "idempotency_key"];
 
+    private static readonly string[] CallWrite = ["dossier", "journal", "idempotency_key", "deadline", "notice", "reminder"];
+
     // ---------------------------------------------------------------- templates
 
     public enum Kind { Text, Identifier, Email, Role, Amount, Timestamp, Object }
@@ -341,6 +378,28 @@ public sealed class HostileInputTests(HostileFactory api, ITestOutputHelper outp
         new("POST /dossiers/{id}?handler=AwardAll", "officer", "POST", "/dossiers/{genk}?handler=AwardAll", [], [404], ["{genk}"], [("antwerpen", [404])], Form: "", Antiforgery: true, IsPage: true),
         new("POST /portal?handler=Start", "genk", "POST", "/portal?handler=Start", [], [200], [], [("officer", [403])], Form: "programme=nope&call=nope&participants=44021", Antiforgery: true, IsPage: true),
         new("POST /signout", "genk", "POST", "/signout", [], [302], [], [], Form: "", Antiforgery: true, IsPage: true),
+        // The calls of the real programme (HostileFactory): 2024 unopened, 2023 with its allocation started and Genk's eligible application.
+        new("POST /api/programmes/{programmeId}/calls/{callId}/open", "officer", "POST", "/api/programmes/plan-samenleven/calls/2024/open", CallWrite, [201],
+            ["plan-samenleven", "2024"], [("genk", [403]), ("auditor", [403])]),
+        new("POST /api/programmes/{programmeId}/calls/{callId}/allocation/preview", "officer", "POST", "/api/programmes/plan-samenleven/calls/2023/allocation/preview", [], [200],
+            ["plan-samenleven", "2023"], [("genk", [403]), ("auditor", [403])]),
+        new("POST /api/programmes/{programmeId}/calls/{callId}/allocation/confirm", "officer", "POST", "/api/programmes/plan-samenleven/calls/2023/allocation/confirm", CallWrite, [200],
+            ["plan-samenleven", "2023"], [("genk", [403]), ("auditor", [403])]),
+        new("POST /api/programmes/{programmeId}/calls/{callId}/award", "officer", "POST", "/api/programmes/plan-samenleven/calls/2023/award", CallWrite, [200],
+            ["plan-samenleven", "2023"], [("genk", [403]), ("auditor", [403])]),
+        new("POST /migrations?handler=DryRun", "officer", "POST", "/migrations?handler=DryRun", [], [200], [], [("genk", [403]), ("auditor", [403])],
+            Form: "id=cycle-v1-v2", Antiforgery: true, IsPage: true),
+        new("POST /migrations?handler=Apply", "admin", "POST", "/migrations?handler=Apply", ["dossier", "journal", "workflow_definition"], [200], [], [("officer", [403]), ("genk", [403]), ("auditor", [403])],
+            Form: "id=cycle-v1-v2&confirm=true", Antiforgery: true, IsPage: true),
+        new("POST /notices?handler=Retry", "officer", "POST", "/notices?handler=Retry", ["dossier", "notice", "journal"], [200], [], [("genk", [403]), ("auditor", [403])],
+            Form: "notice={pagenotice}", Antiforgery: true, IsPage: true),
+        new("POST /notices?handler=Extend", "officer", "POST", "/notices?handler=Extend", ["dossier", "deadline", "deadline_extension", "journal", "notice", "reminder"], [200], [],
+            [("genk", [403]), ("auditor", [403])], Form: "dossier={pagedossier}&deadline={pagedeadline}&newDue=2031-06-30&reason=hostile", Antiforgery: true, IsPage: true),
+        new("POST /portal?handler=Calendar", "genk", "POST", "/portal?handler=Calendar", ["calendar_token"], [200], [], [("officer", [403]), ("auditor", [403])],
+            Form: "confirm=true", Antiforgery: true, IsPage: true),
+        // test/abc has no continuation decision: the review page shows the refusal (the programme path is covered by Ui.Tests).
+        new("POST /reports?handler=Continuation", "officer", "POST", "/reports?handler=Continuation", [], [200], [], [("genk", [403]), ("auditor", [200])],
+            Form: "id={genk}&version=1&accepted=2.1", Antiforgery: true, IsPage: true),
     ];
 
     // ---------------------------------------------------------------- discovery
@@ -878,8 +937,85 @@ public sealed class HostileInputTests(HostileFactory api, ITestOutputHelper outp
         yield return H("missing/extra field", "forged role field", "trigger=set-amount&p_amount=5&role=admin&actor=system", Expect.Accept(200, ["dossier", "journal"]));
     }
 
+    /// <summary>
+    /// Field mutations of the follow-up, migration, calendar and report review forms: the ids they name travel in the
+    /// form (unknown, foreign, malformed, missing: 404 or the page with the refusal), dates, reasons and versions.
+    /// </summary>
+    private static IEnumerable<Hostile> PageFormCases()
+    {
+        Hostile H(string endpoint, string category, string name, string form, Expect expect)
+        {
+            var t = PlainTemplates.Single(p => p.Endpoint == endpoint);
+            return new(category, t.Endpoint, PlainCase(t, name, t.Persona, form: form), expect);
+        }
+
+        var notFound = Expect.Refuse(null, 404);
+        foreach (var e in new[] { "POST /migrations?handler=DryRun", "POST /migrations?handler=Apply" })
+        {
+            var confirm = e.EndsWith("Apply", StringComparison.Ordinal) ? "&confirm=true" : string.Empty;
+            yield return H(e, "ids", "unknown migration", "id=nope-nope" + confirm, notFound);
+            yield return H(e, "ids", "no migration id", confirm.TrimStart('&'), notFound);
+            yield return H(e, "ids", "empty migration id", "id=" + confirm, notFound);
+            yield return H(e, "ids", "migration id of 300 characters", "id=" + new string('m', 300) + confirm, notFound);
+            yield return H(e, "injection", "SQL as migration id", "id=" + Uri.EscapeDataString("cycle-v1-v2' OR '1'='1") + confirm, notFound);
+            yield return H(e, "injection", "traversal as migration id", "id=" + Uri.EscapeDataString("../../test/cycle-v1-v2") + confirm, notFound);
+            yield return H(e, "missing/extra field", "two migration ids (the first is bound)", "id=nope-nope&id=cycle-v1-v2" + confirm, notFound);
+        }
+
+        yield return H("POST /migrations?handler=Apply", "missing/extra field", "apply without confirm", "id=cycle-v1-v2", Expect.Page());
+        yield return H("POST /migrations?handler=Apply", "missing/extra field", "apply with confirm=yes (no boolean: not confirmed)", "id=cycle-v1-v2&confirm=yes", Expect.Page());
+
+        const string retry = "POST /notices?handler=Retry";
+        yield return H(retry, "ids", "unknown notice", $"notice={Guid.NewGuid()}", notFound);
+        yield return H(retry, "ids", "notice not a guid", "notice=not-a-guid", notFound);
+        yield return H(retry, "ids", "no notice", string.Empty, notFound);
+        yield return H(retry, "ids", "empty guid notice", $"notice={Guid.Empty}", notFound);
+        yield return H(retry, "injection", "SQL as notice", "notice=" + Uri.EscapeDataString("1' OR '1'='1"), notFound);
+        yield return H(retry, "ids", "a dossier id as notice", "notice={pagedossier}", notFound);
+
+        const string extend = "POST /notices?handler=Extend";
+        const string target = "dossier={pagedossier}&deadline={pagedeadline}";
+        yield return H(extend, "ids", "unknown deadline", $"dossier={{pagedossier}}&deadline={Guid.NewGuid()}&newDue=2031-06-30&reason=x", notFound);
+        yield return H(extend, "ids", "deadline of another dossier", "dossier={pagedossier}&deadline={deadline}&newDue=2031-06-30&reason=x", notFound);
+        yield return H(extend, "ids", "no dossier", "deadline={pagedeadline}&newDue=2031-06-30&reason=x", notFound);
+        yield return H(extend, "ids", "unknown dossier", $"dossier={Guid.NewGuid()}&deadline={{pagedeadline}}&newDue=2031-06-30&reason=x", notFound);
+        yield return H(extend, "ids", "deadline not a guid", "dossier={pagedossier}&deadline=not-a-guid&newDue=2031-06-30&reason=x", notFound);
+        yield return H(extend, "injection", "SQL as dossier reference", "dossier=" + Uri.EscapeDataString("' OR '1'='1") + "&deadline={pagedeadline}&newDue=2031-06-30&reason=x", notFound);
+        foreach (var due in new[] { "", "not-a-date", "2031-02-30", "31/06/2031", "2031-06-30T10:00:00+02:00", "0001-01-01", "2020-01-01", "20310630", "2031-6-3" })
+        {
+            yield return H(extend, "timestamps", $"newDue = {Show(due)}", $"{target}&newDue={Uri.EscapeDataString(due)}&reason=x", Expect.Page());
+        }
+
+        // A date later than any the template sets, so only the reason is at fault.
+        foreach (var reason in new[] { "", "   ", "bell\u0007", "\u202Egnp.exe", "Jan\r\nBcc: victim@example.com" })
+        {
+            yield return H(extend, "control characters", $"reason = {Show(reason)}", $"{target}&newDue=2035-12-31&reason={Uri.EscapeDataString(reason)}", Expect.Page());
+        }
+
+        yield return H(extend, "huge", "reason of 2,001 characters", $"{target}&newDue=2035-12-31&reason={new string('r', 2001)}", Expect.Page());
+
+        const string calendar = "POST /portal?handler=Calendar";
+        yield return H(calendar, "missing/extra field", "renew without confirm", string.Empty, Expect.Page());
+        yield return H(calendar, "missing/extra field", "renew with confirm=no", "confirm=no", Expect.Page());
+        yield return H(calendar, "forged roles", "authority of another municipality in the form", "authorityId=11002&owner=11002", Expect.Page());
+
+        const string continuation = "POST /reports?handler=Continuation";
+        yield return H(continuation, "ids", "unknown dossier", $"id={Guid.NewGuid()}&version=1&accepted=2.1", notFound);
+        yield return H(continuation, "ids", "dossier not a guid", "id=not-a-guid&version=1", notFound);
+        yield return H(continuation, "ids", "no dossier", "version=1", notFound);
+        yield return H(continuation, "ids", "the call dossier", "id={calldossier}&version=1&accepted=2.1", Expect.Page());
+        yield return H(continuation, "ids", "an application not under review", "id={application}&version=1&accepted=2.1", Expect.Page());
+        foreach (var version in new[] { "abc", "-1", "0", "99999999999", "1e3" })
+        {
+            yield return H(continuation, "missing/extra field", $"version = {version}", "id={application}&accepted=2.1&version=" + version, Expect.Page());
+        }
+
+        yield return H(continuation, "injection", "accepted = SQL and template", "id={application}&version=1&accepted=" + Uri.EscapeDataString("'; DROP TABLE dossier;--") + "&accepted=" + Uri.EscapeDataString("{{7*7}}"), Expect.Page());
+        yield return H(continuation, "huge", "1,000 accepted values", "id={application}&version=1" + string.Concat(Enumerable.Range(0, 1000).Select(i => $"&accepted=a{i}")), Expect.Page());
+    }
+
     public static IEnumerable<Hostile> Corpus() =>
-        JsonTemplates.SelectMany(JsonCases).Concat(PlainTemplates.SelectMany(PlainCases)).Concat(FireFormCases());
+        JsonTemplates.SelectMany(JsonCases).Concat(PlainTemplates.SelectMany(PlainCases)).Concat(FireFormCases()).Concat(PageFormCases());
 
     // ---------------------------------------------------------------- running
 
@@ -891,6 +1027,11 @@ public sealed class HostileInputTests(HostileFactory api, ITestOutputHelper outp
             .Replace("{foreign}", api.ForeignDossier.ToString("D"), StringComparison.Ordinal)
             .Replace("{deadline}", api.DeadlineId.ToString("D"), StringComparison.Ordinal)
             .Replace("{notice}", api.NoticeId.ToString("D"), StringComparison.Ordinal)
+            .Replace("{pagedossier}", api.PageDeadlineDossier.ToString("D"), StringComparison.Ordinal)
+            .Replace("{pagedeadline}", api.PageDeadlineId.ToString("D"), StringComparison.Ordinal)
+            .Replace("{pagenotice}", api.PageNoticeId.ToString("D"), StringComparison.Ordinal)
+            .Replace("{calldossier}", api.CallDossier.ToString("D"), StringComparison.Ordinal)
+            .Replace("{application}", api.Application.ToString("D"), StringComparison.Ordinal)
             .Replace("{holder}", api.Holder.ToString("D"), StringComparison.Ordinal)
             .Replace("{key}", api.HolderKey.ToString("D"), StringComparison.Ordinal)
             .Replace("{revoked}", api.RevokedSecret, StringComparison.Ordinal)
@@ -1050,6 +1191,11 @@ public sealed class HostileInputTests(HostileFactory api, ITestOutputHelper outp
                 }
 
                 break;
+        }
+
+        if (h.Category == "template")
+        {
+            output.WriteLine($"{h}: {status}, changed: {(changed.Count == 0 ? "nothing" : string.Join(", ", changed))}");
         }
 
         if (fail.Count > 0)

@@ -173,7 +173,7 @@ public sealed class ReminderSweeper
     /// together. Unsent reminders of the old due time are cancelled; the stages restart from the new due time
     /// (a stage already sent is not sent again).
     /// </summary>
-    /// <exception cref="ArgumentValidationException">No reason, or <paramref name="newDue"/> not later than the current due time.</exception>
+    /// <exception cref="ArgumentValidationException">No reason, an unsafe reason (control characters, bidi overrides), or <paramref name="newDue"/> not later than the current due time.</exception>
     /// <exception cref="DeadlineNotOpenException">The deadline does not exist or is closed.</exception>
     /// <exception cref="TransitionForbiddenException">The actor is not an officer (or the system).</exception>
     /// <exception cref="ConcurrencyConflictException">The deadline changed meanwhile; try again.</exception>
@@ -216,6 +216,11 @@ public sealed class ReminderSweeper
         else if (reason.Length > 2000)
         {
             errors.Add(new FieldError("reason", "must be at most 2000 characters"));
+        }
+        else if (TextRules.HasUnsafeCharacters(reason))
+        {
+            // As the API's body check: every caller (the follow-up page too) stores only single-line, unambiguous text.
+            errors.Add(new FieldError("reason", "must not contain control characters, line breaks or bidirectional overrides"));
         }
 
         if (due <= currentDue)

@@ -55,13 +55,19 @@ public sealed class DeadlineExtensionAndCalendarTests(PostgresDatabase db) : ICl
     }
 
     [Fact]
-    public async Task An_extension_without_a_reason_or_to_an_earlier_date_is_refused_and_changes_nothing()
+    public async Task An_extension_without_a_reason_with_an_unsafe_reason_or_to_an_earlier_date_is_refused_and_changes_nothing()
     {
         var dossier = (await h.CreateReportAsync("2024-06-30")).DossierId;
         var deadline = await h.DeadlineOfAsync(dossier);
 
         var noReason = await Assert.ThrowsAsync<ArgumentValidationException>(() => h.Reminders.ExtendAsync(deadline, EndOfDay(2024, 7, 31), "  ", NoticeHarness.Officer));
         Assert.Equal("reason", Assert.Single(noReason.Errors).Field);
+        foreach (var unsafeReason in new[] { "Jan\r\nBcc: x@example.com", "bell\u0007", "\u202Egnp.exe" })
+        {
+            var refused = await Assert.ThrowsAsync<ArgumentValidationException>(() => h.Reminders.ExtendAsync(deadline, EndOfDay(2024, 7, 31), unsafeReason, NoticeHarness.Officer));
+            Assert.Equal("reason", Assert.Single(refused.Errors).Field);
+        }
+
         var earlier = await Assert.ThrowsAsync<ArgumentValidationException>(() => h.Reminders.ExtendAsync(deadline, EndOfDay(2024, 6, 1), "Vergissing", NoticeHarness.Officer));
         Assert.Equal("newDue", Assert.Single(earlier.Errors).Field);
         await Assert.ThrowsAsync<ArgumentValidationException>(() => h.Reminders.ExtendAsync(deadline, EndOfDay(2024, 6, 30), "Zelfde datum", NoticeHarness.Officer));
