@@ -108,7 +108,7 @@ public sealed class ScreenTests(UiHost host) : IClassFixture<UiHost>
         await officer.ClickAsync("#h-deadlines ~ form button[type=submit]");
         var finalReport = officer.Locator("tr[data-deadline='final-report']");
         await finalReport.Locator("input[type=date]").FillAsync("2026-12-31");
-        await finalReport.Locator("textarea").FillAsync("Vertraging door overmacht");
+        await finalReport.Locator("input[name=reason]").FillAsync("Vertraging door overmacht");
         await finalReport.Locator("button[data-extend]").ClickAsync();
         await Assertions.Expect(officer.Locator(".msg.ok")).ToContainTextAsync("Termijn verlengd");
         await Assertions.Expect(officer.Locator("[data-testid=due-final-report]")).ToContainTextAsync("31 december 2026");

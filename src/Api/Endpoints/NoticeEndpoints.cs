@@ -66,7 +66,7 @@ public static class NoticeEndpoints
             errors.Add(new FieldError("newDue", "must be a date and time with offset like 2025-12-31T12:00:00+01:00"));
         }
 
-        var reason = JsonBody.String(body, "reason", required: true, maxLength: 200, errors);
+        var reason = JsonBody.String(body, "reason", required: true, maxLength: 2000, errors);
         EndpointConventions.ThrowIfAny(errors);
         try
         {
