@@ -10,9 +10,9 @@ namespace SubsidyEngine.Api.Pages;
 /// "State as of a date" for auditors (and officers, admins): a dossier (id or reference) and a moment in Belgian
 /// time; shows the state, amounts, open deadlines and letters as the journal alone had them then
 /// (<see cref="TimeTravel"/>, like <c>/api/dossiers/{id}/as-of</c>), and the verification of the whole chain
-/// (<see cref="Replayer.ReplayAsync"/>: hash chain, effects, projection).
+/// (<see cref="Engine.Letters.AuditReplay.ReplayAsync"/>: hash chain, effects, projection, and the stored letters re-rendered).
 /// </summary>
-public sealed class AsOfModel(DossierQueries queries, TimeTravel travel, Replayer replayer, WorkflowCatalog catalog, TimeProvider clock) : UiPageModel
+public sealed class AsOfModel(DossierQueries queries, TimeTravel travel, Engine.Letters.AuditReplay replayer, WorkflowCatalog catalog, TimeProvider clock) : UiPageModel
 {
     /// <summary>Amount fields shown, with their label key: the dossier data's figures computed by the rules.</summary>
     public static readonly (string Path, string Label)[] AmountFields =
@@ -81,7 +81,7 @@ public sealed class AsOfModel(DossierQueries queries, TimeTravel travel, Replaye
             NotYet = true;
         }
 
-        Chain = await replayer.ReplayAsync(Dossier.Id, ct);
+        Chain = await replayer.ReplayAsync(Dossier.Id, cancellationToken: ct);
         return Page();
     }
 }
