@@ -37,11 +37,10 @@ public sealed class LetterVerifier(NpgsqlDataSource dataSource, JournalStore jou
         await using var cmd = new NpgsqlCommand(
             $"""
             SELECT n.id, n.dossier_id, n.kind, n.template_id, n.template_version, n.dossier_seq, n.journal_seq, n.created_at,
-                   r.deadline_id, dl.kind, r.due_at, r.offset_code, l.html_sha256, l.html
+                   {Notices.ReminderInfo.Columns}, l.html_sha256, l.html
             FROM notice n
             JOIN letter l ON l.notice_id = n.id
-            LEFT JOIN reminder r ON r.id = n.id
-            LEFT JOIN deadline dl ON dl.id = r.deadline_id
+            {Notices.ReminderInfo.Joins}
             {where}
             ORDER BY n.dossier_id, n.id
             """, conn);
@@ -164,10 +163,9 @@ public sealed class LetterVerifier(NpgsqlDataSource dataSource, JournalStore jou
 
     private static StoredLetterRow Read(NpgsqlDataReader r)
     {
-        Notices.ReminderInfo? reminder = r.IsDBNull(8) ? null : new Notices.ReminderInfo(r.GetGuid(8), r.GetString(9), r.GetFieldValue<DateTimeOffset>(10), r.GetString(11));
         var notice = new NoticeToCompose(
             r.GetGuid(0), r.GetGuid(1), r.GetString(2), r.GetString(3), r.GetInt32(4), r.GetInt32(5), r.GetInt64(6),
-            r.GetFieldValue<DateTimeOffset>(7), string.Empty, string.Empty, [], reminder);
+            r.GetFieldValue<DateTimeOffset>(7), string.Empty, string.Empty, [], Notices.ReminderInfo.Read(r, 8));
         return new StoredLetterRow(notice, r.GetString(12), r.GetString(13));
     }
 

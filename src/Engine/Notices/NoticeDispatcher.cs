@@ -315,17 +315,16 @@ public sealed class NoticeDispatcher
     private static string DetailsSelect(string source) =>
         $"""
         SELECT n.id, n.dossier_id, n.kind, n.template_id, n.template_version, n.dossier_seq, n.journal_seq, n.created_at, n.attempts,
-               n.last_attempt_at, d.workflow_id, d.state, d.data::text, r.deadline_id, dl.kind, r.due_at, r.offset_code
+               n.last_attempt_at, d.workflow_id, d.state, d.data::text, {ReminderInfo.Columns}
         FROM {source} n
         JOIN dossier d ON d.id = n.dossier_id
-        LEFT JOIN reminder r ON r.id = n.id
-        LEFT JOIN deadline dl ON dl.id = r.deadline_id
+        {ReminderInfo.Joins}
         ORDER BY n.id
         """;
 
     private static ClaimedNotice ReadClaimed(NpgsqlDataReader r)
     {
-        ReminderInfo? reminder = r.IsDBNull(13) ? null : new ReminderInfo(r.GetGuid(13), r.GetString(14), r.GetFieldValue<DateTimeOffset>(15), r.GetString(16));
+        var reminder = ReminderInfo.Read(r, 13);
         var notice = new NoticeToCompose(
             r.GetGuid(0), r.GetGuid(1), r.GetString(2), r.GetString(3), r.GetInt32(4), r.GetInt32(5), r.GetInt64(6),
             r.GetFieldValue<DateTimeOffset>(7), r.GetString(10), r.GetString(11), CanonicalJson.ParseObject(r.GetString(12)), reminder);

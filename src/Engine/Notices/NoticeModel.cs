@@ -43,6 +43,16 @@ public sealed record ReminderInfo(Guid DeadlineId, string DeadlineKind, DateTime
 
     /// <summary>N for <c>overdue-N</c>, else null.</summary>
     public int? OverdueNumber => OffsetCode.StartsWith("overdue-", StringComparison.Ordinal) && int.TryParse(OffsetCode.AsSpan(8), System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : null;
+
+    /// <summary>The four reminder columns of a notice <c>n</c>, read by <see cref="Read"/> (null for other notices).</summary>
+    internal const string Columns = "r.deadline_id, dl.kind, r.due_at, r.offset_code";
+
+    /// <summary>The joins from a notice <c>n</c> that give <see cref="Columns"/>.</summary>
+    internal const string Joins = "LEFT JOIN reminder r ON r.id = n.id LEFT JOIN deadline dl ON dl.id = r.deadline_id";
+
+    /// <summary>Reads <see cref="Columns"/> starting at column <paramref name="first"/>.</summary>
+    internal static ReminderInfo? Read(Npgsql.NpgsqlDataReader r, int first) =>
+        r.IsDBNull(first) ? null : new ReminderInfo(r.GetGuid(first), r.GetString(first + 1), r.GetFieldValue<DateTimeOffset>(first + 2), r.GetString(first + 3));
 }
 
 /// <summary>One outbox row to render, with the dossier it belongs to.</summary>
