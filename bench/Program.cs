@@ -23,6 +23,7 @@ IReadOnlyList<string> lines = scenario switch
     "http" => await HttpScenario.RunAsync(quick),
     "allocation" => await AllocationScenario.RunAsync(quick),
     "startup" => await StartupScenario.RunAsync(quick),
+    "faults" => await FaultsScenario.RunAsync(quick),
     _ => throw new ArgumentException($"unknown scenario '{scenario}' (known: all, {string.Join(", ", AllRunner.Names)})"),
 };
 

@@ -1,6 +1,9 @@
 using Hangfire;
 using Hangfire.Dashboard;
 using Hangfire.PostgreSql;
+using Hangfire.Storage;
+using Microsoft.Extensions.Options;
+using SubsidyEngine.Engine.Configuration;
 using SubsidyEngine.Engine.Database;
 using SubsidyEngine.Engine.Hosting;
 using SubsidyEngine.Engine.Notices;
@@ -24,6 +27,8 @@ internal static class JobsRegistration
 
     public const string DispatchJob = "notice-dispatch";
 
+    public const string CheckpointJob = "journal-checkpoint";
+
     /// <summary>The dashboard's path; closed to everyone until the API's admin policy replaces <see cref="DenyAllDashboardAuthorization"/>.</summary>
     public const string DashboardPath = "/hangfire";
 
@@ -46,6 +51,7 @@ internal static class JobsRegistration
                     // jobs stuck on this machine kind (docs: MACHINE-NOTES.md): off.
                     QueuePollInterval = TimeSpan.FromSeconds(1),
                     EnableLongPolling = false,
+                    DistributedLockTimeout = TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<SubsidyOptions>>().Value.JobLockTimeoutSeconds),
                 }));
         services.AddHangfireServer(o =>
         {
@@ -104,9 +110,19 @@ public sealed class SubsidyJobs(DeadlineSweeper deadlines, ReminderSweeper remin
     }
 }
 
-/// <summary>Registers (or updates) the recurring jobs once the database is migrated.</summary>
-internal sealed class RecurringJobsStartup(IRecurringJobManager jobs, StartupState state) : IHostedService
+/// <summary>
+/// Registers (or updates) the recurring jobs once the database is migrated. Registration takes Hangfire's
+/// distributed lock of each job; a process killed while holding one leaves it until it counts as abandoned
+/// (<see cref="SubsidyOptions.JobLockTimeoutSeconds"/>). The jobs are then already in the storage (the killed
+/// process registered them), so a lock time-out does not stop the start: the registration is retried in the
+/// background until it succeeds (found by the full-size crash test: a restart exited with code 134).
+/// </summary>
+internal sealed class RecurringJobsStartup(IRecurringJobManager jobs, StartupState state, ILogger<RecurringJobsStartup> logger) : IHostedService
 {
+    private static readonly TimeSpan RetryEvery = TimeSpan.FromSeconds(5);
+    private readonly CancellationTokenSource _stopping = new();
+    private Task _retrying = Task.CompletedTask;
+
     public Task StartAsync(CancellationToken cancellationToken)
     {
         if (!state.Completed)
@@ -114,14 +130,57 @@ internal sealed class RecurringJobsStartup(IRecurringJobManager jobs, StartupSta
             throw new InvalidOperationException("the database start-up must run before the recurring jobs are registered");
         }
 
-        jobs.AddOrUpdate<SubsidyJobs>(JobsRegistration.DeadlineJob, j => j.FireDueTimeoutsAsync(CancellationToken.None), Cron.Minutely());
-        jobs.AddOrUpdate<SubsidyJobs>(JobsRegistration.ReminderJob, j => j.SweepRemindersAsync(CancellationToken.None), Cron.Minutely());
-        jobs.AddOrUpdate<SubsidyJobs>(JobsRegistration.DispatchJob, j => j.DispatchAsync(CancellationToken.None), Cron.Minutely());
-        jobs.AddOrUpdate<SubsidyJobs>("journal-checkpoint", j => j.TakeCheckpointAsync(CancellationToken.None), Cron.Hourly());
+        if (!TryRegister())
+        {
+            _retrying = RetryAsync(_stopping.Token);
+        }
+
         return Task.CompletedTask;
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync();
+        try
+        {
+            await _retrying.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        _stopping.Dispose();
+    }
+
+    private async Task RetryAsync(CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            await Task.Delay(RetryEvery, stopping);
+            if (await Task.Run(TryRegister, stopping))
+            {
+                logger.LogInformation("Recurring jobs registered after an earlier lock time-out");
+                return;
+            }
+        }
+    }
+
+    private bool TryRegister()
+    {
+        try
+        {
+            jobs.AddOrUpdate<SubsidyJobs>(JobsRegistration.DeadlineJob, j => j.FireDueTimeoutsAsync(CancellationToken.None), Cron.Minutely());
+            jobs.AddOrUpdate<SubsidyJobs>(JobsRegistration.ReminderJob, j => j.SweepRemindersAsync(CancellationToken.None), Cron.Minutely());
+            jobs.AddOrUpdate<SubsidyJobs>(JobsRegistration.DispatchJob, j => j.DispatchAsync(CancellationToken.None), Cron.Minutely());
+            jobs.AddOrUpdate<SubsidyJobs>(JobsRegistration.CheckpointJob, j => j.TakeCheckpointAsync(CancellationToken.None), Cron.Hourly());
+            return true;
+        }
+        catch (Exception e) when (e is PostgreSqlDistributedLockException or DistributedLockTimeoutException)
+        {
+            logger.LogWarning("Recurring jobs not registered yet ({Reason}); a lock left by a stopped process counts as abandoned after Subsidy:JobLockTimeoutSeconds; retrying every {Seconds} s", e.Message, RetryEvery.TotalSeconds);
+            return false;
+        }
+    }
 }
 
 /// <summary>Lets only signed-in users in the admin role see the Hangfire dashboard.</summary>

@@ -44,6 +44,16 @@ public sealed class SubsidyOptions
 
     /// <summary>Reminders, the notice dispatcher and the fallback recipient (<c>Subsidy:Notices</c>).</summary>
     public NoticeOptions Notices { get; set; } = new();
+
+    /// <summary>
+    /// Age after which a Hangfire distributed lock is taken as abandoned (<c>Subsidy:JobLockTimeoutSeconds</c>, default
+    /// 60). A process killed while holding one (the recurring-job scheduler takes one per job every second) leaves its
+    /// row behind; Hangfire.PostgreSql's own default of 10 minutes stopped the minutely sweeps on every server, and the
+    /// next start's job registration, for that long. Hangfire holds these locks for milliseconds, and every job of
+    /// ours is safe to run twice, so a minute is ample.
+    /// </summary>
+    [Range(5, 3600)]
+    public int JobLockTimeoutSeconds { get; set; } = 60;
 }
 
 /// <summary>

@@ -13,7 +13,7 @@ public sealed class NoticeLetters(JournalStore journal, WorkflowCatalog catalog,
     /// <summary>Renders the letter caused by event <paramref name="dossierSeq"/> of <paramref name="dossierId"/>.</summary>
     public async Task<RenderedLetter> RenderAsync(Guid dossierId, int dossierSeq, string templateId, int templateVersion, ReminderInfo? reminder = null, CancellationToken cancellationToken = default)
     {
-        var events = await journal.ForDossierAsync(dossierId, cancellationToken);
+        var events = await journal.ForDossierAsync(dossierId, dossierSeq, cancellationToken);
         return Render(dossierId, events, dossierSeq, templateId, templateVersion, reminder);
     }
 

@@ -334,63 +334,87 @@ public sealed class NoticeDispatcher
     /// <summary>Recording transactions allowed in flight while the next message is sent (see <see cref="DeliverAsync"/>).</summary>
     private const int RecordsInFlight = 8;
 
+    /// <summary>Letters rendered at a time, right before they are sent (see <see cref="DeliverAsync"/>).</summary>
+    private const int RenderChunk = 10;
+
     /// <summary>
     /// Sends the claimed notices one after the other on the transport; the <c>notice.sent</c> record of a message
     /// commits while the next one is being sent (at most <see cref="RecordsInFlight"/> at once), so the database
     /// round trips and the SMTP dialogue overlap. Every record still follows its own send.
     /// </summary>
+    /// <remarks>
+    /// A batch is claimed at once but handled a chunk at a time: <see cref="RenderChunk"/> letters are rendered (each
+    /// replays its dossier's journal up to the causing event, and decision letters go through Chromium), then sent.
+    /// While the batch is being worked through, the claims of its notices not yet handled are kept alive
+    /// (<see cref="KeepClaimsAsync"/>) every third of the lease, so a slow but healthy sender (long dossiers, PDF
+    /// letters, a loaded machine) keeps its batch: without that, the rest of the batch lapsed during rendering,
+    /// another sender claimed it again, both rendered the same letters, and every such re-claim counted as an
+    /// attempt until healthy notices were failed as "gave up" (found by the full-size crash test). A sender that
+    /// dies stops renewing, and its claims lapse after one lease as before.
+    /// </remarks>
     private async Task<DispatchResult> DeliverAsync(List<ClaimedNotice> claimed, CancellationToken cancellationToken)
     {
         int retrying = 0, failed = 0;
-        var letters = await EnsureRenderedAsync(claimed, failOnInvalid: true, cancellationToken);
         var records = new List<Task<bool>>();
+        var renewed = Now();
         using var gate = new SemaphoreSlim(RecordsInFlight);
         try
         {
-            foreach (var c in claimed)
+            for (var start = 0; start < claimed.Count; start += RenderChunk)
             {
-                if (!letters.TryGetValue(c.Notice.NoticeId, out var letter))
+                if (start > 0 && Now() - renewed >= TimeSpan.FromSeconds(_options.LeaseSeconds / 3.0))
                 {
-                    failed++; // could not be rendered: already marked failed by EnsureRenderedAsync
-                    continue;
+                    renewed = Now();
+                    await KeepClaimsAsync(claimed.GetRange(start, claimed.Count - start), cancellationToken);
                 }
 
-                if (c.Attempts > _policy.MaxAttempts)
+                var chunk = claimed.GetRange(start, Math.Min(RenderChunk, claimed.Count - start));
+                var letters = await EnsureRenderedAsync(chunk, failOnInvalid: true, cancellationToken);
+                foreach (var c in chunk)
                 {
-                    // Claimed again after its lease ran out more often than the policy allows (a sender keeps dying on it).
-                    await FailAsync(c, $"gave up after {c.Attempts - 1} attempts whose outcome was never recorded (lease expired)", cancellationToken);
-                    failed++;
-                    continue;
-                }
-
-                if (!await RenewLeaseAsync(c, cancellationToken))
-                {
-                    // The batch took longer than the lease and another sender claimed this notice meanwhile: it is theirs now.
-                    _logger.LogWarning("Notice {Notice} was claimed by another sender after its lease ran out; not sending it here", c.Notice.NoticeId);
-                    continue;
-                }
-
-                DeliveryReceipt receipt;
-                try
-                {
-                    receipt = await _transport.SendAsync(ToMessage(c.Notice, letter), cancellationToken);
-                }
-                catch (MailDeliveryException e)
-                {
-                    if (await HandleFailureAsync(c, e, cancellationToken))
+                    if (!letters.TryGetValue(c.Notice.NoticeId, out var letter))
                     {
+                        failed++; // could not be rendered: already marked failed by EnsureRenderedAsync
+                        continue;
+                    }
+
+                    if (c.Attempts > _policy.MaxAttempts)
+                    {
+                        // Claimed again after its lease ran out more often than the policy allows (a sender keeps dying on it).
+                        await FailAsync(c, $"gave up after {c.Attempts - 1} attempts whose outcome was never recorded (lease expired)", cancellationToken);
                         failed++;
+                        continue;
                     }
-                    else
+
+                    if (!await RenewLeaseAsync(c, cancellationToken))
                     {
-                        retrying++;
+                        // The batch took longer than the lease and another sender claimed this notice meanwhile: it is theirs now.
+                        _logger.LogWarning("Notice {Notice} was claimed by another sender after its lease ran out; not sending it here", c.Notice.NoticeId);
+                        continue;
                     }
 
-                    continue;
-                }
+                    DeliveryReceipt receipt;
+                    try
+                    {
+                        receipt = await _transport.SendAsync(ToMessage(c.Notice, letter), cancellationToken);
+                    }
+                    catch (MailDeliveryException e)
+                    {
+                        if (await HandleFailureAsync(c, e, cancellationToken))
+                        {
+                            failed++;
+                        }
+                        else
+                        {
+                            retrying++;
+                        }
 
-                await gate.WaitAsync(cancellationToken);
-                records.Add(RecordReleasingAsync(c, letter, receipt, gate, cancellationToken));
+                        continue;
+                    }
+
+                    await gate.WaitAsync(cancellationToken);
+                    records.Add(RecordReleasingAsync(c, letter, receipt, gate, cancellationToken));
+                }
             }
         }
         finally
@@ -402,6 +426,25 @@ public sealed class NoticeDispatcher
 
         var sent = (await Task.WhenAll(records)).Count(r => r);
         return new DispatchResult(sent, retrying, failed, 0);
+    }
+
+    /// <summary>
+    /// Restarts the lease of every notice of <paramref name="rest"/> whose claim this sender still holds (the notice
+    /// is <c>sending</c> with the attempt count this claim set), in one statement; notices claimed by someone else
+    /// meanwhile are left alone (and skipped later by <see cref="RenewLeaseAsync"/>).
+    /// </summary>
+    private async Task KeepClaimsAsync(List<ClaimedNotice> rest, CancellationToken cancellationToken)
+    {
+        await using var cmd = _dataSource.CreateCommand(
+            """
+            UPDATE notice n SET next_attempt_at = $3
+            FROM unnest($1::uuid[], $2::int[]) AS c(id, attempts)
+            WHERE n.id = c.id AND n.status = 'sending' AND n.attempts = c.attempts
+            """);
+        cmd.Parameters.AddWithValue(rest.Select(c => c.Notice.NoticeId).ToArray());
+        cmd.Parameters.AddWithValue(rest.Select(c => c.Attempts).ToArray());
+        cmd.Parameters.AddWithValue(Now() + TimeSpan.FromSeconds(_options.LeaseSeconds));
+        await cmd.ExecuteNonQueryAsync(cancellationToken);
     }
 
     private async Task<bool> RecordReleasingAsync(ClaimedNotice c, StoredLetter letter, DeliveryReceipt receipt, SemaphoreSlim gate, CancellationToken cancellationToken)

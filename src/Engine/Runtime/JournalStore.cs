@@ -30,10 +30,18 @@ public sealed class JournalStore(NpgsqlDataSource dataSource)
     };
 
     /// <summary>A dossier's events in chain order (by per-dossier sequence, then global sequence).</summary>
-    public async Task<IReadOnlyList<JournalEvent>> ForDossierAsync(Guid dossierId, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<JournalEvent>> ForDossierAsync(Guid dossierId, CancellationToken cancellationToken = default) =>
+        ForDossierAsync(dossierId, int.MaxValue, cancellationToken);
+
+    /// <summary>
+    /// A dossier's events up to and including per-dossier sequence <paramref name="upToDossierSeq"/>, in chain order:
+    /// what a letter caused by that event needs, without reading the dossier's later history.
+    /// </summary>
+    public async Task<IReadOnlyList<JournalEvent>> ForDossierAsync(Guid dossierId, int upToDossierSeq, CancellationToken cancellationToken = default)
     {
-        await using var cmd = dataSource.CreateCommand($"SELECT {Columns} FROM journal WHERE dossier_id = $1 ORDER BY dossier_seq, seq");
+        await using var cmd = dataSource.CreateCommand($"SELECT {Columns} FROM journal WHERE dossier_id = $1 AND dossier_seq <= $2 ORDER BY dossier_seq, seq");
         cmd.Parameters.AddWithValue(dossierId);
+        cmd.Parameters.AddWithValue(upToDossierSeq);
         await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
         var list = new List<JournalEvent>();
         while (await reader.ReadAsync(cancellationToken))

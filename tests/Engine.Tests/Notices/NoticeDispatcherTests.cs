@@ -87,6 +87,50 @@ public sealed class NoticeDispatcherTests(PostgresDatabase db, SmtpTestServer sm
     }
 
     [Fact]
+    public async Task A_batch_that_takes_longer_than_the_lease_keeps_its_claims_so_no_other_sender_takes_or_recounts_them()
+    {
+        // 30 letters rendered 2 s (of clock time) each: 60 s for the batch against a 40 s lease. At every rendering a
+        // second dispatcher tries to claim whatever is due; it must find nothing, because the first one keeps its
+        // claims while it works (and would stop doing so only by dying).
+        h.Options.Notices.LeaseSeconds = 40;
+        var notices = await LettersAsync(30);
+        var other = h.NewDispatcher();
+        var stolen = 0;
+        var lapsed = 0L;
+        var slow = new SlowComposer(h.Composer, async () =>
+        {
+            h.Clock.Advance(TimeSpan.FromSeconds(2));
+            lapsed = Math.Max(lapsed, await h.CountAsync($"SELECT count(*) FROM notice WHERE status = 'sending' AND next_attempt_at <= '{h.Clock.GetUtcNow():O}'"));
+            stolen += (await other.DispatchDueAsync()).Sent;
+        });
+
+        var result = await h.NewDispatcher(composer: slow).DispatchDueAsync();
+
+        Assert.Equal(30, slow.Calls);
+        Assert.Equal(0L, lapsed);
+        Assert.Equal(0, stolen);
+        Assert.Equal(30, result.Sent);
+        Assert.Equal(30, await h.CountAsync("SELECT count(*) FROM notice WHERE status = 'sent' AND attempts = 1"));
+        var messages = await smtp.WaitForMessagesAsync(30, TimeSpan.FromSeconds(20));
+        Assert.Equal(30, messages.Count);
+        Assert.Equal(30, messages.Select(m => m.Message.MessageId).Distinct().Count());
+        Assert.Equal(notices.Count, await h.CountAsync("SELECT count(*) FROM journal WHERE kind = 'notice.sent'"));
+    }
+
+    /// <summary>A composer whose every rendering runs <paramref name="during"/> first (the clock moves, others act).</summary>
+    private sealed class SlowComposer(INoticeComposer inner, Func<Task> during) : INoticeComposer
+    {
+        public int Calls { get; private set; }
+
+        public async Task<ComposedNotice> ComposeAsync(NoticeToCompose notice, CancellationToken ct)
+        {
+            Calls++;
+            await during();
+            return await inner.ComposeAsync(notice, ct);
+        }
+    }
+
+    [Fact]
     public async Task Two_dispatchers_and_two_sweepers_at_once_send_every_notice_once()
     {
         h.Clock.SetUtcNow(new DateTimeOffset(2024, 3, 1, 5, 0, 0, TimeSpan.Zero));
