@@ -31,16 +31,18 @@ public sealed class JournalStore(NpgsqlDataSource dataSource)
 
     /// <summary>A dossier's events in chain order (by per-dossier sequence, then global sequence).</summary>
     public Task<IReadOnlyList<JournalEvent>> ForDossierAsync(Guid dossierId, CancellationToken cancellationToken = default) =>
-        ForDossierAsync(dossierId, int.MaxValue, cancellationToken);
+        ForDossierAsync(dossierId, 0, int.MaxValue, cancellationToken);
 
     /// <summary>
-    /// A dossier's events up to and including per-dossier sequence <paramref name="upToDossierSeq"/>, in chain order:
-    /// what a letter caused by that event needs, without reading the dossier's later history.
+    /// A dossier's events after per-dossier sequence <paramref name="afterDossierSeq"/> up to and including
+    /// <paramref name="upToDossierSeq"/>, in chain order: what a letter caused by that event needs (and no more), or
+    /// the rest of it after a replay that already reached <paramref name="afterDossierSeq"/>.
     /// </summary>
-    public async Task<IReadOnlyList<JournalEvent>> ForDossierAsync(Guid dossierId, int upToDossierSeq, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<JournalEvent>> ForDossierAsync(Guid dossierId, int afterDossierSeq, int upToDossierSeq, CancellationToken cancellationToken = default)
     {
-        await using var cmd = dataSource.CreateCommand($"SELECT {Columns} FROM journal WHERE dossier_id = $1 AND dossier_seq <= $2 ORDER BY dossier_seq, seq");
+        await using var cmd = dataSource.CreateCommand($"SELECT {Columns} FROM journal WHERE dossier_id = $1 AND dossier_seq > $2 AND dossier_seq <= $3 ORDER BY dossier_seq, seq");
         cmd.Parameters.AddWithValue(dossierId);
+        cmd.Parameters.AddWithValue(afterDossierSeq);
         cmd.Parameters.AddWithValue(upToDossierSeq);
         await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
         var list = new List<JournalEvent>();

@@ -1,0 +1,64 @@
+using SubsidyEngine.Engine.Configuration;
+using SubsidyEngine.Engine.Letters;
+using SubsidyEngine.Engine.Runtime;
+using SubsidyEngine.Testing;
+
+namespace SubsidyEngine.Engine.Tests.Programmes;
+
+/// <summary>
+/// <see cref="NoticeLetters"/> keeps a dossier's replay between renderings and only applies the events since; the
+/// letters must be exactly those of a fresh replay from the journal, in any order and at once.
+/// </summary>
+public sealed class NoticeLettersTests(PostgresDatabase db) : IClassFixture<PostgresDatabase>, IAsyncLifetime
+{
+    public async Task InitializeAsync() => await db.ResetAsync();
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    [Fact]
+    public async Task A_kept_replay_renders_every_letter_exactly_as_a_fresh_replay_in_order_out_of_order_and_concurrently()
+    {
+        var h = new ProgrammeHarness(db, new DateTimeOffset(2023, 6, 1, 9, 0, 0, TimeSpan.FromHours(2)));
+        var (call, app) = await h.AwardedCooperationAsync();
+        var journal = new JournalStore(db.DataSource);
+        NoticeLetters New() => new(journal, h.Catalog, new LetterModelBuilder(ProgrammeHarness.Programmes, LetterSettings.Default("http://127.0.0.1:5080")), new Templates.LetterRenderer());
+
+        var notices = new List<(Guid Dossier, int Seq, string Template, int Version)>();
+        await using (var cmd = db.DataSource.CreateCommand("SELECT dossier_id, dossier_seq, template_id, template_version FROM notice WHERE dossier_id = ANY($1) ORDER BY dossier_id, dossier_seq"))
+        {
+            cmd.Parameters.AddWithValue(new[] { call, app });
+            await using var r = await cmd.ExecuteReaderAsync();
+            while (await r.ReadAsync())
+            {
+                notices.Add((r.GetGuid(0), r.GetInt32(1), r.GetString(2), r.GetInt32(3)));
+            }
+        }
+
+        Assert.True(notices.Count(n => n.Dossier == app) >= 2, "the application needs several letters for this test");
+
+        // The reference: each letter from a fresh replay of the dossier's whole journal.
+        var expected = new Dictionary<(Guid, int, string), string>();
+        foreach (var n in notices)
+        {
+            var events = await journal.ForDossierAsync(n.Dossier);
+            expected[(n.Dossier, n.Seq, n.Template)] = New().Render(n.Dossier, events, n.Seq, n.Template, n.Version).HtmlSha256;
+        }
+
+        var kept = New();
+        foreach (var order in new[] { notices, Enumerable.Reverse(notices).ToList(), notices })
+        {
+            foreach (var n in order)
+            {
+                var letter = await kept.RenderAsync(n.Dossier, n.Seq, n.Template, n.Version);
+                Assert.Equal(expected[(n.Dossier, n.Seq, n.Template)], letter.HtmlSha256);
+            }
+        }
+
+        var concurrent = await Task.WhenAll(Enumerable.Range(0, 8).SelectMany(_ => notices).Select(n => Task.Run(async () =>
+            (n, (await kept.RenderAsync(n.Dossier, n.Seq, n.Template, n.Version)).HtmlSha256))));
+        Assert.All(concurrent, c => Assert.Equal(expected[(c.n.Dossier, c.n.Seq, c.n.Template)], c.HtmlSha256));
+
+        // An unknown dossier is still refused, with or without kept replays.
+        await Assert.ThrowsAsync<DossierNotFoundException>(() => kept.RenderAsync(Guid.NewGuid(), 1, notices[0].Template, notices[0].Version));
+    }
+}
