@@ -241,10 +241,19 @@ public sealed partial class FaultRig : IAsyncDisposable
         return await replayer.ReplayAllAsync(new ReplayAllOptions { Workers = 1 });
     }
 
-    /// <summary>Waits until no notice is pending or being sent; returns how long it took.</summary>
-    public async Task<TimeSpan> WaitForNoticesSettledAsync(TimeSpan timeout)
+    /// <summary>
+    /// Waits until no notice is pending or being sent; returns how long it took. Fails after <paramref name="timeout"/>
+    /// or, when <paramref name="stall"/> is given, as soon as no notice was settled for that long (a backlog that
+    /// drains is waited for up to <paramref name="timeout"/>; one that stops draining fails at once). Logs the progress
+    /// every 15 s; on a failure the message names the states and, when given, the errors and last lines of
+    /// <paramref name="service"/>'s log.
+    /// </summary>
+    public async Task<TimeSpan> WaitForNoticesSettledAsync(TimeSpan timeout, ServiceProcess? service = null, TimeSpan? stall = null)
     {
         var watch = System.Diagnostics.Stopwatch.StartNew();
+        var nextLog = TimeSpan.FromSeconds(15);
+        var fewest = long.MaxValue;
+        var progressAt = TimeSpan.Zero;
         while (true)
         {
             var open = await ScalarAsync("SELECT count(*) FROM notice WHERE status IN ('pending', 'sending')");
@@ -253,10 +262,26 @@ public sealed partial class FaultRig : IAsyncDisposable
                 return watch.Elapsed;
             }
 
-            if (watch.Elapsed > timeout)
+            if (open < fewest)
+            {
+                fewest = open;
+                progressAt = watch.Elapsed;
+            }
+
+            var stalled = stall is { } s && watch.Elapsed - progressAt > s;
+            if (watch.Elapsed > timeout || stalled || watch.Elapsed > nextLog)
             {
                 var states = await QueryAsync("SELECT status || ' x' || count(*) || ' (max attempts ' || max(attempts) || ', last error ' || coalesce(max(last_error), '-') || ')' FROM notice GROUP BY status", r => r.GetString(0));
-                throw new TimeoutException($"{open} notice(s) still pending or sending after {timeout.TotalSeconds} s: {string.Join("; ", states)}");
+                if (watch.Elapsed > timeout || stalled)
+                {
+                    var errors = service is null ? "" : string.Join('\n', service.Log.Split('\n').Where(l => l.Contains("fail", StringComparison.OrdinalIgnoreCase) || l.Contains("exception", StringComparison.OrdinalIgnoreCase)).TakeLast(15));
+                    var why = stalled ? $"none settled for {stall!.Value.TotalSeconds} s" : $"after {timeout.TotalSeconds} s";
+                    throw new TimeoutException($"{open} notice(s) still pending or sending, {why}: {string.Join("; ", states)}" +
+                        (service is null ? "" : $"\nerrors in {service.Name}'s log:\n{errors}\nlast lines:\n{service.LogTail(20)}"));
+                }
+
+                Log($"settling for {watch.Elapsed.TotalSeconds:F0} s: {string.Join("; ", states)}");
+                nextLog += TimeSpan.FromSeconds(15);
             }
 
             await Task.Delay(200);
