@@ -22,8 +22,8 @@ public sealed class AbandonedLockTests(ITestOutputHelper output)
     [Fact]
     public async Task Locks_left_by_a_killed_process_stop_neither_the_next_start_nor_the_sweeps_for_longer_than_the_lock_timeout()
     {
-        // Longer than the 15 s Hangfire waits for a lock when registering a job, so the start meets the time-out and
-        // must go on, registering in the background.
+        // Longer than the 15 s Hangfire waits for a lock when registering a job, so the registration (in the
+        // background, beside the start) meets the time-out and must try again.
         const int lockTimeout = 25;
         await using var rig = await FaultRig.StartAsync(output);
         rig.Settings["Subsidy__JobLockTimeoutSeconds"] = lockTimeout.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -66,7 +66,7 @@ public sealed class AbandonedLockTests(ITestOutputHelper output)
         Assert.False(second.HasExited, "the second process died");
         Assert.Equal(0, await rig.ScalarAsync("SELECT count(*) FROM hangfire.lock WHERE resource = ANY($1) AND acquired < now() - interval '20 seconds'", (object)resources));
 
-        // The start met the lock, went on, and registered the jobs once the lock counted as abandoned.
+        // The registration met the lock, gave up after Hangfire's 15 s, and succeeded once the lock counted as abandoned.
         var deadline = Stopwatch.StartNew();
         while (!second.Log.Contains("Recurring jobs registered after an earlier lock time-out", StringComparison.Ordinal))
         {

@@ -114,8 +114,9 @@ public sealed class SubsidyJobs(DeadlineSweeper deadlines, ReminderSweeper remin
 /// Registers (or updates) the recurring jobs once the database is migrated. Registration takes Hangfire's
 /// distributed lock of each job; a process killed while holding one leaves it until it counts as abandoned
 /// (<see cref="SubsidyOptions.JobLockTimeoutSeconds"/>). The jobs are then already in the storage (the killed
-/// process registered them), so a lock time-out does not stop the start: the registration is retried in the
-/// background until it succeeds (found by the full-size crash test: a restart exited with code 134).
+/// process registered them), so the registration runs in the background, beside the start, and is retried every few
+/// seconds until it succeeds. (Found by the full-size crash test: a restart exited with code 134; with the
+/// registration inside the start, a restart after such a kill also waited 15 s for the lock before listening.)
 /// </summary>
 internal sealed class RecurringJobsStartup(IRecurringJobManager jobs, StartupState state, ILogger<RecurringJobsStartup> logger) : IHostedService
 {
@@ -130,11 +131,7 @@ internal sealed class RecurringJobsStartup(IRecurringJobManager jobs, StartupSta
             throw new InvalidOperationException("the database start-up must run before the recurring jobs are registered");
         }
 
-        if (!TryRegister())
-        {
-            _retrying = RetryAsync(_stopping.Token);
-        }
-
+        _retrying = Task.Run(() => RegisterAsync(_stopping.Token), CancellationToken.None);
         return Task.CompletedTask;
     }
 
@@ -152,12 +149,17 @@ internal sealed class RecurringJobsStartup(IRecurringJobManager jobs, StartupSta
         _stopping.Dispose();
     }
 
-    private async Task RetryAsync(CancellationToken stopping)
+    private async Task RegisterAsync(CancellationToken stopping)
     {
+        if (TryRegister())
+        {
+            return;
+        }
+
         while (!stopping.IsCancellationRequested)
         {
             await Task.Delay(RetryEvery, stopping);
-            if (await Task.Run(TryRegister, stopping))
+            if (TryRegister())
             {
                 logger.LogInformation("Recurring jobs registered after an earlier lock time-out");
                 return;
