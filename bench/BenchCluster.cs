@@ -17,7 +17,8 @@ public sealed class BenchCluster : IAsyncDisposable
     {
         _root = root;
         Postgres = pg;
-        DataSource = new NpgsqlDataSourceBuilder(pg.ConnectionString + ";Maximum Pool Size=200").Build();
+        // The service's own data source settings (DatabaseHandle), with a pool large enough for every client.
+        DataSource = DatabaseHandle.CreateDataSource(pg.ConnectionString + ";Maximum Pool Size=200");
     }
 
     public EmbeddedPostgres Postgres { get; }

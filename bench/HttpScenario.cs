@@ -12,7 +12,7 @@ namespace SubsidyEngine.Bench;
 /// service (the Release build of src/Api) started as a separate process on the bench cluster (durability on,
 /// Hangfire on). Each client owns one dossier of a cycling bench workflow and fires <c>next</c> with a fresh
 /// Idempotency-Key per request. Baselines at the same concurrency in the same run: an authenticated
-/// <c>GET /api/me</c> (authentication is one indexed lookup of the key hash) and <c>GET /health/live</c> (the framework alone).
+/// <c>GET /api/me</c> (authentication: the key hash looked up, remembered for 2 s per process) and <c>GET /health/live</c> (the framework alone).
 /// </summary>
 public static class HttpScenario
 {

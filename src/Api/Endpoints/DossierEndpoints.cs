@@ -151,7 +151,7 @@ public static class DossierEndpoints
     }
 
     public static async Task<Results<Ok<TransitionResultDto>, ProblemHttpResult>> FireAsync(
-        Guid id, string trigger, HttpRequest request, ClaimsPrincipal user, DossierQueries queries, WorkflowRuntime runtime, CancellationToken cancellationToken,
+        Guid id, string trigger, HttpRequest request, ClaimsPrincipal user, WorkflowRuntime runtime, CancellationToken cancellationToken,
         [FromHeader(Name = "If-Match")] string? ifMatch = null, [FromHeader(Name = IdempotencyKeyHeader)] string? idempotencyKey = null)
     {
         var errors = new List<FieldError>();
@@ -178,18 +178,14 @@ public static class DossierEndpoints
         ThrowIfAny(errors);
         var args = await JsonBody.ReadObjectAsync(request, emptyAs: [], cancellationToken);
         var scope = user.Scope();
-        if (await queries.GetAsync(scope, id, cancellationToken) is null)
-        {
-            return DossierNotFound();
-        }
-
         if (expectedVersion is not null)
         {
             request.HttpContext.Items[ProblemExceptionHandler.IfMatchItem] = true;
         }
 
+        // Visibility is checked by the fire's locking read (Scope): a dossier the caller may not see is not found (404).
         var result = await runtime.FireAsync(
-            new FireRequest(id, trigger, args, scope.Actor) { ExpectedVersion = expectedVersion, IdempotencyKey = Namespaced(scope, key) }, cancellationToken);
+            new FireRequest(id, trigger, args, scope.Actor) { ExpectedVersion = expectedVersion, IdempotencyKey = Namespaced(scope, key), Scope = scope }, cancellationToken);
         request.HttpContext.Response.Headers.ETag = ETag(result.Version);
         MarkReplayed(request.HttpContext.Response, result);
         return TypedResults.Ok(TransitionResultDto.Of(result));

@@ -38,6 +38,23 @@ public sealed class UserDirectory(NpgsqlDataSource dataSource, TimeProvider cloc
 
     private const string UserColumns = "u.id, u.display_name, u.email, u.role, u.authority_id, u.created_at";
 
+    /// <summary>At most this many keys are remembered; beyond it the memory starts over (a flood of keys costs lookups, not memory).</summary>
+    public const int KeyCacheCapacity = 10_000;
+
+    /// <summary>Valid keys seen recently: secret hash to its user, its key id and when the entry stops counting (TimeProvider timestamp).</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (UserRecord User, Guid KeyId, long Until)> _recentKeys = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// How long a successful key lookup is reused without asking the database (see
+    /// docs/decisions/2026-11-23-api-key-cache.md). Revoking through this directory forgets every remembered key at
+    /// once; a revocation made by another process (another service instance, the CLI) takes effect here within this
+    /// time. Unknown and revoked keys are never remembered. Zero turns the memory off.
+    /// </summary>
+    public TimeSpan KeyCacheLifetime { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Counts revocations made through this directory (guarded by the lock on <see cref="_recentKeys"/>).</summary>
+    private long _generation;
+
     /// <summary>Validates and stores a new user (or, with <paramref name="id"/>, a user with a fixed id: seeding).</summary>
     public async Task<UserRecord> CreateUserAsync(string displayName, string email, string role, string? authorityId, Guid? id = null, CancellationToken cancellationToken = default)
     {
@@ -150,7 +167,17 @@ public sealed class UserDirectory(NpgsqlDataSource dataSource, TimeProvider cloc
         cmd.Parameters.AddWithValue(keyId);
         cmd.Parameters.AddWithValue(userId);
         cmd.Parameters.AddWithValue(Truncate(clock.GetUtcNow()));
-        return await cmd.ExecuteNonQueryAsync(cancellationToken) == 1;
+        var revoked = await cmd.ExecuteNonQueryAsync(cancellationToken) == 1;
+
+        // After the UPDATE committed: a lookup that began earlier may have read the key unrevoked; the new generation
+        // keeps it from being remembered, and one that begins later reads the revoked row.
+        lock (_recentKeys)
+        {
+            _generation++;
+            _recentKeys.Clear();
+        }
+
+        return revoked;
     }
 
     /// <summary>
@@ -164,16 +191,55 @@ public sealed class UserDirectory(NpgsqlDataSource dataSource, TimeProvider cloc
             return null;
         }
 
+        var hash = Hash(secret);
+        var lifetime = KeyCacheLifetime;
+        if (lifetime > TimeSpan.Zero && _recentKeys.TryGetValue(hash, out var recent))
+        {
+            if (clock.GetTimestamp() < recent.Until)
+            {
+                return recent.User;
+            }
+
+            _recentKeys.TryRemove(KeyValuePair.Create(hash, recent));
+        }
+
+        // Read before the lookup: a revocation committed while it runs keeps its answer from being remembered.
+        var generation = Interlocked.Read(ref _generation);
+        var started = clock.GetTimestamp();
         await using var cmd = dataSource.CreateCommand(
             $"""
             WITH k AS (SELECT id, user_id FROM api_key WHERE secret_hash = $1 AND revoked_at IS NULL),
                  touched AS (UPDATE api_key a SET last_used_at = $2 FROM k WHERE a.id = k.id AND (a.last_used_at IS NULL OR a.last_used_at < $2 - interval '1 minute'))
-            SELECT {UserColumns} FROM k JOIN users u ON u.id = k.user_id
+            SELECT {UserColumns}, k.id FROM k JOIN users u ON u.id = k.user_id
             """);
-        cmd.Parameters.AddWithValue(Hash(secret));
+        cmd.Parameters.AddWithValue(hash);
         cmd.Parameters.AddWithValue(Truncate(clock.GetUtcNow()));
         await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? ReadUser(reader) : null;
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return null;
+        }
+
+        var user = ReadUser(reader);
+        if (lifetime > TimeSpan.Zero)
+        {
+            if (_recentKeys.Count >= KeyCacheCapacity)
+            {
+                _recentKeys.Clear();
+            }
+
+            var until = started + (long)(lifetime.TotalSeconds * clock.TimestampFrequency);
+            lock (_recentKeys)
+            {
+                // Not remembered when a revocation in this process started after this lookup began.
+                if (generation == _generation)
+                {
+                    _recentKeys[hash] = (user, reader.GetGuid(6), until);
+                }
+            }
+        }
+
+        return user;
     }
 
     /// <summary>Cheap shape check before any database work (length, prefix, base64url alphabet).</summary>

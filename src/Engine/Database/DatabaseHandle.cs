@@ -16,7 +16,25 @@ public sealed class DatabaseHandle : IAsyncDisposable
     {
         ConnectionString = connectionString;
         _embedded = embedded;
-        DataSource = new NpgsqlDataSourceBuilder(connectionString).Build();
+        DataSource = CreateDataSource(connectionString);
+    }
+
+    /// <summary>
+    /// The service's data source over <paramref name="connectionString"/>. Statements the service repeats (a fire's
+    /// locking read and writes, the API key lookup) are prepared automatically on each pooled connection after a few
+    /// uses, so PostgreSQL parses and plans them once per connection instead of once per execution; a connection
+    /// string that sets <c>Max Auto Prepare</c> itself keeps its value.
+    /// </summary>
+    public static NpgsqlDataSource CreateDataSource(string connectionString)
+    {
+        var builder = new NpgsqlDataSourceBuilder(connectionString);
+        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+        if (!given.Keys.Cast<string>().Any(k => k.Replace(" ", string.Empty, StringComparison.Ordinal).Equals("MaxAutoPrepare", StringComparison.OrdinalIgnoreCase)))
+        {
+            builder.ConnectionStringBuilder.MaxAutoPrepare = 64;
+        }
+
+        return builder.Build();
     }
 
     public string ConnectionString { get; }

@@ -23,6 +23,12 @@ public sealed record FireRequest(Guid DossierId, string Trigger, JsonObject? Arg
 
     /// <summary>Set by the deadline sweep: the deadline whose passing fires this trigger.</summary>
     public Guid? TimeoutDeadlineId { get; init; }
+
+    /// <summary>
+    /// When set, only a dossier visible in this scope can be fired: the visibility filter is part of the locking
+    /// read, so a dossier outside the scope is not found (inside the same transaction, no separate check).
+    /// </summary>
+    public Access.AccessScope? Scope { get; init; }
 }
 
 /// <summary>A request to start a dossier on the latest (or a given) version of a workflow.</summary>
@@ -163,8 +169,7 @@ public sealed class WorkflowRuntime(NpgsqlDataSource dataSource, WorkflowCatalog
             }
         }
 
-        var result = await WriteEventAsync(conn, tx, ev, outcome, def, stateChanged: false, timeoutDeadline: null, request.IdempotencyKey, updateDossier: false, cancellationToken);
-        await tx.CommitAsync(cancellationToken);
+        var result = await WriteEventAsync(conn, tx, ev, outcome, def, stateChanged: false, timeoutDeadline: null, request.IdempotencyKey, updateDossier: false, commit: true, cancellationToken);
         AfterCommit(result);
         return result;
     }
@@ -179,16 +184,13 @@ public sealed class WorkflowRuntime(NpgsqlDataSource dataSource, WorkflowCatalog
 
         await using var conn = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var tx = await conn.BeginTransactionAsync(cancellationToken);
-        if (request.IdempotencyKey is not null)
+        var (earlier, locked) = await ClaimAndLockAsync(conn, tx, request.IdempotencyKey, requestHash, request.DossierId, request.Scope, cancellationToken);
+        if (earlier is not null)
         {
-            var earlier = await ClaimIdempotencyAsync(conn, tx, request.IdempotencyKey, requestHash, request.DossierId, cancellationToken);
-            if (earlier is not null)
-            {
-                return earlier;
-            }
+            return earlier;
         }
 
-        var dossier = await LockAsync(conn, tx, request.DossierId, cancellationToken) ?? throw new DossierNotFoundException(request.DossierId);
+        var dossier = locked ?? throw new DossierNotFoundException(request.DossierId);
         if (request.ExpectedVersion is { } ev && ev != dossier.Version &&
             !(ev < dossier.Version && await OnlyDeliveryRecordsSinceAsync(conn, tx, dossier.Id, ev, cancellationToken)))
         {
@@ -226,8 +228,7 @@ public sealed class WorkflowRuntime(NpgsqlDataSource dataSource, WorkflowCatalog
             PrevHash = dossier.HeadHash,
         }.WithHash();
 
-        var result = await WriteEventAsync(conn, tx, journalEvent, outcome, wf.Definition, decision.ToState != dossier.State, request.TimeoutDeadlineId, request.IdempotencyKey, updateDossier: true, cancellationToken);
-        await tx.CommitAsync(cancellationToken);
+        var result = await WriteEventAsync(conn, tx, journalEvent, outcome, wf.Definition, decision.ToState != dossier.State, request.TimeoutDeadlineId, request.IdempotencyKey, updateDossier: true, commit: true, cancellationToken);
         AfterCommit(result);
         return result;
     }
@@ -298,7 +299,7 @@ public sealed class WorkflowRuntime(NpgsqlDataSource dataSource, WorkflowCatalog
             PrevHash = dossier.HeadHash,
         }.WithHash();
         var outcome = new EffectOutcome(dossier.Data, new JsonObject(), [], [], []);
-        var result = await WriteEventAsync(conn, tx, ev, outcome, def, stateChanged: false, null, idempotencyKey, updateDossier: true, cancellationToken);
+        var result = await WriteEventAsync(conn, tx, ev, outcome, def, stateChanged: false, null, idempotencyKey, updateDossier: true, commit: false, cancellationToken);
         if (alsoInTransaction is not null)
         {
             await alsoInTransaction(conn, tx, result.JournalSeq);
@@ -421,17 +422,67 @@ public sealed class WorkflowRuntime(NpgsqlDataSource dataSource, WorkflowCatalog
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{trigger}\n{dossierId:D}\n{workflow}\n{actor.Id}\n{actor.Role}\n{CanonicalJson.Serialize(args)}")));
 
     /// <summary>
+    /// The first round trip of a fire: claims the idempotency key (when given) and locks the dossier row (within
+    /// <paramref name="scope"/> when given) in one batch. The claim runs first, so a concurrent request with the
+    /// same key still waits on the unique index until the first commits; when the key was taken, the earlier result
+    /// is read (one more round trip, only on a retry) and returned, and the transaction writes nothing.
+    /// </summary>
+    private static async Task<(FireResult? Earlier, DossierSnapshot? Dossier)> ClaimAndLockAsync(
+        NpgsqlConnection conn, NpgsqlTransaction tx, string? key, string requestHash, Guid dossierId, Access.AccessScope? scope, CancellationToken cancellationToken)
+    {
+        if (key is not null)
+        {
+            CheckIdempotencyKey(key);
+        }
+
+        var parameters = new List<NpgsqlParameter> { new() { Value = dossierId } };
+        var sql = new StringBuilder($"SELECT {SnapshotColumns} FROM dossier d WHERE d.id = $1");
+        scope?.AppendDossierFilter(sql, parameters);
+        sql.Append(" FOR UPDATE");
+        var lockCommand = new NpgsqlBatchCommand(sql.ToString());
+        lockCommand.Parameters.AddRange(parameters.ToArray());
+
+        await using var batch = new NpgsqlBatch(conn, tx);
+        if (key is not null)
+        {
+            batch.BatchCommands.Add(Command(
+                "INSERT INTO idempotency_key (key, request_hash, dossier_id, result, created_at) VALUES ($1, $2, $3, '{}'::jsonb, now()) ON CONFLICT (key) DO NOTHING RETURNING true",
+                key, requestHash, dossierId));
+        }
+
+        batch.BatchCommands.Add(lockCommand);
+        bool claimed;
+        DossierSnapshot? dossier;
+        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
+        {
+            claimed = key is null || await reader.ReadAsync(cancellationToken);
+            if (key is not null)
+            {
+                await reader.NextResultAsync(cancellationToken);
+            }
+
+            dossier = await reader.ReadAsync(cancellationToken) ? ReadSnapshot(reader) : null;
+        }
+
+        return claimed ? (null, dossier) : (await ReadEarlierResultAsync(conn, tx, key!, requestHash, cancellationToken), null);
+    }
+
+    private static void CheckIdempotencyKey(string key)
+    {
+        if (key.Length is 0 or > 200)
+        {
+            throw new ArgumentValidationException([new FieldError("Idempotency-Key", "must be 1 to 200 characters")]);
+        }
+    }
+
+    /// <summary>
     /// Claims the idempotency key inside the transaction. A concurrent request with the same key waits on the
     /// unique index until the first commits, then sees its result. Returns the earlier result, or null when the
     /// key is new.
     /// </summary>
     private static async Task<FireResult?> ClaimIdempotencyAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string key, string requestHash, Guid dossierId, CancellationToken cancellationToken)
     {
-        if (key.Length is 0 or > 200)
-        {
-            throw new ArgumentValidationException([new FieldError("Idempotency-Key", "must be 1 to 200 characters")]);
-        }
-
+        CheckIdempotencyKey(key);
         await using (var claim = new NpgsqlCommand(
             "INSERT INTO idempotency_key (key, request_hash, dossier_id, result, created_at) VALUES ($1, $2, $3, '{}'::jsonb, now()) ON CONFLICT (key) DO NOTHING", conn, tx))
         {
@@ -444,6 +495,12 @@ public sealed class WorkflowRuntime(NpgsqlDataSource dataSource, WorkflowCatalog
             }
         }
 
+        return await ReadEarlierResultAsync(conn, tx, key, requestHash, cancellationToken);
+    }
+
+    /// <summary>The stored result of a key claimed earlier; refused when the earlier request was a different one.</summary>
+    private static async Task<FireResult> ReadEarlierResultAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string key, string requestHash, CancellationToken cancellationToken)
+    {
         await using var read = new NpgsqlCommand("SELECT request_hash, result::text FROM idempotency_key WHERE key = $1", conn, tx);
         read.Parameters.AddWithValue(key);
         await using var reader = await read.ExecuteReaderAsync(cancellationToken);
@@ -455,10 +512,13 @@ public sealed class WorkflowRuntime(NpgsqlDataSource dataSource, WorkflowCatalog
         return FireResult.FromJson(CanonicalJson.ParseObject(reader.GetString(1)), replayed: true);
     }
 
-    /// <summary>Appends the event and writes the projection and effect rows in one round trip.</summary>
+    /// <summary>
+    /// Appends the event and writes the projection and effect rows in one round trip; with <paramref name="commit"/>
+    /// the same round trip commits the transaction (the caller must not use it afterwards).
+    /// </summary>
     private static async Task<FireResult> WriteEventAsync(
         NpgsqlConnection conn, NpgsqlTransaction tx, JournalEvent ev, EffectOutcome outcome, WorkflowDefinition def, bool stateChanged,
-        Guid? timeoutDeadline, string? idempotencyKey, bool updateDossier, CancellationToken cancellationToken)
+        Guid? timeoutDeadline, string? idempotencyKey, bool updateDossier, bool commit, CancellationToken cancellationToken)
     {
         await using var batch = new NpgsqlBatch(conn, tx);
         var insert = new NpgsqlBatchCommand(
@@ -545,16 +605,31 @@ public sealed class WorkflowRuntime(NpgsqlDataSource dataSource, WorkflowCatalog
                 idempotencyKey, CanonicalJson.Serialize(pending.ToJson()), ev.DossierId, ev.DossierSeq));
         }
 
-        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
-        await reader.ReadAsync(cancellationToken);
-        var seq = reader.GetInt64(0);
-        await reader.DisposeAsync();
+        if (commit)
+        {
+            // COMMIT travels with the writes (one round trip less). The batch runs until the first error, which
+            // skips the rest, COMMIT included, and leaves the transaction failed: disposing it rolls everything back.
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
+        }
+
+        long seq;
+        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
+        {
+            await reader.ReadAsync(cancellationToken);
+            seq = reader.GetInt64(0);
+
+            // Every statement's outcome (an error in any of them throws here), up to and including COMMIT.
+            while (await reader.NextResultAsync(cancellationToken))
+            {
+            }
+        }
+
         return new FireResult(ev.DossierId, ev.DossierSeq, ev.FromState, ev.ToState, seq, ev.Hash, false, noticeIds);
     }
 
     /// <summary>Writes a non-trigger event (migration, record) with its effects, updating the projection.</summary>
     internal static Task<FireResult> WriteRecordAsync(NpgsqlConnection conn, NpgsqlTransaction tx, JournalEvent ev, EffectOutcome outcome, WorkflowDefinition def, bool stateChanged, CancellationToken cancellationToken) =>
-        WriteEventAsync(conn, tx, ev, outcome, def, stateChanged, null, null, updateDossier: true, cancellationToken);
+        WriteEventAsync(conn, tx, ev, outcome, def, stateChanged, null, null, updateDossier: true, commit: false, cancellationToken);
 
     private static NpgsqlBatchCommand Command(string sql, params object[] values)
     {

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using SubsidyEngine.Engine.Access;
 using SubsidyEngine.Engine.Runtime;
 using SubsidyEngine.Testing;
 using SubsidyEngine.Workflows.Expressions;
@@ -166,6 +167,73 @@ public sealed class WorkflowRuntimeTests(PostgresDatabase db) : IClassFixture<Po
         Assert.Equal(first.NoticeIds, again.NoticeIds);
         Assert.Equal(2, await h.CountAsync("SELECT count(*) FROM journal"));
         await Assert.ThrowsAsync<IdempotencyConflictException>(() => h.FireAsync(created.DossierId, "go", new JsonObject { ["note"] = "other" }, key: "k-1"));
+    }
+
+    [Fact]
+    public async Task Parallel_fires_with_one_idempotency_key_write_one_event_and_all_get_its_result()
+    {
+        var created = await h.CreateAsync("test/cycle");
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 12).Select(_ => Task.Run(() => h.FireAsync(created.DossierId, "next", key: "k-par"))));
+
+        Assert.Single(results, r => !r.Replayed);
+        Assert.All(results, r => Assert.Equal((results[0].Version, results[0].ToState, results[0].JournalSeq, results[0].Hash), (r.Version, r.ToState, r.JournalSeq, r.Hash)));
+        Assert.Equal(2, await h.CountAsync($"SELECT count(*) FROM journal WHERE dossier_id = '{created.DossierId}'"));
+        Assert.True((await h.Replayer.ReplayAsync(created.DossierId)).Ok);
+    }
+
+    [Fact]
+    public async Task An_error_in_the_write_batch_rolls_back_the_event_the_projection_and_the_idempotency_claim()
+    {
+        var created = await h.CreateAsync("test/cycle");
+
+        // A real error inside the write batch, after the journal INSERT and before COMMIT: a trigger refuses the
+        // projection update.
+        await using (var create = db.DataSource.CreateCommand(
+            "CREATE FUNCTION test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$; " +
+            "CREATE TRIGGER test_refuse BEFORE UPDATE ON dossier FOR EACH ROW EXECUTE FUNCTION test_refuse()"))
+        {
+            await create.ExecuteNonQueryAsync();
+        }
+
+        try
+        {
+            var e = await Assert.ThrowsAsync<Npgsql.PostgresException>(() => h.FireAsync(created.DossierId, "next", key: "k-err"));
+            Assert.Contains("refused by the test", e.MessageText, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await using var drop = db.DataSource.CreateCommand("DROP TRIGGER test_refuse ON dossier; DROP FUNCTION test_refuse()");
+            await drop.ExecuteNonQueryAsync();
+        }
+
+        Assert.Equal(1, await h.CountAsync($"SELECT count(*) FROM journal WHERE dossier_id = '{created.DossierId}'"));
+        Assert.Equal(0, await h.CountAsync("SELECT count(*) FROM idempotency_key WHERE key = 'k-err'"));
+        Assert.Equal(1, (await h.Runtime.GetAsync(created.DossierId))!.Version);
+
+        // The key was not used up: the retry is a first fire, not a replay.
+        var retried = await h.FireAsync(created.DossierId, "next", key: "k-err");
+        Assert.False(retried.Replayed);
+        Assert.Equal(2, retried.Version);
+        Assert.True((await h.Replayer.ReplayAsync(created.DossierId)).Ok);
+    }
+
+    [Fact]
+    public async Task A_scoped_fire_on_a_dossier_outside_the_scope_is_not_found_and_writes_nothing()
+    {
+        var created = await h.CreateAsync("test/abc", new JsonObject { ["amount"] = 5, ["owner"] = "71016" });
+        var foreign = new AccessScope("user-44021", Roles.Municipality, "44021");
+        var own = new AccessScope("user-71016", Roles.Municipality, "71016");
+        FireRequest SetAmount(AccessScope scope) =>
+            new(created.DossierId, "set-amount", new JsonObject { ["amount"] = 7 }, scope.Actor) { Scope = scope, IdempotencyKey = "k-scope" };
+
+        await Assert.ThrowsAsync<DossierNotFoundException>(() => h.Runtime.FireAsync(SetAmount(foreign)));
+        Assert.Equal(1, await h.CountAsync("SELECT count(*) FROM journal"));
+        Assert.Equal(0, await h.CountAsync("SELECT count(*) FROM idempotency_key"));
+
+        var fired = await h.Runtime.FireAsync(SetAmount(own));
+        Assert.Equal(2, fired.Version);
+        Assert.False(fired.Replayed);
     }
 
     [Fact]
