@@ -564,8 +564,8 @@ public static partial class HtmlText
         private void RenderTable(int table, StringBuilder sb)
         {
             // Rows as ranges of one flat list of cells (per table: a cell may hold a table of its own).
-            var cells = new List<(string Text, bool Right)>();
-            var rows = new List<(int First, int Count, bool Header)>();
+            var cells = new List<(string Text, bool Right)>(64);
+            var rows = new List<(int First, int Count, bool Header)>(16);
             Collect(table);
             var columns = 0;
             foreach (var (_, count, _) in rows)
