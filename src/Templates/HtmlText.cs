@@ -285,10 +285,11 @@ public static partial class HtmlText
                 _nodes = new Node[256];
             }
 
-            _pool.Clear(); // builders rented during a conversion that threw are not returned; start with a clean pool
+            // The pooled builders stay (a builder rented by a conversion that threw is simply not returned): they have
+            // grown to what a letter needs, and a builder that is cleared as one chunk allocates nothing.
         }
 
-        private StringBuilder Rent() => _pool.TryPop(out var sb) ? sb.Clear() : new StringBuilder(256);
+        private StringBuilder Rent() => _pool.TryPop(out var sb) ? sb.Clear() : new StringBuilder(1024);
 
         private void Return(StringBuilder sb)
         {
