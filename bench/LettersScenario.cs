@@ -17,6 +17,10 @@ public static class LettersScenario
         var model = JsonNode.Parse(File.ReadAllText(FindModel("award-decision.json")))!.AsObject();
         var renderer = new LetterRenderer();
         var first = renderer.Render("award-decision", 1, model);
+        if (Environment.GetEnvironmentVariable("LETTERS_PROFILE") == "1")
+        {
+            Profile(renderer, model, first);
+        }
 
         // Warm-up until the JIT has settled. With tiered compilation (and dynamic PGO) the renderer's methods, most of
         // them Scriban's, run as slow tier-0 and instrumented code until the background JIT has recompiled them, which
@@ -129,6 +133,44 @@ public static class LettersScenario
         var pdfPerSecond = pdfs / sw.Elapsed.TotalSeconds;
         Console.WriteLine($"pdf letters: {pdfPerSecond:F1}/s with 4 concurrent renders in one Chromium");
         return [$"RESULT letters html_per_s={htmlPerSecond:F0} pdf_per_s={pdfPerSecond:F1}"];
+    }
+
+    /// <summary>
+    /// LETTERS_PROFILE=1: the steady-state cost per letter on one thread, by phase (the whole render, and the public
+    /// steps it ends with), best of 7 rounds of thread CPU time after a long warm-up, with the bytes allocated.
+    /// </summary>
+    private static void Profile(LetterRenderer renderer, JsonObject model, RenderedLetter letter)
+    {
+        const int n = 2_000;
+        void Phase(string name, Action action)
+        {
+            for (var i = 0; i < 3 * n; i++)
+            {
+                action();
+            }
+
+            var best = double.MaxValue;
+            double bytes = 0;
+            for (var round = 0; round < 7; round++)
+            {
+                var allocated = GC.GetAllocatedBytesForCurrentThread();
+                var (cpu, _) = ThreadSchedStat();
+                for (var i = 0; i < n; i++)
+                {
+                    action();
+                }
+
+                best = Math.Min(best, (ThreadSchedStat().OnCpu - cpu) / 1e3 / n);
+                bytes = (GC.GetAllocatedBytesForCurrentThread() - allocated) / (double)n;
+            }
+
+            Console.WriteLine($"profile: {name,-34} {best,7:F1} us CPU {bytes / 1024,7:F1} KB per letter");
+        }
+
+        Phase("whole render (model to hash)", () => renderer.Render("award-decision", 1, model));
+        Phase("plain text (HtmlText.ToPlainText)", () => HtmlText.ToPlainText(letter.Html));
+        Phase("canonical HTML (Canonical.Html)", () => Canonical.Html(letter.Html));
+        Phase("SHA-256 (Canonical.Sha256)", () => Canonical.Sha256(letter.Html));
     }
 
     /// <summary>This thread's time on a CPU and waiting in the run queue, in ns (Linux; zeros elsewhere).</summary>
