@@ -25,7 +25,10 @@ public static class Canonical
         return Normalise(text, keepOneEmptyLine: true);
     }
 
-    /// <summary>Normalises rendered HTML: <see cref="Text"/>, then without empty lines.</summary>
+    /// <summary>As <see cref="Text(string)"/>, from characters that are not a string yet (the plain-text builder).</summary>
+    internal static string Text(ReadOnlySpan<char> text) => Normalise(text, keepOneEmptyLine: true);
+
+    /// <summary>Normalises rendered HTML: <see cref="Text(string)"/>, then without empty lines.</summary>
     public static string Html(string html)
     {
         ArgumentNullException.ThrowIfNull(html);
@@ -55,7 +58,7 @@ public static class Canonical
         }
     }
 
-    private static string Normalise(string input, bool keepOneEmptyLine)
+    private static string Normalise(ReadOnlySpan<char> input, bool keepOneEmptyLine)
     {
         // Written in place: the output is never longer than the input plus the final LF. A line's separator is
         // written in front of it tentatively and dropped with the line if the line turns out empty.
@@ -82,13 +85,13 @@ public static class Canonical
                 var end = lineStart;
                 while (i < input.Length)
                 {
-                    var run = input.AsSpan(i).IndexOfAny('\n', '\r', '\uFEFF');
+                    var run = input[i..].IndexOfAny('\n', '\r', '\uFEFF');
                     if (run < 0)
                     {
                         run = input.Length - i;
                     }
 
-                    input.AsSpan(i, run).CopyTo(buffer.AsSpan(end));
+                    input.Slice(i, run).CopyTo(buffer.AsSpan(end));
                     end += run;
                     i += run;
                     if (i < input.Length && input[i] == '\uFEFF')

@@ -33,84 +33,40 @@ public static partial class HtmlText
     public static string ToPlainText(string html)
     {
         ArgumentNullException.ThrowIfNull(html);
-        var converter = new Converter(html);
-        var output = new StringBuilder(html.Length);
-        var blocks = new Blocks(output, "\n\n", skipEmpty: true);
-        var inline = converter.Rent();
-        converter.RenderChildren(Parse(html), blocks, inline);
-        converter.Flush(blocks, inline);
-        return Canonical.Text(output.ToString());
+
+        // One converter per thread, reused: its node arena, builders and buffers keep their capacity between letters,
+        // so a conversion allocates little beyond the strings of table cells and the result.
+        var converter = t_converter ?? new Converter();
+        t_converter = null; // not reentrant: a nested call (there is none) would get its own
+        try
+        {
+            return converter.Convert(html);
+        }
+        finally
+        {
+            converter.Release();
+            t_converter = converter;
+        }
     }
 
-    /// <summary>An element, or (without a name) a run of text between tags.</summary>
-    private sealed class Node(string? name, string attributes, int textStart = 0, int textLength = 0)
+    [ThreadStatic]
+    private static Converter? t_converter;
+
+    /// <summary>
+    /// An element, or (without a name) a run of text between tags, in the converter's node arena: children are linked
+    /// by index (<see cref="FirstChild"/>, <see cref="NextSibling"/>; -1 for none); attributes and text are offsets
+    /// into the HTML.
+    /// </summary>
+    private struct Node
     {
-        private List<Node>? _children;
-
-        public string? Name { get; } = name;
-
-        public string Attributes { get; } = attributes;
-
-        public int TextStart { get; } = textStart;
-
-        public int TextLength { get; } = textLength;
-
-        public List<Node> Children => _children ??= [];
-
-        public bool HasChildren => _children is { Count: > 0 };
-
-        public bool HasClass(string cls) =>
-            Attributes.Contains("class", StringComparison.Ordinal)
-            && ClassAttribute().Match(Attributes) is { Success: true } m
-            && m.Groups["v"].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries).Contains(cls, StringComparer.Ordinal);
-    }
-
-    private static Node Parse(string html)
-    {
-        var root = new Node("#root", string.Empty);
-        var stack = new List<Node> { root };
-        var pos = 0;
-        var from = 0;
-        while (NextTag(html, from) is { } tag)
-        {
-            if (tag.Index > pos)
-            {
-                stack[^1].Children.Add(new Node(null, string.Empty, pos, tag.Index - pos));
-            }
-
-            pos = from = tag.End;
-            if (tag.Kind == TagKind.Skipped)
-            {
-                continue;
-            }
-
-            var name = tag.Name!;
-            if (tag.Kind == TagKind.Close)
-            {
-                // Close the innermost open element of that name and everything opened inside it; ignore a stray close.
-                var open = stack.FindLastIndex(n => n.Name == name);
-                if (open >= 0)
-                {
-                    stack.RemoveRange(open, stack.Count - open);
-                }
-
-                continue;
-            }
-
-            var node = new Node(name, tag.Attributes);
-            stack[^1].Children.Add(node);
-            if (!VoidElements.Contains(name) && tag.Kind != TagKind.SelfClosing)
-            {
-                stack.Add(node);
-            }
-        }
-
-        if (pos < html.Length)
-        {
-            stack[^1].Children.Add(new Node(null, string.Empty, pos, html.Length - pos));
-        }
-
-        return root;
+        public string? Name;
+        public int AttributesStart;
+        public int AttributesLength;
+        public int TextStart;
+        public int TextLength;
+        public int FirstChild;
+        public int LastChild;
+        public int NextSibling;
     }
 
     private enum TagKind
@@ -121,7 +77,7 @@ public static partial class HtmlText
         Close,
     }
 
-    private readonly record struct Tag(int Index, int End, TagKind Kind, string? Name, string Attributes);
+    private readonly record struct Tag(int Index, int End, TagKind Kind, string? Name, int AttributesStart, int AttributesLength);
 
     /// <summary>
     /// The next tag at or after <paramref name="from"/>, matched exactly as the regular expression
@@ -148,14 +104,14 @@ public static partial class HtmlText
                     var close = html.IndexOf("-->", i + 3, StringComparison.Ordinal);
                     if (close >= 0)
                     {
-                        return new Tag(lt, close + 3, TagKind.Skipped, null, string.Empty);
+                        return new Tag(lt, close + 3, TagKind.Skipped, null, 0, 0);
                     }
                 }
 
                 var gt = html.IndexOf('>', i);
                 if (gt >= 0)
                 {
-                    return new Tag(lt, gt + 1, TagKind.Skipped, null, string.Empty);
+                    return new Tag(lt, gt + 1, TagKind.Skipped, null, 0, 0);
                 }
 
                 continue;
@@ -190,7 +146,8 @@ public static partial class HtmlText
                 end,
                 isClose ? TagKind.Close : self ? TagKind.SelfClosing : TagKind.Open,
                 LowerName(html.AsSpan(nameStart, nameEnd - nameStart)),
-                attrsEnd > attrsStart ? html[attrsStart..attrsEnd] : string.Empty);
+                attrsEnd > attrsStart ? attrsStart : 0,
+                attrsEnd > attrsStart ? attrsEnd - attrsStart : 0);
 
             if (c == '>')
             {
@@ -253,9 +210,12 @@ public static partial class HtmlText
     private static readonly System.Collections.Frozen.FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> KnownNameLookup =
         System.Collections.Frozen.FrozenSet.ToFrozenSet(KnownNames, StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
 
-    /// <summary>Where finished blocks go: appended to one builder, <paramref name="separator"/> between them.</summary>
-    private sealed class Blocks(StringBuilder target, string separator, bool skipEmpty)
+    /// <summary>Where finished blocks go: appended to one builder, <see cref="_separator"/> between them.</summary>
+    private struct Blocks(StringBuilder target, string separator, bool skipEmpty)
     {
+        private readonly StringBuilder _target = target;
+        private readonly string _separator = separator;
+        private readonly bool _skipEmpty = skipEmpty;
         private bool _any;
 
         /// <summary>Starts a block (writes the separator if one came before) and returns the builder to write it to.</summary>
@@ -263,47 +223,223 @@ public static partial class HtmlText
         {
             if (_any)
             {
-                target.Append(separator);
+                _target.Append(_separator);
             }
 
             _any = true;
-            return target;
+            return _target;
         }
 
         public void Add(StringBuilder block)
         {
-            if (!skipEmpty || block.Length > 0)
+            if (!_skipEmpty || block.Length > 0)
             {
                 Begin().Append(block);
             }
         }
     }
 
-    /// <summary>One conversion: the HTML and a few reusable builders.</summary>
-    private sealed class Converter(string html)
+    /// <summary>One conversion at a time: the HTML, its node arena and a few reusable builders and buffers.</summary>
+    private sealed class Converter
     {
         private readonly Stack<StringBuilder> _pool = new();
+        private readonly List<int> _open = [];
+        private readonly StringBuilder _output = new(8192);
+        private string _html = string.Empty;
+        private Node[] _nodes = new Node[256];
+        private int _count;
+        private char[] _buffer = new char[1024];
 
-        public StringBuilder Rent() => _pool.TryPop(out var sb) ? sb.Clear() : new StringBuilder(256);
-
-        public void Return(StringBuilder sb) => _pool.Push(sb);
-
-        public void RenderChildren(Node node, Blocks blocks, StringBuilder inline)
+        public string Convert(string html)
         {
-            if (!node.HasChildren)
+            _html = html;
+            Parse();
+            var blocks = new Blocks(_output, "\n\n", skipEmpty: true);
+            var inline = Rent();
+            RenderChildren(0, ref blocks, inline);
+            Flush(ref blocks, inline);
+            Return(inline);
+            return Canonical.Text(Buffered(_output));
+        }
+
+        /// <summary>Forgets the HTML and the nodes (keeping the capacity); builders that grew too large are dropped.</summary>
+        public void Release()
+        {
+            _html = string.Empty;
+            Array.Clear(_nodes, 0, _count);
+            _count = 0;
+            _open.Clear();
+            _output.Clear();
+            if (_output.Capacity > 1 << 20)
             {
-                return;
+                _output.Capacity = 8192;
             }
 
-            foreach (var child in node.Children)
+            if (_buffer.Length > 1 << 20)
             {
-                if (child.Name is null)
+                _buffer = new char[1024];
+            }
+
+            if (_nodes.Length > 1 << 16)
+            {
+                _nodes = new Node[256];
+            }
+
+            // The pooled builders stay (a builder rented by a conversion that threw is simply not returned): they have
+            // grown to what a letter needs, and a builder that is cleared as one chunk allocates nothing.
+        }
+
+        private StringBuilder Rent() => _pool.TryPop(out var sb) ? sb.Clear() : new StringBuilder(1024);
+
+        private void Return(StringBuilder sb)
+        {
+            if (sb.Capacity <= 1 << 16)
+            {
+                _pool.Push(sb);
+            }
+        }
+
+        /// <summary>The builder's text in the reusable buffer (valid until the next call).</summary>
+        private ReadOnlySpan<char> Buffered(StringBuilder sb)
+        {
+            if (_buffer.Length < sb.Length)
+            {
+                _buffer = new char[Math.Max(sb.Length, _buffer.Length * 2)];
+            }
+
+            sb.CopyTo(0, _buffer, sb.Length);
+            return _buffer.AsSpan(0, sb.Length);
+        }
+
+        private int Add(string? name, int attributesStart, int attributesLength, int textStart, int textLength)
+        {
+            if (_count == _nodes.Length)
+            {
+                Array.Resize(ref _nodes, _nodes.Length * 2);
+            }
+
+            _nodes[_count] = new Node
+            {
+                Name = name,
+                AttributesStart = attributesStart,
+                AttributesLength = attributesLength,
+                TextStart = textStart,
+                TextLength = textLength,
+                FirstChild = -1,
+                LastChild = -1,
+                NextSibling = -1,
+            };
+            return _count++;
+        }
+
+        private void AddChild(int parent, int child)
+        {
+            ref var p = ref _nodes[parent];
+            if (p.LastChild < 0)
+            {
+                p.FirstChild = child;
+            }
+            else
+            {
+                _nodes[p.LastChild].NextSibling = child;
+            }
+
+            p.LastChild = child;
+        }
+
+        /// <summary>Builds the tree into the arena: node 0 is the root.</summary>
+        private void Parse()
+        {
+            var html = _html;
+            var root = Add("#root", 0, 0, 0, 0);
+            _open.Add(root);
+            var pos = 0;
+            var from = 0;
+            while (NextTag(html, from) is { } tag)
+            {
+                if (tag.Index > pos)
                 {
-                    AppendCollapsed(inline, html.AsSpan(child.TextStart, child.TextLength));
+                    AddChild(_open[^1], Add(null, 0, 0, pos, tag.Index - pos));
+                }
+
+                pos = from = tag.End;
+                if (tag.Kind == TagKind.Skipped)
+                {
+                    continue;
+                }
+
+                var name = tag.Name!;
+                if (tag.Kind == TagKind.Close)
+                {
+                    // Close the innermost open element of that name and everything opened inside it; ignore a stray close.
+                    var open = _open.Count - 1;
+                    while (open >= 0 && !string.Equals(_nodes[_open[open]].Name, name, StringComparison.Ordinal))
+                    {
+                        open--;
+                    }
+
+                    if (open >= 0)
+                    {
+                        _open.RemoveRange(open, _open.Count - open);
+                    }
+
+                    continue;
+                }
+
+                var node = Add(name, tag.AttributesStart, tag.AttributesLength, 0, 0);
+                AddChild(_open[^1], node);
+                if (!VoidElements.Contains(name) && tag.Kind != TagKind.SelfClosing)
+                {
+                    _open.Add(node);
+                }
+            }
+
+            if (pos < html.Length)
+            {
+                AddChild(_open[^1], Add(null, 0, 0, pos, html.Length - pos));
+            }
+        }
+
+        /// <summary>Whether the element's class attribute (the first match of <c>\bclass\s*=\s*"..."</c>) lists <paramref name="cls"/>.</summary>
+        private bool HasClass(int node, string cls)
+        {
+            var attributes = _html.AsSpan(_nodes[node].AttributesStart, _nodes[node].AttributesLength);
+            if (!attributes.Contains("class", StringComparison.Ordinal))
+            {
+                return false;
+            }
+
+            foreach (var match in ClassAttribute().EnumerateMatches(attributes))
+            {
+                // The match ends with the closing quote; the value starts after the first quote (the name, the white
+                // space and '=' before it contain none).
+                var text = attributes.Slice(match.Index, match.Length);
+                var value = text[(text.IndexOf('"') + 1)..^1];
+                foreach (var range in value.Split(' '))
+                {
+                    if (value[range] is { IsEmpty: false } token && token.SequenceEqual(cls))
+                    {
+                        return true;
+                    }
+                }
+
+                return false; // only the first match counts, as Regex.Match did
+            }
+
+            return false;
+        }
+
+        private void RenderChildren(int node, ref Blocks blocks, StringBuilder inline)
+        {
+            for (var child = _nodes[node].FirstChild; child >= 0; child = _nodes[child].NextSibling)
+            {
+                if (_nodes[child].Name is null)
+                {
+                    AppendCollapsed(inline, _html.AsSpan(_nodes[child].TextStart, _nodes[child].TextLength));
                 }
                 else
                 {
-                    Render(child, blocks, inline);
+                    Render(child, ref blocks, inline);
                 }
             }
         }
@@ -341,10 +477,10 @@ public static partial class HtmlText
             }
         }
 
-        private void Render(Node node, Blocks blocks, StringBuilder inline)
+        private void Render(int node, ref Blocks blocks, StringBuilder inline)
         {
-            var name = node.Name!;
-            if (SkippedElements.Contains(name) || node.HasClass("no-text"))
+            var name = _nodes[node].Name!;
+            if (SkippedElements.Contains(name) || HasClass(node, "no-text"))
             {
                 return;
             }
@@ -355,47 +491,50 @@ public static partial class HtmlText
                     inline.Append('\n');
                     return;
                 case "hr":
-                    Flush(blocks, inline);
+                    Flush(ref blocks, inline);
                     blocks.Begin().Append('-', 40);
                     return;
                 case "table":
-                    Flush(blocks, inline);
-                    AddBlock(blocks, sb => RenderTable(node, sb));
+                {
+                    Flush(ref blocks, inline);
+                    var block = Rent();
+                    RenderTable(node, block);
+                    blocks.Add(block);
+                    Return(block);
                     return;
+                }
+
                 case "ul":
                 case "ol":
-                    Flush(blocks, inline);
-                    AddBlock(blocks, sb => RenderList(node, name == "ol", sb));
+                {
+                    Flush(ref blocks, inline);
+                    var block = Rent();
+                    RenderList(node, name == "ol", block);
+                    blocks.Add(block);
+                    Return(block);
                     return;
+                }
             }
 
             var isBlock = BlockElements.Contains(name);
             if (isBlock)
             {
-                Flush(blocks, inline);
+                Flush(ref blocks, inline);
             }
 
-            RenderChildren(node, blocks, inline);
+            RenderChildren(node, ref blocks, inline);
             if (isBlock)
             {
-                Flush(blocks, inline);
+                Flush(ref blocks, inline);
             }
         }
 
-        private void AddBlock(Blocks blocks, Action<StringBuilder> write)
-        {
-            var block = Rent();
-            write(block);
-            blocks.Add(block);
-            Return(block);
-        }
-
-        private void RenderList(Node list, bool ordered, StringBuilder sb)
+        private void RenderList(int list, bool ordered, StringBuilder sb)
         {
             var number = 0;
-            foreach (var item in list.Children)
+            for (var item = _nodes[list].FirstChild; item >= 0; item = _nodes[item].NextSibling)
             {
-                if (item.Name != "li")
+                if (_nodes[item].Name != "li")
                 {
                     continue;
                 }
@@ -423,22 +562,24 @@ public static partial class HtmlText
             }
         }
 
-        private void RenderTable(Node table, StringBuilder sb)
+        private void RenderTable(int table, StringBuilder sb)
         {
-            var rows = new List<(List<(string Text, bool Right)> Cells, bool Header)>();
+            // Rows as ranges of one flat list of cells (per table: a cell may hold a table of its own).
+            var cells = new List<(string Text, bool Right)>(64);
+            var rows = new List<(int First, int Count, bool Header)>(16);
             Collect(table);
             var columns = 0;
-            foreach (var (cells, _) in rows)
+            foreach (var (_, count, _) in rows)
             {
-                columns = Math.Max(columns, cells.Count);
+                columns = Math.Max(columns, count);
             }
 
             var widths = new int[columns];
-            foreach (var (cells, _) in rows)
+            foreach (var (first, count, _) in rows)
             {
-                for (var i = 0; i < cells.Count; i++)
+                for (var i = 0; i < count; i++)
                 {
-                    widths[i] = Math.Max(widths[i], cells[i].Text.Length);
+                    widths[i] = Math.Max(widths[i], cells[first + i].Text.Length);
                 }
             }
 
@@ -450,9 +591,9 @@ public static partial class HtmlText
             }
 
             var anyLine = false;
-            foreach (var (cells, header) in rows)
+            foreach (var (firstCell, count, header) in rows)
             {
-                var first = cells.Count > 0 ? WrapToLines(cells[0].Text, widths[0]) : [string.Empty];
+                var first = count > 0 ? WrapToLines(cells[firstCell].Text, widths[0]) : [string.Empty];
                 for (var lineIndex = 0; lineIndex < first.Count; lineIndex++)
                 {
                     if (anyLine)
@@ -470,7 +611,7 @@ public static partial class HtmlText
                         }
 
                         var (text, right) = i == 0 ? (first[lineIndex], false)
-                            : lineIndex == 0 && i < cells.Count ? cells[i] : (string.Empty, false);
+                            : lineIndex == 0 && i < count ? cells[firstCell + i] : (string.Empty, false);
                         var padding = Math.Max(0, widths[i] - text.Length);
                         if (right)
                         {
@@ -498,35 +639,29 @@ public static partial class HtmlText
                 }
             }
 
-            void Collect(Node n)
+            void Collect(int n)
             {
-                if (!n.HasChildren)
+                for (var child = _nodes[n].FirstChild; child >= 0; child = _nodes[child].NextSibling)
                 {
-                    return;
-                }
-
-                foreach (var child in n.Children)
-                {
-                    if (child.Name == "tr")
+                    var childName = _nodes[child].Name;
+                    if (childName == "tr")
                     {
-                        var cells = new List<(string Text, bool Right)>();
+                        var first = cells.Count;
                         var anyTh = false;
-                        if (child.HasChildren)
+                        for (var cell = _nodes[child].FirstChild; cell >= 0; cell = _nodes[cell].NextSibling)
                         {
-                            foreach (var cell in child.Children)
+                            var cellName = _nodes[cell].Name;
+                            if (cellName is "td" or "th")
                             {
-                                if (cell.Name is "td" or "th")
-                                {
-                                    cells.Add((InlineText(cell).Replace('\n', ' '), cell.HasClass("num")));
-                                }
-
-                                anyTh |= cell.Name == "th";
+                                cells.Add((InlineText(cell).Replace('\n', ' '), HasClass(cell, "num")));
                             }
+
+                            anyTh |= cellName == "th";
                         }
 
-                        rows.Add((cells, anyTh && n.Name == "thead"));
+                        rows.Add((first, cells.Count - first, anyTh && _nodes[n].Name == "thead"));
                     }
-                    else if (child.Name is "thead" or "tbody" or "tfoot")
+                    else if (childName is "thead" or "tbody" or "tfoot")
                     {
                         Collect(child);
                     }
@@ -535,13 +670,13 @@ public static partial class HtmlText
         }
 
         /// <summary>The text of an element on its own: its blocks one line apart, the last one not wrapped.</summary>
-        private string InlineText(Node node)
+        private string InlineText(int node)
         {
             var target = Rent();
             var inline = Rent();
             var blocks = new Blocks(target, "\n", skipEmpty: false);
-            RenderChildren(node, blocks, inline);
-            Flush(blocks, inline, wrap: false);
+            RenderChildren(node, ref blocks, inline);
+            Flush(ref blocks, inline, wrap: false);
             var text = target.ToString();
             Return(inline);
             Return(target);
@@ -552,20 +687,20 @@ public static partial class HtmlText
         /// Ends the current inline run: its lines trimmed of spaces, without leading and trailing empty lines, each
         /// wrapped (unless <paramref name="wrap"/> is false), become one block.
         /// </summary>
-        public void Flush(Blocks blocks, StringBuilder inline, bool wrap = true)
+        private void Flush(ref Blocks blocks, StringBuilder inline, bool wrap = true)
         {
             if (inline.Length == 0)
             {
                 return;
             }
 
-            var content = inline.ToString();
+            var content = Buffered(inline);
             inline.Clear();
             StringBuilder? block = null;
             var emptyLinesBefore = 0;
-            foreach (var range in content.AsSpan().Split('\n'))
+            foreach (var range in content.Split('\n'))
             {
-                var line = content.AsSpan(range).Trim(' ');
+                var line = content[range].Trim(' ');
                 if (line.IsEmpty)
                 {
                     emptyLinesBefore++;

@@ -34,7 +34,7 @@ public sealed record LetterRenderOptions
 /// Renders letters from the catalogue with a JSON model, in a restricted Scriban context: strict variables and
 /// member access (a missing model field is an error), loop, recursion and output limits (exceeding one throws),
 /// only our curated builtins and embedded partials, and every written value HTML-escaped automatically.
-/// Thread-safe: each render has its own context.
+/// Thread-safe: each render has its own context (contexts are pooled and reused, see <see cref="RentContext"/>).
 /// </summary>
 public sealed class LetterRenderer
 {
@@ -43,6 +43,9 @@ public sealed class LetterRenderer
     private readonly LetterRenderOptions _options;
     private readonly PartialLoader _loader;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Template> _layouts = new(StringComparer.Ordinal);
+    private readonly Func<string, Template> _parseLayout;
+    private readonly Stack<EscapingTemplateContext> _pool = new();
+    private static readonly int MaxPooledContexts = Math.Max(4, Environment.ProcessorCount * 2);
 
     /// <summary>Creates a renderer over a catalogue (default: the embedded one).</summary>
     public LetterRenderer(LetterCatalog? catalog = null, LetterRenderOptions? options = null)
@@ -50,6 +53,7 @@ public sealed class LetterRenderer
         _catalog = catalog ?? LetterCatalog.Default;
         _options = options ?? new LetterRenderOptions();
         _loader = new PartialLoader(_catalog);
+        _parseLayout = ParseLayout;
     }
 
     /// <summary>Renders version <paramref name="version"/> of letter <paramref name="templateId"/>.</summary>
@@ -67,23 +71,32 @@ public sealed class LetterRenderer
     {
         ArgumentNullException.ThrowIfNull(template);
         ArgumentNullException.ThrowIfNull(model);
-        var reserved = model.Select(p => p.Key).Where(LetterFunctions.ReservedNames.Contains).ToList();
-        if (reserved.Count > 0)
-        {
-            throw new LetterRenderException(template.Id, template.Version, $"the model uses reserved top-level name(s): {string.Join(", ", reserved)}");
-        }
+        CheckReservedNames(template, model);
 
+        var context = RentContext();
+        var reusable = false;
         try
         {
             var modelObject = ModelConverter.ToScriptObject(model);
-
-            // Subject first, in a context that does not escape: it is plain text (a mail header), escaped when the
-            // layout writes it into the HTML.
             var letterGlobals = new ScriptObject();
-            var plain = CreateContext(escape: false, modelObject, letterGlobals, template);
+            Prepare(context, modelObject, letterGlobals, template);
+
+            // Subject first, unescaped: it is plain text (a mail header), escaped when the layout writes it into the
+            // HTML. Whatever the front matter writes is discarded with its own output.
             if (template.Parsed.Page?.FrontMatter is { } frontMatter)
             {
-                plain.Evaluate(frontMatter);
+                context.Escape = false;
+                context.PushOutput();
+                try
+                {
+                    context.Evaluate(frontMatter);
+                }
+                finally
+                {
+                    context.PopOutput();
+                    context.Escape = true;
+                    context.ResetPreviousNewLine();
+                }
             }
 
             var subject = letterGlobals["subject"] as string
@@ -91,11 +104,12 @@ public sealed class LetterRenderer
             subject = string.Join(' ', subject.Split([' ', '\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries));
             letterGlobals["subject"] = subject;
 
-            var html = CreateContext(escape: true, modelObject, letterGlobals, template);
-            var body = RenderChecked(template.Parsed, html);
+            var body = RenderChecked(template.Parsed, context);
             letterGlobals["content"] = new SafeHtml(body);
-            var layout = _layouts.GetOrAdd(template.Layout, ParseLayout);
-            var document = Canonical.Html(RenderChecked(layout, html));
+            var layout = _layouts.GetOrAdd(template.Layout, _parseLayout);
+            var rendered = RenderChecked(layout, context);
+            reusable = true;
+            var document = Canonical.Html(rendered);
             var text = HtmlText.ToPlainText(document);
             return new RenderedLetter(template.Id, template.Version, subject, document, text, Canonical.Sha256(document));
         }
@@ -106,6 +120,32 @@ public sealed class LetterRenderer
         catch (FormatException e)
         {
             throw new LetterRenderException(template.Id, template.Version, e.Message, e);
+        }
+        finally
+        {
+            // A context goes back to the pool only after a render that completed: one that threw may have stopped
+            // halfway through a loop, an include or a function call, and is dropped with whatever state it holds.
+            if (reusable)
+            {
+                ReturnContext(context);
+            }
+        }
+    }
+
+    private static void CheckReservedNames(LetterTemplate template, JsonObject model)
+    {
+        List<string>? reserved = null;
+        foreach (var (key, _) in model)
+        {
+            if (LetterFunctions.ReservedNames.Contains(key))
+            {
+                (reserved ??= []).Add(key);
+            }
+        }
+
+        if (reserved is not null)
+        {
+            throw new LetterRenderException(template.Id, template.Version, $"the model uses reserved top-level name(s): {string.Join(", ", reserved)}");
         }
     }
 
@@ -138,9 +178,21 @@ public sealed class LetterRenderer
         return output;
     }
 
-    private EscapingTemplateContext CreateContext(bool escape, ScriptObject model, ScriptObject letterGlobals, LetterTemplate template)
+    /// <summary>
+    /// A context from the pool, or a new one. Building a Scriban context is not cheap (among other things it
+    /// preallocates 65 argument arrays, about 18 KB), so contexts are reused: one per concurrently rendering thread.
+    /// </summary>
+    private EscapingTemplateContext RentContext()
     {
-        var context = new EscapingTemplateContext(Builtins, escape)
+        lock (_pool)
+        {
+            if (_pool.Count > 0)
+            {
+                return _pool.Pop();
+            }
+        }
+
+        return new EscapingTemplateContext(Builtins)
         {
             StrictVariables = true,
             EnableRelaxedMemberAccess = false,
@@ -157,6 +209,30 @@ public sealed class LetterRenderer
             NewLine = "\n",
             MemberRenamer = member => member.Name,
         };
+    }
+
+    private void ReturnContext(EscapingTemplateContext context)
+    {
+        lock (_pool)
+        {
+            if (_pool.Count < MaxPooledContexts)
+            {
+                _pool.Push(context);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Brings a new or pooled context to the state of a fresh one for this letter: Scriban's own
+    /// <see cref="TemplateContext.Reset"/> (outputs, globals, cultures, source files, cached templates, the output
+    /// limit count), then the shared parsed partials, the culture, the model and the letter's own globals.
+    /// </summary>
+    private void Prepare(EscapingTemplateContext context, ScriptObject model, ScriptObject letterGlobals, LetterTemplate template)
+    {
+        context.Reset();
+        context.ResetPreviousNewLine();
+        context.Escape = true;
+
         // Partials are parsed once per renderer and shared (a parsed template is immutable); without this every
         // render would parse every included partial again.
         foreach (var (path, parsed) in ParsedPartials())
@@ -168,7 +244,6 @@ public sealed class LetterRenderer
         context.PushGlobal(model);
         context.PushGlobal(letterGlobals);
         context.PushSourceFile(template.Name + ".sbn");
-        return context;
     }
 
     private static string Describe(ScriptRuntimeException e, LetterTemplate template)

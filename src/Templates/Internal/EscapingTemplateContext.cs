@@ -11,8 +11,11 @@ namespace SubsidyEngine.Templates.Internal;
 /// written as is, and <see cref="SafeHtml"/> (partials, the body inside its layout) passes through unchanged.
 /// Escaping is automatic, so a template cannot forget it; there is no way to write a model value unescaped.
 /// </summary>
-internal sealed class EscapingTemplateContext(ScriptObject builtins, bool escape) : TemplateContext(builtins)
+internal sealed class EscapingTemplateContext(ScriptObject builtins) : TemplateContext(builtins)
 {
+    /// <summary>Whether written values are escaped (off only while a letter's front matter computes its plain-text subject).</summary>
+    public bool Escape { get; set; } = true;
+
     public override TemplateContext Write(SourceSpan span, object? textAsObject)
     {
         if (textAsObject is SafeHtml safe)
@@ -26,7 +29,7 @@ internal sealed class EscapingTemplateContext(ScriptObject builtins, bool escape
         }
 
         var text = ObjectToString(textAsObject) ?? string.Empty;
-        return base.Write(span, escape ? HtmlEscape(text) : text);
+        return base.Write(span, Escape ? HtmlEscape(text) : text);
     }
 
     /// <summary>Escapes the five characters that matter in HTML text and attribute values; nothing else.</summary>
