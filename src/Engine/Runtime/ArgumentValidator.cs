@@ -60,9 +60,13 @@ public static class ArgumentValidator
             }
         }
 
-        foreach (var p in parameters.Where(p => p.Required && (!args.TryGetPropertyValue(p.Name, out var v) || v is null)))
+        for (var i = 0; i < parameters.Count; i++)
         {
-            errors.Add(new FieldError(p.Name, "is required"));
+            var p = parameters[i];
+            if (p.Required && (!args.TryGetPropertyValue(p.Name, out var v) || v is null))
+            {
+                errors.Add(new FieldError(p.Name, "is required"));
+            }
         }
 
         if (commentRequired && (!args.TryGetPropertyValue(CommentField, out var c) || c is not JsonValue cj || !cj.TryGetValue<string>(out var text) || string.IsNullOrWhiteSpace(text)))
@@ -70,7 +74,7 @@ public static class ArgumentValidator
             errors.Add(new FieldError(CommentField, "is required for this transition"));
         }
 
-        if (errors.Count == 0 && System.Text.Encoding.UTF8.GetByteCount(CanonicalJson.Serialize(args)) > MaxArgumentBytes)
+        if (errors.Count == 0 && CanonicalJson.Utf8Length(args) > MaxArgumentBytes)
         {
             errors.Add(new FieldError("$", $"arguments are larger than {MaxArgumentBytes / 1024} KiB"));
         }

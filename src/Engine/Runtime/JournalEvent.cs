@@ -142,7 +142,8 @@ public sealed record JournalEvent
         Text(FormatTag, buffer);
         Formatted(DossierId, "D", buffer);
         Formatted(DossierSeq, null, buffer);
-        Formatted(OccurredAt.UtcDateTime, TimeFormat, buffer);
+        n += WriteTime(OccurredAt.UtcDateTime, buffer[n..]);
+        buffer[n++] = (byte)'\n';
         Text(Actor, buffer);
         Text(ActorRole, buffer);
         Text(Kind, buffer);
@@ -156,6 +157,38 @@ public sealed record JournalEvent
         Text(Effects, buffer);
         Text(PrevHash, buffer);
         return n;
+    }
+
+    /// <summary>
+    /// Writes <paramref name="t"/> as <see cref="TimeFormat"/> (<c>yyyy-MM-ddTHH:mm:ss.ffffffZ</c>, 27 ASCII bytes)
+    /// without the general date formatter, which showed in replay profiles; the bytes are the same.
+    /// </summary>
+    private static int WriteTime(DateTime t, Span<byte> b)
+    {
+        static void Digits(Span<byte> b, int at, int value, int width)
+        {
+            for (var i = at + width - 1; i >= at; i--)
+            {
+                b[i] = (byte)('0' + (value % 10));
+                value /= 10;
+            }
+        }
+
+        b[26] = (byte)'Z';
+        Digits(b, 0, t.Year, 4);
+        b[4] = (byte)'-';
+        Digits(b, 5, t.Month, 2);
+        b[7] = (byte)'-';
+        Digits(b, 8, t.Day, 2);
+        b[10] = (byte)'T';
+        Digits(b, 11, t.Hour, 2);
+        b[13] = (byte)':';
+        Digits(b, 14, t.Minute, 2);
+        b[16] = (byte)':';
+        Digits(b, 17, t.Second, 2);
+        b[19] = (byte)'.';
+        Digits(b, 20, (int)(t.Ticks % TimeSpan.TicksPerSecond / 10), 6);
+        return 27;
     }
 
     public JournalEvent WithHash() => this with { Hash = ComputeHash() };
