@@ -118,8 +118,15 @@ public static class CanonicalJson
                 break;
             case JsonValue v when v.GetValueKind() == JsonValueKind.Number:
                 // Numbers are written in one normal form (as PostgreSQL's jsonb keeps them): 1e3 -> 1000, 1.50 stays 1.50.
+                if (v.TryGetValue<JsonElement>(out var element) && IsNormalNumber(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(element)))
+                {
+                    // A parsed number (arguments, data): its UTF-8 text as is, without a string.
+                    writer.WriteRawValue(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(element), skipInputValidation: true);
+                    break;
+                }
+
                 var raw = Workflows.Expressions.ValueResolver.NumberText(v);
-                if (IsNormalNumber(raw))
+                if (IsNormalNumber(raw.AsSpan()))
                 {
                     writer.WriteRawValue(raw, skipInputValidation: true);
                 }
@@ -145,39 +152,40 @@ public static class CanonicalJson
     /// and not a negative zero. Such a number is exact in a decimal and formatted back digit for digit (the scale is
     /// kept), so writing it as is gives the same bytes without parsing and formatting it.
     /// </summary>
-    private static bool IsNormalNumber(string raw)
+    private static bool IsNormalNumber<T>(ReadOnlySpan<T> raw)
+        where T : unmanaged, System.Numerics.IBinaryInteger<T>
     {
         var i = 0;
-        var negative = raw.Length > 0 && raw[0] == '-';
+        var negative = raw.Length > 0 && C(raw[0]) == '-';
         if (negative)
         {
             i = 1;
         }
 
         var intStart = i;
-        while (i < raw.Length && char.IsAsciiDigit(raw[i]))
+        while (i < raw.Length && char.IsAsciiDigit(C(raw[i])))
         {
             i++;
         }
 
         var intDigits = i - intStart;
-        if (intDigits is 0 or > 18 || (intDigits > 1 && raw[intStart] == '0'))
+        if (intDigits is 0 or > 18 || (intDigits > 1 && C(raw[intStart]) == '0'))
         {
             return false;
         }
 
-        var nonZero = intDigits > 1 || raw[intStart] != '0';
+        var nonZero = intDigits > 1 || C(raw[intStart]) != '0';
         if (i < raw.Length)
         {
-            if (raw[i] != '.')
+            if (C(raw[i]) != '.')
             {
                 return false;
             }
 
             var fracStart = ++i;
-            while (i < raw.Length && char.IsAsciiDigit(raw[i]))
+            while (i < raw.Length && char.IsAsciiDigit(C(raw[i])))
             {
-                nonZero |= raw[i] != '0';
+                nonZero |= C(raw[i]) != '0';
                 i++;
             }
 
@@ -188,6 +196,8 @@ public static class CanonicalJson
         }
 
         return !negative || nonZero;
+
+        static char C(T unit) => (char)ushort.CreateTruncating(unit);
     }
 
     /// <summary>Whether the keys are already in ordinal order (then sorting them would change nothing).</summary>
