@@ -136,7 +136,7 @@ public static class ArgumentValidator
                 return null;
             case "int" or "decimal":
                 if (value is not JsonValue nv || nv.GetValueKind() != JsonValueKind.Number
-                    || !decimal.TryParse(Workflows.Expressions.ValueResolver.NumberText(nv), NumberStyles.Float, CultureInfo.InvariantCulture, out var d))
+                    || !TryParseNumber(nv, out var d))
                 {
                     return p.Type == "int" ? "must be a whole number" : "must be a number";
                 }
@@ -180,6 +180,15 @@ public static class ArgumentValidator
                 return $"has unknown type {p.Type}";
         }
     }
+
+    /// <summary>
+    /// decimal.TryParse of the number's JSON text (NumberStyles.Float, invariant); a parsed value's UTF-8 text is parsed
+    /// as is, without a string per argument (the same parser, so the same results).
+    /// </summary>
+    private static bool TryParseNumber(JsonValue value, out decimal d) =>
+        value.TryGetValue<JsonElement>(out var element)
+            ? decimal.TryParse(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(element), NumberStyles.Float, CultureInfo.InvariantCulture, out d)
+            : decimal.TryParse(Workflows.Expressions.ValueResolver.NumberText(value), NumberStyles.Float, CultureInfo.InvariantCulture, out d);
 
     private static bool HasControlCharacters(string s, bool allowNewlines) => TextRules.HasUnsafeCharacters(s, allowNewlines);
 }

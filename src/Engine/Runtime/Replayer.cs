@@ -590,7 +590,7 @@ public sealed class DossierReplay(Guid dossierId, WorkflowCatalog catalog)
             {
                 if (c.RoleAllowed)
                 {
-                    var guard = wf.EvaluateGuard(c.Index, context);
+                    var guard = wf.GuardOf(c.Index) is null ? GuardResult.Always : wf.EvaluateGuard(c.Index, context);
                     if (chosen is null && guard.Passed)
                     {
                         chosen = c.Transition;
