@@ -562,7 +562,8 @@ public sealed class DossierReplay(Guid dossierId, WorkflowCatalog catalog)
         _last = e;
     }
 
-    // Not a closure: Apply runs per event and a capturing local function would allocate per call.
+    // Apply's local Diverge forwards here; the template-version delegate below is created once per dossier instead of
+    // a capturing closure per event.
     private void AddDivergence(JournalEvent e, string field, string expected, string found) =>
         _divergences.Add(new Divergence(dossierId, e.DossierSeq, e.Seq, field, expected, found));
 
