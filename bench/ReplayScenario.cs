@@ -14,7 +14,8 @@ namespace SubsidyEngine.Bench;
 /// generated journal (full: 1,000,000 events over 10,000 dossiers; quick: 100,000 over 1,000), and the peak working
 /// set, which must not grow with the journal. Setup inserts valid chains with binary COPY (events computed in C#
 /// with the same pure functions the runtime uses), then takes a checkpoint, so the replay verifies hashes, chains,
-/// effects, projections and the checkpoint's head digest.
+/// effects, projections and the checkpoint's head digest. Quick mode first runs one replay that is reported but not
+/// counted (JIT warm-up, see REPLAY_WARMUP below and docs/benchmarks.md).
 /// </summary>
 public static class ReplayScenario
 {
