@@ -60,9 +60,13 @@ public static class ArgumentValidator
             }
         }
 
-        foreach (var p in parameters.Where(p => p.Required && (!args.TryGetPropertyValue(p.Name, out var v) || v is null)))
+        for (var i = 0; i < parameters.Count; i++)
         {
-            errors.Add(new FieldError(p.Name, "is required"));
+            var p = parameters[i];
+            if (p.Required && (!args.TryGetPropertyValue(p.Name, out var v) || v is null))
+            {
+                errors.Add(new FieldError(p.Name, "is required"));
+            }
         }
 
         if (commentRequired && (!args.TryGetPropertyValue(CommentField, out var c) || c is not JsonValue cj || !cj.TryGetValue<string>(out var text) || string.IsNullOrWhiteSpace(text)))
@@ -70,7 +74,7 @@ public static class ArgumentValidator
             errors.Add(new FieldError(CommentField, "is required for this transition"));
         }
 
-        if (errors.Count == 0 && System.Text.Encoding.UTF8.GetByteCount(CanonicalJson.Serialize(args)) > MaxArgumentBytes)
+        if (errors.Count == 0 && CanonicalJson.Utf8Length(args) > MaxArgumentBytes)
         {
             errors.Add(new FieldError("$", $"arguments are larger than {MaxArgumentBytes / 1024} KiB"));
         }
@@ -132,7 +136,7 @@ public static class ArgumentValidator
                 return null;
             case "int" or "decimal":
                 if (value is not JsonValue nv || nv.GetValueKind() != JsonValueKind.Number
-                    || !decimal.TryParse(Workflows.Expressions.ValueResolver.NumberText(nv), NumberStyles.Float, CultureInfo.InvariantCulture, out var d))
+                    || !TryParseNumber(nv, out var d))
                 {
                     return p.Type == "int" ? "must be a whole number" : "must be a number";
                 }
@@ -176,6 +180,15 @@ public static class ArgumentValidator
                 return $"has unknown type {p.Type}";
         }
     }
+
+    /// <summary>
+    /// decimal.TryParse of the number's JSON text (NumberStyles.Float, invariant); a parsed value's UTF-8 text is parsed
+    /// as is, without a string per argument (the same parser, so the same results).
+    /// </summary>
+    private static bool TryParseNumber(JsonValue value, out decimal d) =>
+        value.TryGetValue<JsonElement>(out var element)
+            ? decimal.TryParse(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(element), NumberStyles.Float, CultureInfo.InvariantCulture, out d)
+            : decimal.TryParse(Workflows.Expressions.ValueResolver.NumberText(value), NumberStyles.Float, CultureInfo.InvariantCulture, out d);
 
     private static bool HasControlCharacters(string s, bool allowNewlines) => TextRules.HasUnsafeCharacters(s, allowNewlines);
 }

@@ -23,20 +23,54 @@ public static class CanonicalJson
 
     public static string Serialize(JsonNode? node)
     {
-        // One buffer and writer per thread (replay serialises every event's effects): reset, never shared.
+        var (buffer, writer) = Rent(node);
+        var text = System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+        Return(buffer, writer);
+        return text;
+    }
+
+    /// <summary>The length in UTF-8 bytes of <see cref="Serialize"/>'s text, without building the string.</summary>
+    public static int Utf8Length(JsonNode? node)
+    {
+        var (buffer, writer) = Rent(node);
+        var length = buffer.WrittenCount;
+        Return(buffer, writer);
+        return length;
+    }
+
+    /// <summary>
+    /// Whether <see cref="Serialize"/> of <paramref name="node"/> equals <paramref name="text"/> (ordinal), without
+    /// building the string when the text is ASCII (replay compares every recomputed effects summary this way).
+    /// </summary>
+    public static bool Matches(JsonNode? node, string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var (buffer, writer) = Rent(node);
+        var written = buffer.WrittenSpan;
+        var same = written.Length == text.Length && System.Text.Ascii.Equals(written, text)
+            || (!System.Text.Ascii.IsValid(written) && System.Text.Encoding.UTF8.GetString(written) == text);
+        Return(buffer, writer);
+        return same;
+    }
+
+    /// <summary>Writes the canonical form into this thread's buffer (one per thread: replay writes per event).</summary>
+    private static (System.Buffers.ArrayBufferWriter<byte> Buffer, Utf8JsonWriter Writer) Rent(JsonNode? node)
+    {
         var (buffer, writer) = _cached ??= CreateWriter();
         _cached = null; // a nested or failed call gets its own writer
         buffer.ResetWrittenCount();
         writer.Reset(buffer);
         Write(writer, node);
         writer.Flush();
-        var text = System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+        return (buffer, writer);
+    }
+
+    private static void Return(System.Buffers.ArrayBufferWriter<byte> buffer, Utf8JsonWriter writer)
+    {
         if (buffer.Capacity <= 64 * 1024)
         {
             _cached = (buffer, writer);
         }
-
-        return text;
     }
 
     private static (System.Buffers.ArrayBufferWriter<byte>, Utf8JsonWriter) CreateWriter()
@@ -84,8 +118,19 @@ public static class CanonicalJson
                 break;
             case JsonValue v when v.GetValueKind() == JsonValueKind.Number:
                 // Numbers are written in one normal form (as PostgreSQL's jsonb keeps them): 1e3 -> 1000, 1.50 stays 1.50.
+                if (v.TryGetValue<JsonElement>(out var element) && IsNormalNumber(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(element)))
+                {
+                    // A parsed number (arguments, data): its UTF-8 text as is, without a string.
+                    writer.WriteRawValue(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(element), skipInputValidation: true);
+                    break;
+                }
+
                 var raw = Workflows.Expressions.ValueResolver.NumberText(v);
-                if (decimal.TryParse(raw, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var d))
+                if (IsNormalNumber(raw.AsSpan()))
+                {
+                    writer.WriteRawValue(raw, skipInputValidation: true);
+                }
+                else if (decimal.TryParse(raw, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var d))
                 {
                     writer.WriteNumberValue(d);
                 }
@@ -99,6 +144,60 @@ public static class CanonicalJson
                 node.WriteTo(writer);
                 break;
         }
+    }
+
+    /// <summary>
+    /// Whether <paramref name="raw"/> is already what the decimal round trip below writes: an optional minus, an
+    /// integer part without leading zeros of at most 18 digits, an optional fraction of 1 to 9 digits, no exponent,
+    /// and not a negative zero. Such a number is exact in a decimal and formatted back digit for digit (the scale is
+    /// kept), so writing it as is gives the same bytes without parsing and formatting it.
+    /// </summary>
+    private static bool IsNormalNumber<T>(ReadOnlySpan<T> raw)
+        where T : unmanaged, System.Numerics.IBinaryInteger<T>
+    {
+        var i = 0;
+        var negative = raw.Length > 0 && C(raw[0]) == '-';
+        if (negative)
+        {
+            i = 1;
+        }
+
+        var intStart = i;
+        while (i < raw.Length && char.IsAsciiDigit(C(raw[i])))
+        {
+            i++;
+        }
+
+        var intDigits = i - intStart;
+        if (intDigits is 0 or > 18 || (intDigits > 1 && C(raw[intStart]) == '0'))
+        {
+            return false;
+        }
+
+        var nonZero = intDigits > 1 || C(raw[intStart]) != '0';
+        if (i < raw.Length)
+        {
+            if (C(raw[i]) != '.')
+            {
+                return false;
+            }
+
+            var fracStart = ++i;
+            while (i < raw.Length && char.IsAsciiDigit(C(raw[i])))
+            {
+                nonZero |= C(raw[i]) != '0';
+                i++;
+            }
+
+            if (i != raw.Length || i - fracStart is 0 or > 9)
+            {
+                return false;
+            }
+        }
+
+        return !negative || nonZero;
+
+        static char C(T unit) => (char)ushort.CreateTruncating(unit);
     }
 
     /// <summary>Whether the keys are already in ordinal order (then sorting them would change nothing).</summary>

@@ -99,12 +99,20 @@ public sealed record JournalEvent
         return hex.SequenceEqual(Hash.AsSpan());
     }
 
+    // One reusable SHA-256 context per thread: replay hashes every event, and a one-shot hash sets up and frees an
+    // OpenSSL context per call (about a quarter of the cost of hashing an event, measured).
+    [ThreadStatic]
+    private static IncrementalHash? _sha256;
+
     private void HashInto(Span<byte> digest)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(MaxCanonicalLength());
         try
         {
-            SHA256.HashData(buffer.AsSpan(0, WriteCanonical(buffer)), digest);
+            var length = WriteCanonical(buffer);
+            var sha256 = _sha256 ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            sha256.AppendData(buffer.AsSpan(0, length));
+            sha256.GetHashAndReset(digest);
         }
         finally
         {
@@ -142,7 +150,8 @@ public sealed record JournalEvent
         Text(FormatTag, buffer);
         Formatted(DossierId, "D", buffer);
         Formatted(DossierSeq, null, buffer);
-        Formatted(OccurredAt.UtcDateTime, TimeFormat, buffer);
+        n += WriteTime(OccurredAt.UtcDateTime, buffer[n..]);
+        buffer[n++] = (byte)'\n';
         Text(Actor, buffer);
         Text(ActorRole, buffer);
         Text(Kind, buffer);
@@ -156,6 +165,38 @@ public sealed record JournalEvent
         Text(Effects, buffer);
         Text(PrevHash, buffer);
         return n;
+    }
+
+    /// <summary>
+    /// Writes <paramref name="t"/> as <see cref="TimeFormat"/> (<c>yyyy-MM-ddTHH:mm:ss.ffffffZ</c>, 27 ASCII bytes)
+    /// without the general date formatter, which showed in replay profiles; the bytes are the same.
+    /// </summary>
+    private static int WriteTime(DateTime t, Span<byte> b)
+    {
+        static void Digits(Span<byte> b, int at, int value, int width)
+        {
+            for (var i = at + width - 1; i >= at; i--)
+            {
+                b[i] = (byte)('0' + (value % 10));
+                value /= 10;
+            }
+        }
+
+        b[26] = (byte)'Z';
+        Digits(b, 0, t.Year, 4);
+        b[4] = (byte)'-';
+        Digits(b, 5, t.Month, 2);
+        b[7] = (byte)'-';
+        Digits(b, 8, t.Day, 2);
+        b[10] = (byte)'T';
+        Digits(b, 11, t.Hour, 2);
+        b[13] = (byte)':';
+        Digits(b, 14, t.Minute, 2);
+        b[16] = (byte)':';
+        Digits(b, 17, t.Second, 2);
+        b[19] = (byte)'.';
+        Digits(b, 20, (int)(t.Ticks % TimeSpan.TicksPerSecond / 10), 6);
+        return 27;
     }
 
     public JournalEvent WithHash() => this with { Hash = ComputeHash() };

@@ -400,6 +400,8 @@ public sealed class DossierReplay(Guid dossierId, WorkflowCatalog catalog)
     private static readonly System.Globalization.CultureInfo Inv = System.Globalization.CultureInfo.InvariantCulture;
     private readonly List<Divergence> _divergences = [];
     private JournalEvent? _last;
+    private IReadOnlyDictionary<string, int> _recordedTemplates = new Dictionary<string, int>();
+    private Func<string, int>? _templateVersion;
 
     public Guid DossierId => dossierId;
 
@@ -429,7 +431,7 @@ public sealed class DossierReplay(Guid dossierId, WorkflowCatalog catalog)
         ArgumentNullException.ThrowIfNull(e);
         Events++;
         LastEffects = null;
-        void Diverge(string field, string expected, string found) => _divergences.Add(new Divergence(dossierId, e.DossierSeq, e.Seq, field, expected, found));
+        void Diverge(string field, string expected, string found) => AddDivergence(e, field, expected, found);
 
         if (e.DossierId != dossierId)
         {
@@ -481,8 +483,8 @@ public sealed class DossierReplay(Guid dossierId, WorkflowCatalog catalog)
             args = new JsonObject();
         }
 
-        var recorded = Replayer.TemplateVersionsOf(e.Effects);
-        int TemplateVersion(string id) => recorded.TryGetValue(id, out var v) ? v : catalog.Templates.LatestVersion(id);
+        _recordedTemplates = Replayer.TemplateVersionsOf(e.Effects);
+        var templateVersion = _templateVersion ??= RecordedOrLatestTemplateVersion;
         var actor = new Actor(e.Actor, e.ActorRole);
 
         if (wf is not null)
@@ -497,7 +499,7 @@ public sealed class DossierReplay(Guid dossierId, WorkflowCatalog catalog)
                     {
                         to = wf.Definition.Initial;
                         var assign = args.ToDictionary(kv => kv.Key, kv => (JsonNode?)JsonValue.Create("args." + kv.Key), StringComparer.Ordinal);
-                        outcome = TransitionEffects.Apply(catalog.Rules, assign, null, wf.Definition.Creation?.Effects ?? [], new RuleContext(new JsonObject(), args, e.OccurredAt, actor, to), to, dossierId, e.DossierSeq, TemplateVersion, null);
+                        outcome = TransitionEffects.Apply(catalog.Rules, assign, null, wf.Definition.Creation?.Effects ?? [], new RuleContext(new JsonObject(), args, e.OccurredAt, actor, to), to, dossierId, e.DossierSeq, templateVersion, null);
                         break;
                     }
 
@@ -505,12 +507,12 @@ public sealed class DossierReplay(Guid dossierId, WorkflowCatalog catalog)
                     {
                         var decision = Decide(wf, e.Trigger, args, actor, e.OccurredAt);
                         to = decision.ToState;
-                        outcome = TransitionEffects.Apply(catalog.Rules, decision.Transition.Assign, decision.Transition.Compute, decision.Transition.Effects, decision.Context.Rule, to, dossierId, e.DossierSeq, TemplateVersion, decision.Checks);
+                        outcome = TransitionEffects.Apply(catalog.Rules, decision.Transition.Assign, decision.Transition.Compute, decision.Transition.Effects, decision.Context.Rule, to, dossierId, e.DossierSeq, templateVersion, decision.Checks);
                         break;
                     }
 
                     case "migrated":
-                        outcome = DefinitionMigrator.Outcome(catalog, args, State, Data, e.OccurredAt, actor, dossierId, e.DossierSeq, TemplateVersion, out to);
+                        outcome = DefinitionMigrator.Outcome(catalog, args, State, Data, e.OccurredAt, actor, dossierId, e.DossierSeq, templateVersion, out to);
                         break;
 
                     default:
@@ -531,10 +533,9 @@ public sealed class DossierReplay(Guid dossierId, WorkflowCatalog catalog)
 
                 if (outcome is not null)
                 {
-                    var effects = CanonicalJson.Serialize(outcome.Summary);
-                    if (effects != e.Effects)
+                    if (!CanonicalJson.Matches(outcome.Summary, e.Effects))
                     {
-                        Diverge("effects", effects, e.Effects);
+                        Diverge("effects", CanonicalJson.Serialize(outcome.Summary), e.Effects);
                     }
 
                     Data = outcome.Data;
@@ -561,6 +562,14 @@ public sealed class DossierReplay(Guid dossierId, WorkflowCatalog catalog)
         _last = e;
     }
 
+    // Apply's local Diverge forwards here; the template-version delegate below is created once per dossier instead of
+    // a capturing closure per event.
+    private void AddDivergence(JournalEvent e, string field, string expected, string found) =>
+        _divergences.Add(new Divergence(dossierId, e.DossierSeq, e.Seq, field, expected, found));
+
+    /// <summary>The template version the event's recorded effects name, else the latest (one delegate per dossier).</summary>
+    private int RecordedOrLatestTemplateVersion(string id) => _recordedTemplates.TryGetValue(id, out var v) ? v : catalog.Templates.LatestVersion(id);
+
     /// <summary>
     /// The decision of <see cref="WorkflowRuntime.Decide"/> without building a Stateless machine: the same candidate
     /// transitions, role check, argument validation and guards, and the same target (the runtime asserts that the
@@ -569,23 +578,31 @@ public sealed class DossierReplay(Guid dossierId, WorkflowCatalog catalog)
     /// </summary>
     private WorkflowRuntime.Decision Decide(Workflows.Compilation.CompiledWorkflow wf, string trigger, JsonObject args, Actor actor, DateTimeOffset now)
     {
-        var context = new Workflows.Compilation.FireContext(new RuleContext(Data, args, now, actor, State));
-        var triggerDef = wf.Definition.FindTrigger(trigger);
-        if (triggerDef is not null)
+        // The structural part (trigger, candidate transitions, role checks, comment requirement) depends only on the
+        // definition, the state, the trigger and the role: it comes from a cache. Guards and arguments are evaluated
+        // per event, in the order of CompiledWorkflow.Candidates (every role-allowed guard, then the validation).
+        var plan = ReplayPlans.For(wf, State, trigger, actor.Role);
+        if (plan is { AnyAllowed: true })
         {
-            var candidates = wf.Candidates(State, trigger, context);
-            var allowed = candidates.Where(c => c.RoleAllowed).ToList();
-            if (allowed.Count > 0)
+            var context = new Workflows.Compilation.FireContext(new RuleContext(Data, args, now, actor, State));
+            Workflows.Model.TransitionDefinition? chosen = null;
+            GuardResult? chosenGuard = null;
+            foreach (var c in plan.Candidates)
             {
-                var commentRequired = allowed.Any(c => c.Transition.CommentRequired);
-                if (ArgumentValidator.Validate(triggerDef.Parameters, args, commentRequired, triggerDef.Automatic).Count == 0)
+                if (c.RoleAllowed)
                 {
-                    var chosen = candidates.FirstOrDefault(c => c.Permitted);
-                    if (chosen is not null)
+                    var guard = wf.GuardOf(c.Index) is null ? GuardResult.Always : wf.EvaluateGuard(c.Index, context);
+                    if (chosen is null && guard.Passed)
                     {
-                        return new WorkflowRuntime.Decision(chosen.Transition, chosen.Transition.To ?? State, context, chosen.Guard.Checks);
+                        chosen = c.Transition;
+                        chosenGuard = guard;
                     }
                 }
+            }
+
+            if (ArgumentValidator.Validate(plan.Trigger.Parameters, args, plan.CommentRequired, plan.Trigger.Automatic).Count == 0 && chosen is not null)
+            {
+                return new WorkflowRuntime.Decision(chosen, chosen.To ?? State, context, chosenGuard!.Checks);
             }
         }
 
@@ -639,4 +656,54 @@ public sealed class DossierReplay(Guid dossierId, WorkflowCatalog catalog)
     }
 
     public ReplayReport Report() => new(dossierId, Events, _divergences.ToList(), State, Data) { WorkflowVersion = WorkflowVersion };
+}
+
+/// <summary>
+/// Per compiled definition, the structural part of a replayed decision for one (state, trigger, role): the trigger,
+/// the candidate transitions as <see cref="Workflows.Compilation.CompiledWorkflow.Candidates"/> finds them (the
+/// innermost state with transitions for the trigger), each with its role check, and whether an allowed one requires a
+/// comment. Computed once instead of per event; definitions are immutable.
+/// </summary>
+internal sealed class ReplayPlans
+{
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Workflows.Compilation.CompiledWorkflow, ReplayPlans> ByWorkflow = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string State, string Trigger, string Role), Plan?> _plans = new();
+
+    internal sealed record Candidate(int Index, Workflows.Model.TransitionDefinition Transition, bool RoleAllowed);
+
+    internal sealed record Plan(Workflows.Model.TriggerDefinition Trigger, Candidate[] Candidates, bool AnyAllowed, bool CommentRequired);
+
+    /// <summary>Null when the definition has no such trigger (the runtime reports that).</summary>
+    public static Plan? For(Workflows.Compilation.CompiledWorkflow wf, string state, string trigger, string role) =>
+        ByWorkflow.GetValue(wf, _ => new ReplayPlans())._plans.GetOrAdd((state, trigger, role), static (key, wf) => Build(wf, key.State, key.Trigger, key.Role), wf);
+
+    private static Plan? Build(Workflows.Compilation.CompiledWorkflow wf, string state, string trigger, string role)
+    {
+        var triggerDef = wf.Definition.FindTrigger(trigger);
+        if (triggerDef is null)
+        {
+            return null;
+        }
+
+        var list = new List<Candidate>();
+        foreach (var s in wf.SelfAndAncestors(state))
+        {
+            for (var i = 0; i < wf.Definition.Transitions.Count; i++)
+            {
+                var t = wf.Definition.Transitions[i];
+                if (t.From == s && t.Trigger == trigger)
+                {
+                    list.Add(new Candidate(i, t, t.Roles.Contains(role, StringComparer.Ordinal)));
+                }
+            }
+
+            if (list.Count > 0)
+            {
+                break; // an inner state's transitions shadow the superstate's
+            }
+        }
+
+        var allowed = list.Where(c => c.RoleAllowed).ToList();
+        return new Plan(triggerDef, [.. list], allowed.Count > 0, allowed.Any(c => c.Transition.CommentRequired));
+    }
 }

@@ -44,7 +44,7 @@ public static class TransitionEffects
         if (assign is { Count: > 0 })
         {
             var assigned = new JsonObject();
-            foreach (var (field, expr) in assign.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            foreach (var (field, expr) in Ordered(assign))
             {
                 // An optional argument that was not given leaves the field as it is (it does not erase it).
                 if (expr is JsonValue pv && pv.TryGetValue<string>(out var path) && path.StartsWith("args.", StringComparison.Ordinal)
@@ -66,7 +66,7 @@ public static class TransitionEffects
             // Computations see the data after the assignments of the same transition.
             var computeContext = context with { Data = data };
             var computed = new JsonObject();
-            foreach (var (field, name) in compute.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            foreach (var (field, name) in Ordered(compute))
             {
                 var fn = rules.FindComputation(name) ?? throw new InvalidOperationException($"Computation '{name}' is not registered.");
                 var value = fn.Compute(computeContext);
@@ -143,6 +143,24 @@ public static class TransitionEffects
         }
 
         return new EffectOutcome(data, summary, notices, deadlines, met);
+    }
+
+    /// <summary>The entries by key in ordinal order (keys are unique): what OrderBy gave, without its machinery per event.</summary>
+    private static KeyValuePair<string, T>[] Ordered<T>(IReadOnlyDictionary<string, T> map)
+    {
+        var entries = new KeyValuePair<string, T>[map.Count];
+        var i = 0;
+        foreach (var entry in map)
+        {
+            entries[i++] = entry;
+        }
+
+        if (entries.Length > 1)
+        {
+            Array.Sort(entries, static (x, y) => string.CompareOrdinal(x.Key, y.Key));
+        }
+
+        return entries;
     }
 
     private static (DateTimeOffset Due, string Rule) Due(DeadlineEffect d, RuleContext context)

@@ -13,7 +13,10 @@ public sealed class FireContext(RuleContext rule)
 {
     public RuleContext Rule { get; } = rule;
 
-    public Dictionary<int, GuardResult> GuardResults { get; } = [];
+    private Dictionary<int, GuardResult>? _guardResults;
+
+    /// <summary>Created on first use: most transitions have no guard, and replay builds a context per event.</summary>
+    public Dictionary<int, GuardResult> GuardResults => _guardResults ??= [];
 }
 
 /// <summary>A transition that can be taken from a state, with the outcome of its guard for one fire.</summary>

@@ -67,15 +67,16 @@ public static class ValueResolver
     /// <summary>Follows a dotted path (array indexes as numbers) without copying.</summary>
     public static JsonNode? Navigate(JsonNode? root, string dotted)
     {
+        if (!dotted.Contains('.', StringComparison.Ordinal))
+        {
+            // One segment (args.amount): no split array per lookup.
+            return Step(root, dotted);
+        }
+
         var node = root;
         foreach (var part in dotted.Split('.'))
         {
-            node = node switch
-            {
-                JsonObject o => o.TryGetPropertyValue(part, out var child) ? child : null,
-                JsonArray a when int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var i) && i < a.Count => a[i],
-                _ => null,
-            };
+            node = Step(node, part);
             if (node is null)
             {
                 return null;
@@ -85,9 +86,22 @@ public static class ValueResolver
         return node;
     }
 
+    private static JsonNode? Step(JsonNode? node, string part) => node switch
+    {
+        JsonObject o => o.TryGetPropertyValue(part, out var child) ? child : null,
+        JsonArray a when int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var i) && i < a.Count => a[i],
+        _ => null,
+    };
+
     /// <summary>Sets a dotted path in <paramref name="root"/>, creating objects on the way.</summary>
     public static void Set(JsonObject root, string dotted, JsonNode? value)
     {
+        if (!dotted.Contains('.', StringComparison.Ordinal))
+        {
+            root[dotted] = value;
+            return;
+        }
+
         var parts = dotted.Split('.');
         var current = root;
         for (var i = 0; i < parts.Length - 1; i++)
