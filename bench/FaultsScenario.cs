@@ -56,7 +56,7 @@ public static partial class FaultsScenario
             var doc = XDocument.Load(trx);
             var tests = doc.Descendants(ns + "UnitTestResult").Select(r => new
             {
-                Name = ((string?)r.Attribute("testName") ?? "?").Split('.').Last(),
+                Name = ((string?)r.Attribute("testName") ?? "?").Split('.') is { Length: >= 2 } parts ? parts[^2] : "?",
                 Outcome = (string?)r.Attribute("outcome") ?? "?",
                 Duration = TimeSpan.TryParse((string?)r.Attribute("duration"), CultureInfo.InvariantCulture, out var d) ? d : TimeSpan.Zero,
                 Output = (string?)r.Descendants(ns + "StdOut").FirstOrDefault() ?? "",

@@ -163,6 +163,7 @@ public sealed class NoticeDispatcher
             }
 
             after = batch[^1].Notice.NoticeId;
+            batch.Sort(ByDossierAndSeq);
             var letters = await EnsureRenderedAsync(batch, failOnInvalid: false, cancellationToken);
             rendered += letters.Count;
             if (batch.Count < batchSize)
@@ -354,6 +355,9 @@ public sealed class NoticeDispatcher
     /// </remarks>
     private async Task<DispatchResult> DeliverAsync(List<ClaimedNotice> claimed, CancellationToken cancellationToken)
     {
+        // A dossier's letters in the order of its journal, so each one continues the replay kept from the one before
+        // (NoticeLetters) instead of replaying the dossier from its start (the claim comes ordered by notice id).
+        claimed.Sort(ByDossierAndSeq);
         int retrying = 0, failed = 0;
         var records = new List<Task<bool>>();
         var renewed = Now();
@@ -778,6 +782,12 @@ public sealed class NoticeDispatcher
     }
 
     private sealed record ClaimedNotice(NoticeToCompose Notice, int Attempts, DateTimeOffset? LastAttemptAt);
+
+    private static int ByDossierAndSeq(ClaimedNotice a, ClaimedNotice b)
+    {
+        var byDossier = a.Notice.DossierId.CompareTo(b.Notice.DossierId);
+        return byDossier != 0 ? byDossier : a.Notice.DossierSeq.CompareTo(b.Notice.DossierSeq);
+    }
 
     private sealed record StoredLetter(
         IReadOnlyList<MailRecipient> To, IReadOnlyList<MailRecipient> Cc, string Subject, string Html, string Text, string HtmlSha256, byte[]? Pdf, string? PdfFileName);
