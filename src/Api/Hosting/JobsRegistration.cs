@@ -118,7 +118,7 @@ public sealed class SubsidyJobs(DeadlineSweeper deadlines, ReminderSweeper remin
 /// seconds until it succeeds. (Found by the full-size crash test: a restart exited with code 134; with the
 /// registration inside the start, a restart after such a kill also waited 15 s for the lock before listening.)
 /// </summary>
-internal sealed class RecurringJobsStartup(IRecurringJobManager jobs, StartupState state, ILogger<RecurringJobsStartup> logger) : IHostedService
+internal sealed class RecurringJobsStartup(IRecurringJobManager jobs, StartupState state, ILogger<RecurringJobsStartup> logger) : IHostedService, IDisposable
 {
     private static readonly TimeSpan RetryEvery = TimeSpan.FromSeconds(5);
     private readonly CancellationTokenSource _stopping = new();
@@ -145,9 +145,10 @@ internal sealed class RecurringJobsStartup(IRecurringJobManager jobs, StartupSta
         catch (OperationCanceledException)
         {
         }
-
-        _stopping.Dispose();
     }
+
+    /// <summary>Disposed with the service container, after the host stopped (StopAsync may run more than once).</summary>
+    public void Dispose() => _stopping.Dispose();
 
     private async Task RegisterAsync(CancellationToken stopping)
     {
