@@ -434,10 +434,10 @@ public sealed class NoticeDispatcher
 
     /// <summary>
     /// Restarts the lease of every notice of <paramref name="rest"/> whose claim this sender still holds (the notice
-    /// is <c>sending</c> with the attempt count this claim set), in one statement; notices claimed by someone else
-    /// meanwhile are left alone (and skipped later by <see cref="RenewLeaseAsync"/>).
+    /// is <c>sending</c> with the attempt count this claim set), in one statement, and returns how many it renewed;
+    /// notices claimed by someone else meanwhile are left alone (and skipped later by <see cref="RenewLeaseAsync"/>).
     /// </summary>
-    private async Task KeepClaimsAsync(List<ClaimedNotice> rest, CancellationToken cancellationToken)
+    private async Task<int> KeepClaimsAsync(List<ClaimedNotice> rest, CancellationToken cancellationToken)
     {
         await using var cmd = _dataSource.CreateCommand(
             """
@@ -448,7 +448,7 @@ public sealed class NoticeDispatcher
         cmd.Parameters.AddWithValue(rest.Select(c => c.Notice.NoticeId).ToArray());
         cmd.Parameters.AddWithValue(rest.Select(c => c.Attempts).ToArray());
         cmd.Parameters.AddWithValue(Now() + TimeSpan.FromSeconds(_options.LeaseSeconds));
-        await cmd.ExecuteNonQueryAsync(cancellationToken);
+        return await cmd.ExecuteNonQueryAsync(cancellationToken);
     }
 
     private async Task<bool> RecordReleasingAsync(ClaimedNotice c, StoredLetter letter, DeliveryReceipt receipt, SemaphoreSlim gate, CancellationToken cancellationToken)
@@ -508,14 +508,8 @@ public sealed class NoticeDispatcher
     /// now. A batch is claimed at once but sent one message after the other, so without this a slow batch (a slow
     /// relay, 30 s time-outs) outlives the lease of its last notices, another sender claims them, and both send them.
     /// </summary>
-    private async Task<bool> RenewLeaseAsync(ClaimedNotice c, CancellationToken cancellationToken)
-    {
-        await using var cmd = _dataSource.CreateCommand("UPDATE notice SET next_attempt_at = $3 WHERE id = $1 AND status = 'sending' AND attempts = $2");
-        cmd.Parameters.AddWithValue(c.Notice.NoticeId);
-        cmd.Parameters.AddWithValue(c.Attempts);
-        cmd.Parameters.AddWithValue(Now() + TimeSpan.FromSeconds(_options.LeaseSeconds));
-        return await cmd.ExecuteNonQueryAsync(cancellationToken) == 1;
-    }
+    private async Task<bool> RenewLeaseAsync(ClaimedNotice c, CancellationToken cancellationToken) =>
+        await KeepClaimsAsync([c], cancellationToken) == 1;
 
     /// <summary>Backoff or failure after a delivery exception; true when the notice is now failed.</summary>
     private async Task<bool> HandleFailureAsync(ClaimedNotice c, MailDeliveryException e, CancellationToken cancellationToken)

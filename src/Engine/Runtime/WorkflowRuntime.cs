@@ -269,16 +269,13 @@ public sealed class WorkflowRuntime(NpgsqlDataSource dataSource, WorkflowCatalog
         var args = (JsonObject)arguments.DeepClone();
         await using var conn = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var tx = await conn.BeginTransactionAsync(cancellationToken);
-        if (idempotencyKey is not null)
+        var (earlier, locked) = await ClaimAndLockAsync(conn, tx, idempotencyKey, RequestHash(kind, dossierId, string.Empty, args, actor), dossierId, scope: null, cancellationToken);
+        if (earlier is not null)
         {
-            var earlier = await ClaimIdempotencyAsync(conn, tx, idempotencyKey, RequestHash(kind, dossierId, string.Empty, args, actor), dossierId, cancellationToken);
-            if (earlier is not null)
-            {
-                return earlier;
-            }
+            return earlier;
         }
 
-        var dossier = await LockAsync(conn, tx, dossierId, cancellationToken) ?? throw new DossierNotFoundException(dossierId);
+        var dossier = locked ?? throw new DossierNotFoundException(dossierId);
         var def = catalog.Get(dossier.WorkflowId, dossier.WorkflowVersion).Definition;
         var ev = new JournalEvent
         {
@@ -406,9 +403,6 @@ public sealed class WorkflowRuntime(NpgsqlDataSource dataSource, WorkflowCatalog
         r.GetGuid(0), r.GetString(1), r.GetInt32(2), r.GetString(3), r.GetInt32(4),
         CanonicalJson.ParseObject(r.GetString(5)), r.GetString(6), r.GetFieldValue<DateTimeOffset>(7), r.GetFieldValue<DateTimeOffset>(8));
 
-    private static Task<DossierSnapshot?> LockAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id, CancellationToken cancellationToken) =>
-        ReadSnapshotAsync(conn, tx, id, forUpdate: true, cancellationToken);
-
     /// <summary>Reads one dossier's projection, optionally locking the row for the rest of the transaction.</summary>
     internal static async Task<DossierSnapshot?> ReadSnapshotAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, Guid id, bool forUpdate, CancellationToken cancellationToken)
     {
@@ -446,7 +440,7 @@ public sealed class WorkflowRuntime(NpgsqlDataSource dataSource, WorkflowCatalog
         if (key is not null)
         {
             batch.BatchCommands.Add(Command(
-                "INSERT INTO idempotency_key (key, request_hash, dossier_id, result, created_at) VALUES ($1, $2, $3, '{}'::jsonb, now()) ON CONFLICT (key) DO NOTHING RETURNING true",
+                ClaimKeySql,
                 key, requestHash, dossierId));
         }
 
@@ -467,6 +461,10 @@ public sealed class WorkflowRuntime(NpgsqlDataSource dataSource, WorkflowCatalog
         return claimed ? (null, dossier) : (await ReadEarlierResultAsync(conn, tx, key!, requestHash, cancellationToken), null);
     }
 
+    /// <summary>Claims an idempotency key; one row (<c>true</c>) when the key was new, none when it was taken.</summary>
+    private const string ClaimKeySql =
+        "INSERT INTO idempotency_key (key, request_hash, dossier_id, result, created_at) VALUES ($1, $2, $3, '{}'::jsonb, now()) ON CONFLICT (key) DO NOTHING RETURNING true";
+
     private static void CheckIdempotencyKey(string key)
     {
         if (key.Length is 0 or > 200)
@@ -484,7 +482,7 @@ public sealed class WorkflowRuntime(NpgsqlDataSource dataSource, WorkflowCatalog
     {
         CheckIdempotencyKey(key);
         await using (var claim = new NpgsqlCommand(
-            "INSERT INTO idempotency_key (key, request_hash, dossier_id, result, created_at) VALUES ($1, $2, $3, '{}'::jsonb, now()) ON CONFLICT (key) DO NOTHING", conn, tx))
+            ClaimKeySql, conn, tx))
         {
             claim.Parameters.AddWithValue(key);
             claim.Parameters.AddWithValue(requestHash);
