@@ -20,18 +20,34 @@ public sealed class DatabaseHandle : IAsyncDisposable
     }
 
     /// <summary>
-    /// The service's data source over <paramref name="connectionString"/>. Statements the service repeats (a fire's
-    /// locking read and writes, the API key lookup) are prepared automatically on each pooled connection after a few
-    /// uses, so PostgreSQL parses and plans them once per connection instead of once per execution; a connection
-    /// string that sets <c>Max Auto Prepare</c> itself keeps its value.
+    /// The service's data source over <paramref name="connectionString"/>. A connection string that sets one of
+    /// these itself keeps its value:
+    /// <list type="bullet">
+    /// <item><c>Max Auto Prepare=64</c>: statements the service repeats (a fire's locking read and writes, the API key
+    /// lookup) are prepared on each pooled connection after a few uses, so PostgreSQL parses and plans them once per
+    /// connection instead of once per execution.</item>
+    /// <item><c>No Reset On Close=true</c>: a connection returned to the pool is not reset. Npgsql's reset is seven
+    /// statements (SET SESSION AUTHORIZATION DEFAULT, RESET ALL, CLOSE ALL, UNLISTEN *, pg_advisory_unlock_all(),
+    /// DISCARD SEQUENCES, DISCARD TEMP) parsed and run before the next use, on every request that touches the
+    /// database. The service keeps no session state on pooled connections: no SET outside SET LOCAL, no LISTEN, no
+    /// temporary tables, and the migrator's advisory lock is released in a finally block. An unfinished transaction
+    /// is still rolled back when its connection is closed (a test holds this). Decision record:
+    /// docs/decisions/2026-11-23-no-reset-on-close.md.</item>
+    /// </list>
     /// </summary>
     public static NpgsqlDataSource CreateDataSource(string connectionString)
     {
         var builder = new NpgsqlDataSourceBuilder(connectionString);
-        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
-        if (!given.Keys.Cast<string>().Any(k => k.Replace(" ", string.Empty, StringComparison.Ordinal).Equals("MaxAutoPrepare", StringComparison.OrdinalIgnoreCase)))
+        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString }.Keys
+            .Cast<string>().Select(k => k.Replace(" ", string.Empty, StringComparison.Ordinal)).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        if (!given.Contains("MaxAutoPrepare"))
         {
             builder.ConnectionStringBuilder.MaxAutoPrepare = 64;
+        }
+
+        if (!given.Contains("NoResetOnClose"))
+        {
+            builder.ConnectionStringBuilder.NoResetOnClose = true;
         }
 
         return builder.Build();

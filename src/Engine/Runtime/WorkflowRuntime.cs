@@ -169,7 +169,8 @@ public sealed class WorkflowRuntime(NpgsqlDataSource dataSource, WorkflowCatalog
             }
         }
 
-        var result = await WriteEventAsync(conn, tx, ev, outcome, def, stateChanged: false, timeoutDeadline: null, request.IdempotencyKey, updateDossier: false, commit: true, cancellationToken);
+        var key = request.IdempotencyKey is null ? null : new KeyWrite(request.IdempotencyKey, requestHash, Claimed: true);
+        var result = await WriteEventAsync(conn, tx, ev, outcome, def, stateChanged: false, timeoutDeadline: null, key, updateDossier: false, commit: true, cancellationToken);
         AfterCommit(result);
         return result;
     }
@@ -184,7 +185,7 @@ public sealed class WorkflowRuntime(NpgsqlDataSource dataSource, WorkflowCatalog
 
         await using var conn = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var tx = await conn.BeginTransactionAsync(cancellationToken);
-        var (earlier, locked) = await ClaimAndLockAsync(conn, tx, request.IdempotencyKey, requestHash, request.DossierId, request.Scope, cancellationToken);
+        var (earlier, locked) = await LockAndReadKeyAsync(conn, tx, request.IdempotencyKey, requestHash, request.DossierId, request.Scope, cancellationToken);
         if (earlier is not null)
         {
             return earlier;
@@ -228,7 +229,17 @@ public sealed class WorkflowRuntime(NpgsqlDataSource dataSource, WorkflowCatalog
             PrevHash = dossier.HeadHash,
         }.WithHash();
 
-        var result = await WriteEventAsync(conn, tx, journalEvent, outcome, wf.Definition, decision.ToState != dossier.State, request.TimeoutDeadlineId, request.IdempotencyKey, updateDossier: true, commit: true, cancellationToken);
+        var key = request.IdempotencyKey is null ? null : new KeyWrite(request.IdempotencyKey, requestHash, Claimed: false);
+        FireResult result;
+        try
+        {
+            result = await WriteEventAsync(conn, tx, journalEvent, outcome, wf.Definition, decision.ToState != dossier.State, request.TimeoutDeadlineId, key, updateDossier: true, commit: true, cancellationToken);
+        }
+        catch (PostgresException e) when (key is not null && IsKeyTaken(e))
+        {
+            return await EarlierAfterKeyRaceAsync(conn, tx, key, cancellationToken);
+        }
+
         AfterCommit(result);
         return result;
     }
@@ -269,7 +280,8 @@ public sealed class WorkflowRuntime(NpgsqlDataSource dataSource, WorkflowCatalog
         var args = (JsonObject)arguments.DeepClone();
         await using var conn = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var tx = await conn.BeginTransactionAsync(cancellationToken);
-        var (earlier, locked) = await ClaimAndLockAsync(conn, tx, idempotencyKey, RequestHash(kind, dossierId, string.Empty, args, actor), dossierId, scope: null, cancellationToken);
+        var requestHash = RequestHash(kind, dossierId, string.Empty, args, actor);
+        var (earlier, locked) = await LockAndReadKeyAsync(conn, tx, idempotencyKey, requestHash, dossierId, scope: null, cancellationToken);
         if (earlier is not null)
         {
             return earlier;
@@ -296,7 +308,17 @@ public sealed class WorkflowRuntime(NpgsqlDataSource dataSource, WorkflowCatalog
             PrevHash = dossier.HeadHash,
         }.WithHash();
         var outcome = new EffectOutcome(dossier.Data, new JsonObject(), [], [], []);
-        var result = await WriteEventAsync(conn, tx, ev, outcome, def, stateChanged: false, null, idempotencyKey, updateDossier: true, commit: false, cancellationToken);
+        var key = idempotencyKey is null ? null : new KeyWrite(idempotencyKey, requestHash, Claimed: false);
+        FireResult result;
+        try
+        {
+            result = await WriteEventAsync(conn, tx, ev, outcome, def, stateChanged: false, null, key, updateDossier: true, commit: false, cancellationToken);
+        }
+        catch (PostgresException e) when (key is not null && IsKeyTaken(e))
+        {
+            return await EarlierAfterKeyRaceAsync(conn, tx, key, cancellationToken);
+        }
+
         if (alsoInTransaction is not null)
         {
             await alsoInTransaction(conn, tx, result.JournalSeq);
@@ -416,12 +438,15 @@ public sealed class WorkflowRuntime(NpgsqlDataSource dataSource, WorkflowCatalog
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{trigger}\n{dossierId:D}\n{workflow}\n{actor.Id}\n{actor.Role}\n{CanonicalJson.Serialize(args)}")));
 
     /// <summary>
-    /// The first round trip of a fire: claims the idempotency key (when given) and locks the dossier row (within
-    /// <paramref name="scope"/> when given) in one batch. The claim runs first, so a concurrent request with the
-    /// same key still waits on the unique index until the first commits; when the key was taken, the earlier result
-    /// is read (one more round trip, only on a retry) and returned, and the transaction writes nothing.
+    /// The first round trip of a fire or record: locks the dossier row (within <paramref name="scope"/> when given)
+    /// and, when a key is given, reads what the key already holds, in one batch. The lock comes first: a request
+    /// with the same key on the same dossier waits for the first to commit and then, reading the key with a fresh
+    /// snapshot (READ COMMITTED), finds its result. When the key was used, the earlier result is returned (or the
+    /// request refused when it was another request) and the transaction writes nothing. A new key is written with
+    /// the result in the same batch as the event (<see cref="WriteEventAsync"/>); a concurrent first use of the key
+    /// on another dossier, which this lock does not serialize, is caught there by the key's unique index.
     /// </summary>
-    private static async Task<(FireResult? Earlier, DossierSnapshot? Dossier)> ClaimAndLockAsync(
+    private static async Task<(FireResult? Earlier, DossierSnapshot? Dossier)> LockAndReadKeyAsync(
         NpgsqlConnection conn, NpgsqlTransaction tx, string? key, string requestHash, Guid dossierId, Access.AccessScope? scope, CancellationToken cancellationToken)
     {
         if (key is not null)
@@ -437,31 +462,57 @@ public sealed class WorkflowRuntime(NpgsqlDataSource dataSource, WorkflowCatalog
         lockCommand.Parameters.AddRange(parameters.ToArray());
 
         await using var batch = new NpgsqlBatch(conn, tx);
+        batch.BatchCommands.Add(lockCommand);
         if (key is not null)
         {
-            batch.BatchCommands.Add(Command(
-                ClaimKeySql,
-                key, requestHash, dossierId));
+            batch.BatchCommands.Add(Command(ReadKeySql, key));
         }
 
-        batch.BatchCommands.Add(lockCommand);
-        bool claimed;
         DossierSnapshot? dossier;
+        FireResult? earlier = null;
         await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
         {
-            claimed = key is null || await reader.ReadAsync(cancellationToken);
-            if (key is not null)
-            {
-                await reader.NextResultAsync(cancellationToken);
-            }
-
             dossier = await reader.ReadAsync(cancellationToken) ? ReadSnapshot(reader) : null;
+            if (key is not null && await reader.NextResultAsync(cancellationToken) && await reader.ReadAsync(cancellationToken))
+            {
+                earlier = EarlierResult(key, requestHash, reader.GetString(0), reader.GetString(1));
+            }
         }
 
-        return claimed ? (null, dossier) : (await ReadEarlierResultAsync(conn, tx, key!, requestHash, cancellationToken), null);
+        return earlier is not null ? (earlier, null) : (null, dossier);
     }
 
-    /// <summary>Claims an idempotency key; one row (<c>true</c>) when the key was new, none when it was taken.</summary>
+    /// <summary>What a key holds: the hash of the request that used it and that request's result.</summary>
+    private const string ReadKeySql = "SELECT request_hash, result::text FROM idempotency_key WHERE key = $1";
+
+    /// <summary>The earlier result of a used key; refused when the earlier request was a different one.</summary>
+    private static FireResult EarlierResult(string key, string requestHash, string earlierHash, string result) =>
+        earlierHash == requestHash
+            ? FireResult.FromJson(CanonicalJson.ParseObject(result), replayed: true)
+            : throw new IdempotencyConflictException(key);
+
+    /// <summary>The key's unique index refused the key: a concurrent request used it first and committed.</summary>
+    private static bool IsKeyTaken(PostgresException e) =>
+        e.SqlState == PostgresErrorCodes.UniqueViolation && e.TableName == "idempotency_key";
+
+    /// <summary>
+    /// After <see cref="IsKeyTaken"/>: rolls this transaction back (nothing of it stays) and answers as a retry would,
+    /// with the committed request's result, or refuses when that was another request.
+    /// </summary>
+    private static async Task<FireResult> EarlierAfterKeyRaceAsync(NpgsqlConnection conn, NpgsqlTransaction tx, KeyWrite key, CancellationToken cancellationToken)
+    {
+        await tx.RollbackAsync(cancellationToken);
+        return await ReadEarlierResultAsync(conn, null, key.Key, key.RequestHash, cancellationToken);
+    }
+
+    /// <summary>How the write batch records an idempotency key: a key claimed earlier in the transaction gets its result; a new key is inserted with it.</summary>
+    private sealed record KeyWrite(string Key, string RequestHash, bool Claimed);
+
+    /// <summary>
+    /// Claims an idempotency key for a creation; one row (<c>true</c>) when the key was new, none when it was taken.
+    /// A creation claims first because it has no dossier row to lock: a concurrent creation with the same key (and
+    /// perhaps the same dossier id) waits on the key until the first commits, then gets the first's result.
+    /// </summary>
     private const string ClaimKeySql =
         "INSERT INTO idempotency_key (key, request_hash, dossier_id, result, created_at) VALUES ($1, $2, $3, '{}'::jsonb, now()) ON CONFLICT (key) DO NOTHING RETURNING true";
 
@@ -474,9 +525,8 @@ public sealed class WorkflowRuntime(NpgsqlDataSource dataSource, WorkflowCatalog
     }
 
     /// <summary>
-    /// Claims the idempotency key inside the transaction. A concurrent request with the same key waits on the
-    /// unique index until the first commits, then sees its result. Returns the earlier result, or null when the
-    /// key is new.
+    /// Claims a creation's idempotency key inside the transaction (<see cref="ClaimKeySql"/>); the write batch then
+    /// stores the result. Returns the earlier result, or null when the key is new.
     /// </summary>
     private static async Task<FireResult?> ClaimIdempotencyAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string key, string requestHash, Guid dossierId, CancellationToken cancellationToken)
     {
@@ -497,17 +547,17 @@ public sealed class WorkflowRuntime(NpgsqlDataSource dataSource, WorkflowCatalog
     }
 
     /// <summary>The stored result of a key claimed earlier; refused when the earlier request was a different one.</summary>
-    private static async Task<FireResult> ReadEarlierResultAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string key, string requestHash, CancellationToken cancellationToken)
+    private static async Task<FireResult> ReadEarlierResultAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, string key, string requestHash, CancellationToken cancellationToken)
     {
-        await using var read = new NpgsqlCommand("SELECT request_hash, result::text FROM idempotency_key WHERE key = $1", conn, tx);
+        await using var read = new NpgsqlCommand(ReadKeySql, conn, tx);
         read.Parameters.AddWithValue(key);
         await using var reader = await read.ExecuteReaderAsync(cancellationToken);
-        if (!await reader.ReadAsync(cancellationToken) || reader.GetString(0) != requestHash)
+        if (!await reader.ReadAsync(cancellationToken))
         {
             throw new IdempotencyConflictException(key);
         }
 
-        return FireResult.FromJson(CanonicalJson.ParseObject(reader.GetString(1)), replayed: true);
+        return EarlierResult(key, requestHash, reader.GetString(0), reader.GetString(1));
     }
 
     /// <summary>
@@ -516,7 +566,7 @@ public sealed class WorkflowRuntime(NpgsqlDataSource dataSource, WorkflowCatalog
     /// </summary>
     private static async Task<FireResult> WriteEventAsync(
         NpgsqlConnection conn, NpgsqlTransaction tx, JournalEvent ev, EffectOutcome outcome, WorkflowDefinition def, bool stateChanged,
-        Guid? timeoutDeadline, string? idempotencyKey, bool updateDossier, bool commit, CancellationToken cancellationToken)
+        Guid? timeoutDeadline, KeyWrite? key, bool updateDossier, bool commit, CancellationToken cancellationToken)
     {
         await using var batch = new NpgsqlBatch(conn, tx);
         var insert = new NpgsqlBatchCommand(
@@ -594,13 +644,17 @@ public sealed class WorkflowRuntime(NpgsqlDataSource dataSource, WorkflowCatalog
         }
 
         var noticeIds = outcome.Notices.Select(n => n.Id).ToList();
-        if (idempotencyKey is not null)
+        if (key is not null)
         {
             // The stored result needs the global sequence the INSERT above assigns: read it back in the same batch.
-            var pending = new FireResult(ev.DossierId, ev.DossierSeq, ev.FromState, ev.ToState, 0, ev.Hash, false, noticeIds);
-            batch.BatchCommands.Add(Command(
-                "UPDATE idempotency_key SET result = jsonb_set($2::jsonb, '{journalSeq}', to_jsonb((SELECT seq FROM journal WHERE dossier_id = $3 AND dossier_seq = $4))) WHERE key = $1",
-                idempotencyKey, CanonicalJson.Serialize(pending.ToJson()), ev.DossierId, ev.DossierSeq));
+            // A new key is inserted here, with its result; a key taken meanwhile by a concurrent request fails the
+            // batch on the unique index (the caller answers with that request's result, see IsKeyTaken).
+            var pending = CanonicalJson.Serialize(new FireResult(ev.DossierId, ev.DossierSeq, ev.FromState, ev.ToState, 0, ev.Hash, false, noticeIds).ToJson());
+            const string Result = "jsonb_set($2::jsonb, '{journalSeq}', to_jsonb((SELECT seq FROM journal WHERE dossier_id = $3 AND dossier_seq = $4)))";
+            batch.BatchCommands.Add(key.Claimed
+                ? Command($"UPDATE idempotency_key SET result = {Result} WHERE key = $1", key.Key, pending, ev.DossierId, ev.DossierSeq)
+                : Command($"INSERT INTO idempotency_key (key, result, dossier_id, request_hash, created_at) VALUES ($1, {Result}, $3, $5, now())",
+                    key.Key, pending, ev.DossierId, ev.DossierSeq, key.RequestHash));
         }
 
         if (commit)

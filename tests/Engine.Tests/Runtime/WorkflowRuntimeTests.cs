@@ -183,6 +183,97 @@ public sealed class WorkflowRuntimeTests(PostgresDatabase db) : IClassFixture<Po
     }
 
     [Fact]
+    public async Task One_idempotency_key_fired_at_once_on_different_dossiers_applies_once_and_refuses_the_rest_unchanged()
+    {
+        // The dossier lock does not serialize these: the key's unique index does, when the write batch inserts it.
+        var dossiers = new List<Guid>();
+        for (var i = 0; i < 8; i++)
+        {
+            dossiers.Add((await h.CreateAsync("test/cycle")).DossierId);
+        }
+
+        var outcomes = await Task.WhenAll(dossiers.Select(d => Task.Run(async () =>
+        {
+            try
+            {
+                return (Dossier: d, Result: (FireResult?)await h.FireAsync(d, "next", key: "k-shared"), Refused: false);
+            }
+            catch (IdempotencyConflictException)
+            {
+                return (Dossier: d, Result: null, Refused: true);
+            }
+        })));
+
+        var winner = Assert.Single(outcomes, o => !o.Refused);
+        Assert.False(winner.Result!.Replayed);
+        Assert.Equal(7, outcomes.Count(o => o.Refused));
+        Assert.Equal(1, await h.CountAsync("SELECT count(*) FROM idempotency_key WHERE key = 'k-shared'"));
+        Assert.Equal(8 + 1, await h.CountAsync("SELECT count(*) FROM journal"));
+        foreach (var o in outcomes.Where(o => o.Refused))
+        {
+            Assert.Equal(1, (await h.Runtime.GetAsync(o.Dossier))!.Version);
+        }
+
+        // A retry of the winning request is answered from the key; on a refused dossier the key stays refused.
+        Assert.True((await h.FireAsync(winner.Dossier, "next", key: "k-shared")).Replayed);
+        await Assert.ThrowsAsync<IdempotencyConflictException>(() => h.FireAsync(outcomes.First(o => o.Refused).Dossier, "next", key: "k-shared"));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_fire_whose_new_key_is_being_written_by_another_transaction_waits_for_it(bool otherCommits)
+    {
+        // Deterministic form of the race above: another transaction holds the key, not yet committed, when the fire
+        // reads the key (absent for it) and then inserts it with its result.
+        var created = await h.CreateAsync("test/cycle");
+        await using var other = await db.DataSource.OpenConnectionAsync();
+        await using var otherTx = await other.BeginTransactionAsync();
+        await using (var hold = new Npgsql.NpgsqlCommand(
+            "INSERT INTO idempotency_key (key, request_hash, dossier_id, result, created_at) VALUES ('k-held', 'another request', gen_random_uuid(), '{}', now())", other, otherTx))
+        {
+            await hold.ExecuteNonQueryAsync();
+        }
+
+        var fire = Task.Run(() => h.FireAsync(created.DossierId, "next", key: "k-held"));
+        await WaitUntilBlockedOnTheKeyAsync();
+        Assert.False(fire.IsCompleted);
+
+        if (otherCommits)
+        {
+            await otherTx.CommitAsync();
+            await Assert.ThrowsAsync<IdempotencyConflictException>(() => fire);
+            Assert.Equal(1, (await h.Runtime.GetAsync(created.DossierId))!.Version);
+            Assert.Equal(1, await h.CountAsync($"SELECT count(*) FROM journal WHERE dossier_id = '{created.DossierId}'"));
+        }
+        else
+        {
+            await otherTx.RollbackAsync();
+            var fired = await fire;
+            Assert.False(fired.Replayed);
+            Assert.Equal(2, fired.Version);
+            Assert.True((await h.FireAsync(created.DossierId, "next", key: "k-held")).Replayed);
+        }
+
+        Assert.True((await h.Replayer.ReplayAsync(created.DossierId)).Ok);
+
+        async Task WaitUntilBlockedOnTheKeyAsync()
+        {
+            for (var i = 0; i < 200; i++)
+            {
+                if (await h.CountAsync("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO idempotency_key%'") >= 1)
+                {
+                    return;
+                }
+
+                await Task.Delay(50);
+            }
+
+            throw new TimeoutException("the fire never waited on the held key");
+        }
+    }
+
+    [Fact]
     public async Task An_error_in_the_write_batch_rolls_back_the_event_the_projection_and_the_idempotency_claim()
     {
         var created = await h.CreateAsync("test/cycle");
