@@ -23,7 +23,8 @@ namespace SubsidyEngine.Bench;
 /// <summary>
 /// <c>sweep</c>: reminders for 100,000 dossiers (quick: 25,000) whose deadline is due in 7 days, created and rendered (target at
 /// most 60 s). <c>dispatch</c>: notices per second delivered to a local aiosmtpd by the dispatcher, against the same
-/// number of notices sent as one Hangfire job each (Hangfire.PostgreSql storage, in-process BackgroundJobServer).
+/// number of notices sent as one Hangfire job each (Hangfire.PostgreSql storage, in-process BackgroundJobServer),
+/// and (<c>long_per_s</c>) the backlog the crash test leaves: few dossiers with long journals, real letters.
 /// Both on a private cluster with durability on.
 /// </summary>
 public static class NoticeScenarios
@@ -172,7 +173,7 @@ public static class NoticeScenarios
 
             // The crash test's backlog: few dossiers with long journals, letters rendered from the journal.
             var (longDossiers, longFires) = LongShape(quick);
-            var longRate = await LongDossiersAsync(cluster, smtpOptions, longDossiers, longFires);
+            var longRate = await LongDossiersAsync(cluster, smtp, smtpOptions, longDossiers, longFires);
             return [$"RESULT dispatch per_s={rate:F0} baseline_per_s={baseline:F0} ratio={rate / baseline:F2} long_per_s={longRate:F0}"];
         }
     }
@@ -209,7 +210,7 @@ public static class NoticeScenarios
     /// has a notice; then one dispatcher with the service's composer (letters rendered from the journal) and batch
     /// size sends them all. Returns notices per second.
     /// </summary>
-    private static async Task<double> LongDossiersAsync(BenchCluster cluster, SmtpOptions smtpOptions, int dossiers, int fires)
+    private static async Task<double> LongDossiersAsync(BenchCluster cluster, AiosmtpdProcess smtp, SmtpOptions smtpOptions, int dossiers, int fires)
     {
         var ds = cluster.DataSource;
         var clock = TimeProvider.System;
@@ -242,6 +243,7 @@ public static class NoticeScenarios
 
         Console.WriteLine($"set-up: {dossiers} dossiers of {fires + 1} events, {open} notices pending, in {setup.Elapsed.TotalSeconds:F1} s");
 
+        var (messagesBefore, bytesBefore) = smtp.Received();
         var options = new NoticeOptions();
         var letters = new NoticeLetters(
             new JournalStore(ds), catalog, new LetterModelBuilder(new ProgrammeCatalog([], new AuthorityRegister([])), LetterSettings.Default("http://127.0.0.1:5080")),
@@ -254,7 +256,8 @@ public static class NoticeScenarios
         var result = await dispatcher.DispatchDueAsync();
         var seconds = watch.Elapsed.TotalSeconds;
         var rate = result.Sent / seconds;
-        Console.WriteLine($"dispatcher, long journals: {result.Sent} notices in {seconds:F1} s = {rate:F0}/s; rendering {composer.Elapsed.TotalSeconds:F1} s, " +
+        var (messagesAfter, bytesAfter) = smtp.Received();
+        Console.WriteLine($"dispatcher, long journals: {result.Sent} notices ({(bytesAfter - bytesBefore) / 1024.0 / Math.Max(1, messagesAfter - messagesBefore):F1} KB a message) in {seconds:F1} s = {rate:F0}/s; rendering {composer.Elapsed.TotalSeconds:F1} s, " +
                           $"sending {transport.Elapsed.TotalSeconds:F1} s, rest (claims, leases, records) {seconds - composer.Elapsed.TotalSeconds - transport.Elapsed.TotalSeconds:F1} s");
         if (result.Sent != open)
         {
@@ -487,6 +490,14 @@ public sealed class AiosmtpdProcess : IAsyncDisposable
     {
         var folder = Path.Combine(_root, "maildir", "new");
         return Directory.Exists(folder) ? Directory.GetFiles(folder).Length : 0;
+    }
+
+    /// <summary>Messages received so far and their bytes on disk.</summary>
+    public (int Messages, long Bytes) Received()
+    {
+        var folder = Path.Combine(_root, "maildir", "new");
+        var files = Directory.Exists(folder) ? new DirectoryInfo(folder).GetFiles() : [];
+        return (files.Length, files.Sum(f => f.Length));
     }
 
     public async ValueTask DisposeAsync()
