@@ -54,7 +54,7 @@ public static class AllRunner
             kv => $"**{kv.N("seconds", 1)} s** for {kv.N("dossiers")} dossiers = {kv.N("per_s")}/s (sweep {kv.N("sweep_s", 1)} s, rendering and storing the letters {kv.N("render_s", 1)} s)",
             _ => "-", _ => "-", kv => kv.D("per_s") >= 100_000 / 60.0),
         new("dispatch", "notices/s to a local SMTP server, faster than one Hangfire job per notice",
-            kv => $"**{kv.N("per_s")} notices/s**", kv => $"{kv.N("baseline_per_s")}/s as one Hangfire job each", kv => kv["ratio"], kv => kv.D("ratio") > 1),
+            kv => $"**{kv.N("per_s")} notices/s**; {kv.N("long_per_s")}/s from 16 dossiers with long journals", kv => $"{kv.N("baseline_per_s")}/s as one Hangfire job each", kv => kv["ratio"], kv => kv.D("ratio") > 1),
         new("replay", ">= 100,000 events/s replay + verification; memory flat",
             kv => $"**{kv.N("events_per_s")} events/s**{(kv.D("warmup_rounds") > 0 ? $" (after {kv["warmup_rounds"]} uncounted warm-up round)" : string.Empty)}; {kv["cpu_us_per_event"]} us client CPU per event; peak working set during replay {kv["peak_mb"]} MB", _ => "-", _ => "-", kv => kv.D("events_per_s") >= 100_000),
         new("letters", ">= 5,000 HTML letters/s; PDF/s reported",

@@ -7,9 +7,14 @@ using Hangfire;
 using Hangfire.PostgreSql;
 using Npgsql;
 using SubsidyEngine.Engine.Configuration;
+using SubsidyEngine.Engine.Hosting;
+using SubsidyEngine.Engine.Letters;
 using SubsidyEngine.Engine.Mail;
 using SubsidyEngine.Engine.Notices;
+using SubsidyEngine.Engine.Programmes;
 using SubsidyEngine.Engine.Runtime;
+using SubsidyEngine.Templates;
+using SubsidyEngine.Templates.Pdf;
 using SubsidyEngine.Workflows.Expressions;
 using SubsidyEngine.Workflows.Loading;
 
@@ -18,7 +23,8 @@ namespace SubsidyEngine.Bench;
 /// <summary>
 /// <c>sweep</c>: reminders for 100,000 dossiers (quick: 25,000) whose deadline is due in 7 days, created and rendered (target at
 /// most 60 s). <c>dispatch</c>: notices per second delivered to a local aiosmtpd by the dispatcher, against the same
-/// number of notices sent as one Hangfire job each (Hangfire.PostgreSql storage, in-process BackgroundJobServer).
+/// number of notices sent as one Hangfire job each (Hangfire.PostgreSql storage, in-process BackgroundJobServer),
+/// and (<c>long_per_s</c>) the backlog the crash test leaves: few dossiers with long journals, real letters.
 /// Both on a private cluster with durability on.
 /// </summary>
 public static class NoticeScenarios
@@ -140,7 +146,6 @@ public static class NoticeScenarios
             Console.WriteLine($"raw SMTP sends on one connection: {n / w.Elapsed.TotalSeconds:F0}/s");
             rawSent = n;
         }
-
         // The dispatcher.
         await CreateDossiersAsync(runtime, count, "d");
         await using (var transport = new SmtpMailTransport(smtpOptions, clock))
@@ -166,8 +171,142 @@ public static class NoticeScenarios
                 throw new InvalidOperationException($"expected {2 * count} messages at the SMTP server, found {delivered}");
             }
 
-            return [$"RESULT dispatch per_s={rate:F0} baseline_per_s={baseline:F0} ratio={rate / baseline:F2}"];
+            // The crash test's backlog: few dossiers with long journals, letters rendered from the journal.
+            var (longDossiers, longFires) = LongShape(quick);
+            var longRate = await LongDossiersAsync(cluster, smtp, smtpOptions, longDossiers, longFires);
+            return [$"RESULT dispatch per_s={rate:F0} baseline_per_s={baseline:F0} ratio={rate / baseline:F2} long_per_s={longRate:F0}"];
         }
+    }
+
+    private const string CycleDefinition = """
+    {
+      "id": "bench/cycle", "version": 1, "initial": "A",
+      "creation": { "roles": ["officer"], "parameters": [ { "name": "owner", "type": "string" }, { "name": "reference", "type": "string" } ] },
+      "states": [ { "id": "A" }, { "id": "B" }, { "id": "C" } ],
+      "triggers": [ { "id": "next" } ],
+      "transitions": [
+        { "from": "A", "trigger": "next", "to": "B", "roles": ["officer"] },
+        { "from": "B", "trigger": "next", "to": "C", "roles": ["officer"], "effects": [ { "notice": "deadline-timeout" } ] },
+        { "from": "C", "trigger": "next", "to": "A", "roles": ["officer"] }
+      ]
+    }
+    """;
+
+    /// <summary>Dossiers and transitions per dossier of the long-journal part (<c>SUBSIDY_BENCH_DISPATCH_LONG=dossiers x fires</c> overrides).</summary>
+    private static (int Dossiers, int Fires) LongShape(bool quick)
+    {
+        var env = Environment.GetEnvironmentVariable("SUBSIDY_BENCH_DISPATCH_LONG");
+        if (env is { } e && e.Split('x') is [var d, var f] && int.TryParse(d, out var dn) && int.TryParse(f, out var fn))
+        {
+            return (dn, fn);
+        }
+
+        return quick ? (16, 300) : (16, 1200);
+    }
+
+    /// <summary>
+    /// The backlog the crash test leaves: <paramref name="dossiers"/> dossiers of the reliability tests' A → B → C ring
+    /// (B → C writes a <c>deadline-timeout</c> notice), each fired <paramref name="fires"/> times, so every third event
+    /// has a notice; then one dispatcher with the service's composer (letters rendered from the journal) and batch
+    /// size sends them all. Returns notices per second.
+    /// </summary>
+    private static async Task<double> LongDossiersAsync(BenchCluster cluster, AiosmtpdProcess smtp, SmtpOptions smtpOptions, int dossiers, int fires)
+    {
+        var ds = cluster.DataSource;
+        var clock = TimeProvider.System;
+        var problems = new List<DefinitionProblem>();
+        var def = DefinitionLoader.LoadDefinition(Encoding.UTF8.GetBytes(CycleDefinition), "bench/cycle.v1.json", problems)
+            ?? throw new InvalidOperationException(string.Join("; ", problems));
+        var catalog = WorkflowCatalog.FromDefinitions([def], new RuleRegistry(), LetterTemplateDirectory.Default);
+        var runtime = new WorkflowRuntime(ds, catalog, new DefinitionStore(ds, clock), clock);
+        var officer = new Actor("bench", "officer");
+        var setup = Stopwatch.StartNew();
+        var ids = new List<Guid>();
+        for (var i = 0; i < dossiers; i++)
+        {
+            var created = await runtime.CreateAsync(new CreateRequest("bench/cycle", new JsonObject { ["owner"] = $"gemeente-{i}", ["reference"] = $"PS-LONG-{i:D3}" }, officer));
+            ids.Add(created.DossierId);
+        }
+
+        await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = dossiers }, async (id, ct) =>
+        {
+            for (var f = 0; f < fires; f++)
+            {
+                await runtime.FireAsync(new FireRequest(id, "next", null, officer), ct);
+            }
+        });
+        long open;
+        await using (var cmd = ds.CreateCommand("SELECT count(*) FROM notice WHERE status = 'pending'"))
+        {
+            open = Convert.ToInt64(await cmd.ExecuteScalarAsync());
+        }
+
+        Console.WriteLine($"set-up: {dossiers} dossiers of {fires + 1} events, {open} notices pending, in {setup.Elapsed.TotalSeconds:F1} s");
+
+        var (messagesBefore, bytesBefore) = smtp.Received();
+        var options = new NoticeOptions();
+        var letters = new NoticeLetters(
+            new JournalStore(ds), catalog, new LetterModelBuilder(new ProgrammeCatalog([], new AuthorityRegister([])), LetterSettings.Default("http://127.0.0.1:5080")),
+            new LetterRenderer());
+        await using var pdf = new PdfRenderer();
+        var composer = new TimedComposer(new TemplateNoticeComposer(letters, new ProgrammeCatalog([], new AuthorityRegister([])), pdf, options));
+        await using var transport = new TimedTransport(new SmtpMailTransport(smtpOptions, clock));
+        var dispatcher = new NoticeDispatcher(ds, runtime, composer, transport, clock, options);
+        var watch = Stopwatch.StartNew();
+        var result = await dispatcher.DispatchDueAsync();
+        var seconds = watch.Elapsed.TotalSeconds;
+        var rate = result.Sent / seconds;
+        var (messagesAfter, bytesAfter) = smtp.Received();
+        Console.WriteLine($"dispatcher, long journals: {result.Sent} notices ({(bytesAfter - bytesBefore) / 1024.0 / Math.Max(1, messagesAfter - messagesBefore):F1} KB a message) in {seconds:F1} s = {rate:F0}/s; rendering {composer.Elapsed.TotalSeconds:F1} s, " +
+                          $"sending {transport.Elapsed.TotalSeconds:F1} s, rest (claims, leases, records) {seconds - composer.Elapsed.TotalSeconds - transport.Elapsed.TotalSeconds:F1} s");
+        if (result.Sent != open)
+        {
+            throw new InvalidOperationException($"dispatcher sent {result.Sent} of {open}");
+        }
+
+        return rate;
+    }
+
+    private sealed class TimedComposer(INoticeComposer inner) : INoticeComposer
+    {
+        private long _ticks;
+
+        public TimeSpan Elapsed => Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _ticks));
+
+        public async Task<ComposedNotice> ComposeAsync(NoticeToCompose notice, CancellationToken ct)
+        {
+            var start = Stopwatch.GetTimestamp();
+            try
+            {
+                return await inner.ComposeAsync(notice, ct);
+            }
+            finally
+            {
+                Interlocked.Add(ref _ticks, Stopwatch.GetTimestamp() - start);
+            }
+        }
+    }
+
+    private sealed class TimedTransport(IMailTransport inner) : IMailTransport
+    {
+        private long _ticks;
+
+        public TimeSpan Elapsed => Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _ticks));
+
+        public async Task<DeliveryReceipt> SendAsync(OutgoingMessage message, CancellationToken ct)
+        {
+            var start = Stopwatch.GetTimestamp();
+            try
+            {
+                return await inner.SendAsync(message, ct);
+            }
+            finally
+            {
+                Interlocked.Add(ref _ticks, Stopwatch.GetTimestamp() - start);
+            }
+        }
+
+        public ValueTask DisposeAsync() => inner.DisposeAsync();
     }
 
     private static async Task CreateDossiersAsync(WorkflowRuntime runtime, int count, string prefix)
@@ -351,6 +490,14 @@ public sealed class AiosmtpdProcess : IAsyncDisposable
     {
         var folder = Path.Combine(_root, "maildir", "new");
         return Directory.Exists(folder) ? Directory.GetFiles(folder).Length : 0;
+    }
+
+    /// <summary>Messages received so far and their bytes on disk.</summary>
+    public (int Messages, long Bytes) Received()
+    {
+        var folder = Path.Combine(_root, "maildir", "new");
+        var files = Directory.Exists(folder) ? new DirectoryInfo(folder).GetFiles() : [];
+        return (files.Length, files.Sum(f => f.Length));
     }
 
     public async ValueTask DisposeAsync()
