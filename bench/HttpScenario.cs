@@ -148,7 +148,8 @@ public static class HttpScenario
                 quietRounds = used.JitMs <= 30 ? quietRounds + 1 : 0; // at most 1 % of a core for the JIT, twice in a row
             }
 
-            Console.WriteLine($"warm-up: {warm.Elapsed.TotalSeconds:F0} s of transitions until the JIT settled{(quietRounds < 2 ? " (NOT settled: stopped at the limit)" : string.Empty)}; per 3 s round: {string.Join("; ", warmRounds)}");
+            var warmSeconds = warm.Elapsed.TotalSeconds;
+            Console.WriteLine($"warm-up: {warmSeconds:F0} s of transitions until the JIT settled{(quietRounds < 2 ? " (NOT settled: stopped at the limit)" : string.Empty)}; per 3 s round: {string.Join("; ", warmRounds)}");
             await LoadAsync(Clients, TimeSpan.FromSeconds(1), w => Get(client, "/api/me"));
             await LoadAsync(Clients, TimeSpan.FromSeconds(1), w => Get(anonymous, "/health/live"));
 
@@ -200,7 +201,7 @@ public static class HttpScenario
                 $"RESULT http per_s={fires.PerSecond:F0} p50_ms={fires.P50Ms:F1} p95_ms={fires.P95Ms:F1} p99_ms={fires.P99Ms:F1} " +
                 $"me_per_s={me.PerSecond:F0} me_p99_ms={me.P99Ms:F1} live_per_s={live.PerSecond:F0} live_p99_ms={live.P99Ms:F1} " +
                 $"ratio={fires.PerSecond / me.PerSecond:F2} clients={Clients} service_peak_rss_mb={peak:F0} " +
-                $"cpu_us_service={firesCpu.ServiceUs:F0} cpu_us_postgres={firesCpu.PostgresUs:F0} cpu_us_client={firesCpu.ClientUs:F0} warmup_s={warm.Elapsed.TotalSeconds:F0}",
+                $"cpu_us_service={firesCpu.ServiceUs:F0} cpu_us_postgres={firesCpu.PostgresUs:F0} cpu_us_client={firesCpu.ClientUs:F0} warmup_s={warmSeconds:F0}",
             ];
         }
         finally
