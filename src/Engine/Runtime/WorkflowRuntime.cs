@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -82,8 +83,23 @@ public interface IWorkSignal
 /// hash-chained journal event, updates the projection and writes the effect rows (notices, deadlines); side
 /// effects happen only after commit.
 /// </summary>
-public sealed class WorkflowRuntime(NpgsqlDataSource dataSource, WorkflowCatalog catalog, DefinitionStore definitions, TimeProvider clock, IWorkSignal? signal = null)
+public sealed class WorkflowRuntime(
+    NpgsqlDataSource dataSource, WorkflowCatalog catalog, DefinitionStore definitions, TimeProvider clock, IWorkSignal? signal = null,
+    int knownDossierCapacity = WorkflowRuntime.DefaultKnownDossierCapacity)
 {
+    /// <summary>How many dossiers a runtime remembers as it last committed them (<see cref="KnownDossiers"/>).</summary>
+    public const int DefaultKnownDossierCapacity = 10_000;
+
+    private readonly KnownDossiers _known = new(knownDossierCapacity);
+    private long _knownAnswered;
+    private long _knownFellBack;
+
+    /// <summary>
+    /// Fires this runtime answered on a known dossier (one round trip), and fires that tried and were decided on the
+    /// locked row instead (<see cref="FireOnKnownAsync"/>).
+    /// </summary>
+    internal (long Answered, long FellBack) KnownFires => (Interlocked.Read(ref _knownAnswered), Interlocked.Read(ref _knownFellBack));
+
     public WorkflowCatalog Catalog => catalog;
 
     private DateTimeOffset Now() => JournalEvent.Truncate(clock.GetUtcNow());
@@ -171,6 +187,7 @@ public sealed class WorkflowRuntime(NpgsqlDataSource dataSource, WorkflowCatalog
 
         var key = request.IdempotencyKey is null ? null : new KeyWrite(request.IdempotencyKey, requestHash, Claimed: true);
         var result = await WriteEventAsync(conn, tx, ev, outcome, def, stateChanged: false, timeoutDeadline: null, key, updateDossier: false, commit: true, cancellationToken);
+        Remember(ev, def.Id, outcome);
         AfterCommit(result);
         return result;
     }
@@ -182,6 +199,16 @@ public sealed class WorkflowRuntime(NpgsqlDataSource dataSource, WorkflowCatalog
         JournalEvent.SingleLine(request.Actor.Id, "actor");
         JournalEvent.SingleLine(request.Trigger, "trigger");
         var requestHash = RequestHash(request.Trigger, request.DossierId, string.Empty, args, request.Actor);
+        if (_known.Get(request.DossierId) is { } known)
+        {
+            if (await FireOnKnownAsync(request, known, args, requestHash, cancellationToken) is { } done)
+            {
+                Interlocked.Increment(ref _knownAnswered);
+                return done;
+            }
+
+            Interlocked.Increment(ref _knownFellBack);
+        }
 
         await using var conn = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var tx = await conn.BeginTransactionAsync(cancellationToken);
@@ -240,9 +267,92 @@ public sealed class WorkflowRuntime(NpgsqlDataSource dataSource, WorkflowCatalog
             return await EarlierAfterKeyRaceAsync(conn, tx, key, cancellationToken);
         }
 
+        Remember(journalEvent, dossier.WorkflowId, outcome);
         AfterCommit(result);
         return result;
     }
+
+    /// <summary>
+    /// A fire decided on the dossier as this process last committed it (<see cref="KnownDossiers"/>): one round trip
+    /// whose first statement updates the row only where it still holds exactly what the decision was made on
+    /// (version, chain head, state, workflow version, data, and the caller's visibility), which also takes the row
+    /// lock before anything else is written. Returns null, having written nothing, whenever the answer must come
+    /// from the locked row instead: the row changed (another process, a concurrent request, a hand edit), the caller
+    /// expects another version or state, or the decision on the known snapshot failed (refusals and their reasons
+    /// are only ever given from the locked row, inside the caller's visibility). A used idempotency key is answered
+    /// as on the locking path, from the key's stored result.
+    /// </summary>
+    private async Task<FireResult?> FireOnKnownAsync(FireRequest request, KnownDossier known, JsonObject args, string requestHash, CancellationToken cancellationToken)
+    {
+        if (request.ExpectedVersion is { } ev && ev != known.Version || request.ExpectedState is { } es && es != known.State
+            || request.IdempotencyKey is { Length: 0 or > 200 })
+        {
+            return null;
+        }
+
+        CompiledWorkflow wf;
+        Decision decision;
+        EffectOutcome outcome;
+        var now = Now();
+        try
+        {
+            wf = catalog.Get(known.WorkflowId, known.WorkflowVersion);
+            decision = Decide(wf, request.DossierId, known.State, CanonicalJson.ParseObject(known.Data), request.Trigger, args, request.Actor, now);
+            outcome = TransitionEffects.Apply(
+                catalog.Rules, decision.Transition.Assign, decision.Transition.Compute, decision.Transition.Effects,
+                decision.Context.Rule, decision.ToState, request.DossierId, known.Version + 1, catalog.Templates.LatestVersion, decision.Checks);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return null;
+        }
+
+        var journalEvent = new JournalEvent
+        {
+            DossierId = request.DossierId,
+            DossierSeq = known.Version + 1,
+            OccurredAt = now,
+            Actor = request.Actor.Id,
+            ActorRole = request.Actor.Role,
+            Kind = "transition",
+            Trigger = request.Trigger,
+            FromState = known.State,
+            ToState = decision.ToState,
+            DefinitionId = wf.Definition.Id,
+            DefinitionVersion = wf.Definition.Version,
+            DefinitionHash = wf.Definition.ContentHash,
+            Arguments = CanonicalJson.Serialize(args),
+            Effects = CanonicalJson.Serialize(outcome.Summary),
+            PrevHash = known.HeadHash,
+        }.WithHash();
+
+        var key = request.IdempotencyKey is null ? null : new KeyWrite(request.IdempotencyKey, requestHash, Claimed: false);
+        // No explicit transaction: the batch is one (BEGIN and COMMIT would be two more statements).
+        await using var conn = await dataSource.OpenConnectionAsync(cancellationToken);
+        FireResult result;
+        try
+        {
+            result = await WriteEventAsync(conn, tx: null, journalEvent, outcome, wf.Definition, decision.ToState != known.State, request.TimeoutDeadlineId, key, updateDossier: true, commit: false, cancellationToken,
+                decidedOn: (known, request.Scope));
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.SerializationFailure)
+        {
+            _known.Forget(request.DossierId);
+            return null;
+        }
+        catch (PostgresException e) when (key is not null && IsKeyTaken(e))
+        {
+            return await EarlierAfterKeyRaceAsync(conn, tx: null, key, cancellationToken);
+        }
+
+        Remember(journalEvent, known.WorkflowId, outcome);
+        AfterCommit(result);
+        return result;
+    }
+
+    /// <summary>Remembers what a committed event left in the dossier row (see <see cref="KnownDossiers"/>).</summary>
+    private void Remember(JournalEvent ev, string workflowId, EffectOutcome outcome) =>
+        _known.Remember(ev.DossierId, new KnownDossier(workflowId, ev.DefinitionVersion, ev.ToState, ev.DossierSeq, CanonicalJson.Serialize(outcome.Data), ev.Hash));
 
     /// <summary>
     /// Records of delivery that change neither state nor data and are not decisions anyone reviews before acting:
@@ -325,6 +435,7 @@ public sealed class WorkflowRuntime(NpgsqlDataSource dataSource, WorkflowCatalog
         }
 
         await tx.CommitAsync(cancellationToken);
+        Remember(ev, dossier.WorkflowId, outcome);
         return result;
     }
 
@@ -499,9 +610,13 @@ public sealed class WorkflowRuntime(NpgsqlDataSource dataSource, WorkflowCatalog
     /// After <see cref="IsKeyTaken"/>: rolls this transaction back (nothing of it stays) and answers as a retry would,
     /// with the committed request's result, or refuses when that was another request.
     /// </summary>
-    private static async Task<FireResult> EarlierAfterKeyRaceAsync(NpgsqlConnection conn, NpgsqlTransaction tx, KeyWrite key, CancellationToken cancellationToken)
+    private static async Task<FireResult> EarlierAfterKeyRaceAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, KeyWrite key, CancellationToken cancellationToken)
     {
-        await tx.RollbackAsync(cancellationToken);
+        if (tx is not null)
+        {
+            await tx.RollbackAsync(cancellationToken);
+        }
+
         return await ReadEarlierResultAsync(conn, null, key.Key, key.RequestHash, cancellationToken);
     }
 
@@ -562,42 +677,69 @@ public sealed class WorkflowRuntime(NpgsqlDataSource dataSource, WorkflowCatalog
 
     /// <summary>
     /// Appends the event and writes the projection and effect rows in one round trip; with <paramref name="commit"/>
-    /// the same round trip commits the transaction (the caller must not use it afterwards).
+    /// the same round trip commits the transaction (the caller must not use it afterwards). Without a transaction
+    /// (<paramref name="tx"/> null) the batch is its own transaction: all of it commits, or none of it.
+    /// <paramref name="decidedOn"/> makes the write conditional (<see cref="FireOnKnownAsync"/>): its first statement
+    /// updates the row only where it still holds what the event was decided on, appends the event and records the
+    /// key, or fails the batch through <c>dossier_expect_unchanged</c> (0005) with SQLSTATE 40001.
     /// </summary>
     private static async Task<FireResult> WriteEventAsync(
-        NpgsqlConnection conn, NpgsqlTransaction tx, JournalEvent ev, EffectOutcome outcome, WorkflowDefinition def, bool stateChanged,
-        Guid? timeoutDeadline, KeyWrite? key, bool updateDossier, bool commit, CancellationToken cancellationToken)
+        NpgsqlConnection conn, NpgsqlTransaction? tx, JournalEvent ev, EffectOutcome outcome, WorkflowDefinition def, bool stateChanged,
+        Guid? timeoutDeadline, KeyWrite? key, bool updateDossier, bool commit, CancellationToken cancellationToken,
+        (KnownDossier Dossier, Access.AccessScope? Scope)? decidedOn = null)
     {
         await using var batch = new NpgsqlBatch(conn, tx);
-        var insert = new NpgsqlBatchCommand(
-            """
-            INSERT INTO journal (dossier_id, dossier_seq, occurred_at, actor, actor_role, kind, trigger, from_state, to_state,
-                                 definition_id, definition_version, definition_hash, arguments, effects, prev_hash, hash)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING seq
-            """);
-        insert.Parameters.Add(new NpgsqlParameter { Value = ev.DossierId });
-        insert.Parameters.Add(new NpgsqlParameter { Value = ev.DossierSeq });
-        insert.Parameters.Add(new NpgsqlParameter { Value = ev.OccurredAt });
-        insert.Parameters.Add(new NpgsqlParameter { Value = ev.Actor });
-        insert.Parameters.Add(new NpgsqlParameter { Value = ev.ActorRole });
-        insert.Parameters.Add(new NpgsqlParameter { Value = ev.Kind });
-        insert.Parameters.Add(new NpgsqlParameter { Value = ev.Trigger });
-        insert.Parameters.Add(new NpgsqlParameter { Value = ev.FromState });
-        insert.Parameters.Add(new NpgsqlParameter { Value = ev.ToState });
-        insert.Parameters.Add(new NpgsqlParameter { Value = ev.DefinitionId });
-        insert.Parameters.Add(new NpgsqlParameter { Value = ev.DefinitionVersion });
-        insert.Parameters.Add(new NpgsqlParameter { Value = ev.DefinitionHash });
-        insert.Parameters.Add(new NpgsqlParameter { Value = ev.Arguments });
-        insert.Parameters.Add(new NpgsqlParameter { Value = ev.Effects });
-        insert.Parameters.Add(new NpgsqlParameter { Value = ev.PrevHash });
-        insert.Parameters.Add(new NpgsqlParameter { Value = ev.Hash });
-        batch.BatchCommands.Add(insert);
-
-        if (updateDossier)
+        var data = CanonicalJson.Serialize(outcome.Data);
+        var noticeIds = outcome.Notices.Select(n => n.Id).ToList();
+        object[] eventValues =
+        [
+            ev.DossierId, ev.DossierSeq, ev.OccurredAt, ev.Actor, ev.ActorRole, ev.Kind, ev.Trigger, ev.FromState, ev.ToState,
+            ev.DefinitionId, ev.DefinitionVersion, ev.DefinitionHash, ev.Arguments, ev.Effects, ev.PrevHash, ev.Hash,
+        ];
+        const string EventColumns = "dossier_id, dossier_seq, occurred_at, actor, actor_role, kind, trigger, from_state, to_state, definition_id, definition_version, definition_hash, arguments, effects, prev_hash, hash";
+        if (decidedOn is var (known, scope))
         {
-            batch.BatchCommands.Add(Command(
-                "UPDATE dossier SET state = $2, version = $3, data = $4::jsonb, head_hash = $5, updated_at = $6, workflow_version = $7 WHERE id = $1",
-                ev.DossierId, ev.ToState, ev.DossierSeq, CanonicalJson.Serialize(outcome.Data), ev.Hash, ev.OccurredAt, ev.DefinitionVersion));
+            var parameters = new List<NpgsqlParameter>();
+            string P(object value)
+            {
+                parameters.Add(new NpgsqlParameter { Value = value });
+                return "$" + parameters.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+
+            var sql = new StringBuilder(
+                $"WITH updated AS (UPDATE dossier d SET state = {P(ev.ToState)}, version = {P(ev.DossierSeq)}, data = {P(data)}::jsonb, head_hash = {P(ev.Hash)}, " +
+                $"updated_at = {P(ev.OccurredAt)}, workflow_version = {P(ev.DefinitionVersion)} WHERE d.id = {P(ev.DossierId)} AND d.version = {P(known.Version)} " +
+                $"AND d.head_hash = {P(known.HeadHash)} AND d.state = {P(known.State)} AND d.workflow_version = {P(known.WorkflowVersion)} AND d.data = {P(known.Data)}::jsonb");
+            scope?.AppendDossierFilter(sql, parameters);
+            sql.Append(CultureInfo.InvariantCulture, $" RETURNING 1), event AS (INSERT INTO journal ({EventColumns}) SELECT {string.Join(", ", eventValues.Select(P))} FROM updated RETURNING seq)");
+            if (key is not null)
+            {
+                var pending = PendingResult(ev, noticeIds);
+                sql.Append(CultureInfo.InvariantCulture,
+                    $", key AS (INSERT INTO idempotency_key (key, result, dossier_id, request_hash, created_at) SELECT {P(key.Key)}, jsonb_set({P(pending)}::jsonb, '{{journalSeq}}', to_jsonb(event.seq)), {P(ev.DossierId)}, {P(key.RequestHash)}, now() FROM event)");
+            }
+
+            sql.Append(CultureInfo.InvariantCulture, $" SELECT (SELECT seq FROM event), dossier_expect_unchanged((SELECT count(*) FROM updated), {P(ev.DossierId)})");
+            var guarded = new NpgsqlBatchCommand(sql.ToString());
+            guarded.Parameters.AddRange(parameters.ToArray());
+            batch.BatchCommands.Add(guarded);
+        }
+        else
+        {
+            var insert = new NpgsqlBatchCommand(
+                $"INSERT INTO journal ({EventColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING seq");
+            foreach (var v in eventValues)
+            {
+                insert.Parameters.Add(new NpgsqlParameter { Value = v });
+            }
+
+            batch.BatchCommands.Add(insert);
+            if (updateDossier)
+            {
+                batch.BatchCommands.Add(Command(
+                    "UPDATE dossier SET state = $2, version = $3, data = $4::jsonb, head_hash = $5, updated_at = $6, workflow_version = $7 WHERE id = $1",
+                    ev.DossierId, ev.ToState, ev.DossierSeq, data, ev.Hash, ev.OccurredAt, ev.DefinitionVersion));
+            }
         }
 
         if (timeoutDeadline is { } fired)
@@ -643,13 +785,12 @@ public sealed class WorkflowRuntime(NpgsqlDataSource dataSource, WorkflowCatalog
                 n.Id, ev.DossierId, ev.DossierSeq, n.Kind, n.TemplateId, n.TemplateVersion, $"event:{n.Id:D}", ev.OccurredAt));
         }
 
-        var noticeIds = outcome.Notices.Select(n => n.Id).ToList();
-        if (key is not null)
+        if (key is not null && decidedOn is null)
         {
             // The stored result needs the global sequence the INSERT above assigns: read it back in the same batch.
             // A new key is inserted here, with its result; a key taken meanwhile by a concurrent request fails the
             // batch on the unique index (the caller answers with that request's result, see IsKeyTaken).
-            var pending = CanonicalJson.Serialize(new FireResult(ev.DossierId, ev.DossierSeq, ev.FromState, ev.ToState, 0, ev.Hash, false, noticeIds).ToJson());
+            var pending = PendingResult(ev, noticeIds);
             const string Result = "jsonb_set($2::jsonb, '{journalSeq}', to_jsonb((SELECT seq FROM journal WHERE dossier_id = $3 AND dossier_seq = $4)))";
             batch.BatchCommands.Add(key.Claimed
                 ? Command($"UPDATE idempotency_key SET result = {Result} WHERE key = $1", key.Key, pending, ev.DossierId, ev.DossierSeq)
@@ -678,6 +819,10 @@ public sealed class WorkflowRuntime(NpgsqlDataSource dataSource, WorkflowCatalog
 
         return new FireResult(ev.DossierId, ev.DossierSeq, ev.FromState, ev.ToState, seq, ev.Hash, false, noticeIds);
     }
+
+    /// <summary>The result stored with a new idempotency key, but for the journal sequence the write assigns (0 here).</summary>
+    private static string PendingResult(JournalEvent ev, IReadOnlyList<Guid> noticeIds) =>
+        CanonicalJson.Serialize(new FireResult(ev.DossierId, ev.DossierSeq, ev.FromState, ev.ToState, 0, ev.Hash, false, noticeIds).ToJson());
 
     /// <summary>Writes a non-trigger event (migration, record) with its effects, updating the projection.</summary>
     internal static Task<FireResult> WriteRecordAsync(NpgsqlConnection conn, NpgsqlTransaction tx, JournalEvent ev, EffectOutcome outcome, WorkflowDefinition def, bool stateChanged, CancellationToken cancellationToken) =>

@@ -220,13 +220,17 @@ public sealed class WorkflowRuntimeTests(PostgresDatabase db) : IClassFixture<Po
     }
 
     [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public async Task A_fire_whose_new_key_is_being_written_by_another_transaction_waits_for_it(bool otherCommits)
+    [InlineData(true, true)]
+    [InlineData(false, true)]
+    [InlineData(true, false)]
+    [InlineData(false, false)]
+    public async Task A_fire_whose_new_key_is_being_written_by_another_transaction_waits_for_it(bool otherCommits, bool knownDossier)
     {
         // Deterministic form of the race above: another transaction holds the key, not yet committed, when the fire
-        // reads the key (absent for it) and then inserts it with its result.
-        var created = await h.CreateAsync("test/cycle");
+        // reads the key (absent for it) and then inserts it with its result. Both write paths: the one round trip on a
+        // dossier the runtime committed last (KnownDossierTests), and the locking read (a runtime remembering nothing).
+        var runtime = knownDossier ? h.Runtime : new WorkflowRuntime(db.DataSource, h.Catalog, h.Store, h.Clock, knownDossierCapacity: 0);
+        var created = await runtime.CreateAsync(new CreateRequest("test/cycle", [], RuntimeHarness.Officer));
         await using var other = await db.DataSource.OpenConnectionAsync();
         await using var otherTx = await other.BeginTransactionAsync();
         await using (var hold = new Npgsql.NpgsqlCommand(
@@ -235,7 +239,8 @@ public sealed class WorkflowRuntimeTests(PostgresDatabase db) : IClassFixture<Po
             await hold.ExecuteNonQueryAsync();
         }
 
-        var fire = Task.Run(() => h.FireAsync(created.DossierId, "next", key: "k-held"));
+        Task<FireResult> Fire() => runtime.FireAsync(new FireRequest(created.DossierId, "next", null, RuntimeHarness.Officer) { IdempotencyKey = "k-held" });
+        var fire = Task.Run(Fire);
         await WaitUntilBlockedOnTheKeyAsync();
         Assert.False(fire.IsCompleted);
 
@@ -252,7 +257,7 @@ public sealed class WorkflowRuntimeTests(PostgresDatabase db) : IClassFixture<Po
             var fired = await fire;
             Assert.False(fired.Replayed);
             Assert.Equal(2, fired.Version);
-            Assert.True((await h.FireAsync(created.DossierId, "next", key: "k-held")).Replayed);
+            Assert.True((await Fire()).Replayed);
         }
 
         Assert.True((await h.Replayer.ReplayAsync(created.DossierId)).Ok);
@@ -261,7 +266,7 @@ public sealed class WorkflowRuntimeTests(PostgresDatabase db) : IClassFixture<Po
         {
             for (var i = 0; i < 200; i++)
             {
-                if (await h.CountAsync("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO idempotency_key%'") >= 1)
+                if (await h.CountAsync("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%INSERT INTO idempotency_key%'") >= 1)
                 {
                     return;
                 }
