@@ -81,7 +81,9 @@ public interface IWorkSignal
 /// The transition contract. Every change of a dossier goes through here: one PostgreSQL transaction that locks
 /// the dossier row, evaluates the pinned definition's guards, fires the Stateless machine, appends the
 /// hash-chained journal event, updates the projection and writes the effect rows (notices, deadlines); side
-/// effects happen only after commit.
+/// effects happen only after commit. A fire on a dossier this runtime committed last skips the locking read: it is
+/// decided on what the runtime remembers and written with a guard on everything the decision read
+/// (<see cref="FireOnKnownAsync"/>, docs/decisions/2026-11-23-fire-on-known-dossier.md).
 /// </summary>
 public sealed class WorkflowRuntime(
     NpgsqlDataSource dataSource, WorkflowCatalog catalog, DefinitionStore definitions, TimeProvider clock, IWorkSignal? signal = null,
