@@ -188,8 +188,9 @@ public sealed class WorkflowRuntime(
         }
 
         var key = request.IdempotencyKey is null ? null : new KeyWrite(request.IdempotencyKey, requestHash, Claimed: true);
-        var result = await WriteEventAsync(conn, tx, ev, outcome, def, stateChanged: false, timeoutDeadline: null, key, updateDossier: false, commit: true, cancellationToken);
-        Remember(ev, def.Id, outcome);
+        var data = CanonicalJson.Serialize(outcome.Data);
+        var result = await WriteEventAsync(conn, tx, ev, outcome, def, stateChanged: false, timeoutDeadline: null, key, updateDossier: false, commit: true, cancellationToken, data: data);
+        Remember(ev, def.Id, data);
         AfterCommit(result);
         return result;
     }
@@ -239,37 +240,21 @@ public sealed class WorkflowRuntime(
             catalog.Rules, decision.Transition.Assign, decision.Transition.Compute, decision.Transition.Effects,
             decision.Context.Rule, decision.ToState, dossier.Id, dossier.Version + 1, catalog.Templates.LatestVersion, decision.Checks);
 
-        var journalEvent = new JournalEvent
-        {
-            DossierId = dossier.Id,
-            DossierSeq = dossier.Version + 1,
-            OccurredAt = now,
-            Actor = request.Actor.Id,
-            ActorRole = request.Actor.Role,
-            Kind = "transition",
-            Trigger = request.Trigger,
-            FromState = dossier.State,
-            ToState = decision.ToState,
-            DefinitionId = wf.Definition.Id,
-            DefinitionVersion = wf.Definition.Version,
-            DefinitionHash = wf.Definition.ContentHash,
-            Arguments = CanonicalJson.Serialize(args),
-            Effects = CanonicalJson.Serialize(outcome.Summary),
-            PrevHash = dossier.HeadHash,
-        }.WithHash();
+        var journalEvent = TransitionEvent(request, dossier.Version + 1, now, dossier.State, decision, wf, args, outcome, dossier.HeadHash);
 
         var key = request.IdempotencyKey is null ? null : new KeyWrite(request.IdempotencyKey, requestHash, Claimed: false);
+        var data = CanonicalJson.Serialize(outcome.Data);
         FireResult result;
         try
         {
-            result = await WriteEventAsync(conn, tx, journalEvent, outcome, wf.Definition, decision.ToState != dossier.State, request.TimeoutDeadlineId, key, updateDossier: true, commit: true, cancellationToken);
+            result = await WriteEventAsync(conn, tx, journalEvent, outcome, wf.Definition, decision.ToState != dossier.State, request.TimeoutDeadlineId, key, updateDossier: true, commit: true, cancellationToken, data: data);
         }
         catch (PostgresException e) when (key is not null && IsKeyTaken(e))
         {
             return await EarlierAfterKeyRaceAsync(conn, tx, key, cancellationToken);
         }
 
-        Remember(journalEvent, dossier.WorkflowId, outcome);
+        Remember(journalEvent, dossier.WorkflowId, data);
         AfterCommit(result);
         return result;
     }
@@ -309,33 +294,17 @@ public sealed class WorkflowRuntime(
             return null;
         }
 
-        var journalEvent = new JournalEvent
-        {
-            DossierId = request.DossierId,
-            DossierSeq = known.Version + 1,
-            OccurredAt = now,
-            Actor = request.Actor.Id,
-            ActorRole = request.Actor.Role,
-            Kind = "transition",
-            Trigger = request.Trigger,
-            FromState = known.State,
-            ToState = decision.ToState,
-            DefinitionId = wf.Definition.Id,
-            DefinitionVersion = wf.Definition.Version,
-            DefinitionHash = wf.Definition.ContentHash,
-            Arguments = CanonicalJson.Serialize(args),
-            Effects = CanonicalJson.Serialize(outcome.Summary),
-            PrevHash = known.HeadHash,
-        }.WithHash();
+        var journalEvent = TransitionEvent(request, known.Version + 1, now, known.State, decision, wf, args, outcome, known.HeadHash);
 
         var key = request.IdempotencyKey is null ? null : new KeyWrite(request.IdempotencyKey, requestHash, Claimed: false);
+        var data = CanonicalJson.Serialize(outcome.Data);
         // No explicit transaction: the batch is one (BEGIN and COMMIT would be two more statements).
         await using var conn = await dataSource.OpenConnectionAsync(cancellationToken);
         FireResult result;
         try
         {
             result = await WriteEventAsync(conn, tx: null, journalEvent, outcome, wf.Definition, decision.ToState != known.State, request.TimeoutDeadlineId, key, updateDossier: true, commit: false, cancellationToken,
-                decidedOn: (known, request.Scope));
+                decidedOn: (known, request.Scope), data: data);
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.SerializationFailure)
         {
@@ -347,14 +316,36 @@ public sealed class WorkflowRuntime(
             return await EarlierAfterKeyRaceAsync(conn, tx: null, key, cancellationToken);
         }
 
-        Remember(journalEvent, known.WorkflowId, outcome);
+        Remember(journalEvent, known.WorkflowId, data);
         AfterCommit(result);
         return result;
     }
 
-    /// <summary>Remembers what a committed event left in the dossier row (see <see cref="KnownDossiers"/>).</summary>
-    private void Remember(JournalEvent ev, string workflowId, EffectOutcome outcome) =>
-        _known.Remember(ev.DossierId, new KnownDossier(workflowId, ev.DefinitionVersion, ev.ToState, ev.DossierSeq, CanonicalJson.Serialize(outcome.Data), ev.Hash));
+    /// <summary>The journal event of a transition decided on a dossier at <paramref name="fromState"/> and chain head <paramref name="prevHash"/>.</summary>
+    private static JournalEvent TransitionEvent(
+        FireRequest request, int dossierSeq, DateTimeOffset now, string fromState, Decision decision, CompiledWorkflow wf, JsonObject args, EffectOutcome outcome, string prevHash) =>
+        new JournalEvent
+        {
+            DossierId = request.DossierId,
+            DossierSeq = dossierSeq,
+            OccurredAt = now,
+            Actor = request.Actor.Id,
+            ActorRole = request.Actor.Role,
+            Kind = "transition",
+            Trigger = request.Trigger,
+            FromState = fromState,
+            ToState = decision.ToState,
+            DefinitionId = wf.Definition.Id,
+            DefinitionVersion = wf.Definition.Version,
+            DefinitionHash = wf.Definition.ContentHash,
+            Arguments = CanonicalJson.Serialize(args),
+            Effects = CanonicalJson.Serialize(outcome.Summary),
+            PrevHash = prevHash,
+        }.WithHash();
+
+    /// <summary>Remembers what a committed event left in the dossier row (see <see cref="KnownDossiers"/>); <paramref name="data"/> is the canonical text written.</summary>
+    private void Remember(JournalEvent ev, string workflowId, string data) =>
+        _known.Remember(ev.DossierId, new KnownDossier(workflowId, ev.DefinitionVersion, ev.ToState, ev.DossierSeq, data, ev.Hash));
 
     /// <summary>
     /// Records of delivery that change neither state nor data and are not decisions anyone reviews before acting:
@@ -420,11 +411,12 @@ public sealed class WorkflowRuntime(
             PrevHash = dossier.HeadHash,
         }.WithHash();
         var outcome = new EffectOutcome(dossier.Data, new JsonObject(), [], [], []);
+        var data = CanonicalJson.Serialize(outcome.Data);
         var key = idempotencyKey is null ? null : new KeyWrite(idempotencyKey, requestHash, Claimed: false);
         FireResult result;
         try
         {
-            result = await WriteEventAsync(conn, tx, ev, outcome, def, stateChanged: false, null, key, updateDossier: true, commit: false, cancellationToken);
+            result = await WriteEventAsync(conn, tx, ev, outcome, def, stateChanged: false, null, key, updateDossier: true, commit: false, cancellationToken, data: data);
         }
         catch (PostgresException e) when (key is not null && IsKeyTaken(e))
         {
@@ -437,7 +429,7 @@ public sealed class WorkflowRuntime(
         }
 
         await tx.CommitAsync(cancellationToken);
-        Remember(ev, dossier.WorkflowId, outcome);
+        Remember(ev, dossier.WorkflowId, data);
         return result;
     }
 
@@ -688,10 +680,10 @@ public sealed class WorkflowRuntime(
     private static async Task<FireResult> WriteEventAsync(
         NpgsqlConnection conn, NpgsqlTransaction? tx, JournalEvent ev, EffectOutcome outcome, WorkflowDefinition def, bool stateChanged,
         Guid? timeoutDeadline, KeyWrite? key, bool updateDossier, bool commit, CancellationToken cancellationToken,
-        (KnownDossier Dossier, Access.AccessScope? Scope)? decidedOn = null)
+        (KnownDossier Dossier, Access.AccessScope? Scope)? decidedOn = null, string? data = null)
     {
         await using var batch = new NpgsqlBatch(conn, tx);
-        var data = CanonicalJson.Serialize(outcome.Data);
+        data ??= CanonicalJson.Serialize(outcome.Data);
         var noticeIds = outcome.Notices.Select(n => n.Id).ToList();
         object[] eventValues =
         [
@@ -705,7 +697,7 @@ public sealed class WorkflowRuntime(
             string P(object value)
             {
                 parameters.Add(new NpgsqlParameter { Value = value });
-                return "$" + parameters.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return "$" + parameters.Count.ToString(CultureInfo.InvariantCulture);
             }
 
             var sql = new StringBuilder(
