@@ -130,7 +130,8 @@ public sealed class WorkflowRuntime(
         await definitions.EnsureRecordedAsync(def, cancellationToken);
         var id = request.DossierId ?? Guid.CreateVersion7(clock.GetUtcNow());
         var args = (JsonObject)request.Data.DeepClone();
-        var requestHash = RequestHash("create", request.DossierId ?? Guid.Empty, def.Id, args, request.Actor);
+        var arguments = CanonicalJson.Serialize(args);
+        var requestHash = RequestHash("create", request.DossierId ?? Guid.Empty, def.Id, arguments, request.Actor);
 
         await using var conn = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var tx = await conn.BeginTransactionAsync(cancellationToken);
@@ -162,7 +163,7 @@ public sealed class WorkflowRuntime(
             DefinitionId = def.Id,
             DefinitionVersion = def.Version,
             DefinitionHash = def.ContentHash,
-            Arguments = CanonicalJson.Serialize(args),
+            Arguments = arguments,
             Effects = CanonicalJson.Serialize(outcome.Summary),
             PrevHash = JournalEvent.GenesisHash,
         }.WithHash();
@@ -201,10 +202,11 @@ public sealed class WorkflowRuntime(
         var args = request.Arguments is null ? new JsonObject() : (JsonObject)request.Arguments.DeepClone();
         JournalEvent.SingleLine(request.Actor.Id, "actor");
         JournalEvent.SingleLine(request.Trigger, "trigger");
-        var requestHash = RequestHash(request.Trigger, request.DossierId, string.Empty, args, request.Actor);
+        var arguments = CanonicalJson.Serialize(args);
+        var requestHash = RequestHash(request.Trigger, request.DossierId, string.Empty, arguments, request.Actor);
         if (_known.Get(request.DossierId) is { } known)
         {
-            if (await FireOnKnownAsync(request, known, args, requestHash, cancellationToken) is { } done)
+            if (await FireOnKnownAsync(request, known, args, arguments, requestHash, cancellationToken) is { } done)
             {
                 Interlocked.Increment(ref _knownAnswered);
                 return done;
@@ -240,7 +242,7 @@ public sealed class WorkflowRuntime(
             catalog.Rules, decision.Transition.Assign, decision.Transition.Compute, decision.Transition.Effects,
             decision.Context.Rule, decision.ToState, dossier.Id, dossier.Version + 1, catalog.Templates.LatestVersion, decision.Checks);
 
-        var journalEvent = TransitionEvent(request, dossier.Version + 1, now, dossier.State, decision, wf, args, outcome, dossier.HeadHash);
+        var journalEvent = TransitionEvent(request, dossier.Version + 1, now, dossier.State, decision, wf, arguments, outcome, dossier.HeadHash);
 
         var key = request.IdempotencyKey is null ? null : new KeyWrite(request.IdempotencyKey, requestHash, Claimed: false);
         var data = CanonicalJson.Serialize(outcome.Data);
@@ -269,7 +271,7 @@ public sealed class WorkflowRuntime(
     /// are only ever given from the locked row, inside the caller's visibility). A used idempotency key is answered
     /// as on the locking path, from the key's stored result.
     /// </summary>
-    private async Task<FireResult?> FireOnKnownAsync(FireRequest request, KnownDossier known, JsonObject args, string requestHash, CancellationToken cancellationToken)
+    private async Task<FireResult?> FireOnKnownAsync(FireRequest request, KnownDossier known, JsonObject args, string arguments, string requestHash, CancellationToken cancellationToken)
     {
         if (request.ExpectedVersion is { } ev && ev != known.Version || request.ExpectedState is { } es && es != known.State
             || request.IdempotencyKey is { Length: 0 or > 200 })
@@ -294,7 +296,7 @@ public sealed class WorkflowRuntime(
             return null;
         }
 
-        var journalEvent = TransitionEvent(request, known.Version + 1, now, known.State, decision, wf, args, outcome, known.HeadHash);
+        var journalEvent = TransitionEvent(request, known.Version + 1, now, known.State, decision, wf, arguments, outcome, known.HeadHash);
 
         var key = request.IdempotencyKey is null ? null : new KeyWrite(request.IdempotencyKey, requestHash, Claimed: false);
         var data = CanonicalJson.Serialize(outcome.Data);
@@ -323,7 +325,7 @@ public sealed class WorkflowRuntime(
 
     /// <summary>The journal event of a transition decided on a dossier at <paramref name="fromState"/> and chain head <paramref name="prevHash"/>.</summary>
     private static JournalEvent TransitionEvent(
-        FireRequest request, int dossierSeq, DateTimeOffset now, string fromState, Decision decision, CompiledWorkflow wf, JsonObject args, EffectOutcome outcome, string prevHash) =>
+        FireRequest request, int dossierSeq, DateTimeOffset now, string fromState, Decision decision, CompiledWorkflow wf, string arguments, EffectOutcome outcome, string prevHash) =>
         new JournalEvent
         {
             DossierId = request.DossierId,
@@ -338,7 +340,7 @@ public sealed class WorkflowRuntime(
             DefinitionId = wf.Definition.Id,
             DefinitionVersion = wf.Definition.Version,
             DefinitionHash = wf.Definition.ContentHash,
-            Arguments = CanonicalJson.Serialize(args),
+            Arguments = arguments,
             Effects = CanonicalJson.Serialize(outcome.Summary),
             PrevHash = prevHash,
         }.WithHash();
@@ -383,7 +385,8 @@ public sealed class WorkflowRuntime(
         var args = (JsonObject)arguments.DeepClone();
         await using var conn = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var tx = await conn.BeginTransactionAsync(cancellationToken);
-        var requestHash = RequestHash(kind, dossierId, string.Empty, args, actor);
+        var argumentsText = CanonicalJson.Serialize(args);
+        var requestHash = RequestHash(kind, dossierId, string.Empty, argumentsText, actor);
         var (earlier, locked) = await LockAndReadKeyAsync(conn, tx, idempotencyKey, requestHash, dossierId, scope: null, cancellationToken);
         if (earlier is not null)
         {
@@ -406,7 +409,7 @@ public sealed class WorkflowRuntime(
             DefinitionId = def.Id,
             DefinitionVersion = def.Version,
             DefinitionHash = def.ContentHash,
-            Arguments = CanonicalJson.Serialize(args),
+            Arguments = argumentsText,
             Effects = "{}",
             PrevHash = dossier.HeadHash,
         }.WithHash();
@@ -539,8 +542,9 @@ public sealed class WorkflowRuntime(
         return await reader.ReadAsync(cancellationToken) ? ReadSnapshot(reader) : null;
     }
 
-    private static string RequestHash(string trigger, Guid dossierId, string workflow, JsonObject args, Actor actor) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{trigger}\n{dossierId:D}\n{workflow}\n{actor.Id}\n{actor.Role}\n{CanonicalJson.Serialize(args)}")));
+    /// <summary>What identifies a request for its idempotency key; <paramref name="arguments"/> is the canonical text of its arguments.</summary>
+    private static string RequestHash(string trigger, Guid dossierId, string workflow, string arguments, Actor actor) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{trigger}\n{dossierId:D}\n{workflow}\n{actor.Id}\n{actor.Role}\n{arguments}")));
 
     /// <summary>
     /// The first round trip of a fire or record: locks the dossier row (within <paramref name="scope"/> when given)
