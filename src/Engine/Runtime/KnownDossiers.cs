@@ -12,14 +12,12 @@ internal sealed record KnownDossier(string WorkflowId, int WorkflowVersion, stri
 /// The dossiers this process committed last, so the next fire on one of them can skip the locking read (one round
 /// trip instead of two). Only ever a hint: the fire's write is guarded by the version and chain head it decided on
 /// (<c>dossier_expect_unchanged</c>, migration 0005), and anything else falls back to the locking read. Bounded: past
-/// <see cref="Capacity"/> entries it starts over (the cost of a miss is one round trip, never a wrong answer).
+/// <c>capacity</c> entries it starts over (the cost of a miss is one round trip, never a wrong answer).
 /// </summary>
 internal sealed class KnownDossiers(int capacity)
 {
     private readonly ConcurrentDictionary<Guid, KnownDossier> _entries = new();
     private int _count;
-
-    public int Capacity => capacity;
 
     public KnownDossier? Get(Guid id) => _entries.TryGetValue(id, out var known) ? known : null;
 

@@ -273,8 +273,8 @@ public sealed class WorkflowRuntime(
     /// </summary>
     private async Task<FireResult?> FireOnKnownAsync(FireRequest request, KnownDossier known, JsonObject args, string arguments, string requestHash, CancellationToken cancellationToken)
     {
-        if (request.ExpectedVersion is { } ev && ev != known.Version || request.ExpectedState is { } es && es != known.State
-            || request.IdempotencyKey is { Length: 0 or > 200 })
+        if (request.ExpectedVersion is { } version && version != known.Version || request.ExpectedState is { } state && state != known.State
+            || request.IdempotencyKey is { } k && !IsUsableIdempotencyKey(k))
         {
             return null;
         }
@@ -629,9 +629,12 @@ public sealed class WorkflowRuntime(
     private const string ClaimKeySql =
         "INSERT INTO idempotency_key (key, request_hash, dossier_id, result, created_at) VALUES ($1, $2, $3, '{}'::jsonb, now()) ON CONFLICT (key) DO NOTHING RETURNING true";
 
+    /// <summary>An idempotency key is 1 to 200 characters.</summary>
+    private static bool IsUsableIdempotencyKey(string key) => key.Length is > 0 and <= 200;
+
     private static void CheckIdempotencyKey(string key)
     {
-        if (key.Length is 0 or > 200)
+        if (!IsUsableIdempotencyKey(key))
         {
             throw new ArgumentValidationException([new FieldError("Idempotency-Key", "must be 1 to 200 characters")]);
         }
