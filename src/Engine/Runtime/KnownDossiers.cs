@@ -5,8 +5,11 @@ namespace SubsidyEngine.Engine.Runtime;
 /// <summary>
 /// A dossier as this process last committed it: enough to decide a fire without reading the row first. The data is
 /// kept as its canonical text (immutable; every use parses its own copy), never as a shared mutable JSON tree.
+/// <see cref="DeadlineStates"/> holds every state an open deadline of the dossier is bound to (it may hold more:
+/// deadlines met, fired or cleared by the sweep since), or null when this process does not know them; with it, a
+/// transition that leaves no bound deadline behind skips the statement that would clear them.
 /// </summary>
-internal sealed record KnownDossier(string WorkflowId, int WorkflowVersion, string State, int Version, string Data, string HeadHash);
+internal sealed record KnownDossier(string WorkflowId, int WorkflowVersion, string State, int Version, string Data, string HeadHash, IReadOnlyList<string>? DeadlineStates);
 
 /// <summary>
 /// The dossiers this process committed last, so the next fire on one of them can skip the locking read (one round

@@ -102,6 +102,9 @@ public sealed class WorkflowRuntime(
     /// </summary>
     internal (long Answered, long FellBack) KnownFires => (Interlocked.Read(ref _knownAnswered), Interlocked.Read(ref _knownFellBack));
 
+    /// <summary>What this runtime remembers of a dossier (<see cref="KnownDossiers"/>), null when nothing.</summary>
+    internal KnownDossier? Known(Guid dossierId) => _known.Get(dossierId);
+
     public WorkflowCatalog Catalog => catalog;
 
     private DateTimeOffset Now() => JournalEvent.Truncate(clock.GetUtcNow());
@@ -191,7 +194,7 @@ public sealed class WorkflowRuntime(
         var key = request.IdempotencyKey is null ? null : new KeyWrite(request.IdempotencyKey, requestHash, Claimed: true);
         var data = CanonicalJson.Serialize(outcome.Data);
         var result = await WriteEventAsync(conn, tx, ev, outcome, def, stateChanged: false, timeoutDeadline: null, key, updateDossier: false, commit: true, cancellationToken, data: data);
-        Remember(ev, def.Id, data);
+        Remember(ev, def.Id, data, DeadlineStatesAfter([], def, ev.ToState, stateChanged: false, outcome.Deadlines));
         AfterCommit(result);
         return result;
     }
@@ -217,7 +220,7 @@ public sealed class WorkflowRuntime(
 
         await using var conn = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var tx = await conn.BeginTransactionAsync(cancellationToken);
-        var (earlier, locked) = await LockAndReadKeyAsync(conn, tx, request.IdempotencyKey, requestHash, request.DossierId, request.Scope, cancellationToken);
+        var (earlier, locked, deadlineStates) = await LockAndReadKeyAsync(conn, tx, request.IdempotencyKey, requestHash, request.DossierId, request.Scope, readDeadlineStates: true, cancellationToken);
         if (earlier is not null)
         {
             return earlier;
@@ -249,14 +252,15 @@ public sealed class WorkflowRuntime(
         FireResult result;
         try
         {
-            result = await WriteEventAsync(conn, tx, journalEvent, outcome, wf.Definition, decision.ToState != dossier.State, request.TimeoutDeadlineId, key, updateDossier: true, commit: true, cancellationToken, data: data);
+            result = await WriteEventAsync(conn, tx, journalEvent, outcome, wf.Definition, decision.ToState != dossier.State, request.TimeoutDeadlineId, key, updateDossier: true, commit: true, cancellationToken,
+                data: data, deadlineStates: deadlineStates);
         }
         catch (PostgresException e) when (key is not null && IsKeyTaken(e))
         {
             return await EarlierAfterKeyRaceAsync(conn, tx, key, cancellationToken);
         }
 
-        Remember(journalEvent, dossier.WorkflowId, data);
+        Remember(journalEvent, dossier.WorkflowId, data, DeadlineStatesAfter(deadlineStates, wf.Definition, decision.ToState, decision.ToState != dossier.State, outcome.Deadlines));
         AfterCommit(result);
         return result;
     }
@@ -306,7 +310,7 @@ public sealed class WorkflowRuntime(
         try
         {
             result = await WriteEventAsync(conn, tx: null, journalEvent, outcome, wf.Definition, decision.ToState != known.State, request.TimeoutDeadlineId, key, updateDossier: true, commit: false, cancellationToken,
-                decidedOn: (known, request.Scope), data: data);
+                decidedOn: (known, request.Scope), data: data, deadlineStates: known.DeadlineStates);
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.SerializationFailure)
         {
@@ -318,7 +322,7 @@ public sealed class WorkflowRuntime(
             return await EarlierAfterKeyRaceAsync(conn, tx: null, key, cancellationToken);
         }
 
-        Remember(journalEvent, known.WorkflowId, data);
+        Remember(journalEvent, known.WorkflowId, data, DeadlineStatesAfter(known.DeadlineStates, wf.Definition, decision.ToState, decision.ToState != known.State, outcome.Deadlines));
         AfterCommit(result);
         return result;
     }
@@ -346,8 +350,25 @@ public sealed class WorkflowRuntime(
         }.WithHash();
 
     /// <summary>Remembers what a committed event left in the dossier row (see <see cref="KnownDossiers"/>); <paramref name="data"/> is the canonical text written.</summary>
-    private void Remember(JournalEvent ev, string workflowId, string data) =>
-        _known.Remember(ev.DossierId, new KnownDossier(workflowId, ev.DefinitionVersion, ev.ToState, ev.DossierSeq, data, ev.Hash));
+    private void Remember(JournalEvent ev, string workflowId, string data, IReadOnlyList<string>? deadlineStates) =>
+        _known.Remember(ev.DossierId, new KnownDossier(workflowId, ev.DefinitionVersion, ev.ToState, ev.DossierSeq, data, ev.Hash, deadlineStates));
+
+    /// <summary>
+    /// The states the open deadlines of a dossier are bound to after an event (see <see cref="KnownDossier.DeadlineStates"/>):
+    /// those before it that the new state keeps (it or a superstate; the others are cleared when the state changes),
+    /// plus those of the deadlines the event sets. Null when the states before it were not known.
+    /// </summary>
+    private static IReadOnlyList<string>? DeadlineStatesAfter(
+        IReadOnlyList<string>? before, WorkflowDefinition def, string toState, bool stateChanged, IReadOnlyList<DeadlineSet> set)
+    {
+        if (before is null)
+        {
+            return null;
+        }
+
+        var kept = stateChanged ? before.Intersect(def.SelfAndAncestors(toState), StringComparer.Ordinal) : before;
+        return [.. kept.Concat(set.Select(d => d.BoundState).OfType<string>()).Distinct(StringComparer.Ordinal)];
+    }
 
     /// <summary>
     /// Records of delivery that change neither state nor data and are not decisions anyone reviews before acting:
@@ -387,13 +408,16 @@ public sealed class WorkflowRuntime(
         await using var tx = await conn.BeginTransactionAsync(cancellationToken);
         var argumentsText = CanonicalJson.Serialize(args);
         var requestHash = RequestHash(kind, dossierId, string.Empty, argumentsText, actor);
-        var (earlier, locked) = await LockAndReadKeyAsync(conn, tx, idempotencyKey, requestHash, dossierId, scope: null, cancellationToken);
+        var (earlier, locked, _) = await LockAndReadKeyAsync(conn, tx, idempotencyKey, requestHash, dossierId, scope: null, readDeadlineStates: false, cancellationToken);
         if (earlier is not null)
         {
             return earlier;
         }
 
         var dossier = locked ?? throw new DossierNotFoundException(dossierId);
+        // A record sets no deadline: what this process knew of the row it locked still holds after it (any other
+        // write to the dossier would have moved its version and chain head).
+        var knew = _known.Get(dossierId);
         var def = catalog.Get(dossier.WorkflowId, dossier.WorkflowVersion).Definition;
         var ev = new JournalEvent
         {
@@ -432,7 +456,7 @@ public sealed class WorkflowRuntime(
         }
 
         await tx.CommitAsync(cancellationToken);
-        Remember(ev, dossier.WorkflowId, data);
+        Remember(ev, dossier.WorkflowId, data, knew is not null && knew.Version == dossier.Version && knew.HeadHash == dossier.HeadHash ? knew.DeadlineStates : null);
         return result;
     }
 
@@ -553,10 +577,13 @@ public sealed class WorkflowRuntime(
     /// snapshot (READ COMMITTED), finds its result. When the key was used, the earlier result is returned (or the
     /// request refused when it was another request) and the transaction writes nothing. A new key is written with
     /// the result in the same batch as the event (<see cref="WriteEventAsync"/>); a concurrent first use of the key
-    /// on another dossier, which this lock does not serialize, is caught there by the key's unique index.
+    /// on another dossier, which this lock does not serialize, is caught there by the key's unique index. With
+    /// <paramref name="readDeadlineStates"/> the same round trip reads the states the dossier's open deadlines are
+    /// bound to (<see cref="KnownDossier.DeadlineStates"/>).
     /// </summary>
-    private static async Task<(FireResult? Earlier, DossierSnapshot? Dossier)> LockAndReadKeyAsync(
-        NpgsqlConnection conn, NpgsqlTransaction tx, string? key, string requestHash, Guid dossierId, Access.AccessScope? scope, CancellationToken cancellationToken)
+    private static async Task<(FireResult? Earlier, DossierSnapshot? Dossier, IReadOnlyList<string>? DeadlineStates)> LockAndReadKeyAsync(
+        NpgsqlConnection conn, NpgsqlTransaction tx, string? key, string requestHash, Guid dossierId, Access.AccessScope? scope, bool readDeadlineStates,
+        CancellationToken cancellationToken)
     {
         if (key is not null)
         {
@@ -572,23 +599,37 @@ public sealed class WorkflowRuntime(
 
         await using var batch = new NpgsqlBatch(conn, tx);
         batch.BatchCommands.Add(lockCommand);
+        if (readDeadlineStates)
+        {
+            // After the lock, with the statement's own snapshot (READ COMMITTED): every deadline a committed write
+            // set is seen, and no runtime write can set another before this transaction ends (it would lock the row).
+            batch.BatchCommands.Add(Command(
+                "SELECT ARRAY(SELECT DISTINCT bound_state FROM deadline WHERE dossier_id = $1 AND status = 'open' AND bound_state IS NOT NULL)", dossierId));
+        }
+
         if (key is not null)
         {
             batch.BatchCommands.Add(Command(ReadKeySql, key));
         }
 
         DossierSnapshot? dossier;
+        string[]? deadlineStates = null;
         FireResult? earlier = null;
         await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
         {
             dossier = await reader.ReadAsync(cancellationToken) ? ReadSnapshot(reader) : null;
+            if (readDeadlineStates && await reader.NextResultAsync(cancellationToken) && await reader.ReadAsync(cancellationToken))
+            {
+                deadlineStates = reader.GetFieldValue<string[]>(0);
+            }
+
             if (key is not null && await reader.NextResultAsync(cancellationToken) && await reader.ReadAsync(cancellationToken))
             {
                 earlier = EarlierResult(key, requestHash, reader.GetString(0), reader.GetString(1));
             }
         }
 
-        return earlier is not null ? (earlier, null) : (null, dossier);
+        return earlier is not null ? (earlier, null, null) : (null, dossier, dossier is null ? null : deadlineStates);
     }
 
     /// <summary>What a key holds: the hash of the request that used it and that request's result.</summary>
@@ -683,11 +724,13 @@ public sealed class WorkflowRuntime(
     /// <paramref name="decidedOn"/> makes the write conditional (<see cref="FireOnKnownAsync"/>): its first statement
     /// updates the row only where it still holds what the event was decided on, appends the event and records the
     /// key, or fails the batch through <c>dossier_expect_unchanged</c> (0005) with SQLSTATE 40001.
+    /// <paramref name="deadlineStates"/>, when known, are the states the dossier's open deadlines are bound to
+    /// (<see cref="KnownDossier.DeadlineStates"/>).
     /// </summary>
     private static async Task<FireResult> WriteEventAsync(
         NpgsqlConnection conn, NpgsqlTransaction? tx, JournalEvent ev, EffectOutcome outcome, WorkflowDefinition def, bool stateChanged,
         Guid? timeoutDeadline, KeyWrite? key, bool updateDossier, bool commit, CancellationToken cancellationToken,
-        (KnownDossier Dossier, Access.AccessScope? Scope)? decidedOn = null, string? data = null)
+        (KnownDossier Dossier, Access.AccessScope? Scope)? decidedOn = null, string? data = null, IReadOnlyList<string>? deadlineStates = null)
     {
         await using var batch = new NpgsqlBatch(conn, tx);
         data ??= CanonicalJson.Serialize(outcome.Data);
@@ -757,10 +800,11 @@ public sealed class WorkflowRuntime(
                 ev.DossierId, outcome.MetDeadlines.ToArray(), ev.OccurredAt, ev.DossierSeq));
         }
 
-        if (stateChanged)
+        var within = stateChanged ? def.SelfAndAncestors(ev.ToState).ToArray() : [];
+        if (stateChanged && (deadlineStates is null || deadlineStates.Any(s => !within.Contains(s, StringComparer.Ordinal))))
         {
             // Deadlines bound to a state the dossier leaves are cleared (the new state or its superstates keep theirs).
-            var within = def.SelfAndAncestors(ev.ToState).ToArray();
+            // Skipped when the caller knows every state an open deadline is bound to and the new state keeps them all.
             batch.BatchCommands.Add(Command(
                 "UPDATE deadline SET status = 'cleared', closed_at = $3, closed_by_seq = $4 WHERE dossier_id = $1 AND status = 'open' AND bound_state IS NOT NULL AND NOT (bound_state = ANY($2))",
                 ev.DossierId, within, ev.OccurredAt, ev.DossierSeq));

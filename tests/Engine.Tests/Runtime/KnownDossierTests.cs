@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using SubsidyEngine.Engine.Access;
 using SubsidyEngine.Engine.Runtime;
 using SubsidyEngine.Testing;
+using SubsidyEngine.Workflows.Expressions;
 using SubsidyEngine.Workflows.Model;
 using Xunit;
 
@@ -21,10 +22,25 @@ public sealed class KnownDossierTests(PostgresDatabase db) : IClassFixture<Postg
     public async Task InitializeAsync()
     {
         await db.ResetAsync();
-        h = new RuntimeHarness(db, [TinyDefinitions.Abc, TinyDefinitions.Cycle]);
+        h = new RuntimeHarness(db, [TinyDefinitions.Abc, TinyDefinitions.Cycle, Bound]);
     }
 
     public Task DisposeAsync() => Task.CompletedTask;
+
+    /// <summary>A deadline set on entering B, bound to B (and so kept in its substates), and a way out of B that does not clear it itself.</summary>
+    private const string Bound = """
+    {
+      "id": "test/bound", "version": 1, "initial": "A",
+      "states": [ { "id": "A" }, { "id": "B" }, { "id": "B1", "parent": "B" }, { "id": "B2", "parent": "B" }, { "id": "C" } ],
+      "triggers": [ { "id": "enter" }, { "id": "toggle" }, { "id": "leave" }, { "id": "back" } ],
+      "transitions": [
+        { "from": "A", "trigger": "enter", "to": "B1", "roles": ["officer"], "effects": [ { "deadline": { "kind": "review", "after": "P7D", "within": "B" } } ] },
+        { "from": "B1", "trigger": "toggle", "to": "B2", "roles": ["officer"] },
+        { "from": "B", "trigger": "leave", "to": "C", "roles": ["officer"] },
+        { "from": "C", "trigger": "back", "to": "A", "roles": ["officer"] }
+      ]
+    }
+    """;
 
     /// <summary>Another process on the same database: its own runtime, remembering nothing of this one's.</summary>
     private WorkflowRuntime OtherProcess(int knownCapacity = WorkflowRuntime.DefaultKnownDossierCapacity) =>
@@ -185,11 +201,65 @@ public sealed class KnownDossierTests(PostgresDatabase db) : IClassFixture<Postg
     }
 
     [Fact]
+    public async Task Deadlines_bound_to_a_state_are_cleared_on_leaving_it_whichever_process_set_them()
+    {
+        var id = (await h.CreateAsync("test/bound")).DossierId;
+        Task<long> Open() => h.CountAsync($"SELECT count(*) FROM deadline WHERE dossier_id = '{id:D}' AND status = 'open'");
+        // The states this runtime knows open deadlines are bound to ("?": not known).
+        string Known(WorkflowRuntime runtime) => runtime.Known(id)?.DeadlineStates is { } states ? string.Join(",", states.Order(StringComparer.Ordinal)) : "?";
+        Assert.Equal("", Known(h.Runtime)); // a new dossier has no deadline
+
+        await h.FireAsync(id, "enter"); // A -> B1 sets "review", bound to B
+        Assert.Equal((1L, "B"), (await Open(), Known(h.Runtime)));
+        await h.FireAsync(id, "toggle"); // B1 -> B2: still within B, the deadline stays
+        Assert.Equal((1L, "B"), (await Open(), Known(h.Runtime)));
+        await h.FireAsync(id, "leave"); // B -> C: cleared by the state it was bound to
+        Assert.Equal((0L, ""), (await Open(), Known(h.Runtime)));
+        Assert.Equal(1, await h.CountAsync($"SELECT count(*) FROM deadline WHERE dossier_id = '{id:D}' AND status = 'cleared'"));
+        Assert.Equal((3, 0), h.Runtime.KnownFires);
+
+        // Set by this process, cleared by another, which learns the deadline's state in its locking read.
+        await h.FireAsync(id, "back");
+        await h.FireAsync(id, "enter");
+        var other = OtherProcess();
+        await other.FireAsync(new FireRequest(id, "leave", null, RuntimeHarness.Officer));
+        Assert.Equal((0L, ""), (await Open(), Known(other)));
+
+        // Set by the other process; this one's memory is stale: the guard fails and the locking read sees the deadline.
+        await other.FireAsync(new FireRequest(id, "back", null, RuntimeHarness.Officer));
+        await other.FireAsync(new FireRequest(id, "enter", null, RuntimeHarness.Officer));
+        Assert.Equal((1L, "B"), (await Open(), Known(other)));
+        await h.FireAsync(id, "leave");
+        Assert.Equal((0L, ""), (await Open(), Known(h.Runtime)));
+        Assert.Equal((5, 1), h.Runtime.KnownFires);
+        Assert.True((await h.Replayer.ReplayAsync(id)).Ok);
+    }
+
+    [Fact]
+    public async Task A_record_keeps_what_the_runtime_knows_of_the_deadlines_and_a_runtime_that_knows_nothing_clears_them()
+    {
+        var id = (await h.CreateAsync("test/bound")).DossierId;
+        await h.FireAsync(id, "enter");
+        var record = await h.Runtime.AppendRecordAsync(id, "notice.sent", new JsonObject { ["notice"] = "n-1" }, Actor.System);
+        Assert.Equal((record.Version, "B"), (h.Runtime.Known(id)!.Version, string.Join(",", h.Runtime.Known(id)!.DeadlineStates!)));
+        await h.FireAsync(id, "leave");
+        Assert.Equal(0, await h.CountAsync($"SELECT count(*) FROM deadline WHERE dossier_id = '{id:D}' AND status = 'open'"));
+
+        // A runtime that remembers nothing (every fire on the locking path) clears as before.
+        var locking = OtherProcess(knownCapacity: 0);
+        await locking.FireAsync(new FireRequest(id, "back", null, RuntimeHarness.Officer));
+        await locking.FireAsync(new FireRequest(id, "enter", null, RuntimeHarness.Officer));
+        await locking.FireAsync(new FireRequest(id, "leave", null, RuntimeHarness.Officer));
+        Assert.Equal(0, await h.CountAsync($"SELECT count(*) FROM deadline WHERE dossier_id = '{id:D}' AND status = 'open'"));
+        Assert.Equal(2, await h.CountAsync($"SELECT count(*) FROM deadline WHERE dossier_id = '{id:D}' AND status = 'cleared'"));
+    }
+
+    [Fact]
     public void The_memory_keeps_the_newest_version_and_stays_bounded()
     {
         var memory = new KnownDossiers(capacity: 3);
         var id = Guid.NewGuid();
-        KnownDossier At(int version) => new("test/cycle", 1, "A", version, "{}", $"h{version}");
+        KnownDossier At(int version) => new("test/cycle", 1, "A", version, "{}", $"h{version}", null);
 
         memory.Remember(id, At(5));
         memory.Remember(id, At(4)); // a commit that finished later but is older
