@@ -44,7 +44,7 @@ public sealed record AccessScope(string UserId, string Role, string? AuthorityId
 
         parameters.Add(new NpgsqlParameter { Value = AuthorityId });
         var p = "$" + parameters.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        // Served by the expression index on data->>'owner' and the GIN index on data->'participants' (0001).
-        sql.Append(System.Globalization.CultureInfo.InvariantCulture, $" AND ({alias}.data ->> 'owner' = {p} OR {alias}.data -> 'participants' ? {p})");
+        // The columns generated from data ->> 'owner' and data -> 'participants', with their indexes (0006).
+        sql.Append(System.Globalization.CultureInfo.InvariantCulture, $" AND ({alias}.owner = {p} OR {alias}.participants ? {p})");
     }
 }

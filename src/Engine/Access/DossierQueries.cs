@@ -116,12 +116,12 @@ public sealed class DossierQueries(NpgsqlDataSource dataSource)
 
         if (filter.Owner is not null)
         {
-            Add("d.data ->> 'owner' = @", filter.Owner);
+            Add("d.owner = @", filter.Owner);
         }
 
         if (filter.Parent is not null)
         {
-            Add("d.data ->> 'parent' = @", filter.Parent);
+            Add("d.parent = @", filter.Parent);
         }
 
         if (filter.Text is not null)

@@ -153,7 +153,7 @@ public sealed class CalendarFeed(NpgsqlDataSource dataSource, TimeProvider clock
                    (SELECT count(*) FROM deadline_extension e WHERE e.deadline_id = dl.id)
             FROM deadline dl JOIN dossier s ON s.id = dl.dossier_id
             WHERE dl.status = 'open'
-              AND (s.data ->> 'owner' = $1 OR s.data -> 'participants' @> jsonb_build_array($1::text))
+              AND (s.owner = $1 OR s.participants @> jsonb_build_array($1::text))
             ORDER BY dl.due_at, dl.id
             """);
         cmd.Parameters.AddWithValue(authorityId);

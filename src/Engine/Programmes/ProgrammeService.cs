@@ -208,7 +208,7 @@ public sealed class ProgrammeService(WorkflowRuntime runtime, ProgrammeCatalog p
         var callDossier = await runtime.GetAsync(callDossierId, ct) ?? throw new DossierNotFoundException(callDossierId);
         var programmeId = ProgrammeGuards.Str(callDossier.Data, "programme") ?? throw new InvalidOperationException("call dossier without programme");
         var ids = new List<Guid>();
-        await using (var cmd = dataSource.CreateCommand("SELECT id FROM dossier WHERE workflow_id = $1 AND data->>'parent' = $2 AND state = 'allocated' ORDER BY id"))
+        await using (var cmd = dataSource.CreateCommand("SELECT id FROM dossier WHERE workflow_id = $1 AND parent = $2 AND state = 'allocated' ORDER BY id"))
         {
             cmd.Parameters.AddWithValue(DossierWorkflow(programmeId));
             cmd.Parameters.AddWithValue(callDossierId.ToString("D"));

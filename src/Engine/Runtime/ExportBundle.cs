@@ -97,7 +97,7 @@ public sealed class ExportBundle(NpgsqlDataSource dataSource, TimeProvider clock
         else if (scope.Kind == "call")
         {
             var list = new List<Guid> { scope.Id!.Value };
-            await using var cmd = new NpgsqlCommand("SELECT id FROM dossier WHERE data ->> 'parent' = $1 ORDER BY id", conn, tx);
+            await using var cmd = new NpgsqlCommand("SELECT id FROM dossier WHERE parent = $1 ORDER BY id", conn, tx);
             cmd.Parameters.AddWithValue(scope.Id!.Value.ToString("D"));
             await using var r = await cmd.ExecuteReaderAsync(ct);
             while (await r.ReadAsync(ct))

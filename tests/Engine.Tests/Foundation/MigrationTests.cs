@@ -25,6 +25,51 @@ public sealed class MigrationTests
     }
 
     [Fact]
+    public async Task A_transition_updates_the_dossier_row_without_touching_its_indexes_unless_owner_parent_or_participants_change()
+    {
+        await using var ds = NpgsqlDataSource.Create(await TestCluster.CreateEmptyDatabaseAsync());
+        await new Migrator(ds).MigrateAsync();
+
+        // No index on dossier may cover what every transition writes (0006): PostgreSQL could then never update HOT.
+        Assert.Equal(0, await CountAsync(ds, """
+            SELECT count(*) FROM pg_index i WHERE i.indrelid = 'dossier'::regclass AND (i.indexprs IS NOT NULL OR i.indpred IS NOT NULL OR EXISTS (
+                SELECT FROM pg_attribute a WHERE a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+                AND a.attname IN ('state', 'version', 'data', 'head_hash', 'updated_at', 'workflow_version')))
+            """));
+
+        // The statistics of the current transaction count HOT updates exactly (same backend, no flush delay).
+        await using var conn = await ds.OpenConnectionAsync();
+        await using var tx = await conn.BeginTransactionAsync();
+        async Task<(long Updates, long Hot)> Run(string sql)
+        {
+            await using (var cmd = new NpgsqlCommand(sql, conn, tx))
+            {
+                await cmd.ExecuteNonQueryAsync();
+            }
+
+            await using var stats = new NpgsqlCommand("SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables WHERE relname = 'dossier'", conn, tx);
+            await using var r = await stats.ExecuteReaderAsync();
+            return await r.ReadAsync() ? (r.GetInt64(0), r.GetInt64(1)) : (0, 0);
+        }
+
+        await Run("""
+            INSERT INTO workflow_definition VALUES ('t/hot', 1, 'h', 'p', 'c', now());
+            INSERT INTO dossier (id, workflow_id, workflow_version, state, version, data, head_hash, created_at, updated_at)
+            VALUES ('00000000-0000-0000-0000-000000000001', 't/hot', 1, 'A', 1, '{"owner": "authority:1", "participants": ["authority:2"], "amount": 1}', 'h1', now(), now())
+            """);
+        var transition = await Run("""
+            UPDATE dossier SET state = 'B', version = 2, data = '{"owner": "authority:1", "participants": ["authority:2"], "amount": 2}', head_hash = 'h2', updated_at = now()
+            WHERE id = '00000000-0000-0000-0000-000000000001'
+            """);
+        Assert.Equal((1, 1), transition);
+        var newOwner = await Run("""
+            UPDATE dossier SET version = 3, data = '{"owner": "authority:3", "participants": ["authority:2"], "amount": 2}', head_hash = 'h3'
+            WHERE id = '00000000-0000-0000-0000-000000000001'
+            """);
+        Assert.Equal((2, 1), newOwner); // the owner index needs the new value: not HOT
+    }
+
+    [Fact]
     public async Task Running_migrations_again_is_a_no_op()
     {
         await using var ds = NpgsqlDataSource.Create(await TestCluster.CreateEmptyDatabaseAsync());
