@@ -13,7 +13,7 @@ internal sealed record KnownDossier(string WorkflowId, int WorkflowVersion, stri
 
 /// <summary>
 /// The dossiers this process committed last, so the next fire on one of them can skip the locking read (one round
-/// trip instead of two). Only ever a hint: the fire's write is guarded by the version and chain head it decided on
+/// trip instead of two). Only ever a hint: the fire's write is guarded by everything the decision read from the row
 /// (<c>dossier_expect_unchanged</c>, migration 0005), and anything else falls back to the locking read. Bounded: past
 /// <c>capacity</c> entries it starts over (the cost of a miss is one round trip, never a wrong answer).
 /// </summary>
