@@ -480,6 +480,11 @@ public sealed class AiosmtpdProcess : IAsyncDisposable
             {
                 await Task.Delay(50);
             }
+            catch (SocketException) when (process.HasExited)
+            {
+                throw new InvalidOperationException(
+                    $"aiosmtpd exited with code {process.ExitCode} before listening on port {port}; is python3-aiosmtpd installed? (as root: bash scripts/install-prerequisites.sh)");
+            }
         }
 
         return new AiosmtpdProcess(process, root, port);
