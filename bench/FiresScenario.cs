@@ -57,15 +57,17 @@ public static class FiresScenario
         }
 
         var lines = new List<string>();
-        var baseline32 = await MeasureAsync(32, seconds, async (_, i) =>
+        var pgData = cluster.Postgres.Settings.ClusterDirectory;
+        var (baseline32, baseCpu) = await MeasureWithCpuAsync(pgData, 32, seconds, async (_, i) =>
         {
             await using var cmd = ds.CreateCommand("INSERT INTO bench_raw (v) VALUES ($1)");
             cmd.Parameters.AddWithValue("x" + i);
             await cmd.ExecuteNonQueryAsync();
         });
-        Console.WriteLine($"baseline raw INSERT commits, 32 clients: {baseline32:F0}/s");
+        Console.WriteLine($"baseline raw INSERT commits, 32 clients: {baseline32:F0}/s; CPU per commit: bench process {baseCpu.Process:F0} us, PostgreSQL {baseCpu.Postgres:F0} us");
 
         var rates = new Dictionary<int, double>();
+        var cpus = new Dictionary<int, (double Process, double Postgres)>();
         foreach (var concurrency in new[] { 1, 8, 32 })
         {
             var dossiers = new Guid[concurrency];
@@ -74,11 +76,12 @@ public static class FiresScenario
                 dossiers[w] = (await runtime.CreateAsync(new CreateRequest("bench/cycle", new(), officer))).DossierId;
             }
 
-            var rate = await MeasureAsync(concurrency, seconds, (w, i) =>
+            var (rate, cpu) = await MeasureWithCpuAsync(pgData, concurrency, seconds, (w, i) =>
                 runtime.FireAsync(new FireRequest(dossiers[w], "next", new() { ["n"] = i }, officer)));
-            Console.WriteLine($"fires, {concurrency} concurrent dossiers: {rate:F0}/s");
+            Console.WriteLine($"fires, {concurrency} concurrent dossiers: {rate:F0}/s; CPU per fire: bench process (the runtime) {cpu.Process:F0} us, PostgreSQL {cpu.Postgres:F0} us");
             lines.Add($"fires c={concurrency} per_s={rate:F0}");
             rates[concurrency] = rate;
+            cpus[concurrency] = cpu;
         }
 
         // Every chain must still verify after the load.
@@ -90,8 +93,25 @@ public static class FiresScenario
         }
 
         var fires32 = rates[32];
-        lines.Add($"RESULT fires per_s={fires32:F0} baseline_per_s={baseline32:F0} ratio={fires32 / baseline32:F2} c8_per_s={rates[8]:F0} c1_per_s={rates[1]:F0} events={replay.Events}");
+        lines.Add($"RESULT fires per_s={fires32:F0} baseline_per_s={baseline32:F0} ratio={fires32 / baseline32:F2} c8_per_s={rates[8]:F0} c1_per_s={rates[1]:F0} events={replay.Events} " +
+                  $"cpu_us_runtime={cpus[32].Process:F0} cpu_us_postgres={cpus[32].Postgres:F0} baseline_cpu_us_process={baseCpu.Process:F0} baseline_cpu_us_postgres={baseCpu.Postgres:F0}");
         return lines;
+    }
+
+    /// <summary>
+    /// <see cref="MeasureAsync"/>, plus the CPU per operation (microseconds) of this process and of the PostgreSQL
+    /// cluster in <paramref name="pgData"/> (postmaster and backends), from /proc.
+    /// </summary>
+    private static async Task<(double PerSecond, (double Process, double Postgres) CpuUs)> MeasureWithCpuAsync(
+        string pgData, int workers, int seconds, Func<int, int, Task> op)
+    {
+        var process = Process.GetCurrentProcess().TotalProcessorTime;
+        var postgres = ProcessCpu.OfCluster(pgData);
+        var watch = Stopwatch.StartNew();
+        var rate = await MeasureAsync(workers, seconds, op);
+        var operations = rate * watch.Elapsed.TotalSeconds;
+        double Us(TimeSpan t) => t.TotalMicroseconds / Math.Max(1, operations);
+        return (rate, (Us(Process.GetCurrentProcess().TotalProcessorTime - process), Us(ProcessCpu.OfCluster(pgData) - postgres)));
     }
 
     /// <summary>Runs <paramref name="workers"/> loops for <paramref name="seconds"/> and returns operations per second.</summary>
