@@ -40,11 +40,58 @@ public sealed class BenchCluster : IAsyncDisposable
             ClusterDirectory = Path.Combine(root, "pg"),
             Port = port,
             Database = "bench",
-            ServerSettings = new Dictionary<string, string> { ["max_connections"] = "250", ["shared_buffers"] = "256MB" },
+            ServerSettings = Statements
+                ? new Dictionary<string, string> { ["max_connections"] = "250", ["shared_buffers"] = "256MB", ["shared_preload_libraries"] = "pg_stat_statements", ["pg_stat_statements.track"] = "all" }
+                : new Dictionary<string, string> { ["max_connections"] = "250", ["shared_buffers"] = "256MB" },
         });
         var cluster = new BenchCluster(root, pg);
         await new Migrator(cluster.DataSource).MigrateAsync();
+        if (Statements)
+        {
+            await using var cmd = cluster.DataSource.CreateCommand("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+            await cmd.ExecuteNonQueryAsync();
+        }
+
         return cluster;
+    }
+
+    /// <summary>
+    /// <c>SUBSIDY_BENCH_STATEMENTS=1</c>: the cluster loads pg_stat_statements, and scenarios print, per measured phase,
+    /// the statements PostgreSQL spent its time on (a diagnostic; it costs a little CPU itself).
+    /// </summary>
+    public static bool Statements => Environment.GetEnvironmentVariable("SUBSIDY_BENCH_STATEMENTS") == "1";
+
+    /// <summary>With <see cref="Statements"/>: forgets the statistics so far.</summary>
+    public async Task ResetStatementsAsync()
+    {
+        if (Statements)
+        {
+            await using var cmd = DataSource.CreateCommand("SELECT pg_stat_statements_reset()");
+            await cmd.ExecuteNonQueryAsync();
+        }
+    }
+
+    /// <summary>With <see cref="Statements"/>: the statements since the last reset, by execution time, per operation.</summary>
+    public async Task PrintStatementsAsync(string phase, long operations)
+    {
+        if (!Statements)
+        {
+            return;
+        }
+
+        await using var cmd = DataSource.CreateCommand(
+            """
+            SELECT calls, total_exec_time, total_plan_time, rows, shared_blks_hit, wal_records, wal_bytes, left(regexp_replace(query, '\s+', ' ', 'g'), 160)
+            FROM pg_stat_statements WHERE calls > 0 ORDER BY total_exec_time DESC LIMIT 12
+            """);
+        await using var r = await cmd.ExecuteReaderAsync();
+        Console.WriteLine($"statements during {phase} ({operations} operations), per operation: calls, exec us, plan us, rows, buffer hits, WAL records, WAL bytes");
+        while (await r.ReadAsync())
+        {
+            double Per(double v) => v / Math.Max(1, operations);
+            Console.WriteLine($"  {Per(r.GetInt64(0)),6:F2} {Per(r.GetDouble(1) * 1000),8:F1} {Per(r.GetDouble(2) * 1000),6:F1} {Per(r.GetInt64(3)),6:F2} {Per(r.GetInt64(4)),6:F1} " +
+                              $"{Per(r.GetInt64(5)),5:F1} {Per((double)r.GetDecimal(6)),7:F0}  {r.GetString(7)}");
+        }
     }
 
     public async ValueTask DisposeAsync()

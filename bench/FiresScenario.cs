@@ -76,9 +76,11 @@ public static class FiresScenario
                 dossiers[w] = (await runtime.CreateAsync(new CreateRequest("bench/cycle", new(), officer))).DossierId;
             }
 
+            await cluster.ResetStatementsAsync();
             var (rate, cpu) = await MeasureWithCpuAsync(pgData, concurrency, seconds, (w, i) =>
                 runtime.FireAsync(new FireRequest(dossiers[w], "next", new() { ["n"] = i }, officer)));
             Console.WriteLine($"fires, {concurrency} concurrent dossiers: {rate:F0}/s; CPU per fire: bench process (the runtime) {cpu.Process:F0} us, PostgreSQL {cpu.Postgres:F0} us");
+            await cluster.PrintStatementsAsync($"fires at {concurrency} concurrent dossiers", (long)(rate * seconds));
             lines.Add($"fires c={concurrency} per_s={rate:F0}");
             rates[concurrency] = rate;
             cpus[concurrency] = cpu;

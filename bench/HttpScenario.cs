@@ -172,10 +172,12 @@ public static class HttpScenario
             var cpuMe = Cpu.Start(service.Pid, pgData);
             var me = await LoadAsync(Clients, TimeSpan.FromSeconds(baselineSeconds), Get(meRequest, "/api/me"));
             Console.WriteLine($"GET /api/me (API key), {Clients} clients: {me}; {cpuMe.Stop(me.Count)}");
+            await cluster.ResetStatementsAsync();
             var cpuFires = Cpu.Start(service.Pid, pgData);
             var fires = await LoadAsync(Clients, TimeSpan.FromSeconds(seconds), fire);
             var firesCpu = cpuFires.Stop(fires.Count);
             Console.WriteLine($"POST transitions (API key, Idempotency-Key), {Clients} clients: {fires}; {firesCpu}");
+            await cluster.PrintStatementsAsync("the POST transitions", fires.Count);
 
             // A retry with a used key returns the first result and changes nothing.
             var last = Interlocked.Read(ref counters[0]);
