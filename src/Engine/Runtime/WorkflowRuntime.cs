@@ -472,7 +472,7 @@ public sealed class WorkflowRuntime(
     public sealed record Decision(TransitionDefinition Transition, string ToState, FireContext Context, IReadOnlyList<GuardCheck> Checks);
 
     /// <summary>
-    /// Classifies and fires <paramref name="trigger"/> on a Stateless machine built over <paramref name="state"/>.
+    /// Classifies and fires <paramref name="trigger"/> on the workflow's Stateless machine, from <paramref name="state"/>.
     /// Pure (no database): replay uses it to re-fire recorded events.
     /// </summary>
     public static Decision Decide(CompiledWorkflow wf, Guid dossierId, string state, JsonObject data, string trigger, JsonObject args, Actor actor, DateTimeOffset now)
@@ -504,9 +504,7 @@ public sealed class WorkflowRuntime(
         }
 
         var chosen = permitted[0];
-        var current = state;
-        var (machine, triggers) = wf.Build(() => current, s => current = s, context);
-        machine.Fire(triggers[trigger], context);
+        var current = wf.Fire(state, trigger, context);
         var expected = chosen.Transition.To ?? state;
         if (current != expected)
         {

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Stateless;
 using Stateless.Graph;
 using SubsidyEngine.Workflows.Expressions;
@@ -32,6 +33,9 @@ public sealed record CandidateTransition(int Index, TransitionDefinition Transit
 public sealed class CompiledWorkflow
 {
     private readonly Dictionary<int, GuardExpression?> _guards = [];
+
+    /// <summary>Machines ready for <see cref="Fire"/>: each used by one thread at a time, returned after its fire.</summary>
+    private readonly ConcurrentBag<PooledMachine> _machines = [];
 
     public CompiledWorkflow(WorkflowDefinition definition, RuleRegistry rules)
     {
@@ -110,12 +114,46 @@ public sealed class CompiledWorkflow
     public IEnumerable<string> SelfAndAncestors(string state) => Definition.SelfAndAncestors(state);
 
     /// <summary>
-    /// Builds a Stateless machine over external state. Guards combine the role check and the guard expression,
-    /// evaluated through <paramref name="context"/> (cached). A machine is cheap to build and not shared between
-    /// threads: the runtime builds one per fire.
+    /// Fires <paramref name="trigger"/> from <paramref name="state"/> on a Stateless machine and returns the state it
+    /// reaches. Guards combine the role check and the guard expression, evaluated through <paramref name="context"/>
+    /// (cached there). The machine is configured once and reused: building one for the application dossier
+    /// (20 states, 25 transitions) cost about 13 us and 42 KB per fire. A machine is taken from a pool for one fire
+    /// (Stateless machines are not thread-safe), its external state is set to <paramref name="state"/>, and it goes
+    /// back only when the fire returned normally.
     /// </summary>
-    public (StateMachine<string, string> Machine, IReadOnlyDictionary<string, StateMachine<string, string>.TriggerWithParameters<FireContext>> Triggers)
-        Build(Func<string> read, Action<string> write, FireContext? context)
+    public string Fire(string state, string trigger, FireContext context)
+    {
+        if (!_machines.TryTake(out var pooled))
+        {
+            pooled = new PooledMachine();
+            (pooled.Machine, pooled.Triggers) = Build(() => pooled.State!, s => pooled.State = s, diagramOnly: false);
+        }
+
+        pooled.State = state;
+        pooled.Machine.Fire(pooled.Triggers[trigger], context);
+        var reached = pooled.State;
+        pooled.State = null;
+        _machines.Add(pooled);
+        return reached;
+    }
+
+    /// <summary>A configured machine and the external state it reads and writes during one fire.</summary>
+    private sealed class PooledMachine
+    {
+        public string? State;
+
+        public StateMachine<string, string> Machine = null!;
+
+        public IReadOnlyDictionary<string, StateMachine<string, string>.TriggerWithParameters<FireContext>> Triggers = null!;
+    }
+
+    /// <summary>
+    /// Builds a Stateless machine over external state, one parameterised trigger per definition trigger. The guards
+    /// read the <see cref="FireContext"/> each fire passes as the trigger's argument; a diagram-only machine's guards
+    /// are never evaluated.
+    /// </summary>
+    private (StateMachine<string, string> Machine, IReadOnlyDictionary<string, StateMachine<string, string>.TriggerWithParameters<FireContext>> Triggers)
+        Build(Func<string> read, Action<string> write, bool diagramOnly)
     {
         var machine = new StateMachine<string, string>(read, write, FiringMode.Queued);
         var triggers = Definition.Triggers.ToDictionary(t => t.Id, t => machine.SetTriggerParameters<FireContext>(t.Id), StringComparer.Ordinal);
@@ -135,12 +173,9 @@ public sealed class CompiledWorkflow
             var t = Definition.Transitions[i];
             var cfg = machine.Configure(t.From);
             var description = Describe(t, _guards[i]);
-            Func<FireContext, bool> guard = ctx => RoleAllowed(t, (ctx ?? context)!.Rule.Actor) && EvaluateGuard(index, (ctx ?? context)!).Passed;
-            if (context is null)
-            {
-                // Diagram-only machine: guards are never evaluated.
-                guard = _ => true;
-            }
+            Func<FireContext, bool> guard = diagramOnly
+                ? _ => true
+                : ctx => RoleAllowed(t, ctx.Rule.Actor) && EvaluateGuard(index, ctx).Passed;
 
             if (t.To is null)
             {
@@ -169,7 +204,7 @@ public sealed class CompiledWorkflow
     public string Mermaid()
     {
         var state = Definition.Initial;
-        var (machine, _) = Build(() => state, s => state = s, null);
+        var (machine, _) = Build(() => state, s => state = s, diagramOnly: true);
         return MermaidGraph.Format(machine.GetInfo());
     }
 }
