@@ -163,6 +163,11 @@ public static class HttpScenario
 
             var warmSeconds = warm.Elapsed.TotalSeconds;
             Console.WriteLine($"warm-up: {warmSeconds:F0} s of transitions until the JIT settled{(quietRounds < 2 ? " (NOT settled: stopped at the limit)" : string.Empty)}; per 3 s round: {string.Join("; ", warmRounds)}");
+            // A server that has run a while writes its WAL into recycled segment files; a fresh cluster creates and
+            // zero-fills a new 16 MB file every couple of seconds at this rate (a stall of every commit while it
+            // does). A checkpoint now recycles the segments the warm-up wrote, as any server's checkpoints do.
+            var walSegments = await RecycleWalAsync(cluster);
+            Console.WriteLine($"checkpoint after the warm-up: {walSegments} WAL segment files ready for reuse");
             await LoadAsync(Clients, TimeSpan.FromSeconds(1), Get(meRequest, "/api/me"));
             await LoadAsync(Clients, TimeSpan.FromSeconds(1), Get(liveRequest, "/health/live"));
 
@@ -173,10 +178,12 @@ public static class HttpScenario
             var me = await LoadAsync(Clients, TimeSpan.FromSeconds(baselineSeconds), Get(meRequest, "/api/me"));
             Console.WriteLine($"GET /api/me (API key), {Clients} clients: {me}; {cpuMe.Stop(me.Count)}");
             await cluster.ResetStatementsAsync();
+            var checkpoints = await CheckpointsAsync(cluster);
             var cpuFires = Cpu.Start(service.Pid, pgData);
             var fires = await LoadAsync(Clients, TimeSpan.FromSeconds(seconds), fire);
             var firesCpu = cpuFires.Stop(fires.Count);
             Console.WriteLine($"POST transitions (API key, Idempotency-Key), {Clients} clients: {fires}; {firesCpu}");
+            Console.WriteLine($"  {fires.SlowestTimeline()}; PostgreSQL checkpoints during the phase: {await CheckpointsAsync(cluster) - checkpoints}");
             await cluster.PrintStatementsAsync("the POST transitions", fires.Count);
 
             // A retry with a used key returns the first result and changes nothing.
@@ -256,31 +263,86 @@ public static class HttpScenario
         }
     }
 
+    /// <summary>Runs a checkpoint, which recycles the WAL segments before it; returns the segment files in pg_wal.</summary>
+    private static async Task<long> RecycleWalAsync(BenchCluster cluster)
+    {
+        await using (var checkpoint = cluster.DataSource.CreateCommand("CHECKPOINT"))
+        {
+            checkpoint.CommandTimeout = 300;
+            await checkpoint.ExecuteNonQueryAsync();
+        }
+
+        await using var cmd = cluster.DataSource.CreateCommand("SELECT count(*) FROM pg_ls_waldir() WHERE name ~ '^[0-9A-F]{24}$'");
+        return (long)(await cmd.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>Checkpoints the cluster has started so far (timed and requested).</summary>
+    private static async Task<long> CheckpointsAsync(BenchCluster cluster)
+    {
+        await using var cmd = cluster.DataSource.CreateCommand("SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter");
+        return (long)(await cmd.ExecuteScalarAsync())!;
+    }
+
     /// <summary>Throughput and latency percentiles of one load phase.</summary>
     public sealed record LoadResult(long Count, double PerSecond, double P50Ms, double P95Ms, double P99Ms, double MaxMs)
     {
+        /// <summary>The load client's own garbage collections during the phase: count (gen 0, 1, 2) and total pause.</summary>
+        public string ClientGc { get; init; } = string.Empty;
+
+        /// <summary>Where in the phase the slowest 1 % of requests ended: their count per 250 ms window, in order.</summary>
+        public IReadOnlyList<int> SlowestByWindow { get; init; } = [];
+
         public override string ToString() => $"{PerSecond:F0}/s ({Count} requests), p50 {P50Ms:F1} ms, p95 {P95Ms:F1} ms, p99 {P99Ms:F1} ms, max {MaxMs:F1} ms";
+
+        /// <summary>
+        /// The windows that held most of the slowest 1 %: a tail made of a few stalls shows as a few busy windows, a
+        /// tail spread over the phase as many windows with one or two each.
+        /// </summary>
+        public string SlowestTimeline()
+        {
+            var total = SlowestByWindow.Sum();
+            var busiest = SlowestByWindow.Select((n, i) => (n, i)).Where(x => x.n > 0).OrderByDescending(x => x.n).ToList();
+            var top = busiest.Take(8).OrderBy(x => x.i).Select(x => $"{x.i * 0.25:F2}s:{x.n}");
+            return $"slowest 1 % ({total} requests) ended in {busiest.Count} of {SlowestByWindow.Count} windows of 250 ms; busiest: {string.Join(" ", top)}; load client GC: {ClientGc}";
+        }
     }
 
     /// <summary>Runs <paramref name="workers"/> closed loops for <paramref name="duration"/>; every request's latency is kept.</summary>
     public static async Task<LoadResult> LoadAsync(int workers, TimeSpan duration, Func<int, Task> op)
     {
-        var latencies = new List<long>[workers];
+        var latencies = new List<(long Latency, long End)>[workers];
         var sw = Stopwatch.StartNew();
+        var start = Stopwatch.GetTimestamp();
+        var (gc0, gc1, gc2, paused) = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
         await Task.WhenAll(Enumerable.Range(0, workers).Select(w => Task.Run(async () =>
         {
-            var mine = latencies[w] = new List<long>(4096);
+            var mine = latencies[w] = new List<(long, long)>(4096);
             while (sw.Elapsed < duration)
             {
                 var t = Stopwatch.GetTimestamp();
                 await op(w);
-                mine.Add(Stopwatch.GetTimestamp() - t);
+                var end = Stopwatch.GetTimestamp();
+                mine.Add((end - t, end));
             }
         })));
         var elapsed = sw.Elapsed.TotalSeconds;
-        var all = latencies.SelectMany(l => l).Order().ToArray();
+        var all = latencies.SelectMany(l => l).Select(l => l.Latency).Order().ToArray();
         double Ms(double q) => all.Length == 0 ? double.NaN : all[Math.Min(all.Length - 1, (int)Math.Ceiling(q * all.Length) - 1)] * 1000.0 / Stopwatch.Frequency;
-        return new LoadResult(all.Length, all.Length / elapsed, Ms(0.50), Ms(0.95), Ms(0.99), Ms(1.0));
+        var windows = new int[(int)Math.Ceiling(elapsed * 4) + 1];
+        if (all.Length > 0)
+        {
+            var p99 = all[Math.Min(all.Length - 1, (int)Math.Ceiling(0.99 * all.Length) - 1)];
+            foreach (var (latency, end) in latencies.SelectMany(l => l).Where(l => l.Latency >= p99))
+            {
+                windows[Math.Min(windows.Length - 1, (int)((end - start) * 4 / Stopwatch.Frequency))]++;
+            }
+        }
+
+        return new LoadResult(all.Length, all.Length / elapsed, Ms(0.50), Ms(0.95), Ms(0.99), Ms(1.0)) 
+        {
+            SlowestByWindow = windows,
+            ClientGc = $"{GC.CollectionCount(0) - gc0}/{GC.CollectionCount(1) - gc1}/{GC.CollectionCount(2) - gc2} collections, paused {(GC.GetTotalPauseDuration() - paused).TotalMilliseconds:F0} ms",
+        };
     }
 
     private static async Task<JsonElement> Expect(HttpResponseMessage response, HttpStatusCode status)
