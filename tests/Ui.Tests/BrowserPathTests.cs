@@ -21,7 +21,7 @@ public sealed class BrowserPathTests(UiHost host) : IClassFixture<UiHost>
         await Assertions.Expect(genk.Locator("[data-testid=user]")).ToContainTextAsync("Genk");
         await UiHost.ShotAsync(genk, "01-portal-municipality");
         await genk.Locator("button[data-call='plan-samenleven/2023']").ClickAsync();
-        await genk.WaitForURLAsync(new Regex("/dossiers/[0-9a-f-]{36}$"));
+        await UiHost.UrlAsync(genk, new Regex("/dossiers/[0-9a-f-]{36}$"));
         var dossierUrl = new Uri(genk.Url).AbsolutePath;
         var dossierId = Guid.Parse(dossierUrl.Split('/')[^1]);
 

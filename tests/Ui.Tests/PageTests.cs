@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using SubsidyEngine.Api.Auth;
@@ -67,7 +68,7 @@ public sealed class PageTests(UiHost host) : IClassFixture<UiHost>
         var (context, officer) = await host.SignInAsync("Olivia Officer");
         await using var _ = context;
         await officer.ClickAsync("#sign-out");
-        await officer.WaitForURLAsync(u => u.Contains("/dev/sign-in", StringComparison.Ordinal));
+        await UiHost.UrlAsync(officer, new Regex("/dev/sign-in"));
     }
 
     [Fact]

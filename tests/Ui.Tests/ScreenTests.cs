@@ -21,7 +21,7 @@ public sealed class ScreenTests(UiHost host) : IClassFixture<UiHost>
         await using var _ = context;
         await officer.GotoAsync("/board");
         await officer.ClickAsync("a[data-dashboard='2023']");
-        await officer.WaitForURLAsync(new Regex("/calls/[0-9a-f-]{36}/dashboard$"));
+        await UiHost.UrlAsync(officer, new Regex("/calls/[0-9a-f-]{36}/dashboard$"));
         await Assertions.Expect(officer.Locator("svg#chart-budget title")).ToHaveCountAsync(6); // the chart's title + one per bar
         await Assertions.Expect(officer.Locator("svg#chart-budget")).ToHaveAttributeAsync("role", "img");
         await Assertions.Expect(officer.Locator("svg#chart-kpi")).ToBeVisibleAsync();

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
@@ -131,9 +132,17 @@ public sealed class UiHost : WebApplicationFactory<Program>, IAsyncLifetime
         await page.GotoAsync("/");
         Assert.Contains("/dev/sign-in", page.Url, StringComparison.Ordinal);
         await page.Locator("button", new PageLocatorOptions { HasTextString = displayNameStart }).First.ClickAsync();
-        await page.WaitForURLAsync(u => !u.Contains("/dev/sign-in", StringComparison.Ordinal));
+        await Assertions.Expect(page).Not.ToHaveURLAsync(new Regex("/dev/sign-in"), new() { Timeout = 90_000 });
         return (context, page);
     }
+
+    /// <summary>
+    /// Waits until the page's URL matches. Not <c>WaitForURLAsync</c>: after a click it can miss the load event it
+    /// waits for when that event arrives while it subscribes (microsoft/playwright-dotnet#3364), and it then times
+    /// out on a page that has long loaded; this assertion polls the URL instead. Actions after it auto-wait.
+    /// </summary>
+    public static Task UrlAsync(IPage page, Regex pattern) =>
+        Assertions.Expect(page).ToHaveURLAsync(pattern, new() { Timeout = 90_000 });
 
     public static Task ShotAsync(IPage page, string name) =>
         page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotFolder, name + ".png"), FullPage = true });
