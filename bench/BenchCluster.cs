@@ -56,6 +56,40 @@ public sealed class BenchCluster : IAsyncDisposable
     }
 
     /// <summary>
+    /// A running server's steady state for the WAL: it writes into recycled segment files, where a fresh cluster
+    /// creates and zero-fills each new 16 MB file while every commit waits (docs/benchmarks.md, http). Makes sure pg_wal holds at least <paramref name="segments"/> segment files (switching to a new segment after a
+    /// one-row write until it does), then runs a checkpoint, which keeps the files before it for reuse (up to
+    /// max_wal_size); returns the segment files in pg_wal.
+    /// </summary>
+    public async Task<long> RecycleWalAsync(int segments)
+    {
+        async Task<long> CountAsync()
+        {
+            await using var count = DataSource.CreateCommand("SELECT count(*) FROM pg_ls_waldir() WHERE name ~ '^[0-9A-F]{24}$'");
+            return (long)(await count.ExecuteScalarAsync())!;
+        }
+
+        await using (var table = DataSource.CreateCommand("CREATE TABLE IF NOT EXISTS bench_wal_switch (at timestamptz NOT NULL)"))
+        {
+            await table.ExecuteNonQueryAsync();
+        }
+
+        for (var have = await CountAsync(); have < segments; have++)
+        {
+            await using var next = DataSource.CreateCommand("INSERT INTO bench_wal_switch VALUES (now()); SELECT pg_switch_wal();");
+            await next.ExecuteNonQueryAsync();
+        }
+
+        await using (var checkpoint = DataSource.CreateCommand("CHECKPOINT"))
+        {
+            checkpoint.CommandTimeout = 300;
+            await checkpoint.ExecuteNonQueryAsync();
+        }
+
+        return await CountAsync();
+    }
+
+    /// <summary>
     /// <c>SUBSIDY_BENCH_STATEMENTS=1</c>: the cluster loads pg_stat_statements, and scenarios print, per measured phase,
     /// the statements PostgreSQL spent its time on (a diagnostic; it costs a little CPU itself).
     /// </summary>

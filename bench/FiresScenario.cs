@@ -56,6 +56,8 @@ public static class FiresScenario
             await runtime.FireAsync(new FireRequest(warm.DossierId, "next", new() { ["n"] = i }, officer));
         }
 
+        // Baseline and fires alike write into recycled WAL segments, as on a server that has run a while.
+        Console.WriteLine($"WAL: {await cluster.RecycleWalAsync(48)} segment files ready for reuse");
         var lines = new List<string>();
         var pgData = cluster.Postgres.Settings.ClusterDirectory;
         var (baseline32, baseCpu) = await MeasureWithCpuAsync(pgData, 32, seconds, async (_, i) =>

@@ -167,7 +167,7 @@ public static class HttpScenario
             // zero-fills a new 16 MB file every couple of seconds at this rate (a stall of every commit while it
             // does). A server under this load keeps up to max_wal_size (1 GB) of them recycled at its checkpoints;
             // here: 48 files (768 MB, at least 30 s of this load), then a checkpoint, which recycles them.
-            var walSegments = await RecycleWalAsync(cluster, 48);
+            var walSegments = await cluster.RecycleWalAsync(48);
             Console.WriteLine($"checkpoint after the warm-up: {walSegments} WAL segment files ready for reuse");
             await LoadAsync(Clients, TimeSpan.FromSeconds(1), Get(meRequest, "/api/me"));
             await LoadAsync(Clients, TimeSpan.FromSeconds(1), Get(liveRequest, "/health/live"));
@@ -262,39 +262,6 @@ public static class HttpScenario
                 Us(ProcessCpu.Of(Pid) - Service), Us(ProcessCpu.OfCluster(PgData) - Postgres),
                 Us(Process.GetCurrentProcess().TotalProcessorTime - Client), ProcessCpu.JitSince(Pid, Jit).TotalMilliseconds);
         }
-    }
-
-    /// <summary>
-    /// Makes sure pg_wal holds at least <paramref name="segments"/> segment files (switching to a new segment after a
-    /// one-row write until it does), then runs a checkpoint, which keeps the files before it for reuse (up to
-    /// max_wal_size); returns the segment files in pg_wal.
-    /// </summary>
-    private static async Task<long> RecycleWalAsync(BenchCluster cluster, int segments)
-    {
-        async Task<long> CountAsync()
-        {
-            await using var count = cluster.DataSource.CreateCommand("SELECT count(*) FROM pg_ls_waldir() WHERE name ~ '^[0-9A-F]{24}$'");
-            return (long)(await count.ExecuteScalarAsync())!;
-        }
-
-        await using (var table = cluster.DataSource.CreateCommand("CREATE TABLE IF NOT EXISTS bench_wal_switch (at timestamptz NOT NULL)"))
-        {
-            await table.ExecuteNonQueryAsync();
-        }
-
-        for (var have = await CountAsync(); have < segments; have++)
-        {
-            await using var next = cluster.DataSource.CreateCommand("INSERT INTO bench_wal_switch VALUES (now()); SELECT pg_switch_wal();");
-            await next.ExecuteNonQueryAsync();
-        }
-
-        await using (var checkpoint = cluster.DataSource.CreateCommand("CHECKPOINT"))
-        {
-            checkpoint.CommandTimeout = 300;
-            await checkpoint.ExecuteNonQueryAsync();
-        }
-
-        return await CountAsync();
     }
 
     /// <summary>Checkpoints the cluster has started so far (timed and requested).</summary>
