@@ -35,14 +35,19 @@ public sealed class BenchCluster : IAsyncDisposable
         l.Start();
         var port = ((IPEndPoint)l.LocalEndpoint).Port;
         l.Stop();
+        var settings = new Dictionary<string, string> { ["max_connections"] = "250", ["shared_buffers"] = "256MB" };
+        if (Statements)
+        {
+            settings["shared_preload_libraries"] = "pg_stat_statements";
+            settings["pg_stat_statements.track"] = "all";
+        }
+
         var pg = await EmbeddedPostgres.StartAsync(new EmbeddedPostgresSettings
         {
             ClusterDirectory = Path.Combine(root, "pg"),
             Port = port,
             Database = "bench",
-            ServerSettings = Statements
-                ? new Dictionary<string, string> { ["max_connections"] = "250", ["shared_buffers"] = "256MB", ["shared_preload_libraries"] = "pg_stat_statements", ["pg_stat_statements.track"] = "all" }
-                : new Dictionary<string, string> { ["max_connections"] = "250", ["shared_buffers"] = "256MB" },
+            ServerSettings = settings,
         });
         var cluster = new BenchCluster(root, pg);
         await new Migrator(cluster.DataSource).MigrateAsync();
@@ -57,9 +62,10 @@ public sealed class BenchCluster : IAsyncDisposable
 
     /// <summary>
     /// A running server's steady state for the WAL: it writes into recycled segment files, where a fresh cluster
-    /// creates and zero-fills each new 16 MB file while every commit waits (docs/benchmarks.md, http). Makes sure pg_wal holds at least <paramref name="segments"/> segment files (switching to a new segment after a
-    /// one-row write until it does), then runs a checkpoint, which keeps the files before it for reuse (up to
-    /// max_wal_size); returns the segment files in pg_wal.
+    /// creates and zero-fills each new 16 MB file while every commit waits (docs/benchmarks.md, http). Makes sure
+    /// pg_wal holds at least <paramref name="segments"/> segment files (switching to a new segment after a one-row
+    /// write until it does), then runs a checkpoint, which keeps the files before it for reuse (up to max_wal_size);
+    /// returns the segment files in pg_wal.
     /// </summary>
     public async Task<long> RecycleWalAsync(int segments)
     {
@@ -87,6 +93,13 @@ public sealed class BenchCluster : IAsyncDisposable
         }
 
         return await CountAsync();
+    }
+
+    /// <summary>Checkpoints the cluster has started so far (timed and requested).</summary>
+    public async Task<long> CheckpointsAsync()
+    {
+        await using var cmd = DataSource.CreateCommand("SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter");
+        return (long)(await cmd.ExecuteScalarAsync())!;
     }
 
     /// <summary>

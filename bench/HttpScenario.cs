@@ -163,10 +163,8 @@ public static class HttpScenario
 
             var warmSeconds = warm.Elapsed.TotalSeconds;
             Console.WriteLine($"warm-up: {warmSeconds:F0} s of transitions until the JIT settled{(quietRounds < 2 ? " (NOT settled: stopped at the limit)" : string.Empty)}; per 3 s round: {string.Join("; ", warmRounds)}");
-            // A server that has run a while writes its WAL into recycled segment files; a fresh cluster creates and
-            // zero-fills a new 16 MB file every couple of seconds at this rate (a stall of every commit while it
-            // does). A server under this load keeps up to max_wal_size (1 GB) of them recycled at its checkpoints;
-            // here: 48 files (768 MB, at least 30 s of this load), then a checkpoint, which recycles them.
+            // Measured on recycled WAL segments, as a running server writes them: 48 files (768 MB, at least 30 s of
+            // this load; a server under it keeps up to max_wal_size, 1 GB, recycled at its checkpoints).
             var walSegments = await cluster.RecycleWalAsync(48);
             Console.WriteLine($"checkpoint after the warm-up: {walSegments} WAL segment files ready for reuse");
             await LoadAsync(Clients, TimeSpan.FromSeconds(1), Get(meRequest, "/api/me"));
@@ -179,12 +177,12 @@ public static class HttpScenario
             var me = await LoadAsync(Clients, TimeSpan.FromSeconds(baselineSeconds), Get(meRequest, "/api/me"));
             Console.WriteLine($"GET /api/me (API key), {Clients} clients: {me}; {cpuMe.Stop(me.Count)}");
             await cluster.ResetStatementsAsync();
-            var checkpoints = await CheckpointsAsync(cluster);
+            var checkpoints = await cluster.CheckpointsAsync();
             var cpuFires = Cpu.Start(service.Pid, pgData);
             var fires = await LoadAsync(Clients, TimeSpan.FromSeconds(seconds), fire);
             var firesCpu = cpuFires.Stop(fires.Count);
             Console.WriteLine($"POST transitions (API key, Idempotency-Key), {Clients} clients: {fires}; {firesCpu}");
-            Console.WriteLine($"  {fires.SlowestTimeline()}; PostgreSQL checkpoints during the phase: {await CheckpointsAsync(cluster) - checkpoints}");
+            Console.WriteLine($"  {fires.SlowestTimeline()}; PostgreSQL checkpoints during the phase: {await cluster.CheckpointsAsync() - checkpoints}");
             await cluster.PrintStatementsAsync("the POST transitions", fires.Count);
 
             // A retry with a used key returns the first result and changes nothing.
@@ -264,13 +262,6 @@ public static class HttpScenario
         }
     }
 
-    /// <summary>Checkpoints the cluster has started so far (timed and requested).</summary>
-    private static async Task<long> CheckpointsAsync(BenchCluster cluster)
-    {
-        await using var cmd = cluster.DataSource.CreateCommand("SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter");
-        return (long)(await cmd.ExecuteScalarAsync())!;
-    }
-
     /// <summary>Throughput and latency percentiles of one load phase.</summary>
     public sealed record LoadResult(long Count, double PerSecond, double P50Ms, double P95Ms, double P99Ms, double MaxMs)
     {
@@ -299,13 +290,12 @@ public static class HttpScenario
     public static async Task<LoadResult> LoadAsync(int workers, TimeSpan duration, Func<int, Task> op)
     {
         var latencies = new List<(long Latency, long End)>[workers];
-        var sw = Stopwatch.StartNew();
         var start = Stopwatch.GetTimestamp();
         var (gc0, gc1, gc2, paused) = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
         await Task.WhenAll(Enumerable.Range(0, workers).Select(w => Task.Run(async () =>
         {
             var mine = latencies[w] = new List<(long, long)>(4096);
-            while (sw.Elapsed < duration)
+            while (Stopwatch.GetElapsedTime(start) < duration)
             {
                 var t = Stopwatch.GetTimestamp();
                 await op(w);
@@ -313,20 +303,21 @@ public static class HttpScenario
                 mine.Add((end - t, end));
             }
         })));
-        var elapsed = sw.Elapsed.TotalSeconds;
+        var elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
         var all = latencies.SelectMany(l => l).Select(l => l.Latency).Order().ToArray();
-        double Ms(double q) => all.Length == 0 ? double.NaN : all[Math.Min(all.Length - 1, (int)Math.Ceiling(q * all.Length) - 1)] * 1000.0 / Stopwatch.Frequency;
+        long Ticks(double q) => all[Math.Min(all.Length - 1, (int)Math.Ceiling(q * all.Length) - 1)];
+        double Ms(double q) => all.Length == 0 ? double.NaN : Ticks(q) * 1000.0 / Stopwatch.Frequency;
         var windows = new int[(int)Math.Ceiling(elapsed * 4) + 1];
         if (all.Length > 0)
         {
-            var p99 = all[Math.Min(all.Length - 1, (int)Math.Ceiling(0.99 * all.Length) - 1)];
-            foreach (var (latency, end) in latencies.SelectMany(l => l).Where(l => l.Latency >= p99))
+            var p99 = Ticks(0.99);
+            foreach (var (_, end) in latencies.SelectMany(l => l).Where(l => l.Latency >= p99))
             {
                 windows[Math.Min(windows.Length - 1, (int)((end - start) * 4 / Stopwatch.Frequency))]++;
             }
         }
 
-        return new LoadResult(all.Length, all.Length / elapsed, Ms(0.50), Ms(0.95), Ms(0.99), Ms(1.0)) 
+        return new LoadResult(all.Length, all.Length / elapsed, Ms(0.50), Ms(0.95), Ms(0.99), Ms(1.0))
         {
             SlowestByWindow = windows,
             ClientGc = $"{GC.CollectionCount(0) - gc0}/{GC.CollectionCount(1) - gc1}/{GC.CollectionCount(2) - gc2} collections, paused {(GC.GetTotalPauseDuration() - paused).TotalMilliseconds:F0} ms",
