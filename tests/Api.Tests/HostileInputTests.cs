@@ -1,3 +1,4 @@
+using SubsidyEngine.Workflows.Schema;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Reflection;

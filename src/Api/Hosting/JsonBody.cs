@@ -1,3 +1,4 @@
+using SubsidyEngine.Workflows.Schema;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Net.Http.Headers;

@@ -74,7 +74,7 @@ public sealed class ProgrammeSimulationTests(SimulationRuns runs) : IClassFixtur
         var year3 = summary.Year("2024")!;
         Assert.Equal(59, year3.Submitters); // only year-2 submitters
         Assert.Equal(1, year3.Refused); // an authority that did not submit in year 2
-        Assert.Equal(59, year3.DossiersOnV2); // the extension migration
+        Assert.Equal(59, year3.DossiersExtended); // the extension migration
 
         Assert.All(summary.Years, y => Assert.Equal("closed", y.CallState));
         Assert.All(summary.Years, y => Assert.All(y.FinalStates, kv => Assert.Contains(kv.Key, new[] { "closed", "ineligible" })));
