@@ -484,7 +484,11 @@ public sealed class DossierReplay(Guid dossierId, WorkflowCatalog catalog)
         }
 
         JsonObject? inputs = null;
-        if (e.Inputs != "{}")
+        if (e.Format == JournalEvent.FormatTag && e.Inputs != "{}")
+        {
+            Diverge("inputs", "{} (an sej1 event has no inputs)", e.Inputs);
+        }
+        else if (e.Inputs != "{}")
         {
             try
             {

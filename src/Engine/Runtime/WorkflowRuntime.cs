@@ -147,8 +147,8 @@ public sealed class WorkflowRuntime(
         JournalEvent.SingleLine(request.Actor.Id, "actor");
         await definitions.EnsureRecordedAsync(def, cancellationToken);
         var id = request.DossierId ?? Guid.CreateVersion7(clock.GetUtcNow());
-        var args = (JsonObject)request.Data.DeepClone();
-        var arguments = CanonicalJson.Serialize(args);
+        var arguments = CanonicalJson.Serialize(request.Data);
+        var args = CanonicalJson.ParseObject(arguments);
         var requestHash = RequestHash("create", request.DossierId ?? Guid.Empty, def.Id, arguments, request.Actor);
 
         await using var conn = await dataSource.OpenConnectionAsync(cancellationToken);
@@ -296,16 +296,18 @@ public sealed class WorkflowRuntime(
             (result ??= [])[Decider.ActorInput] = actor;
         }
 
-        return result;
+        // Decided on exactly what the journal will hold (and replay will read): the canonical text, parsed back.
+        return result is null ? null : CanonicalJson.ParseObject(CanonicalJson.Serialize(result));
     }
 
     /// <summary>Fires a trigger (see the class summary for the contract).</summary>
     public async Task<FireResult> FireAsync(FireRequest request, CancellationToken cancellationToken = default)
     {
-        var args = request.Arguments is null ? new JsonObject() : (JsonObject)request.Arguments.DeepClone();
         JournalEvent.SingleLine(request.Actor.Id, "actor");
         JournalEvent.SingleLine(request.Trigger, "trigger");
-        var arguments = CanonicalJson.Serialize(args);
+        var arguments = CanonicalJson.Serialize(request.Arguments ?? []);
+        // Decided on exactly what the journal holds (and replay reads): the canonical text, parsed back.
+        var args = CanonicalJson.ParseObject(arguments);
         var requestHash = RequestHash(request.Trigger, request.DossierId, string.Empty, arguments, request.Actor);
         if (_known.Get(request.DossierId) is { } known)
         {

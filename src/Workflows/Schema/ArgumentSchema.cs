@@ -488,10 +488,24 @@ public static partial class ArgumentSchema
 
     private static SchemaError Required(string path, LocalizedText? label) => Error(path, "required", "is verplicht", "is required", label);
 
+    /// <summary>
+    /// The English reason is a phrase that follows the path (<c>$.x: must be a whole number</c>); the Dutch one a
+    /// sentence a municipality reads without the path: the field's label (or member name) and the reason.
+    /// </summary>
     private static SchemaError Error(string path, string rule, string nl, string en, LocalizedText? label = null) =>
-        new(path, rule, label is null ? Capitalize(nl) : $"{label.Nl}: {nl}", label is null ? Capitalize(en) : $"{label.En ?? label.Nl}: {en}");
+        new(path, rule, $"{label?.Nl ?? Subject(path)}: {nl}", en);
 
-    private static string Capitalize(string s) => s.Length == 0 ? s : char.ToUpperInvariant(s[0]) + s[1..];
+    private static string Subject(string path)
+    {
+        var end = path.Length;
+        while (end > 0 && path[end - 1] == ']')
+        {
+            end = path.LastIndexOf('[', end - 1);
+        }
+
+        var start = path.LastIndexOf('.', Math.Max(0, end - 1));
+        return start < 0 || end <= start + 1 ? "Gegevens" : path[(start + 1)..end];
+    }
 
     private static string Shown(JsonNode? v) => v is JsonValue jv && jv.TryGetValue<string>(out var s) ? $"'{(s.Length > 40 ? s[..40] + "…" : s)}'" : v?.ToJsonString() ?? "null";
 
