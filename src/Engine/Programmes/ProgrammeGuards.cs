@@ -64,6 +64,15 @@ public static class ProgrammeGuards
                     ? RuleOutcome.Pass()
                     : RuleOutcome.Fail(new WfReason("call.over-budget", $"De toewijzing ({RuleText.EurNl(allocated)}) overschrijdt het budget van de oproep ({RuleText.EurNl(budget)}).", $"The allocation ({RuleText.EurEn(allocated)}) exceeds the call budget ({RuleText.EurEn(budget)})."));
             });
+        // Runtime 1 versions took these facts as arguments; no client may state them (docs/decisions/2026-12-07-trust-boundary.md).
+        registry
+            .ServerOwned("save-draft", "application.cooperationBonus")
+            .ServerOwned("update-application", "application.cooperationBonus")
+            .ServerOwned("declare-eligible", "otherApplications", "previousSubmitters")
+            .ServerOwned("declare-ineligible", "otherApplications", "previousSubmitters")
+            .ServerOwned("allocate", "allocation")
+            .ServerOwned("confirm-allocation", "allocation")
+            .ServerOwned("close", "openDossiers");
         return ProgrammeInputs.Register(registry, programmes);
     }
 

@@ -37,7 +37,7 @@ public static class Decider
     /// <see cref="ArgumentValidationException"/> (arguments that do not match the schema; runtime 2 checks them first)
     /// or <see cref="TransitionForbiddenException"/> (the actor's role or relation may not fire it).
     /// </summary>
-    public static DecisionPlan Plan(CompiledWorkflow wf, Guid dossierId, string state, JsonObject data, string trigger, JsonObject args, Actor actor, DateTimeOffset now)
+    public static DecisionPlan Plan(CompiledWorkflow wf, Guid dossierId, string state, JsonObject data, string trigger, JsonObject args, Actor actor, DateTimeOffset now, bool fromClient = false)
     {
         ArgumentNullException.ThrowIfNull(wf);
         ArgumentNullException.ThrowIfNull(args);
@@ -46,6 +46,16 @@ public static class Decider
         if (triggerDef is null)
         {
             throw NotPermitted(wf, dossierId, state, trigger, new FireContext(new RuleContext(data, args, now, actor, state) { Runtime = wf.Definition.Runtime }));
+        }
+
+        if (!strict && fromClient)
+        {
+            // A runtime 1 version took some server facts as arguments: the server fills them, a client may not.
+            var owned = wf.Rules.ServerOwnedArguments(trigger)
+                .Where(path => Workflows.Expressions.ValueResolver.Navigate(args, path) is not null)
+                .Select(path => new FieldError("$." + path, "is determined by the server, not stated in a request") { Rule = "server-owned", Nl = $"{path}: wordt door de server bepaald en kan niet worden meegegeven" })
+                .ToList();
+            Throw(owned);
         }
 
         if (strict)

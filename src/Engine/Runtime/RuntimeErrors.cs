@@ -84,6 +84,9 @@ public sealed class ConcurrencyConflictException(Guid dossierId, string expected
 
     public string Actual { get; } = actual;
 
+    /// <summary>The caller stated the version it expected (If-Match): the refusal is a failed precondition (412).</summary>
+    public bool Precondition { get; init; }
+
     public override bool Retryable => true;
 }
 

@@ -26,6 +26,12 @@ public sealed record FireRequest(Guid DossierId, string Trigger, JsonObject? Arg
     public Guid? TimeoutDeadlineId { get; init; }
 
     /// <summary>
+    /// The arguments come from a client (REST, a page): on a runtime 1 version, arguments that state a server-owned
+    /// fact are refused (<see cref="Workflows.Expressions.RuleRegistry.ServerOwnedArguments"/>).
+    /// </summary>
+    public bool FromClient { get; init; }
+
+    /// <summary>
     /// When set, only a dossier visible in this scope can be fired: the visibility filter is part of the locking
     /// read, so a dossier outside the scope is not found (inside the same transaction, no separate check).
     /// </summary>
@@ -332,7 +338,7 @@ public sealed class WorkflowRuntime(
         if (request.ExpectedVersion is { } ev && ev != dossier.Version &&
             !(ev < dossier.Version && await OnlyDeliveryRecordsSinceAsync(conn, tx, dossier.Id, ev, cancellationToken)))
         {
-            throw new ConcurrencyConflictException(dossier.Id, $"version {ev}", $"version {dossier.Version}");
+            throw new ConcurrencyConflictException(dossier.Id, $"version {ev}", $"version {dossier.Version}") { Precondition = true };
         }
 
         if (request.ExpectedState is { } es && es != dossier.State)
@@ -342,7 +348,7 @@ public sealed class WorkflowRuntime(
 
         var wf = catalog.Get(dossier.WorkflowId, dossier.WorkflowVersion);
         var now = Now();
-        var plan = Decider.Plan(wf, dossier.Id, dossier.State, dossier.Data, request.Trigger, args, request.Actor, now);
+        var plan = Decider.Plan(wf, dossier.Id, dossier.State, dossier.Data, request.Trigger, args, request.Actor, now, request.FromClient);
         var inputs = wf.Definition.Runtime >= 2
             ? await ReadInputsAsync(plan.Inputs, new InputRequest(dossier.Id, dossier.WorkflowId, dossier.State, dossier.Data, args, request.Actor, now, conn, tx), cancellationToken)
             : null;
@@ -396,7 +402,7 @@ public sealed class WorkflowRuntime(
         {
             wf = catalog.Get(known.WorkflowId, known.WorkflowVersion);
             var knownData = CanonicalJson.ParseObject(known.Data);
-            var plan = Decider.Plan(wf, request.DossierId, known.State, knownData, request.Trigger, args, request.Actor, now);
+            var plan = Decider.Plan(wf, request.DossierId, known.State, knownData, request.Trigger, args, request.Actor, now, request.FromClient);
             if (plan.Inputs.Count > 0)
             {
                 return null; // server-derived inputs are read inside a transaction, after the row lock

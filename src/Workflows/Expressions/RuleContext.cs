@@ -69,6 +69,7 @@ public sealed class RuleRegistry
     private readonly Dictionary<string, IGuardRule> _guards = new(StringComparer.Ordinal);
     private readonly Dictionary<string, IComputation> _computations = new(StringComparer.Ordinal);
     private readonly Dictionary<string, object> _inputs = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string[]> _serverOwned = new(StringComparer.Ordinal);
 
     public RuleRegistry Add(IGuardRule rule)
     {
@@ -101,6 +102,19 @@ public sealed class RuleRegistry
     }
 
     public object? FindInput(string name) => _inputs.GetValueOrDefault(name);
+
+    /// <summary>
+    /// Arguments of a runtime 1 trigger that state a fact the server owns (<c>otherApplications</c> of an eligibility
+    /// decision, <c>application.cooperationBonus</c>): a client may not send them (the server fills them where the
+    /// version needs them). Runtime 2 definitions read such facts as inputs and have no such arguments.
+    /// </summary>
+    public RuleRegistry ServerOwned(string trigger, params string[] argumentPaths)
+    {
+        _serverOwned[trigger] = argumentPaths;
+        return this;
+    }
+
+    public IReadOnlyList<string> ServerOwnedArguments(string trigger) => _serverOwned.GetValueOrDefault(trigger) ?? [];
 
     public IReadOnlyCollection<string> InputNames => _inputs.Keys;
 
