@@ -65,7 +65,7 @@ public sealed class DossierCommands(WorkflowRuntime runtime, ProgrammeService pr
     /// Starts a dossier on the latest version of a workflow with the data the user states. A municipality starts
     /// dossiers it owns: a missing owner is its authority, another one is refused.
     /// </summary>
-    public Task<FireResult> CreateAsync(AccessScope scope, string workflow, JsonObject data, string? idempotencyKey, CancellationToken cancellationToken = default)
+    public async Task<FireResult> CreateAsync(AccessScope scope, string workflow, JsonObject data, string? idempotencyKey, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(scope);
         ArgumentNullException.ThrowIfNull(data);
@@ -82,7 +82,15 @@ public sealed class DossierCommands(WorkflowRuntime runtime, ProgrammeService pr
             }
         }
 
-        return runtime.CreateAsync(new CreateRequest(workflow, data, scope.Actor) { IdempotencyKey = Namespaced(scope, idempotencyKey) }, cancellationToken);
+        try
+        {
+            return await runtime.CreateAsync(new CreateRequest(workflow, data, scope.Actor) { IdempotencyKey = Namespaced(scope, idempotencyKey) }, cancellationToken);
+        }
+        catch (ArgumentValidationException e)
+        {
+            // The runtime names members of the dossier data; in the request they sit under "data".
+            throw new ArgumentValidationException(e.Errors.Select(f => f.Field.StartsWith('$') ? f with { Field = "$.data" + f.Field[1..] } : f).ToList());
+        }
     }
 
     /// <summary>

@@ -153,6 +153,7 @@ public sealed class WorkflowRuntime(
         JournalEvent.SingleLine(request.Actor.Id, "actor");
         await definitions.EnsureRecordedAsync(def, cancellationToken);
         var id = request.DossierId ?? Guid.CreateVersion7(clock.GetUtcNow());
+        ThrowIfLossy(request.Data);
         var arguments = CanonicalJson.Serialize(request.Data);
         var args = CanonicalJson.ParseObject(arguments);
         var requestHash = RequestHash("create", request.DossierId ?? Guid.Empty, def.Id, arguments, request.Actor);
@@ -306,11 +307,20 @@ public sealed class WorkflowRuntime(
         return result is null ? null : CanonicalJson.ParseObject(CanonicalJson.Serialize(result));
     }
 
+    private static void ThrowIfLossy(JsonNode? arguments)
+    {
+        if (CanonicalJson.LossyNumbers(arguments) is { Count: > 0 } lossy)
+        {
+            throw new ArgumentValidationException(lossy);
+        }
+    }
+
     /// <summary>Fires a trigger (see the class summary for the contract).</summary>
     public async Task<FireResult> FireAsync(FireRequest request, CancellationToken cancellationToken = default)
     {
         JournalEvent.SingleLine(request.Actor.Id, "actor");
         JournalEvent.SingleLine(request.Trigger, "trigger");
+        ThrowIfLossy(request.Arguments);
         var arguments = CanonicalJson.Serialize(request.Arguments ?? []);
         // Decided on exactly what the journal holds (and replay reads): the canonical text, parsed back.
         var args = CanonicalJson.ParseObject(arguments);
