@@ -653,7 +653,10 @@ public sealed class WorkflowRuntime(
 
                     var assignment = TransitionEffects.Assign(c.Transition.Assign, proposed.Rule);
                     var guard = wf.GuardOf(c.Index);
-                    proposed.GuardResults[c.Index] = guard is null ? GuardResult.Always : guard.Evaluate(proposed.Rule with { Data = assignment.Data }, wf.Rules);
+                    var result = guard is null ? GuardResult.Always : guard.Evaluate(proposed.Rule with { Data = assignment.Data }, wf.Rules);
+                    // A guard that judges the request's own arguments (a date that must not lie in the future) cannot be
+                    // decided before they are given: the option is offered and the fire decides, with the reason.
+                    proposed.GuardResults[c.Index] = !result.Passed && JudgesArguments(c.Transition.Guard) ? GuardResult.Always : result;
                 }
             }
 
@@ -671,6 +674,8 @@ public sealed class WorkflowRuntime(
             })
             .ToList();
     }
+
+    private static bool JudgesArguments(JsonNode? guard) => guard is not null && guard.ToJsonString().Contains("\"args.", StringComparison.Ordinal);
 
     /// <summary>The columns <see cref="ReadSnapshot"/> reads, in its order.</summary>
     internal const string SnapshotColumns = "id, workflow_id, workflow_version, state, version, data::text, head_hash, created_at, updated_at";
