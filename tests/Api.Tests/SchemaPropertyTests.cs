@@ -43,8 +43,8 @@ public sealed class SchemaPropertyFactory : AllProgrammesFactory
         var information = await ProgrammeScenario.StartAsync(this, "11004", ProgrammeScenario.GenkApplication());
         await ProgrammeScenario.FireAsync(this, information, "submit", "11004");
         await ProgrammeScenario.FireAsync(this, information, "request-information", "officer", new JsonObject { ["questions"] = "Welke partners?", ["deadline"] = "2023-06-30" });
-        var eligible = await ProgrammeScenario.StartAsync(this, "11005", ProgrammeScenario.GenkApplication());
-        await ProgrammeScenario.FireAsync(this, eligible, "submit", "11005");
+        var eligible = await ProgrammeScenario.StartAsync(this, "antwerpen", ProgrammeScenario.GenkApplication()); // above the threshold on its own
+        await ProgrammeScenario.FireAsync(this, eligible, "submit", "antwerpen");
         await service.DecideEligibilityAsync(eligible, true, null, officer);
         Clock.JumpTo(new DateTimeOffset(2023, 7, 10, 12, 0, 1, TimeSpan.FromHours(2)));
         await Services.GetRequiredService<DeadlineSweeper>().FireDueTimeoutsAsync();
