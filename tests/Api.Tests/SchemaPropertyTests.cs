@@ -69,7 +69,7 @@ public sealed class SchemaPropertyFactory : AllProgrammesFactory
 /// </summary>
 public sealed class SchemaPropertyTests(SchemaPropertyFactory api, ITestOutputHelper output) : IClassFixture<SchemaPropertyFactory>
 {
-    public const int CasesPerTarget = 6;
+    public const int CasesPerTarget = 4;
     public const ulong Seed = 20261207;
 
     private sealed record Target(string Name, IReadOnlyList<ParameterDefinition> Parameters, Func<JsonObject, (string Url, string Body)> Request, string[] Personas, bool PermittedState);
