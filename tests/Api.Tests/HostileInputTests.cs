@@ -92,7 +92,7 @@ public sealed class HostileFactory : ApiFactory
         });
     }
 
-    private static bool IsBackgroundWriter(ServiceDescriptor d)
+    internal static bool IsBackgroundWriter(ServiceDescriptor d)
     {
         if (d.IsKeyedService)
         {

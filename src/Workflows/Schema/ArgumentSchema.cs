@@ -45,6 +45,15 @@ public static partial class ArgumentSchema
 
     public static readonly IReadOnlySet<string> StringFormats = new HashSet<string>(["email", "authority", "iban", "phone", "code"], StringComparer.Ordinal);
 
+    /// <summary>The patterns of the string formats (also published as JSON Schema <c>pattern</c> in the OpenAPI document).</summary>
+    public const string EmailPattern = @"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$";
+
+    public const string AuthorityPattern = "^(?:[0-9]{5}|[A-Z][A-Z0-9-]{1,19})$";
+
+    public const string PhonePattern = @"^\+?[0-9][0-9 ./()-]{5,22}$";
+
+    public const string CodePattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$";
+
     public static readonly IReadOnlySet<string> DecimalFormats = new HashSet<string>(["euro"], StringComparer.Ordinal);
 
     /// <summary>
@@ -516,16 +525,16 @@ public static partial class ArgumentSchema
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_-]*$")]
     private static partial Regex PlainName();
 
-    [GeneratedRegex(@"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")]
+    [GeneratedRegex(EmailPattern)]
     private static partial Regex Email();
 
-    [GeneratedRegex("^(?:[0-9]{5}|[A-Z][A-Z0-9-]{1,19})$")]
+    [GeneratedRegex(AuthorityPattern)]
     private static partial Regex Authority();
 
-    [GeneratedRegex(@"^\+?[0-9][0-9 ./()-]{5,22}$")]
+    [GeneratedRegex(PhonePattern)]
     private static partial Regex Phone();
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")]
+    [GeneratedRegex(CodePattern)]
     private static partial Regex Code();
 }
 
