@@ -26,9 +26,11 @@ builder.AddSubsidyErrors();
 builder.Services.AddSubsidyOpenApi();
 builder.AddSubsidyJobs();
 builder.AddSubsidyUi();
+builder.AddSecurityHeaders();
 
 var app = builder.Build();
 
+app.UseSecurityHeaders();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseStaticFiles();

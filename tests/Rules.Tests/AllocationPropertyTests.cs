@@ -77,4 +77,24 @@ public class AllocationPropertyTests
         return rows.Where(r => r.AllocatedEur > 0)
             .All(funded => rows.Where(r => r.Priority < funded.Priority).All(r => r.Funding == Funding.Full));
     }
+
+    /// <summary>
+    /// Each application records its own share (allocate) from the call's confirmed rounds without reading the other
+    /// applications: that share is exactly its entry in the call's allocation, for every application.
+    /// </summary>
+    [Property(MaxTest = 300)]
+    public bool An_applications_own_share_from_the_rounds_is_its_entry_in_the_calls_allocation(
+        NonEmptyArray<NonNegativeInt> requests, PositiveInt applications, NonNegativeInt budget, NonNegativeInt[] bonuses)
+    {
+        var input = Build(requests.Get, Math.Min(applications.Get, 50), bonuses);
+        var call = AllocationRule.Allocate(budget.Get, Rounds, input);
+        return input.All(application =>
+        {
+            var own = AllocationRule.ForApplication(budget.Get, Rounds, call.Rounds, application);
+            var entry = call.Applications.Single(a => a.ApplicationId == application.ApplicationId);
+            return own.AllocatedEur == entry.AllocatedEur && own.RequestedEur == entry.RequestedEur
+                && own.BonusAllocatedEur == entry.BonusAllocatedEur && own.BonusFunding == entry.BonusFunding
+                && own.Rows.SequenceEqual(entry.Rows);
+        });
+    }
 }

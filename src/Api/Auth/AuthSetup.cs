@@ -37,6 +37,7 @@ internal static class AuthSetup
             o.HeaderName = SubsidyAuth.AntiforgeryHeader;
             o.Cookie.Name = "subsidy.antiforgery";
             o.Cookie.SameSite = SameSiteMode.Strict;
+            o.Cookie.SecurePolicy = Microsoft.AspNetCore.Http.CookieSecurePolicy.SameAsRequest; // Secure over https (also behind a known proxy)
         });
 
         var auth = services.AddAuthentication(SubsidyAuth.Scheme)

@@ -20,7 +20,7 @@ public sealed record LetterDto(Guid NoticeId, string Kind, string TemplateId, in
 public static class LetterEndpoints
 {
     /// <summary>Letter HTML is shown as a document with no script, no forms, no requests (the screen uses a sandboxed iframe).</summary>
-    private const string LetterPolicy = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:";
+    private const string LetterPolicy = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; frame-ancestors 'self'";
 
     public static RouteGroupBuilder MapLetterEndpoints(this IEndpointRouteBuilder app)
     {
@@ -52,6 +52,7 @@ public static class LetterEndpoints
 
         await letters.RecordOpenedAsync(scope, id, noticeId, letter.Letter.TemplateId, cancellationToken);
         response.Headers.ContentSecurityPolicy = LetterPolicy;
+        response.Headers.XFrameOptions = "SAMEORIGIN"; // shown in the letter page's sandboxed frame
         response.Headers.XContentTypeOptions = "nosniff";
         response.Headers["X-Html-Sha256"] = letter.HtmlSha256;
         response.Headers["X-Letter-Stored"] = letter.Stored ? "true" : "false";
