@@ -428,7 +428,9 @@ public sealed class HostileInputTests(HostileFactory api, ITestOutputHelper outp
             {
                 if (method is "post" or "put" or "patch" or "delete")
                 {
-                    writes.Add(Normalize(method.ToUpperInvariant(), path));
+                    // The per-trigger operations (TransitionSchemas) document the one routed fire endpoint with a body schema each.
+                    var routed = System.Text.RegularExpressions.Regex.Replace(path, @"^/api/dossiers/\{id\}/transitions/[a-z0-9-]+$", "/api/dossiers/{id}/transitions/{trigger}");
+                    writes.Add(Normalize(method.ToUpperInvariant(), routed));
                 }
             }
         }

@@ -38,6 +38,7 @@ internal static class AuthSetup
             o.Cookie.Name = "subsidy.antiforgery";
             o.Cookie.SameSite = SameSiteMode.Strict;
             o.Cookie.SecurePolicy = Microsoft.AspNetCore.Http.CookieSecurePolicy.SameAsRequest; // Secure over https (also behind a known proxy)
+            o.SuppressXFrameOptionsHeader = true; // SecurityHeaders sends DENY (and frame-ancestors 'none') on every answer
         });
 
         var auth = services.AddAuthentication(SubsidyAuth.Scheme)
