@@ -73,6 +73,7 @@ public static class EngineServices
     public static async Task PrepareAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
         await services.GetRequiredService<Migrator>().MigrateAsync(cancellationToken);
+        await JournalPartitions.EnsureAsync(services.GetRequiredService<NpgsqlDataSource>(), cancellationToken);
         var catalog = services.GetRequiredService<WorkflowCatalog>();
         await services.GetRequiredService<DefinitionStore>().VerifyAllAsync(catalog, cancellationToken);
     }
