@@ -53,13 +53,18 @@ internal static class JobsRegistration
                     EnableLongPolling = false,
                     DistributedLockTimeout = TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<SubsidyOptions>>().Value.JobLockTimeoutSeconds),
                 }));
+        services.AddSingleton<SubsidyJobs>();
+        if (!builder.Configuration.GetValue($"{SubsidyOptions.SectionName}:{nameof(SubsidyOptions.RunJobs)}", true))
+        {
+            return builder; // a process that only answers requests (Subsidy:RunJobs=false)
+        }
+
         services.AddHangfireServer(o =>
         {
             o.SchedulePollingInterval = TimeSpan.FromSeconds(1);
             o.WorkerCount = Math.Max(2, Math.Min(8, Environment.ProcessorCount));
             o.ServerName = $"subsidy-{Environment.MachineName}-{Environment.ProcessId}";
         });
-        services.AddSingleton<SubsidyJobs>();
         services.AddHostedService<RecurringJobsStartup>();
         services.AddHostedService(sp => new NoticeDispatchLoop(
             sp.GetRequiredService<NoticeDispatcher>(), sp.GetRequiredService<NoticeWorkSignal>(), sp.GetService<ILogger<NoticeDispatchLoop>>()));
