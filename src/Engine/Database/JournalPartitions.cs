@@ -3,7 +3,7 @@ using Npgsql;
 namespace SubsidyEngine.Engine.Database;
 
 /// <summary>
-/// The journal is partitioned by year of <c>occurred_at</c> in Europe/Brussels (migration 0007,
+/// The journal is partitioned by year of <c>occurred_at</c> in Europe/Brussels (migration 0020,
 /// docs/decisions/2026-12-07-journal-partitions.md). The yearly partitions are created ahead of time by the database
 /// function <c>journal_ensure_partitions</c>: at every start (after the migrations) and by the daily checkpoint job,
 /// always <see cref="YearsAhead"/> years beyond the current one, so the catch-all partition <c>journal_later</c> stays

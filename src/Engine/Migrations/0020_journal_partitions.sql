@@ -11,8 +11,9 @@
 -- an event whose (dossier_id, dossier_seq) is already in any partition, with SQLSTATE 23505 as the constraint did. It
 -- also refuses an event of a dossier that has no row (the dossier row is always inserted first).
 --
--- NOTE: numbered 0007 on the branch of issue 22 because the migrator refuses gaps; the brief asked for 0020 and up so
--- that the lead renumbers it after the trust-boundary (0007-0009) and letters (0010-) migrations at merge. The
+-- Numbered 0020 so that it follows the trust-boundary (0007-0009) and letters (0010-) migrations of other branches;
+-- the migrator allows gaps between numbers but refuses duplicates and refuses to apply a migration numbered below
+-- one already applied (Migrator.cs). The
 -- conversion below copies the journal's columns, defaults, constraints, indexes, triggers and grants as they are when
 -- it runs, so migrations that come before it may change the journal.
 
