@@ -91,8 +91,18 @@ public static partial class ScaleScenario
                     summary.Failures.Take(5).Select(f => f.First?.ToString()).Concat(summary.CheckpointProblems.Take(5).Select(p => p.ToString()))));
             }
 
+            // 4. Sizes, VACUUM and ANALYZE; pages and the call export through the service; the sweep; fires.
+            await ScaleMeasurements.SizesAndMaintenanceAsync(cluster.DataSource, results);
+            await ScaleMeasurements.PagesAsync(cluster, work.FullName, quick, results);
+            await ScaleMeasurements.SweepAsync(cluster, catalog, generated.Dossiers, results);
+            await ScaleMeasurements.FiresAsync(cluster, quick, results);
+
             results["total_s"] = total.Elapsed.TotalSeconds.ToString("F0", CultureInfo.InvariantCulture);
-            return [$"RESULT scale {string.Join(' ', results.Select(kv => $"{kv.Key}={kv.Value}"))}"];
+            Console.WriteLine($"all figures: {string.Join(' ', results.Select(kv => $"{kv.Key}={kv.Value}"))}");
+            string R(string key) => results.TryGetValue(key, out var v) ? v : "n/a";
+            return [$"RESULT scale dossiers={R("dossiers")} events={R("events")} board_p95_ms={R("board_first_p95_ms")} board_filtered_p95_ms={R("board_filtered_p95_ms")} " +
+                    $"dashboard_p95_ms={R("dashboard_p95_ms")} dossier_p95_ms={R("dossier_p95_ms")} portal_p95_ms={R("portal_p95_ms")} sweep_s={R("sweep_s")} " +
+                    $"replay_events_per_s={R("replay_events_per_s")} export_s={R("export_s")} fires_ratio_to_empty={R("fires_ratio_to_empty")} generate_s={R("generate_s")}"];
         }
         finally
         {
