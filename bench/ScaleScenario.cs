@@ -6,6 +6,7 @@ using Npgsql;
 using SubsidyEngine.Engine.Configuration;
 using SubsidyEngine.Engine.Database;
 using SubsidyEngine.Engine.Hosting;
+using SubsidyEngine.Engine.Letters;
 using SubsidyEngine.Engine.Notices;
 using SubsidyEngine.Engine.Programmes;
 using SubsidyEngine.Engine.Runtime;
@@ -142,6 +143,10 @@ public static partial class ScaleScenario
         });
         services.AddSubsidyEngine(_ => connection);
         services.AddSubsidyNotices();
+        // The real letters without their PDFs: the generator does not copy PDFs, and rendering them in Chromium is
+        // most of a programme run's time.
+        services.AddSingleton<INoticeComposer>(sp => new TemplateNoticeComposer(sp.GetRequiredService<NoticeLetters>(), sp.GetRequiredService<ProgrammeCatalog>(),
+            sp.GetRequiredService<SubsidyEngine.Templates.Pdf.PdfRenderer>(), sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<SubsidyOptions>>().Value.Notices) { RenderPdfs = false });
         services.AddSingleton<TimeProvider>(clock);
         await using var provider = services.BuildServiceProvider();
         await EngineServices.PrepareAsync(provider, CancellationToken.None);
