@@ -544,5 +544,5 @@ public sealed partial class ScaleGenerator
 
     /// <summary>For the log: a template's size.</summary>
     public static string Describe(Template t) => string.Create(CultureInfo.InvariantCulture,
-        $"{t.Name}: {t.DossierCount} dossiers, {t.EventCount} events ({t.EventCount / (double)Math.Max(1, t.DossierCount):F1} per dossier), {t.NoticeCount} notices, {t.LetterCount} letters ({t.LetterBytes / 1024.0 / Math.Max(1, t.LetterCount):F1} KB each with PDF)");
+        $"{t.Name}: {t.DossierCount} dossiers, {t.EventCount} events ({t.EventCount / (double)Math.Max(1, t.DossierCount):F1} per dossier), {t.NoticeCount} notices, {t.LetterCount} letters ({t.LetterBytes / 1024.0 / Math.Max(1, t.LetterCount):F1} KB each)");
 }

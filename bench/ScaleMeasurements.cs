@@ -121,13 +121,38 @@ internal static class ScaleMeasurements
             results[$"{key}_p95_ms"] = p95.ToString("F0", CultureInfo.InvariantCulture);
         }
 
-        // The export of the biggest call (CSV, every application with its amounts).
+        // Why a page is slow: the same pages once more through a second service process whose connections load
+        // auto_explain (plans with actual times of every statement over 50 ms, in the PostgreSQL log, copied next to
+        // the service log). A separate pass, so the figures above carry no instrumentation overhead.
+        await ExplainPassAsync(cluster, work, pages.Select(p => (p.Path, p.Key2)).ToList());
+
+        // The export of the biggest call (CSV, every application with its amounts). Copies of a programme share its
+        // call ids (data.call.id), so at full size one call id holds more applications than one export may
+        // (ExportQueries.MaxRows): then the biggest (call, state) selection that fits is exported.
+        string exportQuery;
+        long exportRows;
+        await using (var cmd = ds.CreateCommand(
+            $$"""
+            (SELECT 'programme=' || (data ->> 'programme') || '&call=' || (data #>> '{call,id}'), count(*) FROM dossier
+             WHERE workflow_id LIKE '%/dossier' GROUP BY data ->> 'programme', data #>> '{call,id}' HAVING count(*) <= {{Engine.Exports.ExportQueries.MaxRows}} ORDER BY 2 DESC LIMIT 1)
+            UNION ALL
+            (SELECT 'programme=' || (data ->> 'programme') || '&call=' || (data #>> '{call,id}') || '&state=' || state, count(*) FROM dossier
+             WHERE workflow_id LIKE '%/dossier' GROUP BY data ->> 'programme', data #>> '{call,id}', state HAVING count(*) <= {{Engine.Exports.ExportQueries.MaxRows}} ORDER BY 2 DESC LIMIT 1)
+            ORDER BY 2 DESC LIMIT 1
+            """))
+        {
+            cmd.CommandTimeout = 0;
+            await using var r = await cmd.ExecuteReaderAsync();
+            await r.ReadAsync();
+            (exportQuery, exportRows) = (r.GetString(0), r.GetInt64(1));
+        }
+
         var exportTimes = new List<double>();
         long exportBytes = 0;
         for (var i = 0; i < 3; i++)
         {
             var watch = Stopwatch.StartNew();
-            using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/exports/dossiers.csv?call={callId}");
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/api/exports/dossiers.csv?" + exportQuery);
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", officerKey.Secret);
             using var response = await http.SendAsync(request);
             var body = await response.Content.ReadAsByteArrayAsync();
@@ -140,8 +165,47 @@ internal static class ScaleMeasurements
             exportTimes.Add(watch.Elapsed.TotalSeconds);
         }
 
-        Console.WriteLine($"export of call {callId}: {exportBytes:N0} bytes, {string.Join(" / ", exportTimes.Select(t => t.ToString("F2", CultureInfo.InvariantCulture)))} s");
+        Console.WriteLine($"export {exportQuery}: {exportRows:N0} rows, {exportBytes:N0} bytes, {string.Join(" / ", exportTimes.Select(t => t.ToString("F2", CultureInfo.InvariantCulture)))} s");
         results["export_s"] = exportTimes.Max().ToString("F2", CultureInfo.InvariantCulture);
+        results["export_rows"] = exportRows.ToString(CultureInfo.InvariantCulture);
+    }
+
+    private static async Task ExplainPassAsync(BenchCluster cluster, string work, IReadOnlyList<(string Path, string Secret)> pages)
+    {
+        var log = Path.GetFullPath(Path.Combine(cluster.Postgres.Settings.ClusterDirectory, "..", Path.GetFileName(cluster.Postgres.Settings.ClusterDirectory) + ".log"));
+        var start = File.Exists(log) ? new FileInfo(log).Length : 0;
+        var port = ServiceProcess.FreePort();
+        var since = Stopwatch.StartNew();
+        await using (var service = ServiceProcess.Start(work, port, new Dictionary<string, string?>
+        {
+            ["ConnectionStrings__Subsidy"] = cluster.Postgres.ConnectionString +
+                ";Options=-c session_preload_libraries=auto_explain -c auto_explain.log_min_duration=50 -c auto_explain.log_analyze=on -c auto_explain.log_buffers=on",
+            ["Subsidy__DataDirectory"] = Path.Combine(work, "service-data-explain"),
+            ["Subsidy__RunJobs"] = "false",
+        }, Path.Combine(Path.GetTempPath(), $"subsidy-bench-scale-explain-{port}.log")))
+        {
+            await service.WaitForAsync("/health/ready", since, TimeSpan.FromSeconds(300));
+            using var http = new HttpClient { BaseAddress = service.BaseAddress, Timeout = TimeSpan.FromMinutes(5) };
+            foreach (var (path, secret) in pages)
+            {
+                for (var i = 0; i < 2; i++)
+                {
+                    using var request = new HttpRequestMessage(HttpMethod.Get, path);
+                    request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", secret);
+                    using var response = await http.SendAsync(request);
+                }
+            }
+        }
+
+        if (File.Exists(log))
+        {
+            var target = Path.Combine(Path.GetTempPath(), $"subsidy-bench-scale-explain-{DateTime.UtcNow:yyyyMMdd-HHmm}.log");
+            await using var source = new FileStream(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            source.Seek(start, SeekOrigin.Begin);
+            await using var copy = File.Create(target);
+            await source.CopyToAsync(copy);
+            Console.WriteLine($"EXPLAIN ANALYZE of the pages' statements over 50 ms (auto_explain): {target}");
+        }
     }
 
     /// <summary>
@@ -216,6 +280,12 @@ internal static class ScaleMeasurements
             return await FiresScenario.MeasureAsync(workers, seconds, (w, i) => runtime.FireAsync(new FireRequest(dossiers[w], "next", new() { ["n"] = i }, officer)));
         }
 
+        // Uncounted warm-up on both (JIT, pools, caches), then the rounds.
+        var warmSeconds = seconds;
+        seconds = 2;
+        await MeasureAsync(empty);
+        await MeasureAsync(cluster.DataSource);
+        seconds = warmSeconds;
         var emptyRates = new List<double>();
         var fullRates = new List<double>();
         for (var round = 0; round < 2; round++)
