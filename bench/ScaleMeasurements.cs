@@ -209,24 +209,30 @@ internal static class ScaleMeasurements
     }
 
     /// <summary>
-    /// The reminder sweep with 100,000 due deadlines (quick: a tenth of the dossiers) among the generated ones:
+    /// The reminder sweep with 100,000 due deadlines (quick: a tenth of the dossiers; at most one per application) among the generated ones:
     /// report deadlines due in 7 days are set on that many generated application dossiers (set-based, as the
     /// <c>sweep</c> scenario does on an empty database), then the real <see cref="ReminderSweeper"/> runs once.
     /// </summary>
-    public static async Task SweepAsync(BenchCluster cluster, WorkflowCatalog catalog, long dossiers, Dictionary<string, string> results)
+    public static async Task SweepAsync(BenchCluster cluster, WorkflowCatalog catalog, long dossiers, bool quick, Dictionary<string, string> results)
     {
         var ds = cluster.DataSource;
-        var due = (int)Math.Min(100_000, Math.Max(1_000, dossiers / 10));
+        var wanted = quick ? (int)Math.Max(1_000, dossiers / 10) : 100_000;
+        int due;
         await using (var cmd = ds.CreateCommand(
             $$"""
             INSERT INTO deadline (id, dossier_id, kind, due_at, rule, set_by_seq, remind)
             SELECT md5('scale-sweep/' || d.id::text)::uuid, d.id, 'bench-report', now() + interval '7 days', 'bench', 1, true
-            FROM (SELECT id FROM dossier WHERE workflow_id LIKE '%/dossier' ORDER BY id LIMIT {{due}}) d;
-            ANALYZE deadline;
+            FROM (SELECT id FROM dossier WHERE workflow_id LIKE '%/dossier' ORDER BY id LIMIT {{wanted}}) d
             """))
         {
             cmd.CommandTimeout = 0;
-            await cmd.ExecuteNonQueryAsync();
+            due = await cmd.ExecuteNonQueryAsync();
+        }
+
+        await using (var analyze = ds.CreateCommand("ANALYZE deadline"))
+        {
+            analyze.CommandTimeout = 0;
+            await analyze.ExecuteNonQueryAsync();
         }
 
         var clock = TimeProvider.System;

@@ -95,7 +95,7 @@ public static partial class ScaleScenario
             // 4. Sizes, VACUUM and ANALYZE; pages and the call export through the service; the sweep; fires.
             await ScaleMeasurements.SizesAndMaintenanceAsync(cluster.DataSource, results);
             await ScaleMeasurements.PagesAsync(cluster, work.FullName, quick, results);
-            await ScaleMeasurements.SweepAsync(cluster, catalog, generated.Dossiers, results);
+            await ScaleMeasurements.SweepAsync(cluster, catalog, generated.Dossiers, quick, results);
             await ScaleMeasurements.FiresAsync(cluster, quick, results);
 
             results["total_s"] = total.Elapsed.TotalSeconds.ToString("F0", CultureInfo.InvariantCulture);

@@ -114,8 +114,11 @@ public sealed class HighAvailabilityTests(ITestOutputHelper output)
         }
 
         var failover = killedAt.Elapsed;
-        var promoted = await formation.PrimaryAsync();
-        Assert.Equal(standby, promoted);
+        // The transition succeeded on the promoted node; the monitor's view (reported state of the keeper) may lag a
+        // moment behind (e.g. still stop_replication on the way to wait_primary).
+        await formation.WaitForStatesAsync(
+            s => s.GetValueOrDefault(standby.Name) is ("primary", "primary") or ("wait_primary", "wait_primary"), TimeSpan.FromSeconds(60), $"{standby.Name} primary");
+        Assert.Equal(standby, await formation.PrimaryAsync());
         rig.Log($"failover: first transition {failover.TotalSeconds:F1} s after the kill ({string.Join(", ", probeAnswers.Select(a => $"{a.Key}: {a.Value}"))}); formation: {await formation.DescribeAsync()}");
 
         // The lost machine comes back and rejoins as the standby (pg_rewind), by itself.

@@ -107,7 +107,7 @@ public sealed class PointInTimeRestoreTests(ITestOutputHelper output)
                 await FireRoundAsync(10);
                 (eventsAtTarget, maxSeqAtTarget) = await ScalarPairAsync(ds, "SELECT count(*), max(seq) FROM journal");
                 await Task.Delay(1100);
-                target = (DateTimeOffset)(await ScalarAsync(ds, "SELECT clock_timestamp()"))!;
+                target = new DateTimeOffset(DateTime.SpecifyKind((DateTime)(await ScalarAsync(ds, "SELECT clock_timestamp()"))!, DateTimeKind.Utc));
                 await Task.Delay(1100);
 
                 // The mistake to undo: work after the moment.
