@@ -222,10 +222,10 @@ public sealed class HighAvailabilityTests(ITestOutputHelper output)
                 Interlocked.Add(ref requests, 2);
             }
         }));
-        var (cpuPrimary, cpuStandby) = (HaFormation.CpuSeconds(primary) - cpuP, HaFormation.CpuSeconds(standby) - cpuS);
+        var (cpuPrimary, cpuStandby, seconds) = (HaFormation.CpuSeconds(primary) - cpuP, HaFormation.CpuSeconds(standby) - cpuS, watch.Elapsed.TotalSeconds);
         await Task.Delay(TimeSpan.FromSeconds(11)); // an idle backend flushes its pending statistics within PGSTAT_IDLE_INTERVAL (10 s)
         var phase = new ReadPhase(requests, cpuPrimary, cpuStandby, await RowsAsync(primary) - rowsP, await RowsAsync(standby) - rowsS);
-        rig.Log($"{name}: {phase.Requests} requests in {watch.Elapsed.TotalSeconds:F1} s; primary {phase.PrimaryCpu:F2} CPU-s, {phase.PrimaryRows} rows; standby {phase.StandbyCpu:F2} CPU-s, {phase.StandbyRows} rows");
+        rig.Log($"{name}: {phase.Requests} requests in {seconds:F1} s; primary {phase.PrimaryCpu:F2} CPU-s, {phase.PrimaryRows} rows; standby {phase.StandbyCpu:F2} CPU-s, {phase.StandbyRows} rows");
         return phase;
     }
 
