@@ -51,7 +51,7 @@ public sealed partial class ScaleGenerator
 
         internal List<Derived> DerivedIds { get; } = [];
 
-        internal List<(JournalEvent Event, int Dossier, Text Arguments, Text Effects)> Events { get; } = [];
+        internal List<(JournalEvent Event, int Dossier, Text Arguments, Text Effects, Text Inputs)> Events { get; } = [];
 
         internal List<(int Dossier, string WorkflowId, int WorkflowVersion, string State, int Version, Text Data, int HeadEvent, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)> Dossiers { get; } = [];
 
@@ -172,7 +172,7 @@ public sealed partial class ScaleGenerator
 
         foreach (var e in events)
         {
-            t.Events.Add((e, dossierIndex[e.DossierId], Parse(e.Arguments), Parse(e.Effects)));
+            t.Events.Add((e, dossierIndex[e.DossierId], Parse(e.Arguments), Parse(e.Effects), Parse(e.Inputs)));
         }
 
         for (var i = 0; i < t.Letters.Count; i++)
@@ -294,7 +294,7 @@ public sealed partial class ScaleGenerator
         long seq = 0, letters = 0, letterBytes = 0;
         var lettersRows = new List<(Instance Instance, int Letter)>();
         await using (var journal = await conn.BeginBinaryImportAsync(
-            "COPY journal (seq, dossier_id, dossier_seq, occurred_at, actor, actor_role, kind, trigger, from_state, to_state, definition_id, definition_version, definition_hash, arguments, effects, prev_hash, hash, recorded_at) FROM STDIN (FORMAT BINARY)"))
+            "COPY journal (seq, dossier_id, dossier_seq, occurred_at, actor, actor_role, kind, trigger, from_state, to_state, definition_id, definition_version, definition_hash, arguments, effects, prev_hash, hash, recorded_at, format, inputs) FROM STDIN (FORMAT BINARY)"))
         {
             var batch = new JournalEvent[0];
             var lastReport = Stopwatch.StartNew();
@@ -303,7 +303,7 @@ public sealed partial class ScaleGenerator
                 var (ti, ei, _, _) = timeline[step];
                 var template = templates[ti];
                 var copiesOf = byTemplate[template];
-                var (source, dossier, argumentsText, effectsText) = template.Events[ei];
+                var (source, dossier, argumentsText, effectsText, inputsText) = template.Events[ei];
                 if (batch.Length < copiesOf.Length)
                 {
                     batch = new JournalEvent[copiesOf.Length];
@@ -328,6 +328,7 @@ public sealed partial class ScaleGenerator
                         DossierId = inst.Ids[dossier],
                         Arguments = Render(argumentsText, inst),
                         Effects = Render(effectsText, inst),
+                        Inputs = Render(inputsText, inst),
                         PrevHash = prevIndex < 0 ? JournalEvent.GenesisHash : inst.EventHashes[prevIndex],
                     }).WithHash();
                     inst.EventHashes[ei] = e.Hash;
@@ -357,6 +358,8 @@ public sealed partial class ScaleGenerator
                     await journal.WriteAsync(e.PrevHash, NpgsqlDbType.Text);
                     await journal.WriteAsync(e.Hash, NpgsqlDbType.Text);
                     await journal.WriteAsync(e.OccurredAt, NpgsqlDbType.TimestampTz);
+                    await journal.WriteAsync(e.Format, NpgsqlDbType.Text);
+                    await journal.WriteAsync(e.Inputs, NpgsqlDbType.Text);
                 }
 
                 if (lastReport.Elapsed > TimeSpan.FromSeconds(30))
