@@ -62,6 +62,11 @@ public static class AllRunner
         new("faults", "the fault tests of tests/Reliability.Tests at full size (20 kill -9 rounds, 5 database restarts, 5 SMTP outages, two processes with 400 + 400 timed dossiers, 10 races of 100): nothing acknowledged lost or applied twice, every notice delivered once, chains verify",
             kv => $"**{kv["passed"]} of {kv["tests"]} passed** ({kv["size"]} size) in {kv.N("seconds")} s; crash: {kv["notices"]} notices, {kv["messages"]} messages on the SMTP server, {kv["duplicates"]} delivered twice; per test {kv["per_test"].Replace(",", ", ", StringComparison.Ordinal)}",
             _ => "-", _ => "-", kv => kv["passed"] == kv["tests"], FullOnly: true),
+        new("failover", "pg_auto_failover primary + synchronous standby, 3 service processes behind HAProxy; the primary's machine lost, then a service process, under load: 0 acknowledged lost, 0 applied twice, chains verify, notices once (the crash-after-SMTP window counted); time to the first transition after the kill",
+            kv => $"**{kv.N("acknowledged")} acknowledged, {kv["lost"]} lost, {kv["applied_twice"]} applied twice**; first transition **{kv["failover_s"]} s** after the kill, old primary a standby again after {kv["recovered_s"]} s; {kv.N("notices")} notices, {kv["duplicate_mails"]} delivered twice (claimed by the killed process) ({kv["size"]} size, {kv.N("seconds")} s)",
+            kv => $"stale reads on the primary: primary {kv["primary_cpu_s_reads_on_primary"]} CPU-s, {kv.N("primary_rows_reads_on_primary")} rows in {kv["phase_s"]} s",
+            kv => $"on the standby: primary {kv["primary_cpu_s_reads_on_standby"]} CPU-s, {kv.N("primary_rows_reads_on_standby")} rows",
+            kv => kv["lost"] == "0" && kv["applied_twice"] == "0", FullOnly: true),
     ];
 
     public static string[] Names => Specs.Select(s => s.Name).ToArray();

@@ -25,7 +25,7 @@ public sealed class BenchCluster : IAsyncDisposable
 
     public NpgsqlDataSource DataSource { get; }
 
-    public static async Task<BenchCluster> StartAsync()
+    public static async Task<BenchCluster> StartAsync(IReadOnlyDictionary<string, string>? serverSettings = null)
     {
         var root = Path.Combine(Path.GetTempPath(), "subsidy-bench", Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(root);
@@ -36,6 +36,11 @@ public sealed class BenchCluster : IAsyncDisposable
         var port = ((IPEndPoint)l.LocalEndpoint).Port;
         l.Stop();
         var settings = new Dictionary<string, string> { ["max_connections"] = "250", ["shared_buffers"] = "256MB" };
+        foreach (var (k, v) in serverSettings ?? new Dictionary<string, string>())
+        {
+            settings[k] = v;
+        }
+
         if (Statements)
         {
             settings["shared_preload_libraries"] = "pg_stat_statements";

@@ -12,7 +12,7 @@ namespace SubsidyEngine.Bench;
 /// </summary>
 public static class FiresScenario
 {
-    private const string Definition = """
+    internal const string Definition = """
     {
       "id": "bench/cycle", "version": 1, "initial": "A",
       "states": [ { "id": "A" }, { "id": "B" }, { "id": "C" } ],
@@ -25,7 +25,7 @@ public static class FiresScenario
     }
     """;
 
-    private sealed class NoTemplates : ILetterTemplates
+    internal sealed class NoTemplates : ILetterTemplates
     {
         public bool Exists(string templateId) => false;
 

@@ -24,6 +24,8 @@ IReadOnlyList<string> lines = scenario switch
     "allocation" => await AllocationScenario.RunAsync(quick),
     "startup" => await StartupScenario.RunAsync(quick),
     "faults" => await FaultsScenario.RunAsync(quick),
+    "failover" => await FailoverScenario.RunAsync(quick),
+    "scale" => await ScaleScenario.RunAsync(quick),
     _ => throw new ArgumentException($"unknown scenario '{scenario}' (known: all, {string.Join(", ", AllRunner.Names)})"),
 };
 

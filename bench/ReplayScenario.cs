@@ -244,6 +244,13 @@ public static class ReplayScenario
         var start = new DateTimeOffset(2025, 1, 1, 8, 0, 0, TimeSpan.Zero);
         await using var journalConn = await ds.OpenConnectionAsync();
         await using var dossierConn = await ds.OpenConnectionAsync();
+        // A bulk load as the cluster's superuser: without the journal's triggers (the append guard would look for
+        // dossier rows that the other COPY has not committed yet); replay verifies what was loaded.
+        await using (var bulk = new NpgsqlCommand("SET session_replication_role = replica", journalConn))
+        {
+            await bulk.ExecuteNonQueryAsync();
+        }
+
         await using var journal = await journalConn.BeginBinaryImportAsync(
             "COPY journal (dossier_id, dossier_seq, occurred_at, actor, actor_role, kind, trigger, from_state, to_state, definition_id, definition_version, definition_hash, arguments, effects, prev_hash, hash) FROM STDIN (FORMAT BINARY)");
         await using var dossier = await dossierConn.BeginBinaryImportAsync(
@@ -315,5 +322,8 @@ public static class ReplayScenario
 
         await journal.CompleteAsync();
         await dossier.CompleteAsync();
+        await journal.DisposeAsync();
+        await using var reset = new NpgsqlCommand("RESET session_replication_role", journalConn); // pooled, not reset on close
+        await reset.ExecuteNonQueryAsync();
     }
 }

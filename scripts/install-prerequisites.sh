@@ -10,6 +10,9 @@ declare -A needs=(
   [/usr/lib/python3/dist-packages/aiosmtpd]=python3-aiosmtpd   # the real SMTP server of the mail tests
   [/usr/bin/qpdf]=qpdf                      # PDF structure checks
   [/usr/bin/pdftotext]=poppler-utils        # PDF text checks
+  [/usr/bin/pg_autoctl]=pg-auto-failover-cli                                # high availability test (pg_auto_failover)
+  [/usr/lib/postgresql/15/lib/pgautofailover.so]=postgresql-15-auto-failover   # its monitor extension
+  [/usr/sbin/haproxy]=haproxy                                                # high availability test (load balancer)
 )
 
 missing=()

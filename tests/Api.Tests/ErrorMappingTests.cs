@@ -58,6 +58,9 @@ public sealed class ErrorMappingTests(DatabaseDownFactory down) : IClassFixture<
     [InlineData(typeof(TimeoutException), 503)]
     [InlineData(typeof(SocketException), 503)]
     [InlineData(typeof(InvalidOperationException), 500)]
+    [InlineData(typeof(NpgsqlException), 503)] // a failover: "No suitable host was found" (no primary yet)
+    [InlineData(typeof(AggregateException), 503)] // a failover: every host refused the connection
+    [InlineData(typeof(PostgresException), 503)] // a failover: 25006, a pooled connection to the demoted primary
     public void Exceptions_map_to_their_status(Type type, int status)
     {
         Exception e = type.Name switch
@@ -66,6 +69,11 @@ public sealed class ErrorMappingTests(DatabaseDownFactory down) : IClassFixture<
             nameof(IdempotencyConflictException) => new IdempotencyConflictException("k"),
             nameof(TimeoutException) => new NpgsqlException("timeout", new TimeoutException()),
             nameof(SocketException) => new NpgsqlException("down", new SocketException((int)SocketError.ConnectionRefused)),
+            nameof(NpgsqlException) => new NpgsqlException("No suitable host was found."),
+            nameof(AggregateException) => new NpgsqlException("Unable to connect to a suitable host. Check inner exception for more details.", new AggregateException(
+                new NpgsqlException("Failed to connect to 127.0.0.1:6101", new SocketException((int)SocketError.ConnectionRefused)),
+                new NpgsqlException("Failed to connect to 127.0.0.1:6102", new SocketException((int)SocketError.ConnectionRefused)))),
+            nameof(PostgresException) => new PostgresException("cannot execute INSERT in a read-only transaction", "ERROR", "ERROR", PostgresErrorCodes.ReadOnlySqlTransaction),
             _ => new InvalidOperationException("secret internals"),
         };
         var context = new DefaultHttpContext();

@@ -28,6 +28,8 @@ internal static class AuthSetup
         services.AddSingleton<ProblemWriter>();
         services.AddSingleton(sp => new UserDirectory(sp.GetRequiredService<Npgsql.NpgsqlDataSource>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new DossierQueries(sp.GetRequiredService<Npgsql.NpgsqlDataSource>()));
+        // The call dashboard's figures may be slightly stale: read from a standby when one is configured.
+        services.AddKeyedSingleton(StaleReads.Key, (sp, _) => new DossierQueries(sp.GetRequiredService<StaleReads>().DataSource));
         services.AddSingleton<AuthorityQueries>();
         services.AddSingleton(sp => DevelopmentSignIn.FromDatabase(sp.GetRequiredService<DatabaseHandle>()));
         services.AddHostedService<DevelopmentUserSeeder>(); // after DatabaseStartup (registered earlier): the tables exist

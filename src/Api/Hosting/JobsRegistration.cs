@@ -53,13 +53,18 @@ internal static class JobsRegistration
                     EnableLongPolling = false,
                     DistributedLockTimeout = TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<SubsidyOptions>>().Value.JobLockTimeoutSeconds),
                 }));
+        services.AddSingleton<SubsidyJobs>();
+        if (!builder.Configuration.GetValue($"{SubsidyOptions.SectionName}:{nameof(SubsidyOptions.RunJobs)}", true))
+        {
+            return builder; // a process that only answers requests (Subsidy:RunJobs=false)
+        }
+
         services.AddHangfireServer(o =>
         {
             o.SchedulePollingInterval = TimeSpan.FromSeconds(1);
             o.WorkerCount = Math.Max(2, Math.Min(8, Environment.ProcessorCount));
             o.ServerName = $"subsidy-{Environment.MachineName}-{Environment.ProcessId}";
         });
-        services.AddSingleton<SubsidyJobs>();
         services.AddHostedService<RecurringJobsStartup>();
         services.AddHostedService(sp => new NoticeDispatchLoop(
             sp.GetRequiredService<NoticeDispatcher>(), sp.GetRequiredService<NoticeWorkSignal>(), sp.GetService<ILogger<NoticeDispatchLoop>>()));
@@ -83,14 +88,16 @@ internal static class JobsRegistration
 /// The recurring jobs' bodies. Each is a thin call into the Engine; no arguments, so Hangfire stores nothing large,
 /// and safe to run twice. Failures are not retried by Hangfire: the next minute's run is the retry.
 /// </summary>
-public sealed class SubsidyJobs(DeadlineSweeper deadlines, ReminderSweeper reminders, NoticeDispatcher dispatcher, CheckpointService checkpoints)
+public sealed class SubsidyJobs(DeadlineSweeper deadlines, ReminderSweeper reminders, NoticeDispatcher dispatcher, CheckpointService checkpoints, Npgsql.NpgsqlDataSource dataSource)
 {
     /// <summary>Records today's journal checkpoint (one per Brussels day; safe to run hourly) and mails the digest to the auditors.</summary>
     [AutomaticRetry(Attempts = 0, LogEvents = true)]
     public async Task<string> TakeCheckpointAsync(CancellationToken cancellationToken)
     {
         var (checkpoint, created) = await checkpoints.TakeAsync(cancellationToken);
-        return created ? $"checkpoint {checkpoint}" : "already taken today";
+        // The journal's yearly partitions stay ahead of the clock (at most one new one a year); also done at every start.
+        var partitions = await JournalPartitions.EnsureAsync(dataSource, cancellationToken);
+        return (created ? $"checkpoint {checkpoint}" : "already taken today") + (partitions > 0 ? $"; {partitions} journal partition(s) created" : string.Empty);
     }
 
     /// <summary>Fires the timeout triggers of passed deadlines.</summary>

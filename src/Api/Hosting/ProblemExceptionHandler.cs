@@ -1,8 +1,7 @@
-using System.Net.Sockets;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
-using Npgsql;
 using SubsidyEngine.Engine.Access;
+using SubsidyEngine.Engine.Database;
 using SubsidyEngine.Engine.Runtime;
 
 namespace SubsidyEngine.Api.Hosting;
@@ -92,14 +91,8 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, I
         }
     }
 
-    /// <summary>Transient Npgsql errors, socket errors and time-outs: the request may succeed when retried.</summary>
-    internal static bool IsDatabaseUnavailable(Exception e) => e switch
-    {
-        PostgresException pg => pg.SqlState.StartsWith("08", StringComparison.Ordinal) || pg.SqlState.StartsWith("53", StringComparison.Ordinal) || pg.SqlState is "57P01" or "57P02" or "57P03",
-        NpgsqlException n => n.IsTransient || n.InnerException is SocketException or TimeoutException or IOException,
-        SocketException or TimeoutException => true,
-        _ => e.InnerException is not null && IsDatabaseUnavailable(e.InnerException),
-    };
+    /// <summary>Transient Npgsql errors, socket errors, time-outs and failovers (<see cref="DatabaseErrors.IsUnavailable"/>): the request may succeed when retried.</summary>
+    internal static bool IsDatabaseUnavailable(Exception e) => DatabaseErrors.IsUnavailable(e);
 
     private static ProblemDetails Problem(int status, string title, string detail) => new() { Status = status, Title = title, Detail = detail };
 

@@ -13,7 +13,9 @@ internal static class ServiceRegistration
             .Bind(configuration.GetSection(SubsidyOptions.SectionName))
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<SubsidyOptions>, SubsidyOptionsValidator>();
-        services.AddSubsidyEngine(sp => sp.GetRequiredService<IConfiguration>().GetConnectionString("Subsidy"), ownsServer);
+        services.AddSubsidyEngine(
+            sp => sp.GetRequiredService<IConfiguration>().GetConnectionString("Subsidy"), ownsServer,
+            sp => sp.GetRequiredService<IConfiguration>().GetConnectionString("SubsidyStaleReads"));
         services.AddSingleton<StartupState>();
         return services;
     }

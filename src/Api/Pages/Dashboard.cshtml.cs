@@ -11,7 +11,7 @@ namespace SubsidyEngine.Api.Pages;
 /// participating authorities, and the KPI pledged against realised reach, as SVG charts with tables of the same
 /// numbers (<see cref="CallDashboard"/>), plus the export links filtered on the call.
 /// </summary>
-public sealed class DashboardModel(DossierQueries queries, WorkflowCatalog catalog, ProgrammeCatalog programmes) : UiPageModel
+public sealed class DashboardModel([FromKeyedServices(Engine.Database.StaleReads.Key)] DossierQueries queries, WorkflowCatalog catalog, ProgrammeCatalog programmes) : UiPageModel
 {
     public DossierSnapshot Call { get; private set; } = null!;
 

@@ -52,7 +52,12 @@ public sealed class DossierQueries(NpgsqlDataSource dataSource)
         var (where, parameters) = Where(scope, filter);
         await using var batch = dataSource.CreateBatch();
         var count = new NpgsqlBatchCommand("SELECT count(*) FROM dossier d" + where);
-        var list = new NpgsqlBatchCommand($"SELECT {Columns} FROM dossier d{where} ORDER BY d.updated_at DESC, d.id LIMIT {pageSize} OFFSET {(long)(page - 1) * pageSize}");
+        // The page's ids first, then their rows: with the columns in one query, PostgreSQL computed data::text (and
+        // read the TOASTed data) of every matching dossier below the sort, not of the page's only (docs/benchmarks.md,
+        // scale: the board's first page at 100,000 dossiers went from 22 s to 0.5 s in EXPLAIN ANALYZE).
+        var list = new NpgsqlBatchCommand(
+            $"SELECT {Columns} FROM (SELECT d.id FROM dossier d{where} ORDER BY d.updated_at DESC, d.id LIMIT {pageSize} OFFSET {(long)(page - 1) * pageSize}) page " +
+            "JOIN dossier d ON d.id = page.id ORDER BY d.updated_at DESC, d.id");
         foreach (var p in parameters)
         {
             count.Parameters.Add(new NpgsqlParameter { Value = p.Value });

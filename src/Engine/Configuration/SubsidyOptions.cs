@@ -54,6 +54,14 @@ public sealed class SubsidyOptions
     /// </summary>
     [Range(5, 3600)]
     public int JobLockTimeoutSeconds { get; set; } = 60;
+
+    /// <summary>
+    /// Whether this process runs the background work: the Hangfire server with the recurring sweeps and the notice
+    /// dispatch loop (default true). With several service processes (docs/deployment.md) any number may run it (the
+    /// sweeps claim with SKIP LOCKED); false makes a process that only answers requests, e.g. web nodes beside
+    /// dedicated worker nodes, or a process measuring pages on a copied database without changing it.
+    /// </summary>
+    public bool RunJobs { get; set; } = true;
 }
 
 /// <summary>

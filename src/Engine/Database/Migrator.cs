@@ -18,7 +18,8 @@ public sealed record Migration(int Version, string Name, string Sql)
 public sealed class MigrationMismatchException(string message) : Exception(message);
 
 /// <summary>
-/// Applies the numbered SQL files embedded in this assembly, in order, each in its own transaction, recording
+/// Applies the numbered SQL files embedded in this assembly, in order of number (gaps allowed, duplicates and a new
+/// migration below an applied one refused), each in its own transaction, recording
 /// each in <c>schema_version</c>. A session advisory lock makes concurrent starters wait for each other, so two
 /// processes starting together apply every migration once.
 /// </summary>
@@ -54,11 +55,13 @@ public sealed partial class Migrator(NpgsqlDataSource dataSource, ILogger<Migrat
         }
 
         list.Sort((a, b) => a.Version.CompareTo(b.Version));
-        for (var i = 0; i < list.Count; i++)
+        // Numbers may leave gaps (parallel branches take separate ranges, e.g. 0007-0009, 0010-, 0020-), but each
+        // number is used once; MigrateAsync refuses to apply a migration below one already applied.
+        for (var i = 1; i < list.Count; i++)
         {
-            if (list[i].Version != i + 1)
+            if (list[i].Version == list[i - 1].Version)
             {
-                throw new InvalidOperationException($"Migrations must be numbered 0001, 0002, ... without gaps; found {list[i].Version:D4} at position {i + 1}.");
+                throw new InvalidOperationException($"Two migrations are numbered {list[i].Version:D4}: {list[i - 1].Name} and {list[i].Name}.");
             }
         }
 
@@ -115,8 +118,15 @@ public sealed partial class Migrator(NpgsqlDataSource dataSource, ILogger<Migrat
             }
 
             var count = 0;
+            var highestApplied = applied.Count == 0 ? 0 : applied.Keys.Max();
             foreach (var migration in migrations)
             {
+                if (!applied.ContainsKey(migration.Version) && migration.Version < highestApplied)
+                {
+                    throw new MigrationMismatchException(
+                        $"Migration {migration.Version:D4}_{migration.Name} is new but numbered below {highestApplied:D4}, which is already applied; renumber it above the highest published migration.");
+                }
+
                 if (applied.TryGetValue(migration.Version, out var checksum))
                 {
                     if (checksum != migration.Checksum)

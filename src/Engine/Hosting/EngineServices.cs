@@ -16,7 +16,9 @@ public static class EngineServices
     /// <param name="services">The service collection.</param>
     /// <param name="connectionString">ConnectionStrings:Subsidy; null or empty for the embedded cluster.</param>
     /// <param name="ownsServer">True for the service; false for CLI verbs that may run beside it.</param>
-    public static IServiceCollection AddSubsidyEngine(this IServiceCollection services, Func<IServiceProvider, string?> connectionString, bool ownsServer = true)
+    /// <param name="staleReadsConnectionString">ConnectionStrings:SubsidyStaleReads; null or empty to read everything from the primary (<see cref="StaleReads"/>).</param>
+    public static IServiceCollection AddSubsidyEngine(
+        this IServiceCollection services, Func<IServiceProvider, string?> connectionString, bool ownsServer = true, Func<IServiceProvider, string?>? staleReadsConnectionString = null)
     {
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp =>
@@ -26,6 +28,7 @@ public static class EngineServices
             return DatabaseHandle.OpenAsync(connectionString(sp), options, logger, ownsServer).GetAwaiter().GetResult();
         });
         services.AddSingleton<NpgsqlDataSource>(sp => sp.GetRequiredService<DatabaseHandle>().DataSource);
+        services.AddSingleton(sp => StaleReads.Create(sp.GetRequiredService<DatabaseHandle>(), staleReadsConnectionString?.Invoke(sp)));
         services.AddSingleton<Migrator>();
         services.AddSingleton(sp =>
         {
@@ -46,11 +49,16 @@ public static class EngineServices
             sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<WorkflowCatalog>(), sp.GetRequiredService<DefinitionStore>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetService<IWorkSignal>()));
         services.AddSingleton<JournalStore>();
-        services.AddSingleton<Replayer>();
+        // The auditor's replay reads through the stale-reads data source (a standby when configured).
+        services.AddSingleton(sp =>
+        {
+            var reads = sp.GetRequiredService<StaleReads>().DataSource;
+            return new Replayer(reads, sp.GetRequiredService<WorkflowCatalog>(), new JournalStore(reads));
+        });
         services.AddSingleton<DefinitionMigrator>();
         services.AddSingleton<DeadlineSweeper>();
         services.AddSingleton<TimeTravel>();
-        services.AddSingleton<Exports.ExportQueries>();
+        services.AddSingleton(sp => new Exports.ExportQueries(sp.GetRequiredService<StaleReads>().DataSource));
         services.AddSingleton(sp => new CheckpointService(sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<WorkflowRuntime>())
         {
             AuditorsAddress = sp.GetRequiredService<IOptions<SubsidyOptions>>().Value.Smtp.AuditorAddress,
@@ -75,6 +83,7 @@ public static class EngineServices
     public static async Task PrepareAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
         await services.GetRequiredService<Migrator>().MigrateAsync(cancellationToken);
+        await JournalPartitions.EnsureAsync(services.GetRequiredService<NpgsqlDataSource>(), cancellationToken);
         var catalog = services.GetRequiredService<WorkflowCatalog>();
         await services.GetRequiredService<DefinitionStore>().VerifyAllAsync(catalog, cancellationToken);
     }

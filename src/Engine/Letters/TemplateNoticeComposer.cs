@@ -41,6 +41,12 @@ public sealed class TemplateNoticeComposer(NoticeLetters letters, ProgrammeCatal
         return new Letters.ReminderInfo(r.DeadlineKind, r.Due, stage, daysOverdue);
     }
 
+    /// <summary>
+    /// Whether letters of <see cref="WithPdf"/> get their PDF (default true). The scale bench turns it off for the
+    /// programme runs it copies (it does not copy PDFs, docs/benchmarks.md "scale"); the service never does.
+    /// </summary>
+    public bool RenderPdfs { get; init; } = true;
+
     public async Task<ComposedNotice> ComposeAsync(NoticeToCompose notice, CancellationToken ct)
     {
         var letter = await letters.RenderAsync(notice.DossierId, notice.DossierSeq, notice.TemplateId, notice.TemplateVersion, ReminderFor(notice), ct);
@@ -63,7 +69,7 @@ public sealed class TemplateNoticeComposer(NoticeLetters letters, ProgrammeCatal
 
         byte[]? bytes = null;
         string? fileName = null;
-        if (WithPdf.Contains(notice.TemplateId))
+        if (RenderPdfs && WithPdf.Contains(notice.TemplateId))
         {
             bytes = await pdf.RenderAsync(letter, ct);
             fileName = $"{notice.TemplateId}-{ProgrammeGuards.Str(data, "reference") ?? notice.DossierId.ToString("N")}.pdf";

@@ -492,15 +492,8 @@ public sealed class NoticeDispatcher
         }
     }
 
-    /// <summary>Connection loss, server shutdown or restart, too many connections, time-outs: trying again may work.</summary>
-    internal static bool IsTransientDatabaseError(Exception e) => e switch
-    {
-        PostgresException pg => pg.SqlState.StartsWith("08", StringComparison.Ordinal) || pg.SqlState.StartsWith("53", StringComparison.Ordinal) ||
-                                pg.SqlState is "57P01" or "57P02" or "57P03",
-        NpgsqlException n => n.IsTransient || n.InnerException is System.Net.Sockets.SocketException or TimeoutException or IOException,
-        System.Net.Sockets.SocketException or TimeoutException => true,
-        _ => false,
-    };
+    /// <summary>Connection loss, server shutdown or restart, too many connections, time-outs, failovers: trying again may work.</summary>
+    internal static bool IsTransientDatabaseError(Exception e) => Database.DatabaseErrors.IsUnavailable(e);
 
     /// <summary>
     /// Right before a message goes out: checks that this sender's claim still holds (the notice is <c>sending</c> and

@@ -25,6 +25,15 @@ public sealed record SimulationOptions
     public int Parallelism { get; init; } = 4;
 
     public SimulationTargets Targets { get; init; } = SimulationTargets.Default;
+
+    /// <summary>When set, the simulation stops at this moment instead of at the end of <see cref="ToYear"/> (e.g. with calls in their windows).</summary>
+    public DateTimeOffset? EndAt { get; init; }
+
+    /// <summary>
+    /// Called after every step with the simulation's clock (e.g. the scale benchmark delivers the notices due then, so
+    /// their <c>notice.sent</c> records carry the time they would have been sent). Not used by the verb.
+    /// </summary>
+    public Func<DateTimeOffset, CancellationToken, Task>? AfterStep { get; init; }
 }
 
 /// <summary>What happened besides what the dossiers themselves show (kept for the summary).</summary>
@@ -87,7 +96,7 @@ public sealed class ProgrammeSimulation
         _clock = clock;
         _options = options;
         _progress = progress ?? TextWriter.Null;
-        _end = Brussels.At(options.ToYear, 12, 31, 23, 59, 59);
+        _end = options.EndAt ?? Brussels.At(options.ToYear, 12, 31, 23, 59, 59);
         var definitions = new DefinitionStore(dataSource, clock);
         Runtime = new WorkflowRuntime(dataSource, catalog, definitions, clock);
         Service = new ProgrammeService(Runtime, programmes, dataSource);
@@ -136,6 +145,11 @@ public sealed class ProgrammeSimulation
 
             await AdvanceToAsync(step.When, ct);
             await step.Run();
+            if (_options.AfterStep is { } after)
+            {
+                await after(_clock.GetUtcNow(), ct);
+            }
+
             Log.StepsRun++;
             if (Log.StepsRun % 250 == 0)
             {

@@ -88,7 +88,7 @@ public sealed class MigrationTests
         await using var a = NpgsqlDataSource.Create(cs);
         await using var b = NpgsqlDataSource.Create(cs);
         // A slow extra migration widens the race window: without the lock both would try to apply it.
-        var list = Migrator.Embedded.Append(new Migration(Migrator.Embedded.Count + 1, "slow", "SELECT pg_sleep(0.3); CREATE TABLE slow_marker (id int);")).ToList();
+        var list = Migrator.Embedded.Append(new Migration(Migrator.Embedded[^1].Version + 1, "slow", "SELECT pg_sleep(0.3); CREATE TABLE slow_marker (id int);")).ToList();
 
         var results = await Task.WhenAll(new Migrator(a).MigrateAsync(list), new Migrator(b).MigrateAsync(list));
 
@@ -110,9 +110,26 @@ public sealed class MigrationTests
     }
 
     [Fact]
-    public void Shipped_migrations_are_numbered_without_gaps()
+    public void Shipped_migrations_start_at_0001_and_use_each_number_once()
     {
         Assert.NotEmpty(Migrator.Embedded);
-        Assert.Equal(Enumerable.Range(1, Migrator.Embedded.Count), Migrator.Embedded.Select(m => m.Version));
+        Assert.Equal(1, Migrator.Embedded[0].Version);
+        Assert.Equal(Migrator.Embedded.Select(m => m.Version).Order(), Migrator.Embedded.Select(m => m.Version));
+        Assert.Equal(Migrator.Embedded.Count, Migrator.Embedded.Select(m => m.Version).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task A_new_migration_numbered_below_an_applied_one_is_refused_and_changes_nothing()
+    {
+        await using var ds = NpgsqlDataSource.Create(await TestCluster.CreateEmptyDatabaseAsync());
+        var last = Migrator.Embedded[^1].Version;
+        // Another branch's migration was applied first (last + 2); this branch's (last + 1) arrives after it.
+        await new Migrator(ds).MigrateAsync(Migrator.Embedded.Append(new Migration(last + 2, "other_branch", "SELECT 1")).ToList());
+        var late = Migrator.Embedded.Append(new Migration(last + 1, "late_branch", "CREATE TABLE late_marker (id int);")).Append(new Migration(last + 2, "other_branch", "SELECT 1")).ToList();
+
+        var e = await Assert.ThrowsAsync<MigrationMismatchException>(() => new Migrator(ds).MigrateAsync(late));
+
+        Assert.Contains("late_branch", e.Message, StringComparison.Ordinal);
+        Assert.Equal(0, await CountAsync(ds, "SELECT count(*) FROM pg_class WHERE relname = 'late_marker'"));
     }
 }

@@ -22,8 +22,16 @@ public sealed class FixedTemplates(params string[] ids) : ILetterTemplates
 public sealed class RuntimeHarness
 {
     public RuntimeHarness(PostgresDatabase db, string[] definitionsJson, RuleRegistry? rules = null, MigrationSpec[]? migrations = null)
+        : this(db.DataSource, definitionsJson, rules, migrations)
     {
         Db = db;
+    }
+
+    /// <summary>A harness over any database (e.g. one migrated only up to a given migration).</summary>
+    public RuntimeHarness(NpgsqlDataSource dataSource, string[] definitionsJson, RuleRegistry? rules = null, MigrationSpec[]? migrations = null, DateTimeOffset? start = null)
+    {
+        DataSource = dataSource;
+        Clock = new FakeTimeProvider(start ?? new DateTimeOffset(2023, 5, 26, 9, 0, 0, TimeSpan.Zero));
         Rules = rules ?? DefaultRules();
         var problems = new List<DefinitionProblem>();
         var defs = definitionsJson.Select((json, i) => DefinitionLoader.LoadDefinition(Encoding.UTF8.GetBytes(json), $"test-{i}.json", problems)!).ToList();
@@ -33,17 +41,20 @@ public sealed class RuntimeHarness
         }
 
         Catalog = WorkflowCatalog.FromDefinitions(defs, Rules, new FixedTemplates("letter-a", "notice-a"), migrations);
-        Store = new DefinitionStore(db.DataSource, Clock);
-        Runtime = new WorkflowRuntime(db.DataSource, Catalog, Store, Clock);
-        Journal = new JournalStore(db.DataSource);
-        Replayer = new Replayer(db.DataSource, Catalog, Journal);
-        Sweeper = new DeadlineSweeper(db.DataSource, Runtime, Clock);
-        Migrator = new DefinitionMigrator(db.DataSource, Catalog, Store, Clock);
+        Store = new DefinitionStore(dataSource, Clock);
+        Runtime = new WorkflowRuntime(dataSource, Catalog, Store, Clock);
+        Journal = new JournalStore(dataSource);
+        Replayer = new Replayer(dataSource, Catalog, Journal);
+        Sweeper = new DeadlineSweeper(dataSource, Runtime, Clock);
+        Migrator = new DefinitionMigrator(dataSource, Catalog, Store, Clock);
     }
 
-    public PostgresDatabase Db { get; }
+    /// <summary>The test class's database fixture (null for a harness made over a data source).</summary>
+    public PostgresDatabase Db { get; } = null!;
 
-    public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2023, 5, 26, 9, 0, 0, TimeSpan.Zero));
+    public NpgsqlDataSource DataSource { get; }
+
+    public FakeTimeProvider Clock { get; }
 
     public RuleRegistry Rules { get; }
 
@@ -82,13 +93,13 @@ public sealed class RuntimeHarness
 
     public async Task<long> CountAsync(string sql)
     {
-        await using var cmd = Db.DataSource.CreateCommand(sql);
+        await using var cmd = DataSource.CreateCommand(sql);
         return Convert.ToInt64(await cmd.ExecuteScalarAsync());
     }
 
     public async Task ExecuteAsSuperuserBypassingTriggersAsync(string sql)
     {
-        await using var conn = await Db.DataSource.OpenConnectionAsync();
+        await using var conn = await DataSource.OpenConnectionAsync();
         await using var cmd = new NpgsqlCommand("SET session_replication_role = replica; " + sql + "; SET session_replication_role = origin;", conn);
         await cmd.ExecuteNonQueryAsync();
     }

@@ -30,10 +30,14 @@ public sealed partial class FaultRig : IAsyncDisposable
     private readonly ITestOutputHelper? _output;
     private int _serviceCount;
 
-    private FaultRig(string root, EmbeddedPostgres cluster, NpgsqlDataSource dataSource, SmtpTestServer smtp, string workflows, ITestOutputHelper? output)
+    private readonly IAsyncDisposable? _database;
+
+    private FaultRig(string root, EmbeddedPostgres? cluster, string connectionString, NpgsqlDataSource dataSource, SmtpTestServer smtp, string workflows, ITestOutputHelper? output, IAsyncDisposable? database = null)
     {
         Root = root;
         Cluster = cluster;
+        ConnectionString = connectionString;
+        _database = database;
         DataSource = dataSource;
         Smtp = smtp;
         Workflows = workflows;
@@ -42,7 +46,8 @@ public sealed partial class FaultRig : IAsyncDisposable
 
     public string Root { get; }
 
-    public EmbeddedPostgres Cluster { get; }
+    /// <summary>The rig's own cluster; null when the rig runs on a database it was given (<see cref="StartOnAsync"/>).</summary>
+    public EmbeddedPostgres? Cluster { get; }
 
     public NpgsqlDataSource DataSource { get; }
 
@@ -50,7 +55,7 @@ public sealed partial class FaultRig : IAsyncDisposable
 
     public string Workflows { get; }
 
-    public string ConnectionString => Cluster.ConnectionString;
+    public string ConnectionString { get; }
 
     public string OfficerKey { get; private set; } = string.Empty;
 
@@ -70,7 +75,6 @@ public sealed partial class FaultRig : IAsyncDisposable
     {
         var root = TestCluster.NewTempFolder("faults");
         EmbeddedPostgres? cluster = null;
-        SmtpTestServer? smtp = null;
         try
         {
             cluster = await EmbeddedPostgres.StartAsync(new EmbeddedPostgresSettings
@@ -80,16 +84,43 @@ public sealed partial class FaultRig : IAsyncDisposable
                 Database = "subsidy",
                 ServerSettings = ClusterSettings,
             });
-            var dataSource = NpgsqlDataSource.Create(cluster.ConnectionString);
+            return await StartAsync(root, cluster, cluster.ConnectionString, output, database: null);
+        }
+        catch
+        {
+            if (cluster is not null)
+            {
+                await cluster.StopAsync();
+            }
+
+            TestCluster.TryDelete(root);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// A rig on a database it is given (e.g. a pg_auto_failover formation, <see cref="HaFormation"/>): migrated here,
+    /// with the rig's SMTP server and workflows; <paramref name="database"/> is disposed with the rig.
+    /// </summary>
+    public static Task<FaultRig> StartOnAsync(string connectionString, ITestOutputHelper? output, IAsyncDisposable? database) =>
+        StartAsync(TestCluster.NewTempFolder("faults"), null, connectionString, output, database);
+
+    private static async Task<FaultRig> StartAsync(string root, EmbeddedPostgres? cluster, string connectionString, ITestOutputHelper? output, IAsyncDisposable? database)
+    {
+        SmtpTestServer? smtp = null;
+        try
+        {
+            var dataSource = NpgsqlDataSource.Create(connectionString);
             await new Migrator(dataSource).MigrateAsync();
+            await JournalPartitions.EnsureAsync(dataSource);
             smtp = await SmtpTestServer.StartNewAsync();
             var workflows = Path.Combine(root, "workflows");
             FaultDefinitions.WriteTo(workflows);
-            var rig = new FaultRig(root, cluster, dataSource, smtp, workflows, output);
+            var rig = new FaultRig(root, cluster, connectionString, dataSource, smtp, workflows, output, database);
             var users = new UserDirectory(dataSource, TimeProvider.System);
             var officer = await users.CreateUserAsync("Fault officer", "officer@faults.invalid", Roles.Officer, null);
             rig.OfficerKey = (await users.CreateKeyAsync(officer.Id, "fault tests")).Secret;
-            rig.Settings["ConnectionStrings__Subsidy"] = cluster.ConnectionString;
+            rig.Settings["ConnectionStrings__Subsidy"] = connectionString;
             rig.Settings["Subsidy__WorkflowsDirectory"] = workflows;
             rig.Settings["Subsidy__Smtp__Host"] = smtp.Host;
             rig.Settings["Subsidy__Smtp__Port"] = smtp.Port.ToString(CultureInfo.InvariantCulture);
@@ -104,11 +135,6 @@ public sealed partial class FaultRig : IAsyncDisposable
         catch
         {
             smtp?.Dispose();
-            if (cluster is not null)
-            {
-                await cluster.StopAsync();
-            }
-
             TestCluster.TryDelete(root);
             throw;
         }
@@ -120,14 +146,15 @@ public sealed partial class FaultRig : IAsyncDisposable
     /// </summary>
     public async Task RestartDatabaseImmediateAsync(TimeSpan downtime)
     {
-        await Task.Run(() => Cluster.RestartImmediate(downtime));
+        var cluster = Cluster ?? throw new InvalidOperationException("this rig runs on a database it was given: restart that one");
+        await Task.Run(() => cluster.RestartImmediate(downtime));
         DataSource.Clear();
     }
 
     public void Log(string line) => _output?.WriteLine($"{DateTime.Now:HH:mm:ss.fff} {line}");
 
     /// <summary>Starts one more service process (own port, own data directory) and waits until it is ready.</summary>
-    public async Task<ServiceProcess> StartServiceAsync(string? name = null, int? port = null)
+    public async Task<ServiceProcess> StartServiceAsync(string? name = null, int? port = null, IReadOnlyDictionary<string, string>? overrides = null)
     {
         var n = Interlocked.Increment(ref _serviceCount);
         name ??= $"service-{n}";
@@ -135,6 +162,11 @@ public sealed partial class FaultRig : IAsyncDisposable
         {
             ["Subsidy__DataDirectory"] = Path.Combine(Root, "data-" + name),
         };
+        foreach (var (k, v) in overrides ?? new Dictionary<string, string>())
+        {
+            env[k] = v;
+        }
+
         var p = port ?? TestCluster.FreePort();
         env["Subsidy__PublicBaseUrl"] = $"http://127.0.0.1:{p}";
         var watch = System.Diagnostics.Stopwatch.StartNew();
@@ -397,7 +429,16 @@ public sealed partial class FaultRig : IAsyncDisposable
         Smtp.Dispose();
         await DataSource.DisposeAsync();
         NpgsqlConnection.ClearAllPools();
-        await Cluster.StopAsync();
+        if (Cluster is not null)
+        {
+            await Cluster.StopAsync();
+        }
+
+        if (_database is not null)
+        {
+            await _database.DisposeAsync();
+        }
+
         TestCluster.TryDelete(Root);
     }
 

@@ -32,4 +32,12 @@ public static class FaultSize
     public static int Racers => 100;
 
     public static int Races => Full ? 10 : 3;
+
+    /// <summary>High availability: dossiers under load, and how long the load runs before the primary's machine is lost.</summary>
+    public static int HaLoadDossiers => Full ? 16 : 6;
+
+    public static TimeSpan HaRunBeforeKill => Full ? TimeSpan.FromSeconds(10) : TimeSpan.FromSeconds(2);
+
+    /// <summary>High availability: how long each stale-read phase (reads on the primary, then on the standby) runs.</summary>
+    public static TimeSpan StaleReadPhase => Full ? TimeSpan.FromSeconds(20) : TimeSpan.FromSeconds(4);
 }
