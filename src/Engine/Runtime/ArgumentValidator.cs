@@ -165,8 +165,8 @@ public static class ArgumentValidator
             case "bool":
                 return value.GetValueKind() is JsonValueKind.True or JsonValueKind.False ? null : "must be true or false";
             case "date":
-                return value is JsonValue dv && dv.TryGetValue<string>(out var ds)
-                    && DateOnly.TryParseExact(ds, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _)
+                // A deadline date: the end of that day in Brussels (Workflows.Calendar.BrusselsDate).
+                return value is JsonValue dv && dv.TryGetValue<string>(out var ds) && Workflows.Calendar.BrusselsDate.IsValid(ds)
                     ? null : "must be a date like 2025-12-31";
             case "datetime":
                 return value is JsonValue tv && tv.TryGetValue<string>(out var ts)
