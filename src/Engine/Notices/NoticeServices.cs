@@ -29,7 +29,10 @@ public static class NoticeServices
         services.TryAddSingleton(sp => new NoticeDispatcher(
             sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<WorkflowRuntime>(), sp.GetRequiredService<INoticeComposer>(),
             sp.GetRequiredService<IMailTransport>(), sp.GetRequiredService<TimeProvider>(), Options(sp).Notices, sp.GetRequiredService<RetryPolicy>(),
-            sp.GetService<IWorkSignal>(), sp.GetService<ILogger<NoticeDispatcher>>()));
+            sp.GetService<IWorkSignal>(), sp.GetService<ILogger<NoticeDispatcher>>())
+        {
+            OperationsAddress = Options(sp).Smtp.OperationsAddress,
+        });
         services.TryAddSingleton(sp => new ReminderSweeper(
             sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<WorkflowRuntime>(), sp.GetRequiredService<TimeProvider>(),
             Options(sp).Notices, sp.GetService<IWorkSignal>(), sp.GetService<ILogger<ReminderSweeper>>()));
