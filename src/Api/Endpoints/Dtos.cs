@@ -43,11 +43,15 @@ public sealed record TransitionOptionDto(string Trigger, string? Label, string? 
         o.Reasons.Select(ReasonDto.From).ToList(), o.Definition.Parameters.Select(ParameterDto.From).ToList());
 }
 
-/// <summary>One journal event; <c>arguments</c> and <c>effects</c> are the exact canonical JSON texts that were hashed.</summary>
-public sealed record JournalEventDto(long Seq, int DossierSeq, DateTimeOffset OccurredAt, string Actor, string ActorRole, string Kind, string Trigger, string FromState, string ToState,
+/// <summary>
+/// One journal event, every field exactly as hashed: <c>occurredAt</c> in the canonical form of docs/audit.md
+/// (<c>2026-12-07T04:13:00.214050Z</c>: UTC, six fraction digits), <c>arguments</c> and <c>effects</c> the exact
+/// canonical JSON texts.
+/// </summary>
+public sealed record JournalEventDto(long Seq, int DossierSeq, string OccurredAt, string Actor, string ActorRole, string Kind, string Trigger, string FromState, string ToState,
     string DefinitionId, int DefinitionVersion, string DefinitionHash, string Arguments, string Effects, string PrevHash, string Hash)
 {
-    public static JournalEventDto From(JournalEvent e) => new(e.Seq, e.DossierSeq, e.OccurredAt, e.Actor, e.ActorRole, e.Kind, e.Trigger, e.FromState, e.ToState,
+    public static JournalEventDto From(JournalEvent e) => new(e.Seq, e.DossierSeq, JournalEvent.FormatTime(e.OccurredAt), e.Actor, e.ActorRole, e.Kind, e.Trigger, e.FromState, e.ToState,
         e.DefinitionId, e.DefinitionVersion, e.DefinitionHash, e.Arguments, e.Effects, e.PrevHash, e.Hash);
 }
 

@@ -176,6 +176,13 @@ public sealed class NoticeDispatcher
         }
     }
 
+    /// <summary>How many notices failed permanently and wait for an officer (the banner on the board).</summary>
+    public async Task<long> CountFailedAsync(CancellationToken cancellationToken = default)
+    {
+        await using var cmd = _dataSource.CreateCommand("SELECT count(*) FROM notice WHERE status = 'failed'");
+        return (long)(await cmd.ExecuteScalarAsync(cancellationToken))!;
+    }
+
     /// <summary>Notices that failed permanently, newest first: the officers' list of undelivered mail.</summary>
     public async Task<IReadOnlyList<FailedNotice>> ListFailedAsync(int limit = 100, CancellationToken cancellationToken = default)
     {

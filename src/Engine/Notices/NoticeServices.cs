@@ -36,7 +36,9 @@ public static class NoticeServices
         services.TryAddSingleton(sp => new ReminderSweeper(
             sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<WorkflowRuntime>(), sp.GetRequiredService<TimeProvider>(),
             Options(sp).Notices, sp.GetService<IWorkSignal>(), sp.GetService<ILogger<ReminderSweeper>>()));
-        services.TryAddSingleton(sp => new CalendarFeed(sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<TimeProvider>(), Options(sp)));
+        services.TryAddSingleton(sp => new CalendarFeed(
+            sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<TimeProvider>(), Options(sp),
+            sp.GetService<WorkflowCatalog>(), sp.GetService<Programmes.ProgrammeCatalog>()?.Authorities));
         return services;
     }
 

@@ -32,8 +32,8 @@ public sealed record DeadlineExtension(
 /// <c>overdue-K</c> every <see cref="NoticeOptions.OverdueEveryDays"/> days after the due day while the deadline
 /// stays open. A sweep creates the <em>current</em> stage of each deadline only: a stage that was not reached
 /// while it was current (the deadline was set late, or the sweep did not run) is skipped, never sent late. A stage
-/// whose day is the day the deadline was set (or extended) or earlier is never current: an information request due
-/// in 21 days gets its 7-day reminder, not a "30 days" one seconds after the request.
+/// whose day came before the day the deadline was set (or extended) was never current: an information request due
+/// in 21 days gets its 7-day reminder 14 days later, not a "30 days" one seconds after the request.
 /// </para>
 /// <para>
 /// Exactly once per deadline and stage, however many sweepers run: the <c>reminder</c> row's unique key
@@ -93,8 +93,8 @@ public sealed class ReminderSweeper
                 ), open AS (
                     SELECT d.id, d.dossier_id, d.due_at, d.set_by_seq,
                            (d.due_at AT TIME ZONE $2)::date - p.today AS days_left,
-                           -- Days left on the day the deadline was set or last extended: a stage that day or earlier
-                           -- was never current, so it is skipped (no reminder right after the request it reminds of).
+                           -- Days left on the day the deadline was set or last extended: a stage whose day came before
+                           -- was never current, so it is skipped (no "30 days" reminder for a request due in 21 days).
                            (d.due_at AT TIME ZONE $2)::date - (greatest(
                                (SELECT j.occurred_at FROM journal j WHERE j.dossier_id = d.dossier_id AND j.dossier_seq = d.set_by_seq),
                                (SELECT max(x.granted_at) FROM deadline_extension x WHERE x.deadline_id = d.id)) AT TIME ZONE $2)::date AS days_left_when_set
@@ -109,7 +109,7 @@ public sealed class ReminderSweeper
                            CASE WHEN o.days_left >= 0 THEN
                                (SELECT CASE WHEN min(x) = 0 THEN 'due' ELSE 'before-' || min(x) END
                                 FROM unnest($4::int[]) AS x WHERE x >= o.days_left
-                                HAVING min(x) < coalesce(o.days_left_when_set, 2147483647))
+                                HAVING min(x) <= coalesce(o.days_left_when_set, 2147483647))
                            WHEN -o.days_left >= $5 THEN
                                'overdue-' || ((-o.days_left) / $5)
                            END AS code
