@@ -38,7 +38,19 @@ public sealed partial class LetterLinkTests(ProgrammeFactory api) : IClassFixtur
         foreach (var template in LetterCatalog.Default.Ids.Where(id => id != "checkpoint-digest").OrderBy(id => id is "information-request" or "report-reminder" ? 0 : 1))
         {
             var reminder = new ReminderInfo(template == "deadline-timeout" ? "information" : "interim-report", DateTimeOffset.Parse("2023-06-30T21:59:59Z"), "7-days");
-            var letter = renderer.RenderLatest(template, models.Build(template, new LetterContext(app, data, api.Clock.GetUtcNow(), reminder)));
+            RenderedLetter letter;
+            try
+            {
+                letter = renderer.RenderLatest(template, models.Build(template, new LetterContext(app, data, api.Clock.GetUtcNow(), reminder)));
+            }
+            catch (Exception e) when (e is LetterRenderException or LetterModelException)
+            {
+                // A letter this dossier cannot have yet (an extension, a settlement): its template must print no address.
+                var source = System.Text.Encoding.UTF8.GetString(LetterCatalog.Default.Latest(template).GetSourceBytes());
+                Assert.DoesNotMatch(@"\{\{[^}]*[uU]rl", source);
+                continue;
+            }
+
             foreach (var url in Url().Matches(letter.Html + "\n" + letter.Text).Select(m => m.Value.TrimEnd('.', ',')).Distinct())
             {
                 Assert.True(url.StartsWith(baseUrl + "/", StringComparison.Ordinal), $"{template}: {url} is not an address of the service ({baseUrl})");
