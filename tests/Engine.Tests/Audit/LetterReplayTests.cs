@@ -106,8 +106,8 @@ public sealed class LetterReplayTests(PostgresDatabase db) : IClassFixture<Postg
                 html = (string)(await read.ExecuteScalarAsync())!;
             }
 
-            Assert.Contains("€ 62.000,00", html, StringComparison.Ordinal);
-            var forged = html.Replace("€ 62.000,00", "€ 82.000,00", StringComparison.Ordinal);
+            Assert.Contains("€\u00A062.000,00", html, StringComparison.Ordinal); // the euro sign and the amount joined by a no-break space
+            var forged = html.Replace("€\u00A062.000,00", "€\u00A082.000,00", StringComparison.Ordinal);
             var forgedHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(forged)));
             await using var tamper = new Npgsql.NpgsqlBatch(conn)
             {

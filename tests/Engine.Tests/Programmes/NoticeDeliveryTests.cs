@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using SubsidyEngine.Engine.Notices;
 using SubsidyEngine.Engine.Runtime;
 using SubsidyEngine.Testing;
 
@@ -69,11 +70,16 @@ public sealed partial class NoticeDeliveryTests(PostgresDatabase db, SmtpTestSer
             await cmd.ExecuteNonQueryAsync();
         }
 
-        await h.SweepAsync();
+        // The server's dispatcher reports a notice that failed for good to Subsidy:Smtp:OperationsAddress.
+        var dispatcher = new NoticeDispatcher(db.DataSource, h.Runtime, h.Composer, h.Transport, h.Clock, h.Options.Notices) { OperationsAddress = "ops@abb.example.be" };
+        await dispatcher.DispatchDueAsync();
         h.Clock.Advance(TimeSpan.FromHours(2)); // past any lease
-        await h.SweepAsync();
+        await dispatcher.DispatchDueAsync();
 
         Assert.Equal("failed", await StatusAsync(broken));
+        var operations = Assert.Single(await h.SentAsync(), m => m.Recipients.Contains("ops@abb.example.be"));
+        Assert.Contains(broken.ToString("D"), operations.Text, StringComparison.Ordinal);
+        Assert.Contains("no-such-letter", operations.Text, StringComparison.Ordinal);
         var failed = Assert.Single(await h.Dispatcher.ListFailedAsync());
         Assert.Equal(broken, failed.NoticeId);
         Assert.Contains("no-such-letter", failed.LastError, StringComparison.Ordinal);
