@@ -101,7 +101,8 @@ public sealed class PlanSamenlevenScenarioTests(PostgresDatabase db) : IClassFix
         Assert.Contains("onder voorbehoud", rendered["award-decision"].Html, StringComparison.Ordinal);
         Assert.Contains("€\u00A024.800,00", rendered["recovery-preinformation"].Html, StringComparison.Ordinal);
         Assert.Contains("22 september 2023", rendered["award-final"].Html, StringComparison.Ordinal);
-        var again = await letters.RenderAsync(app.DossierId, (int)await CountAsync($"SELECT dossier_seq FROM notice WHERE dossier_id = '{app.DossierId}' AND template_id = 'award-decision'"), "award-decision", 1);
+        var again = await letters.RenderAsync(app.DossierId, (int)await CountAsync($"SELECT dossier_seq FROM notice WHERE dossier_id = '{app.DossierId}' AND template_id = 'award-decision'"), "award-decision",
+            (int)await CountAsync($"SELECT template_version FROM notice WHERE dossier_id = '{app.DossierId}' AND template_id = 'award-decision'"));
         Assert.Equal(rendered["award-decision"].HtmlSha256, again.HtmlSha256);
     }
 
