@@ -72,6 +72,9 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
     /// </summary>
     protected virtual bool WithProgrammes => false;
 
+    /// <summary>The folders of workflows/ copied when <see cref="WithProgrammes"/> is set.</summary>
+    protected virtual IReadOnlyList<string> ProgrammeFolders => ["plan-samenleven"];
+
     public ShiftedClock Clock { get; } = new(new DateTimeOffset(2023, 5, 27, 10, 0, 0, TimeSpan.FromHours(2)));
 
     public string WorkflowsFolder => _workflows;
@@ -106,12 +109,15 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
         await File.WriteAllTextAsync(Path.Combine(_workflows, "test", "migrations", "cycle-v1-v2.json"), TestDefinitions.CycleMigration);
         if (WithProgrammes)
         {
-            var source = Path.Combine(RepoRoot, "workflows", "plan-samenleven");
-            foreach (var file in Directory.GetFiles(source, "*", SearchOption.AllDirectories))
+            foreach (var folder in ProgrammeFolders)
             {
-                var target = Path.Combine(_workflows, "plan-samenleven", Path.GetRelativePath(source, file));
-                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-                File.Copy(file, target);
+                var source = Path.Combine(RepoRoot, "workflows", folder);
+                foreach (var file in Directory.GetFiles(source, "*", SearchOption.AllDirectories))
+                {
+                    var target = Path.Combine(_workflows, folder, Path.GetRelativePath(source, file));
+                    Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                    File.Copy(file, target);
+                }
             }
         }
 

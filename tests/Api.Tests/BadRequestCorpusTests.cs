@@ -300,7 +300,7 @@ public sealed class BadRequestCorpusTests(CorpusFactory api) : IClassFixture<Cor
         var response = await officer.PostAsync($"/api/dossiers/{api.Dossier}/transitions/go", ApiFactory.Json("""{"note":"123456789012345678901","count":11,"role":"admin"}"""));
         var problem = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Equal(["count", "note", "role"], problem["errors"]!.AsObject().Select(kv => kv.Key).Order(StringComparer.Ordinal));
+        Assert.Equal(["$.count", "$.note", "$.role"], problem["errors"]!.AsObject().Select(kv => kv.Key).Order(StringComparer.Ordinal));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using SubsidyEngine.Workflows.Schema;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Reflection;
@@ -91,7 +92,7 @@ public sealed class HostileFactory : ApiFactory
         });
     }
 
-    private static bool IsBackgroundWriter(ServiceDescriptor d)
+    internal static bool IsBackgroundWriter(ServiceDescriptor d)
     {
         if (d.IsKeyedService)
         {
@@ -300,7 +301,7 @@ public sealed class HostileInputTests(HostileFactory api, ITestOutputHelper outp
 
     private static readonly string[] DossierWrite = ["dossier", "journal", "idempotency_key"];
 
-    private static readonly string[] CallWrite = ["dossier", "journal", "idempotency_key", "deadline", "notice", "reminder"];
+    private static readonly string[] CallWrite = ["dossier", "dossier_unique", "journal", "idempotency_key", "deadline", "notice", "reminder"];
 
     // ---------------------------------------------------------------- templates
 
@@ -381,6 +382,10 @@ public sealed class HostileInputTests(HostileFactory api, ITestOutputHelper outp
         // The calls of the real programme (HostileFactory): 2024 unopened, 2023 with its allocation started and Genk's eligible application.
         new("POST /api/programmes/{programmeId}/calls/{callId}/open", "officer", "POST", "/api/programmes/plan-samenleven/calls/2024/open", CallWrite, [201],
             ["plan-samenleven", "2024"], [("genk", [403]), ("auditor", [403])]),
+        // 2023's application window closed before the factory's clock: a valid request is refused with the reason (409);
+        // the accepted path and the hostile bodies are covered by TrustBoundaryApiTests.
+        new("POST /api/programmes/{programmeId}/calls/{callId}/applications", "genk", "POST", "/api/programmes/plan-samenleven/calls/2023/applications", [], [409],
+            ["plan-samenleven", "2023"], [("auditor", [403])]),
         new("POST /api/programmes/{programmeId}/calls/{callId}/allocation/preview", "officer", "POST", "/api/programmes/plan-samenleven/calls/2023/allocation/preview", [], [200],
             ["plan-samenleven", "2023"], [("genk", [403]), ("auditor", [403])]),
         new("POST /api/programmes/{programmeId}/calls/{callId}/allocation/confirm", "officer", "POST", "/api/programmes/plan-samenleven/calls/2023/allocation/confirm", CallWrite, [200],

@@ -31,12 +31,14 @@ public sealed partial class JournalApiTests(ApiFactory api) : IClassFixture<ApiF
         {
             var occurredAt = e!["occurredAt"]!.GetValue<string>();
             Assert.Matches(CanonicalTime(), occurredAt);
+            var format = e["format"]?.GetValue<string>() ?? "sej1";
             string[] fields =
             [
-                "sej1", id.ToString("D"), e["dossierSeq"]!.ToJsonString(), occurredAt, e["actor"]!.GetValue<string>(), e["actorRole"]!.GetValue<string>(),
+                format, id.ToString("D"), e["dossierSeq"]!.ToJsonString(), occurredAt, e["actor"]!.GetValue<string>(), e["actorRole"]!.GetValue<string>(),
                 e["kind"]!.GetValue<string>(), e["trigger"]!.GetValue<string>(), e["fromState"]!.GetValue<string>(), e["toState"]!.GetValue<string>(),
                 e["definitionId"]!.GetValue<string>(), e["definitionVersion"]!.ToJsonString(), e["definitionHash"]!.GetValue<string>(),
-                e["arguments"]!.GetValue<string>(), e["effects"]!.GetValue<string>(), e["prevHash"]!.GetValue<string>(),
+                e["arguments"]!.GetValue<string>(), .. format == "sej2" ? [e["inputs"]!.GetValue<string>()] : Array.Empty<string>(),
+                e["effects"]!.GetValue<string>(), e["prevHash"]!.GetValue<string>(),
             ];
             var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Concat(fields.Select(f => f + "\n")))));
             Assert.Equal(prev, e["prevHash"]!.GetValue<string>());

@@ -156,7 +156,15 @@ public sealed class ProgrammeApiTests(ProgrammeFactory api) : IClassFixture<Prog
         // The Government decision, then Genk's interim report through the transition; the reports view shows pledged vs realised.
         var reports = await OkJsonAsync(await genk.GetAsync($"/api/dossiers/{application}/reports"));
         Assert.Null(reports["reports"]!["rows"]![0]!["interimRealised"]?.GetValue<int>());
-        await OkJsonAsync(await officer.PostAsync($"/api/dossiers/{application}/transitions/confirm-award", ApiFactory.Json("""{"governmentDecisionDate":"2023-07-14"}""")));
+        // The decision date is recorded once, on the call; confirm-award reads it from there (a client cannot state it).
+        Assert.Equal(HttpStatusCode.BadRequest, (await officer.PostAsync($"/api/dossiers/{application}/transitions/confirm-award", ApiFactory.Json("""{"governmentDecisionDate":"2023-07-14"}"""))).StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, (await officer.PostAsync($"/api/dossiers/{application}/transitions/confirm-award", ApiFactory.Json("{}"))).StatusCode);
+        await OkJsonAsync(await officer.PostAsync($"/api/dossiers/{callDossier}/transitions/record-government-decision", ApiFactory.Json("""{"date":"2023-07-10"}""")));
+        await OkJsonAsync(await officer.PostAsync($"/api/dossiers/{application}/transitions/confirm-award", ApiFactory.Json("{}")));
+        Assert.Equal(1, await api.ScalarAsync($"SELECT count(*) FROM dossier WHERE id = '{application}' AND data ->> 'governmentDecisionDate' = '2023-07-10'"));
+        // The interim report is accepted only once the project period has started (1 October 2023): the server's clock decides.
+        Assert.Equal(HttpStatusCode.Conflict, (await genk.PostAsync($"/api/dossiers/{application}/transitions/report-interim", ApiFactory.Json("""{"realised":{"2.1":250,"5.4":100}}"""))).StatusCode);
+        api.Clock.JumpTo(new DateTimeOffset(2023, 10, 2, 9, 0, 0, TimeSpan.FromHours(2)));
         await OkJsonAsync(await genk.PostAsync($"/api/dossiers/{application}/transitions/report-interim", ApiFactory.Json("""{"realised":{"2.1":250,"5.4":100}}""")));
         reports = await OkJsonAsync(await genk.GetAsync($"/api/dossiers/{application}/reports"));
         var r21 = reports["reports"]!["rows"]!.AsArray().Single(r => r!["actionCode"]!.GetValue<string>() == "2.1")!;

@@ -20,7 +20,8 @@ public static class ProgrammeScenario
             new JsonObject { ["action"] = "5.4", ["currentReach"] = 0, ["plannedAdditionalReach"] = 100, ["priority"] = 2, ["localContributionEur"] = 32000 }),
     };
 
-    public static Actor ActorOf(ApiFactory api, string persona) => new(api.Users[persona].Id.ToString("D"), api.Users[persona].Role == Roles.Admin ? Roles.Officer : api.Users[persona].Role);
+    public static Actor ActorOf(ApiFactory api, string persona) =>
+        new(api.Users[persona].Id.ToString("D"), api.Users[persona].Role == Roles.Admin ? Roles.Officer : api.Users[persona].Role) { Authority = api.Users[persona].AuthorityId };
 
     /// <summary>Opens the call and its window (officer); returns the call dossier id.</summary>
     public static async Task<Guid> OpenCallAsync(ApiFactory api)

@@ -114,9 +114,14 @@ public sealed class BrowserPathTests(UiHost host) : IClassFixture<UiHost>
         await Assertions.Expect(auditor.Locator("#replay-result")).ToHaveAttributeAsync("data-ok", "true");
         await UiHost.ShotAsync(auditor, "08-auditor-replay");
 
-        // The Government decision (a generated date form), then in April 2024 Genk files its interim report.
+        // The Government decision is recorded once, on the call (a generated date form); confirming the award reads it
+        // from there (no date to type on the application). Then in April 2024 Genk files its interim report.
+        await officer.GotoAsync($"/dossiers/{host.CallDossierId:D}");
+        await officer.FillAsync("#record-government-decision-date", "2023-07-10");
+        await officer.ClickAsync("button[data-trigger=record-government-decision]");
+        await Assertions.Expect(officer.Locator("[data-testid=state]")).ToHaveAttributeAsync("data-state", "decided");
         await officer.GotoAsync(dossierUrl);
-        await officer.FillAsync("#confirm-award-governmentDecisionDate", "2023-09-22");
+        await Assertions.Expect(officer.Locator("#confirm-award-governmentDecisionDate")).ToHaveCountAsync(0);
         await officer.ClickAsync("button[data-trigger=confirm-award]");
         await Assertions.Expect(officer.Locator("[data-testid=state]")).ToHaveAttributeAsync("data-state", "running");
         host.Clock.JumpTo(new DateTimeOffset(2024, 4, 10, 10, 0, 0, TimeSpan.FromHours(2)));

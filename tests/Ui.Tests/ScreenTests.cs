@@ -123,23 +123,23 @@ public sealed class ScreenTests(UiHost host) : IClassFixture<UiHost>
         var (context, officer) = await host.SignInAsync("Olivia Officer");
         await using var _ = context;
         await officer.GotoAsync("/migrations");
-        await officer.ClickAsync("button[data-dry-run='plan-samenleven-extension-2025']");
+        await officer.ClickAsync("button[data-dry-run='plan-samenleven-extension-2025-v3']");
         var move = officer.Locator($"#plan-moves tr[data-dossier='{dossier:D}']");
         await Assertions.Expect(move).ToHaveClassAsync("movable");
         await Assertions.Expect(move).ToContainTextAsync("Verlengd", new LocatorAssertionsToContainTextOptions { IgnoreCase = true });
         await Assertions.Expect(officer.Locator("#apply-admin-only")).ToBeVisibleAsync();
         await Assertions.Expect(officer.Locator("#apply-form")).ToHaveCountAsync(0);
         await UiHost.ShotAsync(officer, "24-migration-dry-run");
-        Assert.Equal(1, await host.ScalarAsync("SELECT count(*) FROM dossier WHERE id = $1 AND workflow_version = 1", dossier));
+        Assert.Equal(1, await host.ScalarAsync("SELECT count(*) FROM dossier WHERE id = $1 AND workflow_version = 3", dossier));
 
         var (adminContext, admin) = await host.SignInAsync("Adam Admin");
         await using var __ = adminContext;
         await admin.GotoAsync("/migrations");
-        await admin.ClickAsync("button[data-dry-run='plan-samenleven-extension-2025']");
+        await admin.ClickAsync("button[data-dry-run='plan-samenleven-extension-2025-v3']");
         await Assertions.Expect(admin.Locator("#apply-form")).ToBeVisibleAsync();
         await admin.ClickAsync("#apply-migration"); // without the confirmation: refused
         await Assertions.Expect(admin.Locator(".msg.err")).ToContainTextAsync("bevestiging");
-        Assert.Equal(1, await host.ScalarAsync("SELECT count(*) FROM dossier WHERE id = $1 AND workflow_version = 1", dossier));
+        Assert.Equal(1, await host.ScalarAsync("SELECT count(*) FROM dossier WHERE id = $1 AND workflow_version = 3", dossier));
     }
 
     [Fact]

@@ -175,8 +175,15 @@ public sealed class UiHost : WebApplicationFactory<Program>, IAsyncLifetime
     public async Task<Guid> StartApplicationAsync(string authority)
     {
         var user = DevelopmentSignIn.Users.Single(u => u.AuthorityId == authority);
-        var result = await Services.GetRequiredService<ProgrammeService>().StartApplicationAsync("plan-samenleven", "2023", authority, [], new Actor(user.Id.ToString("D"), Roles.Municipality), new JsonObject { ["rows"] = new JsonArray() });
-        return result.DossierId;
+        try
+        {
+            var result = await Services.GetRequiredService<ProgrammeService>().StartApplicationAsync("plan-samenleven", "2023", authority, [], new Actor(user.Id.ToString("D"), Roles.Municipality) { Authority = authority }, new JsonObject { ["rows"] = new JsonArray() });
+            return result.DossierId;
+        }
+        catch (DossierExistsException e)
+        {
+            return e.ExistingId; // one application per authority and call: another test of this host started it
+        }
     }
 
     private Task<Guid>? _reported;
@@ -192,7 +199,7 @@ public sealed class UiHost : WebApplicationFactory<Program>, IAsyncLifetime
     private async Task<Guid> RunInterimReportScenarioAsync()
     {
         var officer = new Actor(DevelopmentSignIn.Users.Single(u => u.Role == Roles.Officer).Id.ToString("D"), Roles.Officer);
-        var genk = new Actor(DevelopmentSignIn.Users.Single(u => u.AuthorityId == "71016").Id.ToString("D"), Roles.Municipality);
+        var genk = new Actor(DevelopmentSignIn.Users.Single(u => u.AuthorityId == "71016").Id.ToString("D"), Roles.Municipality) { Authority = "71016" };
         var runtime = Services.GetRequiredService<WorkflowRuntime>();
         var service = Services.GetRequiredService<ProgrammeService>();
         static JsonObject Row(string action, int planned, int priority, decimal local) => new()
@@ -207,7 +214,9 @@ public sealed class UiHost : WebApplicationFactory<Program>, IAsyncLifetime
         await runtime.FireAsync(new FireRequest(CallDossierId, "start-allocation", [], officer));
         await service.ConfirmAllocationAsync(CallDossierId, officer);
         await runtime.FireAsync(new FireRequest(id, "award", [], officer));
-        await runtime.FireAsync(new FireRequest(id, "confirm-award", new JsonObject { ["governmentDecisionDate"] = "2023-09-22" }, officer));
+        Clock.JumpTo(new DateTimeOffset(2023, 9, 22, 14, 0, 0, TimeSpan.FromHours(2)));
+        await runtime.FireAsync(new FireRequest(CallDossierId, "record-government-decision", new JsonObject { ["date"] = "2023-09-22" }, officer));
+        await runtime.FireAsync(new FireRequest(id, "confirm-award", [], officer));
         Clock.JumpTo(new DateTimeOffset(2024, 4, 10, 10, 0, 0, TimeSpan.FromHours(2)));
         await runtime.FireAsync(new FireRequest(id, "report-interim", new JsonObject { ["realised"] = new JsonObject { ["2.1"] = 60, ["5.4"] = 10 } }, genk));
         return id;

@@ -11,7 +11,7 @@ namespace SubsidyEngine.Api.Cli;
 /// </summary>
 internal static class CliVerbs
 {
-    public static readonly IReadOnlySet<string> Names = new HashSet<string>(["replay", "diagrams", "simulate", "asof", "export", "checkpoint", "users"], StringComparer.Ordinal);
+    public static readonly IReadOnlySet<string> Names = new HashSet<string>(["replay", "diagrams", "simulate", "asof", "export", "checkpoint", "users", "check-data"], StringComparer.Ordinal);
 
     public static bool IsVerb(string[] args) => args.Length > 0 && Names.Contains(args[0]);
 
@@ -44,6 +44,7 @@ internal static class CliVerbs
             return args[0] switch
             {
                 "replay" => await ReplayAsync(host.Services, args[1..]),
+                "check-data" => await CheckDataAsync(host.Services, output ?? Console.Out),
                 "diagrams" => Diagrams(host.Services, args[1..]),
                 "asof" => await AuditVerbs.AsOfAsync(host.Services, args[1..]),
                 "export" => await AuditVerbs.ExportAsync(host.Services, args[1..]),
@@ -88,6 +89,19 @@ internal static class CliVerbs
         }
 
         return null;
+    }
+
+    /// <summary>Validates every stored dossier against its definition; exit 1 and one line per problem when any.</summary>
+    private static async Task<int> CheckDataAsync(IServiceProvider services, TextWriter output)
+    {
+        var report = await services.GetRequiredService<DataCheck>().CheckAllAsync();
+        foreach (var problem in report.Problems)
+        {
+            await output.WriteLineAsync(problem.ToString());
+        }
+
+        await output.WriteLineAsync($"checked {report.Dossiers} dossiers, {report.Problems.Count} problems");
+        return report.Ok ? 0 : 1;
     }
 
     private static async Task<int> ReplayAsync(IServiceProvider services, string[] args)

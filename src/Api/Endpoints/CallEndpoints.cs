@@ -1,13 +1,30 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using SubsidyEngine.Api.Auth;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Mvc;
+using SubsidyEngine.Api.Hosting;
 using SubsidyEngine.Engine.Access;
+using SubsidyEngine.Engine.Commands;
 using SubsidyEngine.Engine.Programmes;
 using SubsidyEngine.Engine.Rules;
 using SubsidyEngine.Engine.Runtime;
 using static SubsidyEngine.Api.Endpoints.EndpointConventions;
 
 namespace SubsidyEngine.Api.Endpoints;
+
+/// <summary>
+/// The body of <c>POST /api/programmes/{programme}/calls/{call}/applications</c>: what an applicant states when it
+/// starts an application. The call, its deadlines, budget and catalogue, and the register's facts about the
+/// authorities are the server's.
+/// </summary>
+/// <param name="Owner">The submitting authority's NIS code: an officer names it; a municipality may omit it (always its own).</param>
+/// <param name="Participants">The participating authorities of the cooperation (NIS codes); empty or absent when applying alone.</param>
+/// <param name="Contact">Whom the letters go to: name, email (required), phone, address; default the register's contact.</param>
+public sealed record StartApplicationRequest(string? Owner, IReadOnlyList<string>? Participants, ContactDto? Contact);
+
+/// <summary>The contact person of an application.</summary>
+public sealed record ContactDto(string Name, string Email, string? Phone, string? Address);
 
 /// <summary>A call in the list: its window, budget and (when the caller can see it) its call dossier.</summary>
 public sealed record CallSummaryDto(string Programme, string Id, int Year, string Name, DateTimeOffset Opens, DateTimeOffset Deadline, bool WindowOpen, decimal BudgetEur,
@@ -77,6 +94,15 @@ public static class CallEndpoints
         group.MapGet("/{callId}", GetAsync).Documented("GetCall", "Get a call",
             "The call's configuration (window, budget, parameters, action catalogue with unit rates) and its figures: budget, requested (applications submitted and beyond), " +
             "allocated, composition and requested per action, over the applications visible to the caller.", 400, 401, 403, 404);
+        group.MapPost("/{callId}/applications", StartApplicationAsync).RequireAuthorization(Policies.Write)
+            .Accepts<StartApplicationRequest>("application/json")
+            .Documented("StartApplication", "Start an application for a call",
+                "Starts the application of an authority for this call (municipality: always its own authority; officer: name the `owner`). " +
+                "The request names only the participating authorities (`participants`, NIS codes) and optionally a `contact`; the server copies the call " +
+                "(window, deadlines, budget, catalogue) from the programme data and the authorities from the register, and refuses the request while the call " +
+                "is not open or after its deadline (409 with the reason), for an unknown authority (400 naming the member), or when the authority already has an " +
+                "application for the call (409 with its `dossierId`). Supports Idempotency-Key. Then fill in the table with the `save-draft` transition and `submit` it.",
+                400, 401, 403, 404, 409, 413, 415, 422);
         group.MapPost("/{callId}/open", OpenAsync).RequireAuthorization(Policies.Officer).Documented("OpenCall", "Open a call",
             "Starts the call dossier (officer, admin). Once per call: opening it again answers 409 with the callDossierId.", 400, 401, 403, 404, 409);
         group.MapPost("/{callId}/allocation/preview", PreviewAsync).RequireAuthorization(Policies.Officer).Documented("PreviewAllocation", "Preview the allocation",
@@ -138,6 +164,68 @@ public static class CallEndpoints
         return TypedResults.Ok(new CallDto(summary, CallConfigDto.From(call), CallFiguresDto.From(CallFigures.Of(call.Budget.Eur, applications))));
     }
 
+    public static async Task<Results<Created<TransitionResultDto>, ProblemHttpResult>> StartApplicationAsync(
+        string programmeId, string callId, HttpRequest request, ClaimsPrincipal user, ProgrammeCatalog programmes, DossierCommands commands, CancellationToken cancellationToken,
+        [FromHeader(Name = IdempotencyKeyHeader)] string? idempotencyKey = null)
+    {
+        if (Find(programmeId, callId, programmes) is null)
+        {
+            return CallNotFound(programmeId, callId);
+        }
+
+        var errors = new List<FieldError>();
+        var key = CheckIdempotencyKey(idempotencyKey, errors);
+        ThrowIfAny(errors);
+        var body = await JsonBody.ReadObjectAsync(request, emptyAs: [], cancellationToken);
+        JsonBody.OnlyMembers(body, "owner", "participants", "contact");
+        var owner = body["owner"] is null ? null : body["owner"] is JsonValue ov && ov.TryGetValue<string>(out var o) ? o : null;
+        if (body["owner"] is not null && owner is null)
+        {
+            errors.Add(new FieldError("$.owner", "must be a string") { Rule = "type", Nl = "Indienend bestuur: moet tekst zijn" });
+        }
+
+        var participants = new List<string>();
+        switch (body["participants"])
+        {
+            case null:
+                break;
+            case JsonArray list:
+                for (var i = 0; i < list.Count; i++)
+                {
+                    if (list[i] is JsonValue pv && pv.TryGetValue<string>(out var p))
+                    {
+                        participants.Add(p);
+                    }
+                    else
+                    {
+                        errors.Add(new FieldError($"$.participants[{i}]", "must be a string (a NIS code)") { Rule = "type", Nl = "Deelnemend bestuur: moet een NIS-code zijn" });
+                    }
+                }
+
+                break;
+            default:
+                errors.Add(new FieldError("$.participants", "must be an array of NIS codes") { Rule = "type", Nl = "Deelnemende besturen: moet een lijst van NIS-codes zijn" });
+                break;
+        }
+
+        var contact = body["contact"] switch
+        {
+            null => null,
+            JsonObject c => (JsonObject)c.DeepClone(),
+            _ => null,
+        };
+        if (body["contact"] is not null and not JsonObject)
+        {
+            errors.Add(new FieldError("$.contact", "must be an object") { Rule = "type", Nl = "Contactpersoon: moet een object zijn" });
+        }
+
+        ThrowIfAny(errors);
+        var result = await commands.StartApplicationAsync(user.Scope(), programmeId, callId, new StartApplication(owner, participants, contact), key, cancellationToken);
+        request.HttpContext.Response.Headers.ETag = DossierEndpoints.ETag(result.Version);
+        DossierEndpoints.MarkReplayed(request.HttpContext.Response, result);
+        return TypedResults.Created($"/api/dossiers/{result.DossierId:D}", TransitionResultDto.Of(result));
+    }
+
     public static async Task<Results<Created<TransitionResultDto>, ProblemHttpResult>> OpenAsync(
         string programmeId, string callId, ClaimsPrincipal user, ProgrammeCatalog programmes, ProgrammeService service, HttpResponse response, CancellationToken cancellationToken)
     {
@@ -156,9 +244,13 @@ public static class CallEndpoints
         {
             opened = await service.OpenCallAsync(programmeId, callId, user.Scope().Actor, cancellationToken);
         }
+        catch (DossierExistsException e)
+        {
+            // Another user opened it at the same moment (the call dossier's key is per call, not per user).
+            return AlreadyOpened(programmeId, callId, e.ExistingId);
+        }
         catch (IdempotencyConflictException)
         {
-            // Another user opened it at the same moment (the call's idempotency key is per call, not per user).
             return AlreadyOpened(programmeId, callId, await service.FindCallDossierAsync(programmeId, callId, cancellationToken));
         }
 

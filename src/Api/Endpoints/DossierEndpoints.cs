@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Mvc;
 using SubsidyEngine.Api.Auth;
 using SubsidyEngine.Api.Hosting;
 using SubsidyEngine.Engine.Access;
+using SubsidyEngine.Engine.Commands;
 using SubsidyEngine.Engine.Letters;
 using SubsidyEngine.Engine.Runtime;
 using static SubsidyEngine.Api.Endpoints.EndpointConventions;
@@ -101,7 +102,7 @@ public static class DossierEndpoints
     }
 
     public static async Task<Results<Created<TransitionResultDto>, ProblemHttpResult>> CreateAsync(
-        HttpRequest request, ClaimsPrincipal user, WorkflowRuntime runtime, CancellationToken cancellationToken,
+        HttpRequest request, ClaimsPrincipal user, DossierCommands commands, CancellationToken cancellationToken,
         [FromHeader(Name = IdempotencyKeyHeader)] string? idempotencyKey = null)
     {
         var errors = new List<FieldError>();
@@ -130,28 +131,14 @@ public static class DossierEndpoints
         }
 
         ThrowIfAny(errors);
-        var scope = user.Scope();
-        if (scope.IsMunicipality)
-        {
-            // A municipality only starts dossiers for itself: the owner is its authority, whatever the body says.
-            if (!data!.TryGetPropertyValue("owner", out var owner) || owner is null)
-            {
-                data["owner"] = scope.AuthorityId;
-            }
-            else if (owner is not JsonValue ov || !ov.TryGetValue<string>(out var os) || os != scope.AuthorityId)
-            {
-                throw new TransitionForbiddenException("create", $"{scope.Role} {scope.AuthorityId} (owner must be your own authority)");
-            }
-        }
-
-        var result = await runtime.CreateAsync(new CreateRequest(workflow!, data!, scope.Actor) { IdempotencyKey = Namespaced(scope, key) }, cancellationToken);
+        var result = await commands.CreateAsync(user.Scope(), workflow!, data!, key, cancellationToken);
         request.HttpContext.Response.Headers.ETag = ETag(result.Version);
         MarkReplayed(request.HttpContext.Response, result);
         return TypedResults.Created($"/api/dossiers/{result.DossierId:D}", TransitionResultDto.Of(result));
     }
 
     public static async Task<Results<Ok<TransitionResultDto>, ProblemHttpResult>> FireAsync(
-        Guid id, string trigger, HttpRequest request, ClaimsPrincipal user, WorkflowRuntime runtime, CancellationToken cancellationToken,
+        Guid id, string trigger, HttpRequest request, ClaimsPrincipal user, DossierCommands commands, CancellationToken cancellationToken,
         [FromHeader(Name = "If-Match")] string? ifMatch = null, [FromHeader(Name = IdempotencyKeyHeader)] string? idempotencyKey = null)
     {
         var errors = new List<FieldError>();
@@ -177,15 +164,8 @@ public static class DossierEndpoints
 
         ThrowIfAny(errors);
         var args = await JsonBody.ReadObjectAsync(request, emptyAs: [], cancellationToken);
-        var scope = user.Scope();
-        if (expectedVersion is not null)
-        {
-            request.HttpContext.Items[ProblemExceptionHandler.IfMatchItem] = true;
-        }
-
         // Visibility is checked by the fire's locking read (Scope): a dossier the caller may not see is not found (404).
-        var result = await runtime.FireAsync(
-            new FireRequest(id, trigger, args, scope.Actor) { ExpectedVersion = expectedVersion, IdempotencyKey = Namespaced(scope, key), Scope = scope }, cancellationToken);
+        var result = await commands.FireAsync(user.Scope(), id, trigger, args, expectedVersion, key, cancellationToken);
         request.HttpContext.Response.Headers.ETag = ETag(result.Version);
         MarkReplayed(request.HttpContext.Response, result);
         return TypedResults.Ok(TransitionResultDto.Of(result));
@@ -247,12 +227,9 @@ public static class DossierEndpoints
         return list is null ? DossierNotFound() : TypedResults.Ok<IReadOnlyList<NoticeDto>>(list.Select(NoticeDto.From).ToList());
     }
 
-    private static string ETag(int version) => $"\"{version.ToString(CultureInfo.InvariantCulture)}\"";
+    internal static string ETag(int version) => $"\"{version.ToString(CultureInfo.InvariantCulture)}\"";
 
-    /// <summary>Keys are per user: two callers choosing the same key never see (or block) each other's results.</summary>
-    private static string? Namespaced(AccessScope scope, string? key) => key is null ? null : $"{scope.UserId}:{key}";
-
-    private static void MarkReplayed(HttpResponse response, FireResult result)
+    internal static void MarkReplayed(HttpResponse response, FireResult result)
     {
         if (result.Replayed)
         {

@@ -1,3 +1,4 @@
+using SubsidyEngine.Workflows.Schema;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using SubsidyEngine.Engine.Runtime;

@@ -1,3 +1,4 @@
+using SubsidyEngine.Workflows.Schema;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Net.Http.Headers;
@@ -62,7 +63,7 @@ internal static class JsonBody
         if (!System.Text.Unicode.Utf8.IsValid(bytes))
         {
             // The JSON reader only notices bad UTF-8 inside strings when they are read, later: refuse it here.
-            throw new BadHttpRequestException("The body is not valid UTF-8.");
+            throw Malformed("The body is not valid UTF-8.", "De inhoud is geen geldige UTF-8-tekst.");
         }
 
         JsonNode? node;
@@ -72,12 +73,14 @@ internal static class JsonBody
         }
         catch (JsonException e)
         {
-            throw new BadHttpRequestException($"The body is not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}).", e);
+            // Malformed or nested deeper than MaxDepth: a 400 naming the body ($) like every other bad argument.
+            throw Malformed($"The body is not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}; at most {Options.MaxDepth} levels deep).",
+                $"De inhoud is geen geldige JSON (regel {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}; hoogstens {Options.MaxDepth} niveaus diep).");
         }
 
         if (node is not JsonObject obj)
         {
-            throw new BadHttpRequestException("The body must be a JSON object.");
+            throw Malformed("The body must be a JSON object.", "De inhoud moet een JSON-object zijn.");
         }
 
         string? bad;
@@ -103,7 +106,8 @@ internal static class JsonBody
     /// <summary>Refuses members other than <paramref name="allowed"/> (e.g. a forged <c>role</c> in a body).</summary>
     public static void OnlyMembers(JsonObject body, params string[] allowed)
     {
-        var errors = body.Where(kv => !allowed.Contains(kv.Key, StringComparer.Ordinal)).Select(kv => new FieldError(kv.Key, "is not a member of this request")).ToList();
+        var errors = body.Where(kv => !allowed.Contains(kv.Key, StringComparer.Ordinal))
+            .Select(kv => new FieldError(ArgumentSchema.Member("$", kv.Key), "is not a member of this request") { Rule = "unknown-member", Nl = $"{kv.Key}: is geen gegeven van dit verzoek" }).ToList();
         if (errors.Count > 0)
         {
             throw new ArgumentValidationException(errors);
@@ -137,6 +141,8 @@ internal static class JsonBody
 
         return s;
     }
+
+    private static ArgumentValidationException Malformed(string en, string nl) => new([new FieldError("$", en) { Rule = "json", Nl = nl }]);
 
     private static string? FindBadString(JsonNode? node, string path)
     {

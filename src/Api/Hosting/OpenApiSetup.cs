@@ -61,6 +61,7 @@ internal static class OpenApiSetup
             };
             return Task.CompletedTask;
         });
+        o.AddTransitionSchemas();
         o.AddOperationTransformer((operation, context, _) =>
         {
             var metadata = context.Description.ActionDescriptor.EndpointMetadata;

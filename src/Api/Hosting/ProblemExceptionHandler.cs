@@ -14,9 +14,6 @@ namespace SubsidyEngine.Api.Hosting;
 /// </summary>
 internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
 {
-    /// <summary>Set by the fire endpoint when the caller sent If-Match: a version conflict then answers 412.</summary>
-    public const string IfMatchItem = "subsidy.if-match";
-
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
         var problem = Map(httpContext, exception);
@@ -56,8 +53,23 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, I
                 }).ToList();
                 return p;
             case TransitionForbiddenException e:
-                return Problem(403, "Forbidden", e.Message);
-            case ConcurrencyConflictException e when context.Items.ContainsKey(IfMatchItem):
+                var forbidden = Problem(403, "Forbidden", e.Message);
+                forbidden.Extensions["nl"] = e.Nl;
+                if (e.Needed.Count > 0)
+                {
+                    forbidden.Extensions["requiredRelation"] = e.Needed;
+                    forbidden.Extensions["relation"] = e.Actual;
+                }
+
+                return forbidden;
+            case DossierExistsException e:
+                var exists = Problem(409, "Already exists", e.Message);
+                exists.Extensions["dossierId"] = e.ExistingId.ToString("D");
+                exists.Extensions["nl"] = e.Key.Contains("/call|", StringComparison.Ordinal)
+                    ? "Deze oproep werd al geopend."
+                    : "Dit bestuur heeft al een aanvraag voor deze oproep.";
+                return exists;
+            case ConcurrencyConflictException e when e.Precondition:
                 return Problem(412, "Precondition failed", $"If-Match does not match: expected {e.Expected}, the dossier is at {e.Actual}.");
             case ConcurrencyConflictException e:
                 return Problem(409, "Conflict", e.Message);
@@ -91,11 +103,20 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, I
 
     private static ProblemDetails Problem(int status, string title, string detail) => new() { Status = status, Title = title, Detail = detail };
 
-    internal static HttpValidationProblemDetails Validation(IEnumerable<FieldError> errors) =>
-        new(errors.GroupBy(e => e.Field, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Select(e => e.Message).ToArray(), StringComparer.Ordinal))
+    /// <summary>
+    /// 400 with <c>errors</c> (JSON path or parameter name to the English reasons, as ASP.NET Core writes them) and
+    /// <c>problems</c>: every invalid field with its path, the rule it broke and the reason in Dutch and English.
+    /// </summary>
+    internal static HttpValidationProblemDetails Validation(IEnumerable<FieldError> errors)
+    {
+        var list = errors.ToList();
+        var problem = new HttpValidationProblemDetails(list.GroupBy(e => e.Field, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Select(e => e.Message).ToArray(), StringComparer.Ordinal))
         {
             Status = 400,
             Title = "Invalid request",
             Detail = "One or more fields are invalid; see errors.",
         };
+        problem.Extensions["problems"] = list.Select(e => new { path = e.Field, rule = e.Rule, nl = e.Nl ?? $"{e.Field}: {e.Message}", en = e.Message }).ToList();
+        return problem;
+    }
 }

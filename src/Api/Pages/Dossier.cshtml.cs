@@ -20,7 +20,7 @@ namespace SubsidyEngine.Api.Pages;
 /// allocation panel. Visibility comes from <see cref="DossierQueries"/> (SQL); an invisible dossier is a 404.
 /// </summary>
 public sealed class DossierModel(
-    DossierQueries queries, WorkflowRuntime runtime, WorkflowCatalog catalog, ProgrammeCatalog programmes, ProgrammeService service,
+    DossierQueries queries, WorkflowRuntime runtime, Engine.Commands.DossierCommands commands, WorkflowCatalog catalog, ProgrammeCatalog programmes, ProgrammeService service,
     Engine.Letters.AuditReplay replay, TimeProvider clock, IAuthorizationService authorization) : UiPageModel
 {
     /// <summary>Triggers with a dedicated form on this page (or on the call panel); never offered as generic buttons.</summary>
@@ -157,12 +157,27 @@ public sealed class DossierModel(
             });
         }
 
-        var application = (Dossier.Data["application"] as JsonObject)?.DeepClone() as JsonObject ?? [];
-        application["rows"] = rows;
-        if (await TryAsync(() => runtime.FireAsync(new FireRequest(id, trigger, new JsonObject { ["application"] = application }, Scope.Actor) { ExpectedVersion = Dossier.Version }, ct)))
+        var stored = Dossier.Data["application"] as JsonObject;
+        JsonObject application;
+        if (Workflow.Definition.Runtime >= 2)
+        {
+            // Only what the applicant states (the schema's members); what the server derived is not sent back.
+            application = new JsonObject { ["rows"] = rows };
+            if (stored?["otherBonuses"] is JsonArray bonuses)
+            {
+                application["otherBonuses"] = bonuses.DeepClone();
+            }
+        }
+        else
+        {
+            application = stored?.DeepClone() as JsonObject ?? [];
+            application["rows"] = rows;
+        }
+
+        if (await TryAsync(() => commands.FireAsync(Scope, id, trigger, new JsonObject { ["application"] = application }, Dossier.Version, null, ct)))
         {
             Messages.Add(T("saved"));
-            if (submit && trigger == "save-draft" && await TryAsync(() => runtime.FireAsync(new FireRequest(id, "submit", [], Scope.Actor), ct)))
+            if (submit && trigger == "save-draft" && await TryAsync(() => commands.FireAsync(Scope, id, "submit", [], null, null, ct)))
             {
                 Messages.Add(TriggerLabel(Workflow, "submit") + ": " + T("done"));
             }
@@ -215,7 +230,8 @@ public sealed class DossierModel(
             return Page();
         }
 
-        if (await TryAsync(() => service.DecideEligibilityAsync(id, eligible, comment, Scope.Actor, Dossier.Version, ct)))
+        var decision = string.IsNullOrWhiteSpace(comment) ? new JsonObject() : new JsonObject { ["comment"] = comment };
+        if (await TryAsync(() => commands.FireAsync(Scope, id, eligible ? "declare-eligible" : "declare-ineligible", decision, Dossier.Version, null, ct)))
         {
             Messages.Add(T(eligible ? "eligible" : "ineligible") + ": " + T("done"));
         }
@@ -336,7 +352,7 @@ public sealed class DossierModel(
 
     private async Task FireAndReloadAsync(Guid id, string trigger, JsonObject args, CancellationToken ct)
     {
-        if (await TryAsync(() => runtime.FireAsync(new FireRequest(id, trigger, args, Scope.Actor) { ExpectedVersion = Dossier.Version }, ct)))
+        if (await TryAsync(() => commands.FireAsync(Scope, id, trigger, args, Dossier.Version, null, ct)))
         {
             Messages.Add(TriggerLabel(Workflow, trigger) + ": " + T("done"));
         }

@@ -10,7 +10,7 @@ namespace SubsidyEngine.Api.Pages;
 
 /// <summary>The municipality portal: "Mijn dossiers" (own and cooperations', filtered in SQL) and the open calls to apply for.</summary>
 public sealed class PortalModel(
-    DossierQueries queries, ProgrammeCatalog programmes, ProgrammeService service, WorkflowCatalog catalog, TimeProvider clock, CalendarFeed calendar, Microsoft.Extensions.Options.IOptions<SubsidyOptions> options) : UiPageModel
+    DossierQueries queries, ProgrammeCatalog programmes, Engine.Commands.DossierCommands commands, WorkflowCatalog catalog, TimeProvider clock, CalendarFeed calendar, Microsoft.Extensions.Options.IOptions<SubsidyOptions> options) : UiPageModel
 {
     public IReadOnlyList<DossierSnapshot> Dossiers { get; private set; } = [];
 
@@ -73,8 +73,13 @@ public sealed class PortalModel(
         var list = (participants ?? string.Empty).Split([',', ' ', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct().ToList();
         try
         {
-            var result = await service.StartApplicationAsync(programme, call, Scope.AuthorityId, list, Scope.Actor, null, ct);
+            var result = await commands.StartApplicationAsync(Scope, programme, call, new Engine.Commands.StartApplication(null, list, null), null, ct);
             return LocalRedirect($"/dossiers/{result.DossierId:D}");
+        }
+        catch (DossierExistsException e)
+        {
+            // The authority already applied for this call: its application is the answer.
+            return LocalRedirect($"/dossiers/{e.ExistingId:D}");
         }
         catch (Exception e) when (e is WorkflowException or KeyNotFoundException)
         {

@@ -23,7 +23,7 @@ public sealed record ReportRow(string ActionCode, int Pledged, int Realised)
 /// accepted, a dedicated form since its parameter is a list) and the generated forms of the dossier page
 /// (<c>_TransitionForms</c>, e.g. <c>settle</c>).
 /// </summary>
-public sealed class ReportsModel(DossierQueries queries, WorkflowRuntime runtime, WorkflowCatalog catalog) : UiPageModel
+public sealed class ReportsModel(DossierQueries queries, WorkflowRuntime runtime, Engine.Commands.DossierCommands commands, WorkflowCatalog catalog) : UiPageModel
 {
     public const int Limit = 200;
 
@@ -65,7 +65,7 @@ public sealed class ReportsModel(DossierQueries queries, WorkflowRuntime runtime
             var args = new JsonObject { ["motivationsAccepted"] = new JsonArray((accepted ?? []).Distinct(StringComparer.Ordinal).Select(a => (JsonNode)JsonValue.Create(a)!).ToArray()) };
             try
             {
-                await runtime.FireAsync(new FireRequest(id, "decide-continuation", args, Scope.Actor) { ExpectedVersion = version }, ct);
+                await commands.FireAsync(Scope, id, "decide-continuation", args, version, null, ct);
                 Messages.Add(UiPageModel.Str(dossier.Data, "reference") + ": " + TriggerLabel(catalog.Get(dossier.WorkflowId, dossier.WorkflowVersion), "decide-continuation") + " — " + T("done"));
             }
             catch (WorkflowException e)

@@ -52,7 +52,8 @@ public abstract class UiPageModel : PageModel
                 Errors.AddRange(reasons);
                 break;
             case ArgumentValidationException a:
-                Errors.AddRange(a.Errors.Select(f => $"{f.Field}: {f.Message}"));
+                // Dutch reasons carry the field's label; the English ones name the member.
+                Errors.AddRange(a.Errors.Select(f => Lang == "nl" && f.Nl is { } nl ? nl : $"{(f.Field.StartsWith("$.", StringComparison.Ordinal) ? f.Field[2..] : f.Field)}: {f.Message}"));
                 break;
             case TransitionForbiddenException:
                 Errors.Add(T("no.rights"));

@@ -21,9 +21,10 @@ public sealed record AccessScope(string UserId, string Role, string? AuthorityId
 
     /// <summary>
     /// The actor handed to the runtime. An admin may do everything an officer may, so it fires in the officer role
-    /// (the journal still names the admin's user id); everyone else fires in its own role.
+    /// (the journal still names the admin's user id); everyone else fires in its own role. A municipality acts for
+    /// its authority, which decides its relation (owner, participant) to each dossier.
     /// </summary>
-    public Actor Actor => new(UserId, Role == Roles.Admin ? Roles.Officer : Role);
+    public Actor Actor => new(UserId, Role == Roles.Admin ? Roles.Officer : Role) { Authority = IsMunicipality ? AuthorityId : null };
 
     /// <summary>
     /// Appends <c> AND (visibility)</c> for the dossier table aliased <paramref name="alias"/>, adding its parameter

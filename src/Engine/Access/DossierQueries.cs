@@ -164,7 +164,7 @@ public sealed class DossierQueries(NpgsqlDataSource dataSource)
         var parameters = new List<NpgsqlParameter> { new() { Value = id } };
         var sql = new StringBuilder(
             "SELECT j.seq, j.dossier_id, j.dossier_seq, j.occurred_at, j.actor, j.actor_role, j.kind, j.trigger, j.from_state, j.to_state, j.definition_id, " +
-            "j.definition_version, j.definition_hash, j.arguments, j.effects, j.prev_hash, j.hash FROM journal j JOIN dossier d ON d.id = j.dossier_id WHERE j.dossier_id = $1");
+            "j.definition_version, j.definition_hash, j.arguments, j.effects, j.prev_hash, j.hash, j.format, j.inputs FROM journal j JOIN dossier d ON d.id = j.dossier_id WHERE j.dossier_id = $1");
         scope.AppendDossierFilter(sql, parameters);
         sql.Append(" ORDER BY j.dossier_seq, j.seq");
         await using var cmd = dataSource.CreateCommand(sql.ToString());

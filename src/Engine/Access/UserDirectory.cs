@@ -1,3 +1,4 @@
+using SubsidyEngine.Workflows.Schema;
 using System.Security.Cryptography;
 using System.Text;
 using Npgsql;

@@ -34,6 +34,8 @@ public static class EngineServices
         });
         services.AddSingleton(sp => ProgrammeRules.Create(sp.GetRequiredService<ProgrammeCatalog>()));
         services.AddSingleton<ProgrammeService>();
+        services.AddSingleton<Commands.DossierCommands>();
+        services.AddSingleton<DataCheck>();
         services.AddSingleton<ILetterTemplates>(_ => LetterTemplateDirectory.Default);
         services.AddSingleton(sp => WorkflowCatalog.Load(
             sp.GetRequiredService<IOptions<SubsidyOptions>>().Value.ResolveWorkflowsDirectory(),

@@ -1,3 +1,4 @@
+using SubsidyEngine.Workflows.Schema;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;

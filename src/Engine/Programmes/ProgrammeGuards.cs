@@ -46,6 +46,16 @@ public static class ProgrammeGuards
                     : RuleOutcome.Fail(new WfReason("settlement.no-recovery", "Er valt niets terug te vorderen.", "There is nothing to recover."));
             })
             .Computation("settlement.compute", ctx => JsonSerializer.SerializeToNode(Settlement(ctx, programmes), Json))
+            .Guard("application.well-formed", ctx => WellFormed(ctx, programmes))
+            .Guard("application.window-open", ctx => WindowOpen(ctx, "call", forStart: false))
+            .Guard("application.may-start", MayStart)
+            .Guard("call.allocation-open", AllocationOpen)
+            .Guard("allocation.confirmed", AllocationConfirmed)
+            .Guard("report.in-period", ReportInPeriod)
+            .Computation("allocation.compute", ctx => CallAllocation(ctx, programmes))
+            .Computation("allocation.of-application", ctx => AllocationOfApplication(ctx, programmes))
+            .Computation("programme.reference", ctx => JsonValue.Create(Reference(ctx.Data)))
+            .Computation("application.title", ctx => JsonValue.Create($"{Str(ctx.Data, "call.name")} - {Str(ctx.Data, "applicant.submitter.name") ?? Str(ctx.Data, "owner")}"))
             .Guard("call.allocation-within-budget", ctx =>
             {
                 var allocated = Dec(ctx.Args, "allocation.allocatedEur");
@@ -54,7 +64,182 @@ public static class ProgrammeGuards
                     ? RuleOutcome.Pass()
                     : RuleOutcome.Fail(new WfReason("call.over-budget", $"De toewijzing ({RuleText.EurNl(allocated)}) overschrijdt het budget van de oproep ({RuleText.EurNl(budget)}).", $"The allocation ({RuleText.EurEn(allocated)}) exceeds the call budget ({RuleText.EurEn(budget)})."));
             });
-        return registry;
+        // Runtime 1 versions took these facts as arguments; no client may state them (docs/decisions/2026-12-07-trust-boundary.md).
+        registry
+            .ServerOwned("save-draft", "application.cooperationBonus")
+            .ServerOwned("update-application", "application.cooperationBonus")
+            .ServerOwned("declare-eligible", "otherApplications", "previousSubmitters")
+            .ServerOwned("declare-ineligible", "otherApplications", "previousSubmitters")
+            .ServerOwned("allocate", "allocation")
+            .ServerOwned("confirm-allocation", "allocation")
+            .ServerOwned("close", "openDossiers");
+        return ProgrammeInputs.Register(registry, programmes);
+    }
+
+    /// <summary>"PS-2023" for a call dossier, "PS-2023-71016" for an application: programme initials, call, owner.</summary>
+    public static string Reference(JsonObject data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        var programme = Str(data, "programme") ?? string.Empty;
+        var initials = string.Concat(programme.Split('-', StringSplitOptions.RemoveEmptyEntries).Select(w => char.ToUpperInvariant(w[0])));
+        var owner = Str(data, "owner");
+        return owner is null ? $"{initials}-{Str(data, "call.id")}" : $"{initials}-{Str(data, "call.id")}-{owner}";
+    }
+
+    /// <summary>
+    /// A draft's table may be unfinished (gaps in the priorities, nothing planned yet) but every row must name a funded
+    /// action of the call once, and every bonus must exist: what the schema cannot know because the catalogue is per call.
+    /// </summary>
+    private static RuleOutcome WellFormed(RuleContext ctx, ProgrammeCatalog programmes)
+    {
+        var table = Table(ctx, programmes);
+        string[] structural = ["row.unknown-action", "row.action-not-funded", "row.duplicate-action", "bonus.unknown"];
+        var problems = table.Reasons.Where(r => r.Severity == ReasonSeverity.Error && structural.Contains(r.Code)).ToList();
+        var co = CoFinancing(ctx, programmes);
+        problems.AddRange(co.Reasons.Where(r => r.Severity == ReasonSeverity.Error && r.Code is "cofinancing.unknown-row" or "cofinancing.negative"));
+        return new RuleOutcome(problems.Count == 0, Convert(problems));
+    }
+
+    /// <summary>The application window of the call in <c>inputs.&lt;input&gt;</c> (the call as the server holds it) contains now.</summary>
+    private static RuleOutcome WindowOpen(RuleContext ctx, string input, bool forStart)
+    {
+        var call = ctx.Inputs?[input] as JsonObject;
+        if (!ValueResolver.TryGetTime(call?["opens"], out var opens) || !ValueResolver.TryGetTime(call?["deadline"], out var deadline))
+        {
+            return RuleOutcome.Fail(new WfReason("call.unknown", "De oproep van dit dossier is niet gekend.", "The call of this dossier is not known."));
+        }
+
+        if (ctx.Now < opens)
+        {
+            return RuleOutcome.Fail(new WfReason("call.window-not-open",
+                $"De indieningstermijn van deze oproep begint pas op {RuleText.MomentNl(opens)}.",
+                $"The application window of this call opens only on {RuleText.MomentEn(opens)}."));
+        }
+
+        return ctx.Now <= deadline
+            ? RuleOutcome.Pass()
+            : RuleOutcome.Fail(new WfReason("call.deadline-passed",
+                forStart
+                    ? $"De indieningstermijn van deze oproep verstreek op {RuleText.MomentNl(deadline)}: er kan geen aanvraag meer worden gestart."
+                    : $"De indieningstermijn van deze oproep verstreek op {RuleText.MomentNl(deadline)}.",
+                forStart
+                    ? $"The application window of this call closed on {RuleText.MomentEn(deadline)}: no application can be started any more."
+                    : $"The application window of this call closed on {RuleText.MomentEn(deadline)}."));
+    }
+
+    /// <summary>An application can be started while the call's window is open and the officers opened the call.</summary>
+    private static RuleOutcome MayStart(RuleContext ctx)
+    {
+        var window = WindowOpen(ctx, "call", forStart: true);
+        if (!window.Passed)
+        {
+            return window;
+        }
+
+        return ctx.Inputs?["callDossier"] is JsonObject callDossier && Str(callDossier, "state") == "open"
+            ? RuleOutcome.Pass()
+            : RuleOutcome.Fail(new WfReason("call.not-opened", "Deze oproep werd nog niet geopend door het agentschap: aanvragen kunnen nog niet worden gestart.",
+                "This call has not been opened by the agency yet: applications cannot be started."));
+    }
+
+    /// <summary>Eligibility can be decided until the call's allocation is confirmed (the allocation reads the eligible applications).</summary>
+    private static RuleOutcome AllocationOpen(RuleContext ctx)
+    {
+        var state = Str(ctx.Inputs?["callDossier"], "state");
+        return state is null or "draft" or "open" or "submissions-closed" or "allocating"
+            ? RuleOutcome.Pass()
+            : RuleOutcome.Fail(new WfReason("call.allocation-confirmed",
+                "De toewijzing van deze oproep werd al bevestigd: een aanvraag kan niet meer ontvankelijk worden verklaard.",
+                "The allocation of this call has been confirmed: no application can be declared eligible any more."));
+    }
+
+    /// <summary>The application's call dossier (its parent) holds a confirmed allocation.</summary>
+    private static RuleOutcome AllocationConfirmed(RuleContext ctx)
+    {
+        var callDossier = ctx.Inputs?["callDossier"] as JsonObject;
+        return callDossier?["allocation"] is JsonObject && Str(callDossier, "id") == Str(ctx.Data, "parent")
+            ? RuleOutcome.Pass()
+            : RuleOutcome.Fail(new WfReason("allocation.not-confirmed", "De toewijzing van de oproep is nog niet bevestigd.", "The allocation of the call has not been confirmed yet."));
+    }
+
+    /// <summary>A report can be submitted once the project period has started.</summary>
+    private static RuleOutcome ReportInPeriod(RuleContext ctx)
+    {
+        if (Str(ctx.Data, "call.projectStart") is not { } start || !DateOnly.TryParseExact(start, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var startDate))
+        {
+            return RuleOutcome.Fail(new WfReason("call.unknown", "De projectperiode van dit dossier is niet gekend.", "The project period of this dossier is not known."));
+        }
+
+        var today = DateOnly.FromDateTime(BrusselsTime(ctx.Now).DateTime);
+        return today >= startDate
+            ? RuleOutcome.Pass()
+            : RuleOutcome.Fail(new WfReason("report.before-project",
+                $"De projectperiode begint pas op {RuleText.DateNl(startDate)}: er valt nog niets te rapporteren.",
+                $"The project period starts only on {RuleText.DateEn(startDate)}: there is nothing to report yet."));
+    }
+
+    /// <summary>
+    /// The allocation of a call's budget over its eligible applications (<c>inputs.requests</c>, read by the server),
+    /// with the call's budget and parameters from the catalogue: the summary and the rounds (from which every
+    /// application then records its own share, <see cref="AllocationRule.ForApplication"/>).
+    /// </summary>
+    private static JsonNode CallAllocation(RuleContext ctx, ProgrammeCatalog programmes)
+    {
+        var call = CallOf(ctx, programmes);
+        var requests = AllocationRequests(ctx.Inputs?["requests"]);
+        var result = AllocationRule.Allocate(call.Budget.Eur, call.Parameters.Allocation, requests);
+        return AllocationSummary(result, call.Parameters.Allocation, requests);
+    }
+
+    /// <summary>The allocation requests of <c>programme.eligible-requests</c>.</summary>
+    public static List<AllocationRequest> AllocationRequests(JsonNode? node) =>
+        (node as JsonArray ?? []).OfType<JsonObject>()
+            .Select(a => new AllocationRequest(Str(a, "id") ?? string.Empty,
+                (a["rows"] as JsonArray ?? []).OfType<JsonObject>().Select(r => new AllocationRowRequest(Str(r, "actionCode") ?? string.Empty, Int(r, "priority"), Dec(r, "requestedEur"))).ToList(),
+                Dec(a, "bonusEur")))
+            .ToList();
+
+    /// <summary>What a call records of its allocation: the totals, the rounds, and the SHA-256 of the inputs.</summary>
+    public static JsonObject AllocationSummary(AllocationResult result, AllocationParameters parameters, IReadOnlyList<AllocationRequest> requests)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        ArgumentNullException.ThrowIfNull(parameters);
+        var inputs = JsonSerializer.Serialize(result.Applications.Select(a => new { a.ApplicationId, a.RequestedEur, Rows = a.Rows.Select(r => new { r.ActionCode, r.Priority, r.RequestedEur }) }), Json);
+        _ = requests;
+        return new JsonObject
+        {
+            ["budgetEur"] = result.BudgetEur,
+            ["requestedEur"] = result.RequestedEur,
+            ["allocatedEur"] = result.AllocatedEur,
+            ["remainderEur"] = result.RemainderEur,
+            ["fitsBudget"] = result.FitsBudget,
+            ["proRataRound"] = result.ProRataRound,
+            ["proRataFactor"] = result.ProRataFactor,
+            ["applications"] = result.Applications.Count,
+            ["inputsSha256"] = System.Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(inputs))),
+            ["rounds"] = JsonSerializer.SerializeToNode(result.Rounds, Json),
+        };
+    }
+
+    /// <summary>
+    /// This application's share of its call's confirmed allocation (<c>inputs.callDossier.allocation</c>): computed
+    /// from its own amounts and the call's rounds (<see cref="AllocationRule.ForApplication"/>).
+    /// </summary>
+    private static JsonNode? AllocationOfApplication(RuleContext ctx, ProgrammeCatalog programmes)
+    {
+        var call = CallOf(ctx, programmes);
+        var summary = ctx.Inputs?["callDossier"]?["allocation"] as JsonObject ?? [];
+        var rounds = JsonSerializer.Deserialize<List<AllocationRound>>(summary["rounds"]?.ToJsonString() ?? "[]", Json) ?? [];
+        var amounts = ctx.Data["amounts"] as JsonObject;
+        var request = new AllocationRequest(ctx.Data["id"]?.GetValue<string>() ?? string.Empty,
+            (amounts?["rows"] as JsonArray ?? []).OfType<JsonObject>().Where(r => Dec(r, "requestedEur") > 0)
+                .Select(r => new AllocationRowRequest(Str(r, "actionCode")!, Int(r, "priority"), Dec(r, "requestedEur"))).ToList(),
+            Dec(amounts, "bonusTotalEur"));
+        var share = AllocationRule.ForApplication(Dec(summary, "budgetEur"), call.Parameters.Allocation, rounds, request);
+        var allocation = JsonSerializer.SerializeToNode(share, Json)!.AsObject();
+        allocation.Remove("applicationId");
+        allocation["inputsSha256"] = Str(summary, "inputsSha256");
+        return allocation;
     }
 
     private static RuleOutcome Outcome(ApplicationTableResult r) => new(r.Passed, Convert(r.Reasons));
@@ -80,9 +265,13 @@ public static class ProgrammeGuards
         var rows = (app["rows"] as JsonArray ?? []).OfType<JsonObject>()
             .Select(r => new ApplicationRowInput(Str(r, "action") ?? string.Empty, Int(r, "currentReach"), Int(r, "plannedAdditionalReach"), Int(r, "priority")))
             .ToList();
-        var bonuses = (app["otherBonuses"] as JsonArray ?? []).Select(b => b?.GetValue<string>() ?? string.Empty).ToList();
-        var rateDate = DateOnly.FromDateTime(BrusselsTime(ctx.Now).DateTime);
-        return ApplicationTableRule.Evaluate(call, new ApplicationTableInput(Str(ctx.Data, "reference") ?? "application", rows, rateDate, Bool(app, "cooperationBonus"), bonuses));
+        var bonuses = (app["otherBonuses"] as JsonArray ?? []).Select(b => b is JsonValue v && v.TryGetValue<string>(out var code) ? code : string.Empty).ToList();
+        // Runtime 2: the rates of the submission date (once submitted), and the cooperation bonus as the eligibility
+        // decision found it, never a flag of the applicant's. Runtime 1 read the applicant's flag and the fire's date.
+        var rateMoment = ctx.Runtime >= 2 && ValueResolver.TryGetTime(ctx.Data["submittedAt"], out var submitted) ? submitted : ctx.Now;
+        var rateDate = DateOnly.FromDateTime(BrusselsTime(rateMoment).DateTime);
+        var bonus = ctx.Runtime >= 2 ? Bool(ctx.Data, "eligibility.cooperationBonus") : Bool(app, "cooperationBonus");
+        return ApplicationTableRule.Evaluate(call, new ApplicationTableInput(Str(ctx.Data, "reference") ?? "application", rows, rateDate, bonus, bonuses));
     }
 
     public static CoFinancingResult CoFinancing(RuleContext ctx, ProgrammeCatalog programmes)
@@ -117,15 +306,18 @@ public static class ProgrammeGuards
 
     /// <summary>
     /// Eligibility over the dossier's composition (<c>owner</c>, <c>participants</c>) and the other applications of
-    /// the call given as arguments by the officer's action (<c>args.otherApplications</c>, <c>args.previousSubmitters</c>).
+    /// the call: read by the server (<c>inputs.otherApplications</c>, <c>inputs.previousApplications</c>) in runtime 2,
+    /// given as arguments (<c>args.otherApplications</c>, <c>args.previousSubmitters</c>) in runtime 1.
     /// </summary>
     public static EligibilityResult Eligibility(RuleContext ctx, ProgrammeCatalog programmes)
     {
         var call = CallOf(ctx, programmes);
         var me = new ApplicantComposition(Str(ctx.Data, "reference") ?? "application", Str(ctx.Data, "owner") ?? string.Empty, Strings(ctx.Data["participants"]));
         static ApplicantComposition Other(JsonObject o) => new(Str(o, "id") ?? string.Empty, Str(o, "owner") ?? string.Empty, Strings(o["participants"]));
-        var others = (ctx.Args["otherApplications"] as JsonArray ?? []).OfType<JsonObject>().Select(Other).ToList();
-        var previous = (ctx.Args["previousSubmitters"] as JsonArray ?? []).OfType<JsonObject>().Select(Other).ToList();
+        // Runtime 2: the other applications are read by the server (inputs); runtime 1 took them as arguments.
+        var source = ctx.Runtime >= 2 ? ctx.Inputs ?? [] : ctx.Args;
+        var others = (source["otherApplications"] as JsonArray ?? []).OfType<JsonObject>().Select(Other).ToList();
+        var previous = (source[ctx.Runtime >= 2 ? "previousApplications" : "previousSubmitters"] as JsonArray ?? []).OfType<JsonObject>().Select(Other).ToList();
         return EligibilityRule.Evaluate(call, programmes.Authorities, new EligibilityInput(me, others, previous));
     }
 

@@ -49,61 +49,63 @@ public sealed class ProgrammeService(WorkflowRuntime runtime, ProgrammeCatalog p
         };
     }
 
-    /// <summary>Creates the call dossier (once per call: a second call returns the first).</summary>
+    /// <summary>
+    /// Creates the call dossier (once per call). The call's data is read by the server from the programme catalogue
+    /// (runtime 2: the definition's <c>programme.call</c> input); the officer only names the call. A second opening
+    /// is refused with <see cref="DossierExistsException"/> naming the first.
+    /// </summary>
     public Task<FireResult> OpenCallAsync(string programmeId, string callId, Actor actor, CancellationToken ct = default)
     {
         var programme = programmes.Programme(programmeId);
         var call = programmes.Call(programmeId, callId);
-        var data = new JsonObject
+        if (runtime.Catalog.LatestEffective(CallWorkflow(programmeId), DateTimeOffset.MaxValue).Definition.Runtime < 2)
         {
-            ["reference"] = $"{Abbreviation(programmeId)}-{call.Id}",
-            ["title"] = call.Name.Nl,
-            ["programme"] = programme.Id,
-            ["call"] = CallSnapshot(call),
-        };
-        return runtime.CreateAsync(new CreateRequest(CallWorkflow(programmeId), data, actor) { IdempotencyKey = $"call:{programmeId}:{callId}" }, ct);
+            var data = new JsonObject
+            {
+                ["reference"] = $"{Abbreviation(programmeId)}-{call.Id}",
+                ["title"] = call.Name.Nl,
+                ["programme"] = programme.Id,
+                ["call"] = CallSnapshot(call),
+            };
+            return runtime.CreateAsync(new CreateRequest(CallWorkflow(programmeId), data, actor) { IdempotencyKey = $"call:{programmeId}:{callId}" }, ct);
+        }
+
+        return runtime.CreateAsync(new CreateRequest(CallWorkflow(programmeId), new JsonObject { ["call"] = call.Id }, actor), ct);
     }
 
     /// <summary>
-    /// Starts the application of <paramref name="ownerId"/> (the submitting authority) for a call, with a snapshot
-    /// of the applicant and its participating authorities from the register. One application per authority per call.
+    /// Starts the application of <paramref name="ownerId"/> (the submitting authority) for a call, with its
+    /// participating authorities: the actor states only these; the server reads the call, the register and the
+    /// call's dossier (the definition's inputs), checks that the call is open, and refuses a second application of
+    /// the same authority for the call (<see cref="DossierExistsException"/>). With <paramref name="application"/>, the
+    /// table is saved as a draft right after (as the same actor).
     /// </summary>
-    public async Task<FireResult> StartApplicationAsync(string programmeId, string callId, string ownerId, IReadOnlyList<string> participants, Actor actor, JsonObject? application = null, CancellationToken ct = default)
+    public async Task<FireResult> StartApplicationAsync(
+        string programmeId, string callId, string ownerId, IReadOnlyList<string> participants, Actor actor, JsonObject? application = null, CancellationToken ct = default,
+        JsonObject? contact = null, string? idempotencyKey = null)
     {
-        var call = programmes.Call(programmeId, callId);
-        var owner = programmes.Authorities.Find(ownerId) ?? throw new ArgumentValidationException([new FieldError("owner", $"'{ownerId}' is not a known authority")]);
-        var unknown = participants.Where(p => programmes.Authorities.Find(p) is null).ToList();
-        if (unknown.Count > 0)
+        var args = new JsonObject
         {
-            throw new ArgumentValidationException([new FieldError("participants", $"unknown authorities: {string.Join(", ", unknown)}")]);
-        }
-
-        var callDossier = await FindCallDossierAsync(programmeId, callId, ct);
-        var data = new JsonObject
-        {
-            ["owner"] = owner.Id,
+            ["call"] = callId,
+            ["owner"] = ownerId,
             ["participants"] = new JsonArray(participants.Select(p => (JsonNode)JsonValue.Create(p)!).ToArray()),
-            ["reference"] = $"{Abbreviation(programmeId)}-{call.Id}-{owner.Id}",
-            ["title"] = $"{call.Name.Nl} - {owner.Name}",
-            ["programme"] = programmeId,
-            ["call"] = CallSnapshot(call),
-            ["applicant"] = new JsonObject
-            {
-                ["submitter"] = AuthoritySnapshot(owner),
-                ["participants"] = new JsonArray(participants.Select(p => (JsonNode)AuthoritySnapshot(programmes.Authorities.Get(p))).ToArray()),
-            },
-            ["contact"] = new JsonObject { ["name"] = owner.Name, ["email"] = owner.ContactEmail, ["address"] = owner.Address },
-            ["application"] = application ?? new JsonObject { ["rows"] = new JsonArray() },
         };
-        if (callDossier is not null)
+        if (contact is not null)
         {
-            data["parent"] = callDossier.Value.ToString("D");
+            args["contact"] = contact.DeepClone();
         }
 
-        return await runtime.CreateAsync(new CreateRequest(DossierWorkflow(programmeId), data, actor) { IdempotencyKey = $"application:{programmeId}:{callId}:{owner.Id}" }, ct);
+        var created = await runtime.CreateAsync(new CreateRequest(DossierWorkflow(programmeId), args, actor) { IdempotencyKey = idempotencyKey }, ct);
+        if (application is not null && !created.Replayed)
+        {
+            await runtime.FireAsync(new FireRequest(created.DossierId, "save-draft", new JsonObject { ["application"] = application.DeepClone() }, actor), ct);
+        }
+
+        return created;
     }
 
-    private static JsonObject AuthoritySnapshot(Authority a) => new()
+    /// <summary>What a dossier keeps of an authority from the register (a snapshot: the register may change later).</summary>
+    public static JsonObject AuthoritySnapshot(Authority a) => new()
     {
         ["id"] = a.Id,
         ["name"] = a.Name,
@@ -115,11 +117,11 @@ public sealed class ProgrammeService(WorkflowRuntime runtime, ProgrammeCatalog p
     private static string Abbreviation(string programmeId) =>
         string.Concat(programmeId.Split('-', StringSplitOptions.RemoveEmptyEntries).Select(w => char.ToUpperInvariant(w[0])));
 
+    /// <summary>The dossier of a call, when it was opened (by its unique key).</summary>
     public async Task<Guid?> FindCallDossierAsync(string programmeId, string callId, CancellationToken ct = default)
     {
-        await using var cmd = dataSource.CreateCommand("SELECT id FROM dossier WHERE workflow_id = $1 AND data->'call'->>'id' = $2 ORDER BY created_at LIMIT 1");
-        cmd.Parameters.AddWithValue(CallWorkflow(programmeId));
-        cmd.Parameters.AddWithValue(callId);
+        await using var cmd = dataSource.CreateCommand("SELECT dossier_id FROM dossier_unique WHERE key = $1");
+        cmd.Parameters.AddWithValue(ProgrammeInputs.CallDossierKey(programmeId, callId));
         return await cmd.ExecuteScalarAsync(ct) is Guid g ? g : null;
     }
 
@@ -147,10 +149,22 @@ public sealed class ProgrammeService(WorkflowRuntime runtime, ProgrammeCatalog p
         return list;
     }
 
-    /// <summary>Declares an application eligible or ineligible, giving the rule the other applications of the call.</summary>
-    public async Task<FireResult> DecideEligibilityAsync(Guid dossierId, bool eligible, string? comment, Actor actor, int? expectedVersion = null, CancellationToken ct = default)
+    /// <summary>
+    /// Declares an application eligible or ineligible. Runtime 2 definitions read the other applications of the call
+    /// themselves (inputs); for a dossier still on a runtime 1 definition the server gathers them here and gives them
+    /// as the arguments that version expects.
+    /// </summary>
+    public async Task<FireResult> DecideEligibilityAsync(Guid dossierId, bool eligible, string? comment, Actor actor, int? expectedVersion = null, CancellationToken ct = default,
+        Access.AccessScope? scope = null, string? idempotencyKey = null)
     {
         var dossier = await runtime.GetAsync(dossierId, ct) ?? throw new DossierNotFoundException(dossierId);
+        var trigger = eligible ? "declare-eligible" : "declare-ineligible";
+        if (runtime.Catalog.Get(dossier.WorkflowId, dossier.WorkflowVersion).Definition.Runtime >= 2)
+        {
+            var plain = string.IsNullOrWhiteSpace(comment) ? new JsonObject() : new JsonObject { ["comment"] = comment };
+            return await runtime.FireAsync(new FireRequest(dossierId, trigger, plain, actor) { ExpectedVersion = expectedVersion, Scope = scope, IdempotencyKey = idempotencyKey }, ct);
+        }
+
         var programmeId = ProgrammeGuards.Str(dossier.Data, "programme") ?? throw new InvalidOperationException("dossier without programme");
         var callId = ProgrammeGuards.Str(dossier.Data, "call.id") ?? throw new InvalidOperationException("dossier without call");
         var call = programmes.Call(programmeId, callId);
@@ -165,7 +179,7 @@ public sealed class ProgrammeService(WorkflowRuntime runtime, ProgrammeCatalog p
             args["comment"] = comment;
         }
 
-        return await runtime.FireAsync(new FireRequest(dossierId, eligible ? "declare-eligible" : "declare-ineligible", args, actor) { ExpectedVersion = expectedVersion }, ct);
+        return await runtime.FireAsync(new FireRequest(dossierId, trigger, args, actor) { ExpectedVersion = expectedVersion, Scope = scope, IdempotencyKey = idempotencyKey }, ct);
     }
 
     /// <summary>Runs the allocation of a call over its eligible applications without changing anything.</summary>
@@ -242,7 +256,21 @@ public sealed class ProgrammeService(WorkflowRuntime runtime, ProgrammeCatalog p
     /// </summary>
     public async Task<AllocationResult> ConfirmAllocationAsync(Guid callDossierId, Actor actor, CancellationToken ct = default)
     {
-        var (result, _) = await PreviewAllocationAsync(callDossierId, ct);
+        var (result, ids) = await PreviewAllocationAsync(callDossierId, ct);
+        var callDossier = await runtime.GetAsync(callDossierId, ct) ?? throw new DossierNotFoundException(callDossierId);
+        if (runtime.Catalog.Get(callDossier.WorkflowId, callDossier.WorkflowVersion).Definition.Runtime >= 2)
+        {
+            // The call reads its eligible applications and computes the allocation itself; each application then
+            // takes its share from the call's confirmed rounds.
+            await runtime.FireAsync(new FireRequest(callDossierId, "confirm-allocation", [], actor) { IdempotencyKey = $"confirm-allocation:{callDossierId:D}" }, ct);
+            foreach (var id in ids)
+            {
+                await runtime.FireAsync(new FireRequest(id, "allocate", [], actor) { IdempotencyKey = $"allocate:{callDossierId:D}:{id:D}" }, ct);
+            }
+
+            return result;
+        }
+
         var inputs = JsonSerializer.Serialize(result.Applications.Select(a => new { a.ApplicationId, a.RequestedEur, Rows = a.Rows.Select(r => new { r.ActionCode, r.Priority, r.RequestedEur }) }), ProgrammeGuards.Json);
         var runHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(inputs)));
         var summary = new JsonObject

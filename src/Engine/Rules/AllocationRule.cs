@@ -285,6 +285,56 @@ public static class AllocationRule
             rounds, result, explanations);
     }
 
+    /// <summary>
+    /// One application's share of a confirmed allocation, from its own request and the call's rounds alone: a row of
+    /// a fully funded round gets its request, a row of the pro-rata round <see cref="ProRata"/> of what was left
+    /// before that round over the round's total, a row of an unfunded round nothing; the bonus likewise. The rounds
+    /// are in the order <see cref="Allocate"/> funded them (its <see cref="AllocationResult.Rounds"/>), so what was
+    /// left before a round is the budget minus what the rounds before it allocated. Gives exactly the application's
+    /// entry of <see cref="Allocate"/>'s result (a property test holds it to that), without reading the other
+    /// applications: each application records its own allocation in constant time.
+    /// </summary>
+    public static ApplicationAllocation ForApplication(decimal budgetEur, AllocationParameters parameters, IReadOnlyList<AllocationRound> rounds, AllocationRequest application)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentNullException.ThrowIfNull(rounds);
+        ArgumentNullException.ThrowIfNull(application);
+        var unit = parameters.RoundingEur;
+        var leftBefore = new Dictionary<(bool Bonus, int Round), (decimal Left, AllocationRound Round)>();
+        var left = budgetEur;
+        foreach (var round in rounds)
+        {
+            leftBefore[(round.IsBonusRound, round.Round)] = (left, round);
+            left -= round.AllocatedEur;
+        }
+
+        decimal Share(bool bonus, int rank, decimal requested)
+        {
+            if (requested == 0 || !leftBefore.TryGetValue((bonus, rank), out var at))
+            {
+                return 0;
+            }
+
+            return at.Round.Funding switch
+            {
+                Funding.Full => requested,
+                Funding.ProRata => ProRata(requested, at.Left, at.Round.RequestedEur, unit),
+                _ => 0,
+            };
+        }
+
+        Funding FundingOf(bool bonus, int rank) => leftBefore.TryGetValue((bonus, rank), out var at) ? at.Round.Funding : Funding.None;
+
+        var sorted = application.Rows.ToArray();
+        Array.Sort(sorted, static (x, y) => x.Priority != y.Priority ? x.Priority.CompareTo(y.Priority) : string.CompareOrdinal(x.ActionCode, y.ActionCode));
+        var rows = sorted.Select(r => new RowAllocation(r.ActionCode, r.Priority, r.RequestedEur, Share(false, r.Priority, r.RequestedEur), r.Priority, FundingOf(false, r.Priority))).ToList();
+        var bonusRound = rounds.FirstOrDefault(r => r.IsBonusRound);
+        var bonus = bonusRound is null ? 0 : Share(true, bonusRound.Round, application.BonusEur);
+        var bonusFunding = application.BonusEur == 0 || bonusRound is null ? Funding.None : bonusRound.Funding;
+        return new ApplicationAllocation(application.ApplicationId, rows, application.BonusEur, bonus, bonusFunding,
+            rows.Sum(r => r.RequestedEur) + application.BonusEur, rows.Sum(r => r.AllocatedEur) + bonus);
+    }
+
     /// <summary>The rows of one priority rank (application index, row index) and what they request together.</summary>
     private sealed class RankBucket
     {

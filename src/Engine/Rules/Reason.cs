@@ -33,6 +33,8 @@ internal static class RuleText
 {
     private static readonly CultureInfo Dutch = CultureInfo.GetCultureInfo("nl-BE");
 
+    private static readonly TimeZoneInfo Brussels = TimeZoneInfo.FindSystemTimeZoneById("Europe/Brussels");
+
     /// <summary>EUR 1.234,56 (Dutch) — whole euros without decimals.</summary>
     public static string EurNl(decimal amount) =>
         "EUR " + amount.ToString(decimal.Truncate(amount) == amount ? "#,##0" : "#,##0.00", Dutch);
@@ -48,6 +50,20 @@ internal static class RuleText
     public static string DateNl(DateOnly date) => date.ToString("d MMMM yyyy", Dutch);
 
     public static string DateEn(DateOnly date) => date.ToString("d MMMM yyyy", CultureInfo.InvariantCulture);
+
+    /// <summary>"10 juli 2023 om 12:00": an instant as Brussels wall-clock time.</summary>
+    public static string MomentNl(DateTimeOffset instant)
+    {
+        var local = TimeZoneInfo.ConvertTime(instant, Brussels);
+        return $"{DateNl(DateOnly.FromDateTime(local.DateTime))} om {local:HH:mm}";
+    }
+
+    /// <summary>"10 July 2023 at 12:00 (Brussels time)".</summary>
+    public static string MomentEn(DateTimeOffset instant)
+    {
+        var local = TimeZoneInfo.ConvertTime(instant, Brussels);
+        return $"{DateEn(DateOnly.FromDateTime(local.DateTime))} at {local:HH:mm} (Brussels time)";
+    }
 
     public static bool HasErrors(IEnumerable<Reason> reasons) => reasons.Any(r => r.Severity == ReasonSeverity.Error);
 

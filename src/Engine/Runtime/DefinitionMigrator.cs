@@ -84,6 +84,7 @@ public sealed class DefinitionMigrator(NpgsqlDataSource dataSource, WorkflowCata
         var target = catalog.Get(spec.Workflow, spec.ToVersion).Definition;
         var ev = new JournalEvent
         {
+            Format = JournalEvent.FormatTag2,
             DossierId = d.Id,
             DossierSeq = d.Version + 1,
             OccurredAt = now,

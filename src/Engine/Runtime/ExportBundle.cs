@@ -307,6 +307,7 @@ public sealed class ExportBundle(NpgsqlDataSource dataSource, TimeProvider clock
         {
             w.WriteStartObject();
             w.WriteNumber("seq", e.Seq);
+            w.WriteString("format", e.Format);
             w.WriteString("dossier_id", e.DossierId.ToString("D"));
             w.WriteNumber("dossier_seq", e.DossierSeq);
             w.WriteString("occurred_at", JournalEvent.FormatTime(e.OccurredAt));
@@ -320,6 +321,7 @@ public sealed class ExportBundle(NpgsqlDataSource dataSource, TimeProvider clock
             w.WriteNumber("definition_version", e.DefinitionVersion);
             w.WriteString("definition_hash", e.DefinitionHash);
             w.WriteString("arguments", e.Arguments);
+            w.WriteString("inputs", e.Inputs);
             w.WriteString("effects", e.Effects);
             w.WriteString("prev_hash", e.PrevHash);
             w.WriteString("hash", e.Hash);

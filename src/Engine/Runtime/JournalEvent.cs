@@ -6,15 +6,25 @@ using System.Text;
 namespace SubsidyEngine.Engine.Runtime;
 
 /// <summary>
-/// One journal event. <see cref="ComputeHash"/> implements canonical form <c>sej1</c>, documented byte for byte
-/// in docs/audit.md: the UTF-8 bytes of the fields below, each followed by one LF (0x0A), SHA-256, lowercase hex.
+/// One journal event. <see cref="ComputeHash"/> implements the canonical forms documented byte for byte in
+/// docs/audit.md: the UTF-8 bytes of the fields below, each followed by one LF (0x0A), SHA-256, lowercase hex.
+/// <c>sej1</c> (events written before the server-derived inputs) has 16 fields; <c>sej2</c> adds the
+/// <see cref="Inputs"/> text after the arguments (17 fields). The form is stored with each event (<see cref="Format"/>),
+/// so every chain keeps verifying across the change.
 /// </summary>
 public sealed record JournalEvent
 {
     /// <summary>Hash of the (absent) event before a dossier's first event.</summary>
     public const string GenesisHash = "0000000000000000000000000000000000000000000000000000000000000000";
 
+    /// <summary>The first canonical form (16 fields).</summary>
     public const string FormatTag = "sej1";
+
+    /// <summary>The canonical form with the server-derived inputs (17 fields); every event the runtime writes now.</summary>
+    public const string FormatTag2 = "sej2";
+
+    /// <summary>The canonical form of this event: <see cref="FormatTag"/> or <see cref="FormatTag2"/>.</summary>
+    public string Format { get; init; } = FormatTag;
 
     public long Seq { get; init; }
 
@@ -43,8 +53,14 @@ public sealed record JournalEvent
 
     public string DefinitionHash { get; init; } = string.Empty;
 
-    /// <summary>Canonical JSON text of the arguments.</summary>
+    /// <summary>Canonical JSON text of the arguments: what the actor stated.</summary>
     public string Arguments { get; init; } = "{}";
+
+    /// <summary>
+    /// Canonical JSON text of the server-derived inputs (sej2): the facts the server read for the decision (the
+    /// call, the register, other dossiers, the actor's authority), kept apart from what the actor stated.
+    /// </summary>
+    public string Inputs { get; init; } = "{}";
 
     /// <summary>Canonical JSON text of the effects summary.</summary>
     public string Effects { get; init; } = "{}";
@@ -123,9 +139,9 @@ public sealed record JournalEvent
     private int MaxCanonicalLength() =>
         128 + Encoding.UTF8.GetMaxByteCount(
             Actor.Length + ActorRole.Length + Kind.Length + Trigger.Length + FromState.Length + ToState.Length + DefinitionId.Length
-            + DefinitionHash.Length + Arguments.Length + Effects.Length + PrevHash.Length);
+            + DefinitionHash.Length + Arguments.Length + Inputs.Length + Effects.Length + PrevHash.Length);
 
-    /// <summary>Writes the sej1 canonical form: every field's UTF-8 bytes followed by one LF.</summary>
+    /// <summary>Writes the canonical form (sej1 or sej2): every field's UTF-8 bytes followed by one LF.</summary>
     private int WriteCanonical(Span<byte> buffer)
     {
         var n = 0;
@@ -147,7 +163,9 @@ public sealed record JournalEvent
             b[n++] = (byte)'\n';
         }
 
-        Text(FormatTag, buffer);
+        // Anything but sej1 is hashed in the sej2 layout with its own tag: an altered form cannot match the stored hash.
+        var sej2 = !string.Equals(Format, FormatTag, StringComparison.Ordinal);
+        Text(Format, buffer);
         Formatted(DossierId, "D", buffer);
         Formatted(DossierSeq, null, buffer);
         n += WriteTime(OccurredAt.UtcDateTime, buffer[n..]);
@@ -162,6 +180,11 @@ public sealed record JournalEvent
         Formatted(DefinitionVersion, null, buffer);
         Text(DefinitionHash, buffer);
         Text(Arguments, buffer);
+        if (sej2)
+        {
+            Text(Inputs, buffer);
+        }
+
         Text(Effects, buffer);
         Text(PrevHash, buffer);
         return n;

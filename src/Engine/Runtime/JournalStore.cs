@@ -6,7 +6,7 @@ namespace SubsidyEngine.Engine.Runtime;
 /// <summary>Reads the journal (append-only; nothing here writes).</summary>
 public sealed class JournalStore(NpgsqlDataSource dataSource)
 {
-    internal const string Columns = "seq, dossier_id, dossier_seq, occurred_at, actor, actor_role, kind, trigger, from_state, to_state, definition_id, definition_version, definition_hash, arguments, effects, prev_hash, hash";
+    internal const string Columns = "seq, dossier_id, dossier_seq, occurred_at, actor, actor_role, kind, trigger, from_state, to_state, definition_id, definition_version, definition_hash, arguments, effects, prev_hash, hash, format, inputs";
 
     public static JournalEvent Read(NpgsqlDataReader r) => new()
     {
@@ -27,6 +27,8 @@ public sealed class JournalStore(NpgsqlDataSource dataSource)
         Effects = r.GetString(14),
         PrevHash = r.GetString(15),
         Hash = r.GetString(16),
+        Format = r.GetString(17),
+        Inputs = r.GetString(18),
     };
 
     /// <summary>A dossier's events in chain order (by per-dossier sequence, then global sequence).</summary>

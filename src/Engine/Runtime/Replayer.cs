@@ -507,10 +507,27 @@ public sealed class DossierReplay(Guid dossierId, WorkflowCatalog catalog)
             args = new JsonObject();
         }
 
+        JsonObject? inputs = null;
+        if (e.Format == JournalEvent.FormatTag && e.Inputs != "{}")
+        {
+            Diverge("inputs", "{} (an sej1 event has no inputs)", e.Inputs);
+        }
+        else if (e.Inputs != "{}")
+        {
+            try
+            {
+                inputs = CanonicalJson.ParseObject(e.Inputs);
+            }
+            catch (System.Text.Json.JsonException)
+            {
+                Diverge("inputs", "a JSON object", e.Inputs);
+            }
+        }
+
         _recordedTemplates = Replayer.TemplateVersionsOf(e.Effects);
         var templateVersion = _templateVersion ??= RecordedOrLatestTemplateVersion;
         var deadlineRules = Replayer.DeadlineRulesOf(e.Effects);
-        var actor = new Actor(e.Actor, e.ActorRole);
+        var actor = Decider.RecordedActor(e.Actor, e.ActorRole, inputs);
 
         if (wf is not null)
         {
@@ -520,6 +537,11 @@ public sealed class DossierReplay(Guid dossierId, WorkflowCatalog catalog)
                 string to;
                 switch (e.Kind)
                 {
+                    case "created" when wf.Definition.Runtime >= 2:
+                        to = wf.Definition.Initial;
+                        outcome = Decider.Create(wf, dossierId, args, actor, e.OccurredAt, inputs, templateVersion).Outcome;
+                        break;
+
                     case "created":
                     {
                         to = wf.Definition.Initial;
@@ -530,9 +552,10 @@ public sealed class DossierReplay(Guid dossierId, WorkflowCatalog catalog)
 
                     case "transition":
                     {
-                        var decision = Decide(wf, e.Trigger, args, actor, e.OccurredAt);
+                        // The same decision as the live fire, on the journaled inputs (runtime 2) instead of a database.
+                        var decision = Decider.Decide(Decider.Plan(wf, dossierId, State, Data, e.Trigger, args, actor, e.OccurredAt), Data, args, actor, e.OccurredAt, inputs, crossCheck: false);
                         to = decision.ToState;
-                        outcome = TransitionEffects.Apply(catalog.Rules, decision.Transition.Assign, decision.Transition.Compute, decision.Transition.Effects, decision.Context.Rule, to, dossierId, e.DossierSeq, templateVersion, decision.Checks, deadlineRules);
+                        outcome = Decider.Effects(decision, catalog.Rules, dossierId, e.DossierSeq, templateVersion, deadlineRules);
                         break;
                     }
 
@@ -595,45 +618,6 @@ public sealed class DossierReplay(Guid dossierId, WorkflowCatalog catalog)
     /// <summary>The template version the event's recorded effects name, else the latest (one delegate per dossier).</summary>
     private int RecordedOrLatestTemplateVersion(string id) => _recordedTemplates.TryGetValue(id, out var v) ? v : catalog.Templates.LatestVersion(id);
 
-    /// <summary>
-    /// The decision of <see cref="WorkflowRuntime.Decide"/> without building a Stateless machine: the same candidate
-    /// transitions, role check, argument validation and guards, and the same target (the runtime asserts that the
-    /// machine reaches <c>transition.to ?? state</c>). Any refusal is delegated to <see cref="WorkflowRuntime.Decide"/>,
-    /// so the exception (and the divergence text) is exactly the runtime's.
-    /// </summary>
-    private WorkflowRuntime.Decision Decide(Workflows.Compilation.CompiledWorkflow wf, string trigger, JsonObject args, Actor actor, DateTimeOffset now)
-    {
-        // The structural part (trigger, candidate transitions, role checks, comment requirement) depends only on the
-        // definition, the state, the trigger and the role: it comes from a cache. Guards and arguments are evaluated
-        // per event, in the order of CompiledWorkflow.Candidates (every role-allowed guard, then the validation).
-        var plan = ReplayPlans.For(wf, State, trigger, actor.Role);
-        if (plan is { AnyAllowed: true })
-        {
-            var context = new Workflows.Compilation.FireContext(new RuleContext(Data, args, now, actor, State));
-            Workflows.Model.TransitionDefinition? chosen = null;
-            GuardResult? chosenGuard = null;
-            foreach (var c in plan.Candidates)
-            {
-                if (c.RoleAllowed)
-                {
-                    var guard = wf.GuardOf(c.Index) is null ? GuardResult.Always : wf.EvaluateGuard(c.Index, context);
-                    if (chosen is null && guard.Passed)
-                    {
-                        chosen = c.Transition;
-                        chosenGuard = guard;
-                    }
-                }
-            }
-
-            if (ArgumentValidator.Validate(plan.Trigger.Parameters, args, plan.CommentRequired, plan.Trigger.Automatic).Count == 0 && chosen is not null)
-            {
-                return new WorkflowRuntime.Decision(chosen, chosen.To ?? State, context, chosenGuard!.Checks);
-            }
-        }
-
-        return WorkflowRuntime.Decide(wf, dossierId, State, Data, trigger, args, actor, now);
-    }
-
     /// <summary>Compares the stored projection (null: none) with the replayed one.</summary>
     public void CheckProjection(DossierSnapshot? stored)
     {
@@ -681,54 +665,4 @@ public sealed class DossierReplay(Guid dossierId, WorkflowCatalog catalog)
     }
 
     public ReplayReport Report() => new(dossierId, Events, _divergences.ToList(), State, Data) { WorkflowVersion = WorkflowVersion };
-}
-
-/// <summary>
-/// Per compiled definition, the structural part of a replayed decision for one (state, trigger, role): the trigger,
-/// the candidate transitions as <see cref="Workflows.Compilation.CompiledWorkflow.Candidates"/> finds them (the
-/// innermost state with transitions for the trigger), each with its role check, and whether an allowed one requires a
-/// comment. Computed once instead of per event; definitions are immutable.
-/// </summary>
-internal sealed class ReplayPlans
-{
-    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Workflows.Compilation.CompiledWorkflow, ReplayPlans> ByWorkflow = new();
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string State, string Trigger, string Role), Plan?> _plans = new();
-
-    internal sealed record Candidate(int Index, Workflows.Model.TransitionDefinition Transition, bool RoleAllowed);
-
-    internal sealed record Plan(Workflows.Model.TriggerDefinition Trigger, Candidate[] Candidates, bool AnyAllowed, bool CommentRequired);
-
-    /// <summary>Null when the definition has no such trigger (the runtime reports that).</summary>
-    public static Plan? For(Workflows.Compilation.CompiledWorkflow wf, string state, string trigger, string role) =>
-        ByWorkflow.GetValue(wf, _ => new ReplayPlans())._plans.GetOrAdd((state, trigger, role), static (key, wf) => Build(wf, key.State, key.Trigger, key.Role), wf);
-
-    private static Plan? Build(Workflows.Compilation.CompiledWorkflow wf, string state, string trigger, string role)
-    {
-        var triggerDef = wf.Definition.FindTrigger(trigger);
-        if (triggerDef is null)
-        {
-            return null;
-        }
-
-        var list = new List<Candidate>();
-        foreach (var s in wf.SelfAndAncestors(state))
-        {
-            for (var i = 0; i < wf.Definition.Transitions.Count; i++)
-            {
-                var t = wf.Definition.Transitions[i];
-                if (t.From == s && t.Trigger == trigger)
-                {
-                    list.Add(new Candidate(i, t, t.Roles.Contains(role, StringComparer.Ordinal)));
-                }
-            }
-
-            if (list.Count > 0)
-            {
-                break; // an inner state's transitions shadow the superstate's
-            }
-        }
-
-        var allowed = list.Where(c => c.RoleAllowed).ToList();
-        return new Plan(triggerDef, [.. list], allowed.Count > 0, allowed.Any(c => c.Transition.CommentRequired));
-    }
 }

@@ -35,11 +35,45 @@ public sealed class TriggerNotPermittedException(Guid dossierId, string state, s
     public IReadOnlyList<BlockedTransition> Blocked { get; } = blocked;
 }
 
-/// <summary>The actor's role may not fire this trigger (403).</summary>
-public sealed class TransitionForbiddenException(string trigger, string role)
-    : WorkflowException($"The role '{role}' may not fire '{trigger}'.")
+/// <summary>The actor's role, or its relation to the dossier, may not fire this trigger (403).</summary>
+public sealed class TransitionForbiddenException : WorkflowException
 {
-    public string Trigger { get; } = trigger;
+    public TransitionForbiddenException(string trigger, string role)
+        : base($"The role '{role}' may not fire '{trigger}'.")
+    {
+        Trigger = trigger;
+        Nl = $"U mag '{trigger}' niet uitvoeren in uw rol.";
+    }
+
+    /// <summary>The role may fire it, but only with one of <paramref name="needed"/> relations to the dossier; the actor has <paramref name="actual"/>.</summary>
+    public TransitionForbiddenException(string trigger, string role, IReadOnlyList<string> needed, string? actual)
+        : base($"Only {Describe(needed, english: true)} may fire '{trigger}'; you are {(actual is null ? "not part of this dossier" : actual == "participant" ? "a participating authority" : "the submitting authority")}.")
+    {
+        Trigger = trigger;
+        Needed = needed;
+        Actual = actual;
+        Nl = $"Alleen {Describe(needed, english: false)} mag dit doen; uw bestuur is {(actual is null ? "geen partij in dit dossier" : actual == "participant" ? "een deelnemend bestuur" : "het indienend bestuur")}.";
+    }
+
+    public string Trigger { get; }
+
+    /// <summary>The relations that may fire it (empty when the role alone decides).</summary>
+    public IReadOnlyList<string> Needed { get; } = [];
+
+    /// <summary>The actor's relation to the dossier (null: none).</summary>
+    public string? Actual { get; }
+
+    /// <summary>The refusal in Dutch.</summary>
+    public string Nl { get; }
+
+    private static string Describe(IReadOnlyList<string> relations, bool english) => string.Join(english ? " or " : " of ", relations.Select(r => (r, english) switch
+    {
+        ("owner", true) => "the submitting authority",
+        ("owner", false) => "het indienend bestuur",
+        ("participant", true) => "a participating authority",
+        ("participant", false) => "een deelnemend bestuur",
+        _ => r,
+    }));
 }
 
 /// <summary>The caller's expected version or state is stale (409 / 412): someone else changed the dossier first.</summary>
@@ -50,15 +84,47 @@ public sealed class ConcurrencyConflictException(Guid dossierId, string expected
 
     public string Actual { get; } = actual;
 
+    /// <summary>The caller stated the version it expected (If-Match): the refusal is a failed precondition (412).</summary>
+    public bool Precondition { get; init; }
+
     public override bool Retryable => true;
+}
+
+/// <summary>
+/// A dossier that identifies itself the same way already exists (409): the authority's application for this call,
+/// or the call's dossier. <see cref="ExistingId"/> is that dossier.
+/// </summary>
+public sealed class DossierExistsException(Guid existingId, string key)
+    : WorkflowException($"A dossier for the same {(key.Contains("/call|", StringComparison.Ordinal) ? "call" : "call and authority")} already exists: {existingId}.")
+{
+    public Guid ExistingId { get; } = existingId;
+
+    public string Key { get; } = key;
 }
 
 /// <summary>The idempotency key was already used for a different request (422).</summary>
 public sealed class IdempotencyConflictException(string key)
     : WorkflowException($"Idempotency key '{key}' was already used for a different request.");
 
-/// <summary>One invalid argument: the field and why.</summary>
-public sealed record FieldError(string Field, string Message);
+/// <summary>
+/// One invalid argument: the field (a JSON path such as <c>$.application.rows[2].priority</c> for a body member, or
+/// the name of a header or query parameter) and why, in English (<see cref="Message"/>) and Dutch (<see cref="Nl"/>),
+/// with the rule it broke.
+/// </summary>
+public sealed record FieldError(string Field, string Message)
+{
+    /// <summary>The rule that was broken (<c>required</c>, <c>type</c>, <c>max</c>, <c>format.email</c>, ...).</summary>
+    public string Rule { get; init; } = "invalid";
+
+    /// <summary>The reason in Dutch (falls back to <see cref="Message"/>).</summary>
+    public string? Nl { get; init; }
+
+    public static FieldError From(Workflows.Schema.SchemaError e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        return new FieldError(e.Path, e.En) { Rule = e.Rule, Nl = e.Nl };
+    }
+}
 
 /// <summary>Arguments that do not match the trigger's parameters (400). Names every bad field.</summary>
 public sealed class ArgumentValidationException(IReadOnlyList<FieldError> errors)

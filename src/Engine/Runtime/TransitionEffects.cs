@@ -13,6 +13,9 @@ public sealed record NoticeEffect(Guid Id, string Kind, string TemplateId, int T
 /// <summary>A deadline to set.</summary>
 public sealed record DeadlineSet(Guid Id, string Kind, DateTimeOffset Due, string Rule, string? Timeout, string? BoundState, bool Remind);
 
+/// <summary>The data a transition's assignments propose, and the journal summary of what they assigned.</summary>
+public sealed record Assignment(JsonObject Data, JsonObject? Assigned);
+
 /// <summary>
 /// The rules that turned a deadline effect into a due time. The journal records which (a deadline of the effects
 /// summary carries <c>"calendar": "Europe/Brussels"</c> under <see cref="BrusselsDays"/>), and replay uses the recorded
@@ -51,17 +54,6 @@ public static class TransitionEffects
     /// <summary>The value of a deadline's <c>calendar</c> in the effects summary under <see cref="DeadlineRules.BrusselsDays"/>.</summary>
     public const string DeadlineCalendar = BrusselsDate.ZoneId;
 
-    /// <param name="rules">The registered guards and computations.</param>
-    /// <param name="assign">The transition's assignments.</param>
-    /// <param name="compute">The transition's computations.</param>
-    /// <param name="effects">The transition's effects.</param>
-    /// <param name="context">Data before, arguments, time, actor, state.</param>
-    /// <param name="toState">The target state.</param>
-    /// <param name="dossierId">The dossier (for the derived notice and deadline ids).</param>
-    /// <param name="dossierSeq">The event's dossier_seq.</param>
-    /// <param name="templateVersion">The letter template version each notice names.</param>
-    /// <param name="guardChecks">The guard results to journal.</param>
-    /// <param name="deadlineRules">How due times are computed: the current rules, or those a replayed event recorded.</param>
     public static EffectOutcome Apply(
         RuleRegistry rules,
         IReadOnlyDictionary<string, JsonNode?>? assign,
@@ -73,37 +65,77 @@ public static class TransitionEffects
         int dossierSeq,
         Func<string, int> templateVersion,
         IReadOnlyList<GuardCheck>? guardChecks,
-        DeadlineRules deadlineRules = DeadlineRules.BrusselsDays)
+        DeadlineRules deadlineRules = DeadlineRules.BrusselsDays) =>
+        Complete(rules, Assign(assign, context), compute, computeInOrder: false, effects, context, toState, dossierId, dossierSeq, templateVersion, guardChecks, deadlineRules);
+
+    /// <summary>
+    /// The data a transition proposes: the stored data with the transition's assignments applied (in key order), and
+    /// the journal summary of what was assigned (null when the transition assigns nothing). Runtime 2 guards and
+    /// computations judge this proposed data.
+    /// </summary>
+    public static Assignment Assign(IReadOnlyDictionary<string, JsonNode?>? assign, RuleContext context)
     {
+        ArgumentNullException.ThrowIfNull(context);
         var data = (JsonObject)context.Data.DeepClone();
-        var summary = new JsonObject();
-
-        if (assign is { Count: > 0 })
+        if (assign is not { Count: > 0 })
         {
-            var assigned = new JsonObject();
-            foreach (var (field, expr) in Ordered(assign))
-            {
-                // An optional argument that was not given leaves the field as it is (it does not erase it).
-                if (expr is JsonValue pv && pv.TryGetValue<string>(out var path) && path.StartsWith("args.", StringComparison.Ordinal)
-                    && ValueResolver.Navigate(context.Args, path[5..]) is null)
-                {
-                    continue;
-                }
+            return new Assignment(data, null);
+        }
 
-                var value = ValueResolver.Resolve(expr, context);
-                ValueResolver.Set(data, field, value);
-                assigned[field] = value?.DeepClone();
+        var assigned = new JsonObject();
+        foreach (var (field, expr) in Ordered(assign))
+        {
+            // An optional argument that was not given leaves the field as it is (it does not erase it).
+            if (expr is JsonValue pv && pv.TryGetValue<string>(out var path) && path.StartsWith("args.", StringComparison.Ordinal)
+                && ValueResolver.Navigate(context.Args, path[5..]) is null)
+            {
+                continue;
             }
 
-            summary["assign"] = assigned;
+            var value = ValueResolver.Resolve(expr, context);
+            ValueResolver.Set(data, field, value);
+            assigned[field] = value?.DeepClone();
+        }
+
+        return new Assignment(data, assigned);
+    }
+
+    /// <summary>
+    /// The rest of a transition after its assignments: computations (in key order, or with
+    /// <paramref name="computeInOrder"/> in the order written), then effects, on the assigned data.
+    /// </summary>
+    public static EffectOutcome Complete(
+        RuleRegistry rules,
+        Assignment assignment,
+        IReadOnlyDictionary<string, string>? compute,
+        bool computeInOrder,
+        IReadOnlyList<EffectDefinition> effects,
+        RuleContext context,
+        string toState,
+        Guid dossierId,
+        int dossierSeq,
+        Func<string, int> templateVersion,
+        IReadOnlyList<GuardCheck>? guardChecks,
+        DeadlineRules deadlineRules = DeadlineRules.BrusselsDays)
+    {
+        ArgumentNullException.ThrowIfNull(rules);
+        ArgumentNullException.ThrowIfNull(assignment);
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(effects);
+        var data = assignment.Data;
+        var summary = new JsonObject();
+        if (assignment.Assigned is not null)
+        {
+            summary["assign"] = assignment.Assigned;
         }
 
         if (compute is { Count: > 0 })
         {
-            // Computations see the data after the assignments of the same transition.
+            // Computations see the data after the assignments of the same transition (and, in order, the
+            // computations before them).
             var computeContext = context with { Data = data };
             var computed = new JsonObject();
-            foreach (var (field, name) in Ordered(compute))
+            foreach (var (field, name) in computeInOrder ? compute.ToArray() : Ordered(compute))
             {
                 var fn = rules.FindComputation(name) ?? throw new InvalidOperationException($"Computation '{name}' is not registered.");
                 var value = fn.Compute(computeContext);

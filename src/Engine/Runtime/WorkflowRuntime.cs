@@ -26,6 +26,12 @@ public sealed record FireRequest(Guid DossierId, string Trigger, JsonObject? Arg
     public Guid? TimeoutDeadlineId { get; init; }
 
     /// <summary>
+    /// The arguments come from a client (REST, a page): on a runtime 1 version, arguments that state a server-owned
+    /// fact are refused (<see cref="Workflows.Expressions.RuleRegistry.ServerOwnedArguments"/>).
+    /// </summary>
+    public bool FromClient { get; init; }
+
+    /// <summary>
     /// When set, only a dossier visible in this scope can be fired: the visibility filter is part of the locking
     /// read, so a dossier outside the scope is not found (inside the same transaction, no separate check).
     /// </summary>
@@ -109,18 +115,33 @@ public sealed class WorkflowRuntime(
 
     private DateTimeOffset Now() => JournalEvent.Truncate(clock.GetUtcNow());
 
-    /// <summary>Starts a dossier in the initial state of the latest version of <see cref="CreateRequest.WorkflowId"/>.</summary>
+    /// <summary>
+    /// Starts a dossier in the initial state of the latest effective version of <see cref="CreateRequest.WorkflowId"/>.
+    /// Runtime 1 copies every argument into the data. Runtime 2 checks the arguments against the creation's schema,
+    /// reads its server-derived inputs inside the transaction, assigns the data as the creation says, checks the
+    /// actor's relation and the creation guard on that data, and claims the dossier's unique key.
+    /// </summary>
     public async Task<FireResult> CreateAsync(CreateRequest request, CancellationToken cancellationToken = default)
     {
         var wf = catalog.LatestEffective(request.WorkflowId, clock.GetUtcNow());
         var def = wf.Definition;
+        var strict = def.Runtime >= 2;
+        if (strict && def.Creation is { } declared)
+        {
+            var errors = ArgumentValidator.Validate(declared.Parameters, request.Data, commentRequired: false);
+            if (errors.Count > 0)
+            {
+                throw new ArgumentValidationException(errors);
+            }
+        }
+
         var creationRoles = def.Creation?.Roles ?? [Roles.Officer, Roles.System];
-        if (!creationRoles.Contains(request.Actor.Role, StringComparer.Ordinal))
+        if (!wf.CreationPermissions.Any(p => p.Role == request.Actor.Role) && !(def.Creation is null && creationRoles.Contains(request.Actor.Role, StringComparer.Ordinal)))
         {
             throw new TransitionForbiddenException("create", request.Actor.Role);
         }
 
-        if (def.Creation is { } creation)
+        if (!strict && def.Creation is { } creation)
         {
             var errors = ArgumentValidator.Validate(creation.Parameters, request.Data, commentRequired: false);
             if (errors.Count > 0)
@@ -132,8 +153,9 @@ public sealed class WorkflowRuntime(
         JournalEvent.SingleLine(request.Actor.Id, "actor");
         await definitions.EnsureRecordedAsync(def, cancellationToken);
         var id = request.DossierId ?? Guid.CreateVersion7(clock.GetUtcNow());
-        var args = (JsonObject)request.Data.DeepClone();
-        var arguments = CanonicalJson.Serialize(args);
+        ThrowIfLossy(request.Data);
+        var arguments = CanonicalJson.Serialize(request.Data);
+        var args = CanonicalJson.ParseObject(arguments);
         var requestHash = RequestHash("create", request.DossierId ?? Guid.Empty, def.Id, arguments, request.Actor);
 
         await using var conn = await dataSource.OpenConnectionAsync(cancellationToken);
@@ -148,12 +170,28 @@ public sealed class WorkflowRuntime(
         }
 
         var now = Now();
-        var context = new RuleContext(new JsonObject(), args, now, request.Actor, def.Initial);
-        // Creation assigns every creation argument into the dossier data, then runs the creation effects.
-        var assign = args.ToDictionary(kv => kv.Key, kv => (JsonNode?)JsonValue.Create("args." + kv.Key), StringComparer.Ordinal);
-        var outcome = TransitionEffects.Apply(catalog.Rules, assign, null, def.Creation?.Effects ?? [], context, def.Initial, id, 1, catalog.Templates.LatestVersion, null);
+        EffectOutcome outcome;
+        JsonObject? inputs = null;
+        string? uniqueKey = null;
+        if (strict)
+        {
+            var declaredCreation = def.Creation!;
+            inputs = await ReadInputsAsync(
+                [.. declaredCreation.Inputs ?? new Dictionary<string, string>()], new InputRequest(id, def.Id, def.Initial, [], args, request.Actor, now, conn, tx), cancellationToken);
+            (outcome, var proposed) = Decider.Create(wf, id, args, request.Actor, now, inputs, catalog.Templates.LatestVersion);
+            uniqueKey = UniqueKey(def, declaredCreation, proposed);
+        }
+        else
+        {
+            var context = new RuleContext(new JsonObject(), args, now, request.Actor, def.Initial);
+            // Creation assigns every creation argument into the dossier data, then runs the creation effects.
+            var assign = args.ToDictionary(kv => kv.Key, kv => (JsonNode?)JsonValue.Create("args." + kv.Key), StringComparer.Ordinal);
+            outcome = TransitionEffects.Apply(catalog.Rules, assign, null, def.Creation?.Effects ?? [], context, def.Initial, id, 1, catalog.Templates.LatestVersion, null);
+        }
+
         var ev = new JournalEvent
         {
+            Format = JournalEvent.FormatTag2,
             DossierId = id,
             DossierSeq = 1,
             OccurredAt = now,
@@ -167,6 +205,7 @@ public sealed class WorkflowRuntime(
             DefinitionVersion = def.Version,
             DefinitionHash = def.ContentHash,
             Arguments = arguments,
+            Inputs = inputs is null ? "{}" : CanonicalJson.Serialize(inputs),
             Effects = CanonicalJson.Serialize(outcome.Summary),
             PrevHash = JournalEvent.GenesisHash,
         }.WithHash();
@@ -191,6 +230,11 @@ public sealed class WorkflowRuntime(
             }
         }
 
+        if (uniqueKey is not null)
+        {
+            await ClaimUniqueKeyAsync(conn, tx, uniqueKey, id, cancellationToken);
+        }
+
         var key = request.IdempotencyKey is null ? null : new KeyWrite(request.IdempotencyKey, requestHash, Claimed: true);
         var data = CanonicalJson.Serialize(outcome.Data);
         var result = await WriteEventAsync(conn, tx, ev, outcome, def, stateChanged: false, timeoutDeadline: null, key, updateDossier: false, commit: true, cancellationToken, data: data);
@@ -199,13 +243,87 @@ public sealed class WorkflowRuntime(
         return result;
     }
 
+    /// <summary>
+    /// The key that identifies a dossier within its workflow (<c>creation.unique</c>): the workflow id and the
+    /// values of the expressions, separated by '|' (the values are format-checked ids, which hold no '|').
+    /// </summary>
+    private static string? UniqueKey(Workflows.Model.WorkflowDefinition def, Workflows.Model.CreationDefinition creation, RuleContext context)
+    {
+        if (creation.Unique is not { Count: > 0 } expressions)
+        {
+            return null;
+        }
+
+        var parts = new List<string> { def.Id };
+        foreach (var expression in expressions)
+        {
+            var value = ValueResolver.ResolvePath(expression, context);
+            parts.Add(value is JsonValue v && v.TryGetValue<string>(out var text) ? text : value?.ToJsonString() ?? string.Empty);
+        }
+
+        return string.Join('|', parts);
+    }
+
+    /// <summary>Claims a dossier's unique key in the creation's transaction; refuses when another dossier holds it.</summary>
+    private static async Task ClaimUniqueKeyAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string key, Guid dossierId, CancellationToken cancellationToken)
+    {
+        await using (var claim = new NpgsqlCommand("INSERT INTO dossier_unique (key, dossier_id) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING RETURNING 1", conn, tx))
+        {
+            claim.Parameters.AddWithValue(key);
+            claim.Parameters.AddWithValue(dossierId);
+            if (await claim.ExecuteScalarAsync(cancellationToken) is not null)
+            {
+                return;
+            }
+        }
+
+        await using var read = new NpgsqlCommand("SELECT dossier_id FROM dossier_unique WHERE key = $1", conn, tx);
+        read.Parameters.AddWithValue(key);
+        var existing = await read.ExecuteScalarAsync(cancellationToken) is Guid g ? g : Guid.Empty;
+        throw new DossierExistsException(existing, key);
+    }
+
+    /// <summary>
+    /// Reads the server-derived inputs a decision needs, in order, inside the fire's transaction; adds the actor's
+    /// authority (<see cref="Decider.ActorInput"/>). Null when there is nothing to journal.
+    /// </summary>
+    private async Task<JsonObject?> ReadInputsAsync(IReadOnlyList<KeyValuePair<string, string>> inputs, InputRequest request, CancellationToken cancellationToken)
+    {
+        JsonObject? result = null;
+        foreach (var (name, providerName) in inputs)
+        {
+            var provider = catalog.Rules.FindInput(providerName) as IInputProvider
+                ?? throw new InvalidOperationException($"Input '{providerName}' is not registered.");
+            var value = await provider.ReadAsync(request, cancellationToken);
+            (result ??= [])[name] = value;
+        }
+
+        if (Decider.ActorFacts(request.Actor) is { } actor)
+        {
+            (result ??= [])[Decider.ActorInput] = actor;
+        }
+
+        // Decided on exactly what the journal will hold (and replay will read): the canonical text, parsed back.
+        return result is null ? null : CanonicalJson.ParseObject(CanonicalJson.Serialize(result));
+    }
+
+    private static void ThrowIfLossy(JsonNode? arguments)
+    {
+        if (CanonicalJson.LossyNumbers(arguments) is { Count: > 0 } lossy)
+        {
+            throw new ArgumentValidationException(lossy);
+        }
+    }
+
     /// <summary>Fires a trigger (see the class summary for the contract).</summary>
     public async Task<FireResult> FireAsync(FireRequest request, CancellationToken cancellationToken = default)
     {
-        var args = request.Arguments is null ? new JsonObject() : (JsonObject)request.Arguments.DeepClone();
         JournalEvent.SingleLine(request.Actor.Id, "actor");
         JournalEvent.SingleLine(request.Trigger, "trigger");
-        var arguments = CanonicalJson.Serialize(args);
+        ThrowIfLossy(request.Arguments);
+        var arguments = CanonicalJson.Serialize(request.Arguments ?? []);
+        // Decided on exactly what the journal holds (and replay reads): the canonical text, parsed back.
+        var args = CanonicalJson.ParseObject(arguments);
         var requestHash = RequestHash(request.Trigger, request.DossierId, string.Empty, arguments, request.Actor);
         if (_known.Get(request.DossierId) is { } known)
         {
@@ -230,7 +348,7 @@ public sealed class WorkflowRuntime(
         if (request.ExpectedVersion is { } ev && ev != dossier.Version &&
             !(ev < dossier.Version && await OnlyDeliveryRecordsSinceAsync(conn, tx, dossier.Id, ev, cancellationToken)))
         {
-            throw new ConcurrencyConflictException(dossier.Id, $"version {ev}", $"version {dossier.Version}");
+            throw new ConcurrencyConflictException(dossier.Id, $"version {ev}", $"version {dossier.Version}") { Precondition = true };
         }
 
         if (request.ExpectedState is { } es && es != dossier.State)
@@ -240,12 +358,14 @@ public sealed class WorkflowRuntime(
 
         var wf = catalog.Get(dossier.WorkflowId, dossier.WorkflowVersion);
         var now = Now();
-        var decision = Decide(wf, dossier.Id, dossier.State, dossier.Data, request.Trigger, args, request.Actor, now);
-        var outcome = TransitionEffects.Apply(
-            catalog.Rules, decision.Transition.Assign, decision.Transition.Compute, decision.Transition.Effects,
-            decision.Context.Rule, decision.ToState, dossier.Id, dossier.Version + 1, catalog.Templates.LatestVersion, decision.Checks);
+        var plan = Decider.Plan(wf, dossier.Id, dossier.State, dossier.Data, request.Trigger, args, request.Actor, now, request.FromClient);
+        var inputs = wf.Definition.Runtime >= 2
+            ? await ReadInputsAsync(plan.Inputs, new InputRequest(dossier.Id, dossier.WorkflowId, dossier.State, dossier.Data, args, request.Actor, now, conn, tx), cancellationToken)
+            : null;
+        var decision = Decider.Decide(plan, dossier.Data, args, request.Actor, now, inputs);
+        var outcome = Decider.Effects(decision, catalog.Rules, dossier.Id, dossier.Version + 1, catalog.Templates.LatestVersion);
 
-        var journalEvent = TransitionEvent(request, dossier.Version + 1, now, dossier.State, decision, wf, arguments, outcome, dossier.HeadHash);
+        var journalEvent = TransitionEvent(request, dossier.Version + 1, now, dossier.State, decision, wf, arguments, inputs, outcome, dossier.HeadHash);
 
         var key = request.IdempotencyKey is null ? null : new KeyWrite(request.IdempotencyKey, requestHash, Claimed: false);
         var data = CanonicalJson.Serialize(outcome.Data);
@@ -286,21 +406,28 @@ public sealed class WorkflowRuntime(
         CompiledWorkflow wf;
         Decision decision;
         EffectOutcome outcome;
+        JsonObject? inputs;
         var now = Now();
         try
         {
             wf = catalog.Get(known.WorkflowId, known.WorkflowVersion);
-            decision = Decide(wf, request.DossierId, known.State, CanonicalJson.ParseObject(known.Data), request.Trigger, args, request.Actor, now);
-            outcome = TransitionEffects.Apply(
-                catalog.Rules, decision.Transition.Assign, decision.Transition.Compute, decision.Transition.Effects,
-                decision.Context.Rule, decision.ToState, request.DossierId, known.Version + 1, catalog.Templates.LatestVersion, decision.Checks);
+            var knownData = CanonicalJson.ParseObject(known.Data);
+            var plan = Decider.Plan(wf, request.DossierId, known.State, knownData, request.Trigger, args, request.Actor, now, request.FromClient);
+            if (plan.Inputs.Count > 0)
+            {
+                return null; // server-derived inputs are read inside a transaction, after the row lock
+            }
+
+            inputs = wf.Definition.Runtime >= 2 ? Decider.ActorFacts(request.Actor) is { } actor ? new JsonObject { [Decider.ActorInput] = actor } : null : null;
+            decision = Decider.Decide(plan, knownData, args, request.Actor, now, inputs);
+            outcome = Decider.Effects(decision, catalog.Rules, request.DossierId, known.Version + 1, catalog.Templates.LatestVersion);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             return null;
         }
 
-        var journalEvent = TransitionEvent(request, known.Version + 1, now, known.State, decision, wf, arguments, outcome, known.HeadHash);
+        var journalEvent = TransitionEvent(request, known.Version + 1, now, known.State, decision, wf, arguments, inputs, outcome, known.HeadHash);
 
         var key = request.IdempotencyKey is null ? null : new KeyWrite(request.IdempotencyKey, requestHash, Claimed: false);
         var data = CanonicalJson.Serialize(outcome.Data);
@@ -329,9 +456,11 @@ public sealed class WorkflowRuntime(
 
     /// <summary>The journal event of a transition decided on a dossier at <paramref name="fromState"/> and chain head <paramref name="prevHash"/>.</summary>
     private static JournalEvent TransitionEvent(
-        FireRequest request, int dossierSeq, DateTimeOffset now, string fromState, Decision decision, CompiledWorkflow wf, string arguments, EffectOutcome outcome, string prevHash) =>
+        FireRequest request, int dossierSeq, DateTimeOffset now, string fromState, Decision decision, CompiledWorkflow wf, string arguments, JsonObject? inputs, EffectOutcome outcome, string prevHash) =>
         new JournalEvent
         {
+            Format = JournalEvent.FormatTag2,
+            Inputs = inputs is null ? "{}" : CanonicalJson.Serialize(inputs),
             DossierId = request.DossierId,
             DossierSeq = dossierSeq,
             OccurredAt = now,
@@ -421,6 +550,7 @@ public sealed class WorkflowRuntime(
         var def = catalog.Get(dossier.WorkflowId, dossier.WorkflowVersion).Definition;
         var ev = new JournalEvent
         {
+            Format = JournalEvent.FormatTag2,
             DossierId = dossier.Id,
             DossierSeq = dossier.Version + 1,
             OccurredAt = Now(),
@@ -468,69 +598,72 @@ public sealed class WorkflowRuntime(
         }
     }
 
-    /// <summary>The decision of the state machine for one fire: which transition, to which state, with which guard checks.</summary>
-    public sealed record Decision(TransitionDefinition Transition, string ToState, FireContext Context, IReadOnlyList<GuardCheck> Checks);
-
-    /// <summary>
-    /// Classifies and fires <paramref name="trigger"/> on the workflow's Stateless machine, from <paramref name="state"/>.
-    /// Pure (no database): replay uses it to re-fire recorded events.
-    /// </summary>
-    public static Decision Decide(CompiledWorkflow wf, Guid dossierId, string state, JsonObject data, string trigger, JsonObject args, Actor actor, DateTimeOffset now)
-    {
-        var context = new FireContext(new RuleContext(data, args, now, actor, state));
-        var triggerDef = wf.Definition.FindTrigger(trigger);
-        var candidates = triggerDef is null ? [] : wf.Candidates(state, trigger, context);
-        if (candidates.Count == 0)
-        {
-            throw NotPermitted(wf, dossierId, state, trigger, context);
-        }
-
-        if (!candidates.Any(c => c.RoleAllowed))
-        {
-            throw new TransitionForbiddenException(trigger, actor.Role);
-        }
-
-        var commentRequired = candidates.Where(c => c.RoleAllowed).Any(c => c.Transition.CommentRequired);
-        var errors = ArgumentValidator.Validate(triggerDef!.Parameters, args, commentRequired, triggerDef.Automatic);
-        if (errors.Count > 0)
-        {
-            throw new ArgumentValidationException(errors);
-        }
-
-        var permitted = candidates.Where(c => c.Permitted).ToList();
-        if (permitted.Count == 0)
-        {
-            throw NotPermitted(wf, dossierId, state, trigger, context);
-        }
-
-        var chosen = permitted[0];
-        var current = wf.Fire(state, trigger, context);
-        var expected = chosen.Transition.To ?? state;
-        if (current != expected)
-        {
-            throw new InvalidOperationException($"{wf.Definition.Key}: firing '{trigger}' from '{state}' reached '{current}', the definition says '{expected}'; guards of the same trigger must exclude each other.");
-        }
-
-        return new Decision(chosen.Transition, current, context, chosen.Guard.Checks);
-    }
-
-    private static TriggerNotPermittedException NotPermitted(CompiledWorkflow wf, Guid dossierId, string state, string trigger, FireContext context)
-    {
-        var options = wf.AllCandidates(state, context);
-        var permitted = options.Where(o => o.Candidates.Any(c => c.Permitted)).Select(o => o.Trigger).ToList();
-        var blocked = options
-            .SelectMany(o => o.Candidates.Where(c => c.RoleAllowed && !c.Guard.Passed).Select(c => new BlockedTransition(o.Trigger, c.Transition.To, c.Guard.FailureReasons.ToList())))
-            .ToList();
-        return new TriggerNotPermittedException(dossierId, state, trigger, permitted, blocked);
-    }
-
     /// <summary>Every trigger of the dossier's current state as seen by <paramref name="actor"/>, with the reasons of failing guards.</summary>
     public async Task<IReadOnlyList<TriggerOption>> GetOptionsAsync(Guid dossierId, Actor actor, CancellationToken cancellationToken = default)
     {
         var dossier = await GetAsync(dossierId, cancellationToken) ?? throw new DossierNotFoundException(dossierId);
         var wf = catalog.Get(dossier.WorkflowId, dossier.WorkflowVersion);
-        var context = new FireContext(new RuleContext(dossier.Data, new JsonObject(), Now(), actor, dossier.State));
-        return wf.AllCandidates(dossier.State, context)
+        var now = Now();
+        var context = new FireContext(new RuleContext(dossier.Data, new JsonObject(), now, actor, dossier.State) { Runtime = wf.Definition.Runtime });
+        var options = wf.AllCandidates(dossier.State, context);
+        if (wf.GuardsOnProposedData)
+        {
+            // Runtime 2: the guards judge what each transition would propose (without arguments: an argument not
+            // given leaves its field as it is), with the server-derived inputs read as a fire would read them.
+            var needed = options.SelectMany(o => o.Candidates.Where(c => c.RoleAllowed).Select(c => c.Transition.Inputs ?? new Dictionary<string, string>()))
+                .SelectMany(m => m).GroupBy(e => e.Key, StringComparer.Ordinal).Select(g => g.First()).ToList();
+            var inputs = new JsonObject();
+            var unavailable = new Dictionary<string, Reason>(StringComparer.Ordinal);
+            if (needed.Count > 0)
+            {
+                await using var conn = await dataSource.OpenConnectionAsync(cancellationToken);
+                await using var tx = await conn.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
+                var request = new InputRequest(dossier.Id, dossier.WorkflowId, dossier.State, dossier.Data, [], actor, now, conn, tx);
+                foreach (var (name, providerName) in needed)
+                {
+                    try
+                    {
+                        inputs[name] = await ((IInputProvider)catalog.Rules.FindInput(providerName)!).ReadAsync(request, cancellationToken);
+                    }
+                    catch (ArgumentValidationException e)
+                    {
+                        unavailable[name] = new Reason("input.unavailable", string.Join(" ", e.Errors.Select(x => x.Nl ?? x.Message)), string.Join(" ", e.Errors.Select(x => x.Message)));
+                    }
+                }
+
+                await tx.RollbackAsync(cancellationToken);
+            }
+
+            if (Decider.ActorFacts(actor) is { } facts)
+            {
+                inputs[Decider.ActorInput] = facts;
+            }
+
+            var proposed = new FireContext(context.Rule with { Inputs = inputs });
+            foreach (var (_, candidates) in options)
+            {
+                foreach (var c in candidates.Where(c => c.RoleAllowed))
+                {
+                    var missing = (c.Transition.Inputs ?? new Dictionary<string, string>()).Keys.Where(unavailable.ContainsKey).Select(k => unavailable[k]).ToList();
+                    if (missing.Count > 0)
+                    {
+                        proposed.GuardResults[c.Index] = new GuardResult(false, [new GuardCheck("inputs", false, missing)]);
+                        continue;
+                    }
+
+                    var assignment = TransitionEffects.Assign(c.Transition.Assign, proposed.Rule);
+                    var guard = wf.GuardOf(c.Index);
+                    var result = guard is null ? GuardResult.Always : guard.Evaluate(proposed.Rule with { Data = assignment.Data }, wf.Rules);
+                    // A guard that judges the request's own arguments (a date that must not lie in the future) cannot be
+                    // decided before they are given: the option is offered and the fire decides, with the reason.
+                    proposed.GuardResults[c.Index] = !result.Passed && JudgesArguments(c.Transition.Guard) ? GuardResult.Always : result;
+                }
+            }
+
+            options = wf.AllCandidates(dossier.State, proposed);
+        }
+
+        return options
             .Select(o =>
             {
                 var def = wf.Definition.FindTrigger(o.Trigger)!;
@@ -541,6 +674,8 @@ public sealed class WorkflowRuntime(
             })
             .ToList();
     }
+
+    private static bool JudgesArguments(JsonNode? guard) => guard is not null && guard.ToJsonString().Contains("\"args.", StringComparison.Ordinal);
 
     /// <summary>The columns <see cref="ReadSnapshot"/> reads, in its order.</summary>
     internal const string SnapshotColumns = "id, workflow_id, workflow_version, state, version, data::text, head_hash, created_at, updated_at";
@@ -736,9 +871,9 @@ public sealed class WorkflowRuntime(
         object[] eventValues =
         [
             ev.DossierId, ev.DossierSeq, ev.OccurredAt, ev.Actor, ev.ActorRole, ev.Kind, ev.Trigger, ev.FromState, ev.ToState,
-            ev.DefinitionId, ev.DefinitionVersion, ev.DefinitionHash, ev.Arguments, ev.Effects, ev.PrevHash, ev.Hash,
+            ev.DefinitionId, ev.DefinitionVersion, ev.DefinitionHash, ev.Arguments, ev.Effects, ev.PrevHash, ev.Hash, ev.Format, ev.Inputs,
         ];
-        const string EventColumns = "dossier_id, dossier_seq, occurred_at, actor, actor_role, kind, trigger, from_state, to_state, definition_id, definition_version, definition_hash, arguments, effects, prev_hash, hash";
+        const string EventColumns = "dossier_id, dossier_seq, occurred_at, actor, actor_role, kind, trigger, from_state, to_state, definition_id, definition_version, definition_hash, arguments, effects, prev_hash, hash, format, inputs";
         if (decidedOn is var (known, scope))
         {
             var parameters = new List<NpgsqlParameter>();
@@ -769,7 +904,7 @@ public sealed class WorkflowRuntime(
         else
         {
             var insert = new NpgsqlBatchCommand(
-                $"INSERT INTO journal ({EventColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING seq");
+                $"INSERT INTO journal ({EventColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING seq");
             foreach (var v in eventValues)
             {
                 insert.Parameters.Add(new NpgsqlParameter { Value = v });

@@ -202,7 +202,7 @@ public sealed class ProgrammeSimulation
         await Parallel.ForEachAsync(items.ToList(), new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.Parallelism) }, async (item, _) => await body(item));
     }
 
-    private static Actor Municipality(string authority) => new($"user-{authority}", "municipality");
+    private static Actor Municipality(string authority) => new($"user-{authority}", "municipality") { Authority = authority };
 
     // ------------------------------------------------------------------ one call
 
@@ -257,7 +257,7 @@ public sealed class ProgrammeSimulation
         At(Brussels.At(t.GovernmentDecision, 14), $"call {call.Id}: Government decision", () =>
             Fire(_callDossiers[call.Id], "record-government-decision", new JsonObject { ["date"] = decision }, Officer));
         At(Brussels.At(t.GovernmentDecision, 15), $"call {call.Id}: awards confirmed", () =>
-            ForEachAsync(eligible, app => Fire(_dossiers[app], "confirm-award", new JsonObject { ["governmentDecisionDate"] = decision }, Officer)));
+            ForEachAsync(eligible, app => Fire(_dossiers[app], "confirm-award", null, Officer)));
         At(t.ProjectStartAt, $"call {call.Id}: project year starts", () => Fire(_callDossiers[call.Id], "start-project", null, Actor.System));
 
         foreach (var app in eligible)
@@ -332,8 +332,13 @@ public sealed class ProgrammeSimulation
             return;
         }
 
+        // The extension migration of the version the year-3 dossiers started on (the latest effective before the
+        // extension's version took effect).
         var dossierWorkflow = ProgrammeService.DossierWorkflow(_options.ProgrammeId);
-        var migration = Runtime.Catalog.Migrations.Where(m => m.Workflow == dossierWorkflow).Select(m => m.Id).OrderBy(id => id, StringComparer.Ordinal).LastOrDefault();
+        var startedOn = Runtime.Catalog.LatestEffective(dossierWorkflow, year3.Timeline.CreateCallAt).Definition.Version;
+        var migration = Runtime.Catalog.Migrations
+            .Where(m => m.Workflow == dossierWorkflow && m.FromVersion == startedOn && Runtime.Catalog.Get(m.Workflow, m.ToVersion).Definition.States.Any(st => st.Id == "extended"))
+            .Select(m => m.Id).OrderBy(id => id, StringComparer.Ordinal).LastOrDefault();
         if (migration is null)
         {
             return;
@@ -383,7 +388,7 @@ public sealed class ProgrammeSimulation
             var open = await OpenDossiersAsync(year.Timeline.CallId);
             if (open == 0)
             {
-                await Fire(id, "close", new JsonObject { ["openDossiers"] = 0 }, Officer);
+                await Fire(id, "close", null, Officer);
             }
             else
             {
@@ -432,7 +437,10 @@ public sealed class ProgrammeSimulation
 
     private static JsonArray Strings(IEnumerable<string> items) => new(items.Select(s => (JsonNode)JsonValue.Create(s)!).ToArray());
 
-    /// <summary>The application table as the municipality enters it: current reach, planned reach, priority, 1:1 local money.</summary>
+    /// <summary>
+    /// The application table as the municipality enters it: current reach, planned reach, priority, 1:1 local money.
+    /// The cooperation bonus is not the applicant's to state: the eligibility decision derives it.
+    /// </summary>
     public static JsonObject Table(PlannedApplication app)
     {
         var table = new JsonObject
@@ -446,11 +454,6 @@ public sealed class ProgrammeSimulation
                 ["localContributionEur"] = r.Planned * r.Rate,
             }).ToArray()),
         };
-        if (app.CooperationBonus)
-        {
-            table["cooperationBonus"] = true;
-        }
-
         return table;
     }
 }

@@ -42,7 +42,7 @@ public sealed record YearSummary(
     int RowsContinuedOnMotivation,
     int RowsStopped,
     IReadOnlyList<KeyValuePair<string, int>> FinalStates,
-    int DossiersOnV2,
+    int DossiersExtended,
     decimal AdvancesPaidEur,
     decimal EarnedEur,
     decimal BalancePaidEur,
@@ -216,7 +216,7 @@ public sealed record SimulationSummary(
             actions.Select(kv => new ActionTotals(kv.Key, kv.Value.Apps, kv.Value.ReqUnits, kv.Value.ReqEur, kv.Value.FundedUnits, kv.Value.AllocEur, kv.Value.Realised, kv.Value.Earned)).ToList(),
             onThreshold, onMotivation, stopped,
             apps.GroupBy(a => a.State).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => new KeyValuePair<string, int>(g.Key, g.Count())).ToList(),
-            apps.Count(a => a.Version == 2),
+            apps.Count(a => a.Data["extension"] is JsonObject),
             eligible.Sum(a => ProgrammeGuards.Dec(a.Data, "payment.advanceEur")),
             eligible.Sum(a => ProgrammeGuards.Dec(a.Data, "settlement.earnedEur")),
             eligible.Sum(a => ProgrammeGuards.Dec(a.Data, "settlement.balancePayableEur")),
@@ -264,7 +264,7 @@ public sealed record SimulationSummary(
             sb.Append(CultureInfo.InvariantCulture,
                 $"                {"all",-5}{y.Actions.Sum(a => a.Applicants),10}{Num(y.Actions.Sum(a => a.RequestedUnits)),17}{y.Actions.Sum(a => a.RequestedEur).ToString("N2", Inv),15}{Num(y.Actions.Sum(a => a.FundedUnits)),14}{y.Actions.Sum(a => a.AllocatedEur).ToString("N2", Inv),15}{Num(y.Actions.Sum(a => a.RealisedUnits)),16}{y.Actions.Sum(a => a.EarnedEur).ToString("N2", Inv),16}\n");
             Line("continuation (funded rows)", $"{y.RowsContinuedOnThreshold} reached 25%, {y.RowsContinuedOnMotivation} on an accepted motivation, {y.RowsStopped} stopped");
-            Line("dossiers per final state", string.Join(", ", y.FinalStates.Select(kv => $"{kv.Key} {kv.Value}")) + (y.DossiersOnV2 > 0 ? $" ({y.DossiersOnV2} on dossier v2)" : string.Empty));
+            Line("dossiers per final state", string.Join(", ", y.FinalStates.Select(kv => $"{kv.Key} {kv.Value}")) + (y.DossiersExtended > 0 ? $" ({y.DossiersExtended} extended by the migration)" : string.Empty));
             Line("advances paid", Eur(y.AdvancesPaidEur));
             Line("earned", Eur(y.EarnedEur));
             Line("balance paid", Eur(y.BalancePaidEur));

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
 using Stateless;
 using Stateless.Graph;
 using SubsidyEngine.Workflows.Expressions;
@@ -20,7 +21,10 @@ public sealed class FireContext(RuleContext rule)
     public Dictionary<int, GuardResult> GuardResults => _guardResults ??= [];
 }
 
-/// <summary>A transition that can be taken from a state, with the outcome of its guard for one fire.</summary>
+/// <summary>
+/// A transition that can be taken from a state, with the outcome of its guard for one fire. RoleAllowed: the actor's
+/// role, and relation to the dossier where the transition names one, may fire it.
+/// </summary>
 public sealed record CandidateTransition(int Index, TransitionDefinition Transition, bool RoleAllowed, GuardResult Guard)
 {
     public bool Permitted => RoleAllowed && Guard.Passed;
@@ -33,6 +37,7 @@ public sealed record CandidateTransition(int Index, TransitionDefinition Transit
 public sealed class CompiledWorkflow
 {
     private readonly Dictionary<int, GuardExpression?> _guards = [];
+    private readonly Permission[][] _permissions;
 
     /// <summary>Machines ready for <see cref="Fire"/>: each used by one thread at a time, returned after its fire.</summary>
     private readonly ConcurrentBag<PooledMachine> _machines = [];
@@ -41,6 +46,19 @@ public sealed class CompiledWorkflow
     {
         Definition = definition;
         Rules = rules;
+        _permissions = definition.Transitions.Select(t => t.Roles.Select(Permission.Parse).ToArray()).ToArray();
+        CreationPermissions = (definition.Creation?.Roles ?? []).Select(Permission.Parse).ToArray();
+        CreationGuard = null;
+        if (definition.Creation?.Guard is { } creationGuard)
+        {
+            var problems = new List<string>();
+            CreationGuard = GuardExpression.Parse(creationGuard, "$.creation.guard", problems);
+            if (problems.Count > 0)
+            {
+                throw new InvalidOperationException(string.Join("; ", problems));
+            }
+        }
+
         for (var i = 0; i < definition.Transitions.Count; i++)
         {
             var problems = new List<string>();
@@ -55,6 +73,131 @@ public sealed class CompiledWorkflow
     public WorkflowDefinition Definition { get; }
 
     public RuleRegistry Rules { get; }
+
+    /// <summary>Who may create a dossier (runtime 2: with its relation to the dossier being created).</summary>
+    public IReadOnlyList<Permission> CreationPermissions { get; }
+
+    /// <summary>The creation's guard (runtime 2), null when it has none.</summary>
+    public GuardExpression? CreationGuard { get; }
+
+    /// <summary>Whether guards and computations see the proposed data (runtime 2) or the stored data (runtime 1).</summary>
+    public bool GuardsOnProposedData => Definition.Runtime >= 2;
+
+    private readonly ConcurrentDictionary<(string State, string Trigger), int[]> _candidateIndexes = new();
+
+    /// <summary>
+    /// The indexes of the transitions for <paramref name="trigger"/> from <paramref name="state"/> or, when it has
+    /// none, its nearest superstate that has some (an inner state's transitions shadow the superstate's, as Stateless
+    /// resolves them), in definition order. Cached: definitions are immutable.
+    /// </summary>
+    public int[] CandidateIndexes(string state, string trigger) =>
+        _candidateIndexes.GetOrAdd((state, trigger), static (key, self) =>
+        {
+            foreach (var s in self.SelfAndAncestors(key.State))
+            {
+                var list = new List<int>();
+                for (var i = 0; i < self.Definition.Transitions.Count; i++)
+                {
+                    var t = self.Definition.Transitions[i];
+                    if (t.From == s && t.Trigger == key.Trigger)
+                    {
+                        list.Add(i);
+                    }
+                }
+
+                if (list.Count > 0)
+                {
+                    return [.. list];
+                }
+            }
+
+            return [];
+        }, this);
+
+    /// <summary>The parsed <c>roles</c> of a transition.</summary>
+    public IReadOnlyList<Permission> PermissionsOf(int transitionIndex) => _permissions[transitionIndex];
+
+    /// <summary>
+    /// The relation of <paramref name="actor"/> to the dossier whose data is <paramref name="data"/>:
+    /// <see cref="Relations.Owner"/> when <c>data.owner</c> is the actor's authority, <see cref="Relations.Participant"/>
+    /// when <c>data.participants</c> holds it, null otherwise (or without an authority).
+    /// </summary>
+    public static string? RelationOf(Actor actor, JsonObject data)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        ArgumentNullException.ThrowIfNull(data);
+        if (actor.Authority is not { Length: > 0 } authority)
+        {
+            return null;
+        }
+
+        if (data["owner"] is JsonValue o && o.TryGetValue<string>(out var owner) && owner == authority)
+        {
+            return Relations.Owner;
+        }
+
+        if (data["participants"] is JsonArray participants)
+        {
+            foreach (var p in participants)
+            {
+                if (p is JsonValue v && v.TryGetValue<string>(out var id) && id == authority)
+                {
+                    return Relations.Participant;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="actor"/> may act through permissions <paramref name="permissions"/> on the dossier
+    /// with <paramref name="data"/>. Runtime 2: the role must match and, where the entry names a relation, the actor
+    /// must have it. Runtime 1 entries name no relation; a municipality with a known authority must still be the
+    /// dossier's owner (a participating authority reads, it does not act), while actors recorded without one (the
+    /// journal of runtime 1, the simulation) keep the role check alone.
+    /// </summary>
+    public bool Allows(IReadOnlyList<Permission> permissions, Actor actor, JsonObject data)
+    {
+        ArgumentNullException.ThrowIfNull(permissions);
+        ArgumentNullException.ThrowIfNull(actor);
+        string? relation = null;
+        var relationKnown = false;
+        foreach (var p in permissions)
+        {
+            if (!string.Equals(p.Role, actor.Role, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var needed = p.Relation;
+            if (Definition.Runtime < 2 && actor.Role == "municipality" && actor.Authority is not null)
+            {
+                needed = Relations.Owner;
+            }
+
+            if (needed == Relations.Any)
+            {
+                return true;
+            }
+
+            if (!relationKnown)
+            {
+                relation = RelationOf(actor, data);
+                relationKnown = true;
+            }
+
+            if (relation == needed)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Whether the actor may fire transition <paramref name="transitionIndex"/> on the dossier with <paramref name="data"/>.</summary>
+    public bool Allows(int transitionIndex, Actor actor, JsonObject data) => Allows(_permissions[transitionIndex], actor, data);
 
     /// <summary>The guard of a transition, null when it has none.</summary>
     public GuardExpression? GuardOf(int transitionIndex) => _guards[transitionIndex];
@@ -73,7 +216,6 @@ public sealed class CompiledWorkflow
         return result;
     }
 
-    private bool RoleAllowed(TransitionDefinition t, Actor actor) => t.Roles.Contains(actor.Role, StringComparer.Ordinal);
 
     /// <summary>
     /// The transitions for <paramref name="trigger"/> from <paramref name="state"/> or any of its superstates
@@ -81,23 +223,13 @@ public sealed class CompiledWorkflow
     /// </summary>
     public IReadOnlyList<CandidateTransition> Candidates(string state, string trigger, FireContext context)
     {
-        var list = new List<CandidateTransition>();
-        foreach (var s in SelfAndAncestors(state))
+        ArgumentNullException.ThrowIfNull(context);
+        var indexes = CandidateIndexes(state, trigger);
+        var list = new List<CandidateTransition>(indexes.Length);
+        foreach (var i in indexes)
         {
-            for (var i = 0; i < Definition.Transitions.Count; i++)
-            {
-                var t = Definition.Transitions[i];
-                if (t.From == s && t.Trigger == trigger)
-                {
-                    var roleOk = RoleAllowed(t, context.Rule.Actor);
-                    list.Add(new CandidateTransition(i, t, roleOk, roleOk ? EvaluateGuard(i, context) : new GuardResult(false, [])));
-                }
-            }
-
-            if (list.Count > 0)
-            {
-                break; // an inner state's transitions shadow the superstate's
-            }
+            var roleOk = Allows(i, context.Rule.Actor, context.Rule.Data);
+            list.Add(new CandidateTransition(i, Definition.Transitions[i], roleOk, roleOk ? EvaluateGuard(i, context) : new GuardResult(false, [])));
         }
 
         return list;
@@ -175,7 +307,7 @@ public sealed class CompiledWorkflow
             var description = Describe(t, _guards[i]);
             Func<FireContext, bool> guard = diagramOnly
                 ? _ => true
-                : ctx => RoleAllowed(t, ctx.Rule.Actor) && EvaluateGuard(index, ctx).Passed;
+                : ctx => Allows(index, ctx.Rule.Actor, ctx.Rule.Data) && EvaluateGuard(index, ctx).Passed;
 
             if (t.To is null)
             {

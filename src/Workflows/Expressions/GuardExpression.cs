@@ -18,7 +18,8 @@ public sealed record GuardResult(bool Passed, IReadOnlyList<GuardCheck> Checks)
 
 /// <summary>
 /// A guard: <c>"rule.name"</c> or <c>{"rule": "name"}</c>, <c>{"all": [...]}</c>, <c>{"any": [...]}</c>,
-/// <c>{"not": ...}</c>, <c>{"compare": [left, op, right]}</c> with op one of <c>== != &lt; &lt;= &gt; &gt;= in exists</c>.
+/// <c>{"not": ...}</c>, <c>{"compare": [left, op, right]}</c> with op one of <c>== != &lt; &lt;= &gt; &gt;= in exists</c>,
+/// optionally with the reason a user reads when it fails: <c>{"compare": [...], "reason": {"code": "...", "nl": "...", "en": "..."}}</c>.
 /// Parsed once when a definition loads; evaluation is pure.
 /// </summary>
 public abstract record GuardExpression
@@ -40,6 +41,16 @@ public abstract record GuardExpression
                 return null;
             case JsonValue v when v.TryGetValue<string>(out var name):
                 return new RuleCall(name);
+            case JsonObject o when o.Count == 2 && o["compare"] is JsonArray withReason && o["reason"] is JsonObject reason:
+                var compared = Parse(new JsonObject { ["compare"] = withReason.DeepClone() }, path, problems);
+                if (compared is Comparison cmp && reason["code"] is JsonValue code && code.TryGetValue<string>(out var codeText)
+                    && reason["nl"] is JsonValue nl && nl.TryGetValue<string>(out var nlText))
+                {
+                    return cmp with { Custom = new Reason(codeText, nlText, reason["en"] is JsonValue en && en.TryGetValue<string>(out var enText) ? enText : null) };
+                }
+
+                problems.Add($"{path}.reason: a reason needs a code and nl (and en)");
+                return compared;
             case JsonObject o when o.Count == 1:
                 var (key, value) = o.First();
                 switch (key)
@@ -139,6 +150,9 @@ public abstract record GuardExpression
 
     public sealed record Comparison(string Left, string Op, JsonNode? Right) : GuardExpression
     {
+        /// <summary>The reason shown when the comparison fails, instead of the expression.</summary>
+        public Reason? Custom { get; init; }
+
         public override IEnumerable<string> RuleNames => [];
 
         public override string Describe() => Op == "exists" ? $"{Left} exists" : $"{Left} {Op} {(Right is JsonValue rv && rv.TryGetValue<string>(out var s) ? s : Right?.ToJsonString())}";
@@ -167,7 +181,7 @@ public abstract record GuardExpression
             var shown = left?.ToJsonString() ?? "(leeg)";
             var reasons = passed
                 ? Array.Empty<Reason>()
-                : [new Reason("guard.compare", $"Voorwaarde niet voldaan: {Describe()} (waarde: {shown})", $"Condition not met: {Describe()} (value: {(left?.ToJsonString() ?? "(empty)")})")];
+                : Custom is not null ? [Custom] : [new Reason("guard.compare", $"Voorwaarde niet voldaan: {Describe()} (waarde: {shown})", $"Condition not met: {Describe()} (value: {(left?.ToJsonString() ?? "(empty)")})")];
             return new GuardResult(passed, [new GuardCheck(Describe(), passed, reasons)]);
         }
 

@@ -8,6 +8,12 @@ public sealed record Actor(string Id, string Role)
     /// <summary>Automatic transitions (timeouts, sweeps) are attributed to this actor.</summary>
     public static Actor System { get; } = new("system", "system");
 
+    /// <summary>
+    /// The authority a municipality user acts for (its NIS code), from its account: the server's fact, never a
+    /// request's. Decides the actor's relation to a dossier (owner, participant).
+    /// </summary>
+    public string? Authority { get; init; }
+
     public override string ToString() => $"{Id} ({Role})";
 }
 
@@ -29,7 +35,17 @@ public sealed record RuleOutcome(bool Passed, IReadOnlyList<Reason> Reasons)
 /// What a guard or computation may look at: the dossier data, the trigger arguments, the (journaled) time of the
 /// fire and the actor. Rules must be pure: everything they use is in here, so a replay gives the same answer.
 /// </summary>
-public sealed record RuleContext(JsonObject Data, JsonObject Args, DateTimeOffset Now, Actor Actor, string State);
+public sealed record RuleContext(JsonObject Data, JsonObject Args, DateTimeOffset Now, Actor Actor, string State)
+{
+    /// <summary>
+    /// Server-derived inputs of the fire (runtime 2): facts read by the server inside the fire's transaction and
+    /// journaled with the event (<c>inputs.x</c> in expressions). Null when the transition reads none.
+    /// </summary>
+    public JsonObject? Inputs { get; init; }
+
+    /// <summary>The runtime semantics of the definition being fired (1 or 2; see <c>WorkflowDefinition.Runtime</c>).</summary>
+    public int Runtime { get; init; } = 1;
+}
 
 /// <summary>A named guard function registered in code, e.g. <c>eligibility.passes</c>.</summary>
 public interface IGuardRule
@@ -52,6 +68,8 @@ public sealed class RuleRegistry
 {
     private readonly Dictionary<string, IGuardRule> _guards = new(StringComparer.Ordinal);
     private readonly Dictionary<string, IComputation> _computations = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, object> _inputs = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string[]> _serverOwned = new(StringComparer.Ordinal);
 
     public RuleRegistry Add(IGuardRule rule)
     {
@@ -70,6 +88,35 @@ public sealed class RuleRegistry
 
     /// <summary>Registers a computation from a lambda.</summary>
     public RuleRegistry Computation(string name, Func<RuleContext, JsonNode?> compute) => Add(new LambdaComputation(name, compute));
+
+    /// <summary>
+    /// Registers a server-derived input by name (runtime 2 definitions' <c>inputs</c>). The provider reads the
+    /// database, so its type belongs to the engine (<c>IInputProvider</c>); this registry only knows its name, so
+    /// definitions naming an unknown input are refused when they load.
+    /// </summary>
+    public RuleRegistry Input(string name, object provider)
+    {
+        ArgumentNullException.ThrowIfNull(provider);
+        _inputs[name] = provider;
+        return this;
+    }
+
+    public object? FindInput(string name) => _inputs.GetValueOrDefault(name);
+
+    /// <summary>
+    /// Arguments of a runtime 1 trigger that state a fact the server owns (<c>otherApplications</c> of an eligibility
+    /// decision, <c>application.cooperationBonus</c>): a client may not send them (the server fills them where the
+    /// version needs them). Runtime 2 definitions read such facts as inputs and have no such arguments.
+    /// </summary>
+    public RuleRegistry ServerOwned(string trigger, params string[] argumentPaths)
+    {
+        _serverOwned[trigger] = argumentPaths;
+        return this;
+    }
+
+    public IReadOnlyList<string> ServerOwnedArguments(string trigger) => _serverOwned.GetValueOrDefault(trigger) ?? [];
+
+    public IReadOnlyCollection<string> InputNames => _inputs.Keys;
 
     public IGuardRule? FindGuard(string name) => _guards.GetValueOrDefault(name);
 

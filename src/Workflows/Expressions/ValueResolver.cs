@@ -6,7 +6,8 @@ namespace SubsidyEngine.Workflows.Expressions;
 
 /// <summary>
 /// Resolves value expressions used in definitions: <c>now</c>, <c>actor</c>, <c>actor.role</c>, <c>state</c>,
-/// <c>args.a.b</c>, <c>data.a.b</c>, or a literal written as <c>{"value": ...}</c>.
+/// <c>args.a.b</c>, <c>data.a.b</c>, <c>inputs.a.b</c> (server-derived inputs), <c>actor.authority</c>, a literal
+/// written as <c>{"value": ...}</c>, or the first present of several, <c>{"first": ["args.contact", "inputs.x"]}</c>.
 /// </summary>
 public static class ValueResolver
 {
@@ -14,9 +15,10 @@ public static class ValueResolver
     public static string FormatTime(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
 
     public static bool IsPath(string expression) =>
-        expression is "now" or "actor" or "actor.role" or "state"
+        expression is "now" or "actor" or "actor.role" or "actor.authority" or "state"
         || expression.StartsWith("args.", StringComparison.Ordinal)
-        || expression.StartsWith("data.", StringComparison.Ordinal);
+        || expression.StartsWith("data.", StringComparison.Ordinal)
+        || expression.StartsWith("inputs.", StringComparison.Ordinal);
 
     /// <summary>Resolves an expression node (a path string or a <c>{"value": ...}</c> literal) to a fresh node.</summary>
     public static JsonNode? Resolve(JsonNode? expression, RuleContext context)
@@ -25,9 +27,23 @@ public static class ValueResolver
         {
             JsonValue v when v.TryGetValue<string>(out var s) => ResolvePath(s, context),
             JsonObject o when o.TryGetPropertyValue("value", out var literal) => literal?.DeepClone(),
+            JsonObject o when o.TryGetPropertyValue("first", out var list) && list is JsonArray options => First(options, context),
             null => null,
             _ => throw new InvalidOperationException($"Not a value expression: {expression.ToJsonString()}"),
         };
+    }
+
+    private static JsonNode? First(JsonArray options, RuleContext context)
+    {
+        foreach (var option in options)
+        {
+            if (Resolve(option, context) is { } value)
+            {
+                return value;
+            }
+        }
+
+        return null;
     }
 
     public static JsonNode? ResolvePath(string path, RuleContext context)
@@ -40,6 +56,8 @@ public static class ValueResolver
                 return JsonValue.Create(context.Actor.Id);
             case "actor.role":
                 return JsonValue.Create(context.Actor.Role);
+            case "actor.authority":
+                return context.Actor.Authority is { } authority ? JsonValue.Create(authority) : null;
             case "state":
                 return JsonValue.Create(context.State);
         }
@@ -56,9 +74,14 @@ public static class ValueResolver
             root = context.Data;
             rest = path[5..];
         }
+        else if (path.StartsWith("inputs.", StringComparison.Ordinal))
+        {
+            root = context.Inputs;
+            rest = path[7..];
+        }
         else
         {
-            throw new InvalidOperationException($"Unknown value expression '{path}' (use now, actor, actor.role, state, args.x or data.x).");
+            throw new InvalidOperationException($"Unknown value expression '{path}' (use now, actor, actor.role, actor.authority, state, args.x, data.x or inputs.x).");
         }
 
         return Navigate(root, rest)?.DeepClone();

@@ -10,10 +10,10 @@ namespace SubsidyEngine.Workflows.Loading;
 /// </summary>
 public sealed class DefinitionValidator(IReadOnlySet<string> roles, RuleRegistry rules, Func<string, bool> templateExists)
 {
-    public static readonly IReadOnlySet<string> ParameterTypes = new HashSet<string>(StringComparer.Ordinal)
-    {
-        "string", "text", "int", "decimal", "bool", "date", "datetime", "object", "array",
-    };
+    public static IReadOnlySet<string> ParameterTypes => Schema.ArgumentSchema.Types;
+
+    /// <summary>Input names the runtime adds itself (a definition may not declare them).</summary>
+    public static readonly IReadOnlySet<string> ReservedInputs = new HashSet<string>(["actor"], StringComparer.Ordinal);
 
     public IEnumerable<DefinitionProblem> Validate(IReadOnlyList<WorkflowDefinition> definitions)
     {
@@ -45,6 +45,12 @@ public sealed class DefinitionValidator(IReadOnlySet<string> roles, RuleRegistry
         if (def.Version < 1)
         {
             Add("$.version", "version must be 1 or more");
+        }
+
+        var strict = def.Runtime >= 2;
+        if (def.Runtime is < 1 or > 2)
+        {
+            Add("$.runtime", "runtime must be 1 or 2");
         }
 
         var states = new Dictionary<string, StateDefinition>(StringComparer.Ordinal);
@@ -95,14 +101,37 @@ public sealed class DefinitionValidator(IReadOnlySet<string> roles, RuleRegistry
                 Add($"$.triggers[{i}].id", string.IsNullOrWhiteSpace(t.Id) ? "missing trigger id" : $"duplicate trigger '{t.Id}'");
             }
 
-            ValidateParameters(t.Parameters, $"$.triggers[{i}].parameters", Add);
+            ValidateParameters(t.Parameters, $"$.triggers[{i}].parameters", strict, Add);
         }
 
-        if (def.Creation is not null)
+        if (def.Creation is { } creation)
         {
-            ValidateRoles(def.Creation.Roles, "$.creation.roles", Add);
-            ValidateParameters(def.Creation.Parameters, "$.creation.parameters", Add);
-            ValidateEffects(def, def.Creation.Effects, "$.creation.effects", triggers, Add);
+            ValidateRoles(creation.Roles, "$.creation.roles", strict, Add);
+            ValidateParameters(creation.Parameters, "$.creation.parameters", strict, Add);
+            ValidateEffects(def, creation.Effects, "$.creation.effects", triggers, Add);
+            if (!strict && (creation.Inputs is not null || creation.Guard is not null || creation.Assign is not null || creation.Compute is not null || creation.Unique is not null))
+            {
+                Add("$.creation", "inputs, guard, assign, compute and unique need runtime 2 (runtime 1 copies every argument into the data)");
+            }
+
+            if (strict)
+            {
+                if (creation.Assign is null)
+                {
+                    Add("$.creation.assign", "runtime 2 creation assigns the new dossier's data explicitly");
+                }
+
+                ValidateInputs(creation.Inputs, "$.creation.inputs", Add);
+                ValidateGuard(creation.Guard, "$.creation.guard", problems, def, Add);
+                ValidateAssignAndCompute(creation.Assign, creation.Compute, "$.creation", Add);
+                foreach (var (u, k) in (creation.Unique ?? []).Select((u, k) => (u, k)))
+                {
+                    if (!ValueResolver.IsPath(u))
+                    {
+                        Add($"$.creation.unique[{k}]", $"'{u}' is not a path like args.x or data.x");
+                    }
+                }
+            }
         }
 
         var usedTriggers = new HashSet<string>(StringComparer.Ordinal);
@@ -135,43 +164,20 @@ public sealed class DefinitionValidator(IReadOnlySet<string> roles, RuleRegistry
                 Add($"{path}.roles", "no role may fire this transition");
             }
 
-            ValidateRoles(t.Roles, $"{path}.roles", Add);
+            ValidateRoles(t.Roles, $"{path}.roles", strict, Add);
+            if (!strict && t.Inputs is not null)
+            {
+                Add($"{path}.inputs", "server-derived inputs need runtime 2");
+            }
+
+            ValidateInputs(t.Inputs, $"{path}.inputs", Add);
             if (triggers.TryGetValue(t.Trigger, out var trig) && trig.Automatic && !t.Roles.Contains("system"))
             {
                 Add($"{path}.roles", $"automatic trigger '{t.Trigger}' must allow the system role");
             }
 
-            var guardProblems = new List<string>();
-            var guard = GuardExpression.Parse(t.Guard, $"{path}.guard", guardProblems);
-            foreach (var gp in guardProblems)
-            {
-                problems.Add(new DefinitionProblem(def.SourcePath, gp.Split(':')[0], gp[(gp.IndexOf(':', StringComparison.Ordinal) + 2)..]));
-            }
-
-            foreach (var rule in guard?.RuleNames ?? [])
-            {
-                if (rules.FindGuard(rule) is null)
-                {
-                    Add($"{path}.guard", $"unknown guard rule '{rule}'");
-                }
-            }
-
-            foreach (var (field, expr) in t.Assign ?? new Dictionary<string, JsonNode?>())
-            {
-                if (!IsValueExpression(expr))
-                {
-                    Add($"{path}.assign.{field}", "not a value expression (now, actor, args.x, data.x or {\"value\": ...})");
-                }
-            }
-
-            foreach (var (field, name) in t.Compute ?? new Dictionary<string, string>())
-            {
-                if (rules.FindComputation(name) is null)
-                {
-                    Add($"{path}.compute.{field}", $"unknown computation '{name}'");
-                }
-            }
-
+            ValidateGuard(t.Guard, $"{path}.guard", problems, def, Add);
+            ValidateAssignAndCompute(t.Assign, t.Compute, path, Add);
             ValidateEffects(def, t.Effects, $"{path}.effects", triggers, Add);
         }
 
@@ -193,7 +199,7 @@ public sealed class DefinitionValidator(IReadOnlySet<string> roles, RuleRegistry
                 {
                     var ga = list[a].t.Guard?.ToJsonString();
                     var gb = list[b].t.Guard?.ToJsonString();
-                    var rolesOverlap = list[a].t.Roles.Intersect(list[b].t.Roles).Any();
+                    var rolesOverlap = list[a].t.Roles.Select(r => Permission.Parse(r).Role).Intersect(list[b].t.Roles.Select(r => Permission.Parse(r).Role)).Any();
                     if (rolesOverlap && (ga is null || gb is null || ga == gb))
                     {
                         Add($"$.transitions[{list[b].i}]", $"ambiguous: transitions[{list[a].i}] also fires '{group.Key.Trigger}' from '{group.Key.From}' for the same role without a distinguishing guard");
@@ -257,18 +263,85 @@ public sealed class DefinitionValidator(IReadOnlySet<string> roles, RuleRegistry
         }
     }
 
-    private void ValidateRoles(IEnumerable<string> list, string path, Action<string, string> add)
+    private void ValidateRoles(IEnumerable<string> list, string path, bool strict, Action<string, string> add)
     {
-        foreach (var r in list)
+        foreach (var entry in list)
         {
-            if (!roles.Contains(r))
+            var p = Permission.Parse(entry);
+            if (!roles.Contains(p.Role))
             {
-                add(path, $"unknown role '{r}'");
+                add(path, $"unknown role '{p.Role}'");
+            }
+
+            if (!Relations.All.Contains(p.Relation))
+            {
+                add(path, $"unknown relation '{p.Relation}' (owner, participant or any)");
+            }
+            else if (!strict && entry.Contains(':', StringComparison.Ordinal))
+            {
+                add(path, $"'{entry}': relations need runtime 2");
+            }
+            else if (strict && p.Role == "municipality" && p.Relation == Relations.Any)
+            {
+                add(path, "a municipality acts through its relation to the dossier: write municipality:owner or municipality:participant");
             }
         }
     }
 
-    private static void ValidateParameters(IReadOnlyList<ParameterDefinition> parameters, string path, Action<string, string> add)
+    private void ValidateInputs(IReadOnlyDictionary<string, string>? inputs, string path, Action<string, string> add)
+    {
+        foreach (var (name, provider) in inputs ?? new Dictionary<string, string>())
+        {
+            if (ReservedInputs.Contains(name))
+            {
+                add($"{path}.{name}", $"'{name}' is added by the runtime (the actor's authority)");
+            }
+
+            if (rules.FindInput(provider) is null)
+            {
+                add($"{path}.{name}", $"unknown input '{provider}'");
+            }
+        }
+    }
+
+    private void ValidateGuard(JsonNode? node, string path, List<DefinitionProblem> problems, WorkflowDefinition def, Action<string, string> add)
+    {
+        var guardProblems = new List<string>();
+        var guard = GuardExpression.Parse(node, path, guardProblems);
+        foreach (var gp in guardProblems)
+        {
+            problems.Add(new DefinitionProblem(def.SourcePath, gp.Split(':')[0], gp[(gp.IndexOf(':', StringComparison.Ordinal) + 2)..]));
+        }
+
+        foreach (var rule in guard?.RuleNames ?? [])
+        {
+            if (rules.FindGuard(rule) is null)
+            {
+                add(path, $"unknown guard rule '{rule}'");
+            }
+        }
+    }
+
+    private void ValidateAssignAndCompute(IReadOnlyDictionary<string, JsonNode?>? assign, IReadOnlyDictionary<string, string>? compute, string path, Action<string, string> add)
+    {
+        foreach (var (field, expr) in assign ?? new Dictionary<string, JsonNode?>())
+        {
+            if (!IsValueExpression(expr))
+            {
+                add($"{path}.assign.{field}", "not a value expression (now, actor, args.x, data.x, inputs.x, {\"value\": ...} or {\"first\": [...]})");
+            }
+        }
+
+        foreach (var (field, name) in compute ?? new Dictionary<string, string>())
+        {
+            if (rules.FindComputation(name) is null)
+            {
+                add($"{path}.compute.{field}", $"unknown computation '{name}'");
+            }
+        }
+    }
+
+    private static void ValidateParameters(IReadOnlyList<ParameterDefinition> parameters, string path, bool strict, Action<string, string> add)
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < parameters.Count; i++)
@@ -279,9 +352,94 @@ public sealed class DefinitionValidator(IReadOnlySet<string> roles, RuleRegistry
                 add($"{path}[{i}].name", string.IsNullOrWhiteSpace(p.Name) ? "missing parameter name" : $"duplicate parameter '{p.Name}'");
             }
 
-            if (!ParameterTypes.Contains(p.Type))
+            ValidateSchema(p, $"{path}[{i}]", strict, add);
+        }
+    }
+
+    /// <summary>One schema node: a known type, formats and limits that fit it, and (runtime 2) no free-form object or array.</summary>
+    private static void ValidateSchema(ParameterDefinition p, string path, bool strict, Action<string, string> add)
+    {
+        if (!ParameterTypes.Contains(p.Type))
+        {
+            add($"{path}.type", $"unknown parameter type '{p.Type}'");
+            return;
+        }
+
+        if (p.Format is { } format)
+        {
+            var known = p.Type switch
             {
-                add($"{path}[{i}].type", $"unknown parameter type '{p.Type}'");
+                "string" => Schema.ArgumentSchema.StringFormats.Contains(format),
+                "decimal" => Schema.ArgumentSchema.DecimalFormats.Contains(format),
+                _ => false,
+            };
+            if (!known)
+            {
+                add($"{path}.format", $"format '{format}' does not apply to a {p.Type}");
+            }
+        }
+
+        if (p.Values is not null && p.Type is not ("string" or "text"))
+        {
+            add($"{path}.values", "values apply to strings");
+        }
+
+        if ((p.Min is not null || p.Max is not null) && p.Type is not ("int" or "decimal"))
+        {
+            add($"{path}", "min and max apply to numbers");
+        }
+
+        if ((p.Properties is not null || p.Additional is not null) && p.Type != "object")
+        {
+            add($"{path}", "properties and additional apply to objects");
+        }
+
+        if ((p.Items is not null || p.UniqueItems || p.UniqueBy is not null) && p.Type != "array")
+        {
+            add($"{path}", "items, uniqueItems and uniqueBy apply to arrays");
+        }
+
+        if (p.Type == "object")
+        {
+            if (strict && p.Properties is null && p.Additional is null)
+            {
+                add(path, $"object '{p.Name}' declares no properties: runtime 2 checks every member (declare properties or additional)");
+            }
+
+            if (p.Properties is not null)
+            {
+                ValidateParameters(p.Properties, $"{path}.properties", strict, add);
+            }
+
+            if (p.Additional is not null)
+            {
+                ValidateSchema(p.Additional, $"{path}.additional", strict, add);
+            }
+        }
+
+        if (p.Type == "array")
+        {
+            if (strict && p.Items is null)
+            {
+                add(path, $"array '{p.Name}' declares no items: runtime 2 checks every item");
+            }
+
+            if (strict && p.MaxItems is null)
+            {
+                add(path, $"array '{p.Name}' declares no maxItems");
+            }
+
+            if (p.Items is not null)
+            {
+                ValidateSchema(p.Items, $"{path}.items", strict, add);
+            }
+
+            foreach (var member in p.UniqueBy ?? [])
+            {
+                if (p.Items?.Properties is not { } props || !props.Any(x => x.Name == member))
+                {
+                    add($"{path}.uniqueBy", $"'{member}' is not a member of the items");
+                }
             }
         }
     }
@@ -345,7 +503,7 @@ public sealed class DefinitionValidator(IReadOnlySet<string> roles, RuleRegistry
                 {
                     add($"{p}.deadline.timeout", $"unknown trigger '{d.Timeout}'");
                 }
-                else if (d.Timeout is not null && !def.Transitions.Any(t => t.Trigger == d.Timeout && t.Roles.Contains("system")))
+                else if (d.Timeout is not null && !def.Transitions.Any(t => t.Trigger == d.Timeout && t.Roles.Contains("system", StringComparer.Ordinal)))
                 {
                     add($"{p}.deadline.timeout", $"timeout trigger '{d.Timeout}' has no transition the system may fire");
                 }
@@ -365,7 +523,8 @@ public sealed class DefinitionValidator(IReadOnlySet<string> roles, RuleRegistry
     private static bool IsValueExpression(JsonNode? node) => node switch
     {
         JsonValue v when v.TryGetValue<string>(out var s) => ValueResolver.IsPath(s),
-        JsonObject o => o.Count == 1 && o.ContainsKey("value"),
+        JsonObject o when o.Count == 1 && o.ContainsKey("value") => true,
+        JsonObject o when o.Count == 1 && o["first"] is JsonArray options => options.Count > 0 && options.All(IsValueExpression),
         _ => false,
     };
 

@@ -54,7 +54,12 @@ public sealed class PlanSamenlevenScenarioTests(PostgresDatabase db) : IClassFix
         var awarded = await h.FireAsync(app.DossierId, "award", null, officer);
         Assert.Equal("awarded", awarded.ToState);
         Assert.Equal(37_200m, (await h.Runtime.GetAsync(app.DossierId))!.Data["payment"]!["advanceEur"]!.GetValue<decimal>()); // 60 %
-        await h.FireAsync(app.DossierId, "confirm-award", new JsonObject { ["governmentDecisionDate"] = "2023-09-22" }, officer);
+        // The award is confirmed with the Government decision recorded on the call, not a date the officer types.
+        await Assert.ThrowsAsync<TriggerNotPermittedException>(() => h.FireAsync(app.DossierId, "confirm-award", null, officer));
+        h.Clock.SetUtcNow(new DateTimeOffset(2023, 9, 22, 15, 0, 0, TimeSpan.FromHours(2)));
+        await h.FireAsync(call.DossierId, "record-government-decision", new JsonObject { ["date"] = "2023-09-22" }, officer);
+        await h.FireAsync(app.DossierId, "confirm-award", null, officer);
+        Assert.Equal("2023-09-22", (await h.Runtime.GetAsync(app.DossierId))!.Data["governmentDecisionDate"]!.GetValue<string>());
         Assert.Equal(2, await CountAsync($"SELECT count(*) FROM deadline WHERE dossier_id = '{app.DossierId}' AND status = 'open'"));
 
         h.Clock.SetUtcNow(new DateTimeOffset(2024, 4, 10, 10, 0, 0, TimeSpan.FromHours(2)));
@@ -109,13 +114,21 @@ public sealed class PlanSamenlevenScenarioTests(PostgresDatabase db) : IClassFix
     [Fact]
     public async Task A_late_submission_is_refused_unless_an_officer_accepts_it_with_a_reason()
     {
-        var h = new ProgrammeHarness(db, new DateTimeOffset(2023, 7, 10, 12, 5, 0, TimeSpan.FromHours(2)));
+        var h = new ProgrammeHarness(db, new DateTimeOffset(2023, 7, 10, 11, 0, 0, TimeSpan.FromHours(2)));
         var genk = ProgrammeHarness.Municipality("71016");
+        await h.OpenCallWindowAsync("plan-samenleven", "2023");
         var app = await h.Service.StartApplicationAsync("plan-samenleven", "2023", "71016", [], genk);
         await h.FireAsync(app.DossierId, "save-draft", new JsonObject { ["application"] = ProgrammeHarness.Application(("2.1", 100, 1, 60m)) }, genk);
+        h.Clock.SetUtcNow(new DateTimeOffset(2023, 7, 10, 12, 5, 0, TimeSpan.FromHours(2)));
 
+        // The deadline is the call's, as the server holds it, and the refusal says it in the programme's words.
         var late = await Assert.ThrowsAsync<TriggerNotPermittedException>(() => h.FireAsync(app.DossierId, "submit", null, genk));
-        Assert.Contains(late.Blocked, b => b.Reasons.Any(r => r.Code == "guard.compare"));
+        var reason = Assert.Single(late.Blocked.Where(b => b.Trigger == "submit").SelectMany(b => b.Reasons));
+        Assert.Equal("call.deadline-passed", reason.Code);
+        Assert.Equal("De indieningstermijn van deze oproep verstreek op 10 juli 2023 om 12:00.", reason.Nl);
+        // Starting a new application is refused too.
+        var start = await Assert.ThrowsAsync<TriggerNotPermittedException>(() => h.Service.StartApplicationAsync("plan-samenleven", "2023", "13040", [], ProgrammeHarness.Municipality("13040")));
+        Assert.Contains(start.Blocked.SelectMany(b => b.Reasons), r => r.Code == "call.deadline-passed");
         await Assert.ThrowsAsync<ArgumentValidationException>(() => h.FireAsync(app.DossierId, "accept-late", null, ProgrammeHarness.Officer));
 
         var accepted = await h.FireAsync(app.DossierId, "accept-late", new JsonObject { ["comment"] = "Technisch probleem in het loket op 10 juli" }, ProgrammeHarness.Officer);
@@ -126,6 +139,7 @@ public sealed class PlanSamenlevenScenarioTests(PostgresDatabase db) : IClassFix
     public async Task A_small_municipality_alone_is_not_eligible_and_gets_the_reason()
     {
         var h = new ProgrammeHarness(db, BeforeYear2Window.AddDays(7));
+        await h.OpenCallWindowAsync("plan-samenleven", "2023");
         var @as = ProgrammeHarness.Municipality("71002");
         var app = await h.Service.StartApplicationAsync("plan-samenleven", "2023", "71002", [], @as);
         await h.FireAsync(app.DossierId, "save-draft", new JsonObject { ["application"] = ProgrammeHarness.Application(("2.1", 100, 1, 60m)) }, @as);
@@ -144,27 +158,40 @@ public sealed class PlanSamenlevenScenarioTests(PostgresDatabase db) : IClassFix
     public async Task An_invalid_application_table_cannot_be_submitted_and_names_the_problem()
     {
         var h = new ProgrammeHarness(db, BeforeYear2Window.AddDays(7));
+        await h.OpenCallWindowAsync("plan-samenleven", "2023");
         var genk = ProgrammeHarness.Municipality("71016");
         var app = await h.Service.StartApplicationAsync("plan-samenleven", "2023", "71016", [], genk);
-        var bad = ProgrammeHarness.Application(("2.1", 100, 1, 60m), ("9.9", 5, 1, 10m)); // unknown action, duplicate priority
-        await h.FireAsync(app.DossierId, "save-draft", new JsonObject { ["application"] = bad }, genk);
+        var version = (await h.Runtime.GetAsync(app.DossierId))!.Version;
 
+        // A duplicate priority is refused by the schema, naming the row; an action the call does not fund by the
+        // draft's guard. Neither is stored.
+        var duplicate = await Assert.ThrowsAsync<ArgumentValidationException>(() => h.FireAsync(app.DossierId, "save-draft",
+            new JsonObject { ["application"] = ProgrammeHarness.Application(("2.1", 100, 1, 60m), ("5.4", 5, 1, 320m)) }, genk));
+        Assert.Equal("$.application.rows[1].priority", Assert.Single(duplicate.Errors).Field);
+        var unknown = await Assert.ThrowsAsync<TriggerNotPermittedException>(() => h.FireAsync(app.DossierId, "save-draft",
+            new JsonObject { ["application"] = ProgrammeHarness.Application(("2.1", 100, 1, 60m), ("9.9", 5, 2, 10m)) }, genk));
+        Assert.Contains(unknown.Blocked.SelectMany(b => b.Reasons), r => r.Code == "row.unknown-action");
+        Assert.Equal(version, (await h.Runtime.GetAsync(app.DossierId))!.Version);
+
+        // A draft may have gaps in its priorities; submitting it is refused with the reason.
+        await h.FireAsync(app.DossierId, "save-draft", new JsonObject { ["application"] = ProgrammeHarness.Application(("2.1", 100, 1, 60m), ("5.4", 5, 3, 320m)) }, genk);
         var e = await Assert.ThrowsAsync<TriggerNotPermittedException>(() => h.FireAsync(app.DossierId, "submit", null, genk));
-
-        Assert.True(e.Blocked.SelectMany(b => b.Reasons).Count() >= 2, string.Join("; ", e.Blocked.SelectMany(b => b.Reasons).Select(r => r.Code)));
+        Assert.Contains(e.Blocked.SelectMany(b => b.Reasons), r => r.Code == "priority.not-consecutive");
         Assert.Equal("draft", (await h.Runtime.GetAsync(app.DossierId))!.State);
     }
 
     [Fact]
-    public async Task The_extension_moves_running_dossiers_to_v2_after_a_dry_run_with_a_new_final_report_deadline()
+    public async Task The_extension_moves_running_dossiers_to_v4_after_a_dry_run_with_a_new_final_report_deadline()
     {
-        var h = new ProgrammeHarness(db, new DateTimeOffset(2024, 4, 25, 9, 0, 0, TimeSpan.FromHours(2)));
+        var h = new ProgrammeHarness(db, BeforeYear2Window.AddDays(7));
         var officer = ProgrammeHarness.Officer;
         var genk = ProgrammeHarness.Municipality("71016");
         // Year 3 is open only to year-2 submitters: Genk submitted in year 2.
+        await h.OpenCallWindowAsync("plan-samenleven", "2023");
         var year2 = await h.Service.StartApplicationAsync("plan-samenleven", "2023", "71016", [], genk);
         await h.FireAsync(year2.DossierId, "save-draft", new JsonObject { ["application"] = ProgrammeHarness.Application(("2.1", 300, 1, 60m)) }, genk);
-        await h.FireAsync(year2.DossierId, "accept-late", new JsonObject { ["comment"] = "test set-up: year-2 submission" }, officer);
+        await h.FireAsync(year2.DossierId, "submit", null, genk);
+        h.Clock.SetUtcNow(new DateTimeOffset(2024, 4, 25, 9, 0, 0, TimeSpan.FromHours(2)));
         var call = await h.Service.OpenCallAsync("plan-samenleven", "2024", officer);
         await h.FireAsync(call.DossierId, "open-window", null, officer);
         var app = await h.Service.StartApplicationAsync("plan-samenleven", "2024", "71016", [], genk);
@@ -175,15 +202,18 @@ public sealed class PlanSamenlevenScenarioTests(PostgresDatabase db) : IClassFix
         await h.FireAsync(call.DossierId, "start-allocation", null, officer);
         await h.Service.ConfirmAllocationAsync(call.DossierId, officer);
         await h.FireAsync(app.DossierId, "award", null, officer);
-        await h.FireAsync(app.DossierId, "confirm-award", new JsonObject { ["governmentDecisionDate"] = "2024-07-05" }, officer);
+        h.Clock.SetUtcNow(new DateTimeOffset(2024, 7, 5, 15, 0, 0, TimeSpan.FromHours(2)));
+        await h.FireAsync(call.DossierId, "record-government-decision", new JsonObject { ["date"] = "2024-07-05" }, officer);
+        await h.FireAsync(app.DossierId, "confirm-award", null, officer);
 
-        var plan = await h.Migrator.DryRunAsync("plan-samenleven-extension-2025");
+        Assert.Equal(3, (await h.Runtime.GetAsync(app.DossierId))!.WorkflowVersion);
+        var plan = await h.Migrator.DryRunAsync("plan-samenleven-extension-2025-v3");
         Assert.Equal("extended", Assert.Single(plan.Movable).ToState);
-        var applied = await h.Migrator.ApplyAsync("plan-samenleven-extension-2025", officer);
+        var applied = await h.Migrator.ApplyAsync("plan-samenleven-extension-2025-v3", officer);
 
         Assert.Single(applied.Movable);
         var moved = await h.Runtime.GetAsync(app.DossierId);
-        Assert.Equal((2, "extended"), (moved!.WorkflowVersion, moved.State));
+        Assert.Equal((4, "extended"), (moved!.WorkflowVersion, moved.State));
         Assert.Equal(1, await CountAsync($"SELECT count(*) FROM deadline WHERE dossier_id = '{app.DossierId}' AND kind = 'final-report' AND status = 'open' AND due_at = '2026-01-31T23:59:59+01:00'"));
         Assert.Equal(1, await CountAsync($"SELECT count(*) FROM notice WHERE dossier_id = '{app.DossierId}' AND template_id = 'extension-notice'"));
         Assert.Equal(0, (await h.Replayer.ReplayAllAsync()).DivergentDossiers);
@@ -194,6 +224,7 @@ public sealed class PlanSamenlevenScenarioTests(PostgresDatabase db) : IClassFix
     {
         var h = new ProgrammeHarness(db, new DateTimeOffset(2026, 3, 1, 9, 0, 0, TimeSpan.FromHours(1)));
         var callId = ProgrammeHarness.Programmes.Programme("oefenkansen-nederlands").Calls[0].Id;
+        await h.OpenCallWindowAsync("oefenkansen-nederlands", callId);
         // Co-financing per organised practice opportunity: the local share is EUR 1,000 per unit (data, not code).
         var table = ProgrammeHarness.Application(("ON.1", 12, 1, 1000m));
 

@@ -63,7 +63,7 @@ public sealed class ProgrammeHarness
 
     public static Actor Officer { get; } = new("officer-anna", "officer");
 
-    public static Actor Municipality(string authority) => new($"user-{authority}", "municipality");
+    public static Actor Municipality(string authority) => new($"user-{authority}", "municipality") { Authority = authority };
 
     /// <summary>An application table: (action code, planned reach, priority), with 1:1 local contribution.</summary>
     public static JsonObject Application(params (string Action, int Planned, int Priority, decimal Rate)[] rows) => new()
@@ -80,6 +80,14 @@ public sealed class ProgrammeHarness
 
     public Task<FireResult> FireAsync(Guid id, string trigger, JsonObject? args, Actor actor) =>
         Runtime.FireAsync(new FireRequest(id, trigger, args ?? [], actor));
+
+    /// <summary>The officer opens the call's dossier and its application window (as the sweep would on the opening date).</summary>
+    public async Task<Guid> OpenCallWindowAsync(string programme, string callId)
+    {
+        var call = await Service.OpenCallAsync(programme, callId, Officer);
+        await FireAsync(call.DossierId, "open-window", null, Officer);
+        return call.DossierId;
+    }
 
     /// <summary>
     /// The 2023 call opened, Genk (71016) applying in cooperation with As (71002) for two actions, found eligible,

@@ -128,16 +128,16 @@ public sealed class CompiledWorkflowTests
         var data = new JsonObject { ["amount"] = 10m };
         for (var i = 0; i < 3; i++)
         {
-            var go = WorkflowRuntime.Decide(wf, Guid.NewGuid(), "A", data, "go", new JsonObject(), Officer, DateTimeOffset.UnixEpoch);
+            var go = Decider.Decide(wf, Guid.NewGuid(), "A", data, "go", new JsonObject(), Officer, DateTimeOffset.UnixEpoch);
             Assert.Equal("B1", go.ToState);
             Assert.All(go.Checks, c => Assert.True(c.Passed));
-            var finish = WorkflowRuntime.Decide(wf, Guid.NewGuid(), "B2", data, "finish", new JsonObject(), Officer, DateTimeOffset.UnixEpoch);
+            var finish = Decider.Decide(wf, Guid.NewGuid(), "B2", data, "finish", new JsonObject(), Officer, DateTimeOffset.UnixEpoch);
             Assert.Equal("C", finish.ToState);
         }
 
         var refused = Assert.Throws<TriggerNotPermittedException>(() =>
-            WorkflowRuntime.Decide(wf, Guid.NewGuid(), "A", new JsonObject { ["amount"] = 0m }, "go", new JsonObject(), Officer, DateTimeOffset.UnixEpoch));
+            Decider.Decide(wf, Guid.NewGuid(), "A", new JsonObject { ["amount"] = 0m }, "go", new JsonObject(), Officer, DateTimeOffset.UnixEpoch));
         Assert.Contains(refused.Blocked, b => b.Trigger == "go");
-        Assert.Equal("B1", WorkflowRuntime.Decide(wf, Guid.NewGuid(), "A", data, "go", new JsonObject(), Officer, DateTimeOffset.UnixEpoch).ToState);
+        Assert.Equal("B1", Decider.Decide(wf, Guid.NewGuid(), "A", data, "go", new JsonObject(), Officer, DateTimeOffset.UnixEpoch).ToState);
     }
 }

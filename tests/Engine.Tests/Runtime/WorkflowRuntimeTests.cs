@@ -73,7 +73,7 @@ public sealed class WorkflowRuntimeTests(PostgresDatabase db) : IClassFixture<Po
         var e = await Assert.ThrowsAsync<ArgumentValidationException>(() => h.FireAsync(created.DossierId, "go",
             new JsonObject { ["note"] = new string('x', 21), ["count"] = 1.5, ["unknown"] = true }));
 
-        Assert.Equal(["count", "note", "unknown"], e.Errors.Select(x => x.Field).Order());
+        Assert.Equal(["$.count", "$.note", "$.unknown"], e.Errors.Select(x => x.Field).Order());
         Assert.Equal(1, await h.CountAsync("SELECT count(*) FROM journal"));
         Assert.Equal("A", (await h.Runtime.GetAsync(created.DossierId))!.State);
     }
@@ -84,7 +84,7 @@ public sealed class WorkflowRuntimeTests(PostgresDatabase db) : IClassFixture<Po
         var created = await h.CreateAsync("test/abc");
 
         var e = await Assert.ThrowsAsync<ArgumentValidationException>(() => h.FireAsync(created.DossierId, "reject"));
-        Assert.Equal("comment", Assert.Single(e.Errors).Field);
+        Assert.Equal("$.comment", Assert.Single(e.Errors).Field);
 
         var ok = await h.FireAsync(created.DossierId, "reject", new JsonObject { ["comment"] = "Dubbele aanvraag" });
         Assert.Equal("C", ok.ToState);

@@ -12,6 +12,7 @@ namespace SubsidyEngine.Engine.Tests.Simulation;
 public sealed class SimulationRuns : IAsyncLifetime
 {
     private readonly Dictionary<string, SimulationSummary> _runs = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ProgrammeSimulation> _simulations = new(StringComparer.Ordinal);
     private readonly List<PostgresDatabase> _databases = [];
 
     public async Task InitializeAsync()
@@ -29,11 +30,13 @@ public sealed class SimulationRuns : IAsyncLifetime
             var clock = new SimulationClock(ProgrammeSimulation.StartTime);
             var simulation = new ProgrammeSimulation(db.DataSource, ProgrammeHarness.LoadCatalog(), ProgrammeHarness.Programmes, clock,
                 new SimulationOptions { Seed = r.Seed, Parallelism = 2 });
-            return (r.Name, Summary: await simulation.RunAsync());
+            return (r.Name, Summary: await simulation.RunAsync(), Simulation: simulation, Db: db);
         }));
-        foreach (var (name, summary) in results)
+        foreach (var (name, summary, simulation, db) in results)
         {
             _runs[name] = summary;
+            _simulations[name] = simulation;
+            _dataSources[name] = db.DataSource;
         }
     }
 
@@ -44,6 +47,13 @@ public sealed class SimulationRuns : IAsyncLifetime
             await db.DisposeAsync();
         }
     }
+
+    private readonly Dictionary<string, Npgsql.NpgsqlDataSource> _dataSources = new(StringComparer.Ordinal);
+
+    /// <summary>The check-data verb's check over a run's database (as the verb runs it on a service's database).</summary>
+    public Task<SubsidyEngine.Engine.Runtime.DataCheckReport> CheckDataAsync(string name) =>
+        new SubsidyEngine.Engine.Runtime.DataCheck(_dataSources[name], _simulations[name].Runtime.Catalog, _simulations[name].Runtime, ProgrammeHarness.Programmes,
+            new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2026, 12, 7, 9, 0, 0, TimeSpan.Zero))).CheckAllAsync();
 
     public Task<SimulationSummary> RunAsync(string name, int seed) =>
         Task.FromResult(_runs.TryGetValue(name, out var s) && s.Seed == seed ? s : throw new KeyNotFoundException($"no run '{name}' with seed {seed}"));
@@ -74,7 +84,7 @@ public sealed class ProgrammeSimulationTests(SimulationRuns runs) : IClassFixtur
         var year3 = summary.Year("2024")!;
         Assert.Equal(59, year3.Submitters); // only year-2 submitters
         Assert.Equal(1, year3.Refused); // an authority that did not submit in year 2
-        Assert.Equal(59, year3.DossiersOnV2); // the extension migration
+        Assert.Equal(59, year3.DossiersExtended); // the extension migration
 
         Assert.All(summary.Years, y => Assert.Equal("closed", y.CallState));
         Assert.All(summary.Years, y => Assert.All(y.FinalStates, kv => Assert.Contains(kv.Key, new[] { "closed", "ineligible" })));
@@ -90,6 +100,15 @@ public sealed class ProgrammeSimulationTests(SimulationRuns runs) : IClassFixtur
         Assert.Equal(0, summary.ReplayDivergences);
         Assert.EndsWith("0 divergences", summary.Replay, StringComparison.Ordinal);
         Assert.True(summary.JournalEvents > 1_000);
+    }
+
+    [Fact]
+    public async Task Every_dossier_of_the_simulation_passes_check_data()
+    {
+        var report = await runs.CheckDataAsync("default");
+
+        Assert.True(report.Dossiers > 150, $"{report.Dossiers} dossiers");
+        Assert.True(report.Ok, string.Join("\n", report.Problems.Take(20)));
     }
 
     [Fact]

@@ -1,4 +1,4 @@
-namespace SubsidyEngine.Engine.Runtime;
+namespace SubsidyEngine.Workflows.Schema;
 
 /// <summary>
 /// What free text may hold, everywhere a caller's text is stored (trigger arguments, user names, key labels,
