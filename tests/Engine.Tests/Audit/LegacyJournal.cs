@@ -53,7 +53,9 @@ public static class LegacyJournal
                 continue;
             }
 
-            var columns = string.Join(", ", await InsertableColumnsAsync(dataSource, table));
+            // The columns the fixture has: columns added since (with their defaults) keep their defaults.
+            var present = rows.OfType<JsonObject>().First().Select(kv => kv.Key).ToHashSet(StringComparer.Ordinal);
+            var columns = string.Join(", ", (await InsertableColumnsAsync(dataSource, table)).Where(present.Contains));
             await using var cmd = new NpgsqlCommand(
                 $"INSERT INTO {table} ({columns}) OVERRIDING SYSTEM VALUE SELECT {columns} FROM json_populate_recordset(NULL::{table}, $1::json)", conn, tx);
             cmd.Parameters.AddWithValue(rows.ToJsonString());

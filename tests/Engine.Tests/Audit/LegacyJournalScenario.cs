@@ -70,7 +70,8 @@ public sealed class LegacyJournalScenario(PostgresDatabase db) : IClassFixture<P
         await h.Service.ConfirmAllocationAsync(call.DossierId, officer);
         await h.FireAsync(app, "award", null, officer);
         await RunUntilAsync(2023, 9, 25);
-        await h.FireAsync(app, "confirm-award", new JsonObject { ["governmentDecisionDate"] = "2023-09-22" }, officer);
+        await h.FireAsync(call.DossierId, "record-government-decision", new JsonObject { ["date"] = "2023-09-22" }, officer);
+        await h.FireAsync(app, "confirm-award", null, officer);
         await RunUntilAsync(2024, 4, 30); // interim reminders, due day and two overdue reminders
         await h.FireAsync(app, "report-interim", new JsonObject { ["realised"] = new JsonObject { ["2.1"] = 60, ["5.4"] = 10 } }, genk);
         await h.FireAsync(app, "decide-continuation", new JsonObject { ["motivationsAccepted"] = new JsonArray("5.4") }, officer);

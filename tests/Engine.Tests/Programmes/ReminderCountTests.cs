@@ -70,9 +70,10 @@ public sealed partial class ReminderCountTests(PostgresDatabase db, SmtpTestServ
     public async Task An_overdue_reminder_counts_the_days_since_the_due_date_in_Brussels_calendar_days()
     {
         await using var h = new LetterMailHarness(db, smtp, new DateTimeOffset(2023, 6, 1, 9, 0, 0, TimeSpan.FromHours(2)));
-        var (_, app) = await h.Programme.AwardedCooperationAsync();
+        var (call, app) = await h.Programme.AwardedCooperationAsync();
         h.Clock.SetUtcNow(new DateTimeOffset(2023, 9, 25, 10, 0, 0, TimeSpan.FromHours(2)).ToUniversalTime());
-        await h.FireAsync(app, "confirm-award", new JsonObject { ["governmentDecisionDate"] = "2023-09-22" }, LetterMailHarness.Officer);
+        await h.FireAsync(call, "record-government-decision", new JsonObject { ["date"] = "2023-09-22" }, LetterMailHarness.Officer);
+        await h.FireAsync(app, "confirm-award", null, LetterMailHarness.Officer);
         await h.SweepAsync();
 
         // Nobody reports; the next sweep runs on Monday 7 December 2026, early in the morning.
