@@ -29,7 +29,8 @@ public sealed class CalendarFeedTests(ProgrammeFactory api) : IClassFixture<Prog
         await ProgrammeScenario.FireAsync(api, call, "start-allocation", "officer");
         await service.ConfirmAllocationAsync(call, officer);
         await ProgrammeScenario.FireAsync(api, app, "award", "officer");
-        await ProgrammeScenario.FireAsync(api, app, "confirm-award", "officer", new JsonObject { ["governmentDecisionDate"] = "2023-09-22" });
+        await ProgrammeScenario.FireAsync(api, call, "record-government-decision", "officer", new JsonObject { ["date"] = "2023-09-22" });
+        await ProgrammeScenario.FireAsync(api, app, "confirm-award", "officer");
 
         var (token, _) = await api.Services.GetRequiredService<CalendarFeed>().RenewAsync(ApiFactory.Genk);
         var ics = await (await api.As(null).GetAsync(token.Path)).Content.ReadAsStringAsync();
