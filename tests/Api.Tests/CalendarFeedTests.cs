@@ -29,6 +29,7 @@ public sealed class CalendarFeedTests(ProgrammeFactory api) : IClassFixture<Prog
         await ProgrammeScenario.FireAsync(api, call, "start-allocation", "officer");
         await service.ConfirmAllocationAsync(call, officer);
         await ProgrammeScenario.FireAsync(api, app, "award", "officer");
+        api.Clock.JumpTo(new DateTimeOffset(2023, 9, 22, 15, 0, 0, TimeSpan.FromHours(2))); // the decision is recorded once taken
         await ProgrammeScenario.FireAsync(api, call, "record-government-decision", "officer", new JsonObject { ["date"] = "2023-09-22" });
         await ProgrammeScenario.FireAsync(api, app, "confirm-award", "officer");
 
