@@ -28,6 +28,13 @@ public static class NlBeFormat
         "juli", "augustus", "september", "oktober", "november", "december",
     ];
 
+    /// <summary>
+    /// <see cref="Money"/> with a no-break space (U+00A0) after <c>€</c>, so the sign and the amount never break onto
+    /// two lines: the <c>euro</c> function of letter templates from version 2 on (<c>money</c> stays as it was for
+    /// the letters already sent).
+    /// </summary>
+    public static string MoneyUnbroken(decimal amount) => "€\u00A0" + Money(amount)[2..];
+
     /// <summary>Formats an amount in euro: <c>€ 1.234,56</c>, <c>€ -1.234,56</c>, <c>€ 0,00</c>.</summary>
     public static string Money(decimal amount)
     {

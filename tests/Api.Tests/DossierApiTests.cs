@@ -51,7 +51,10 @@ public sealed class DossierApiTests(ApiFactory api) : IClassFixture<ApiFactory>
         Assert.Equal(["letter-a", "notice-a"], notices.AsArray().Select(n => n!["templateId"]!.GetValue<string>()).Order(StringComparer.Ordinal));
         var replay = await BodyAsync(await officer.GetAsync($"/api/dossiers/{id}/replay"), HttpStatusCode.OK);
         Assert.True(replay["ok"]!.GetValue<bool>());
-        Assert.Equal(4, replay["events"]!.GetValue<int>());
+        // The four transitions, and the outbox's notice.sent/notice.failed records when it got to the notices already
+        // (the test templates letter-a/notice-a are not in the letter catalogue: those notices fail, they never sit in sending).
+        var recorded = (await BodyAsync(await officer.GetAsync($"/api/dossiers/{id}/journal"), HttpStatusCode.OK)).AsArray().Count;
+        Assert.InRange(replay["events"]!.GetValue<int>(), 4, recorded);
 
         using var auditor = api.As("auditor", bearer: true);
         var audit = await BodyAsync(await auditor.PostAsync("/api/audit/replay", null), HttpStatusCode.OK);

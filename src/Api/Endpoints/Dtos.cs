@@ -43,19 +43,20 @@ public sealed record TransitionOptionDto(string Trigger, string? Label, string? 
         o.Reasons.Select(ReasonDto.From).ToList(), o.Definition.Parameters.Select(ParameterDto.From).ToList());
 }
 
-/// <summary>One journal event; <c>arguments</c> and <c>effects</c> are the exact canonical JSON texts that were hashed.</summary>
 /// <summary>
-/// One journal event as hashed: <c>format</c> names the canonical form (sej1, or sej2 with the server-derived
-/// <c>inputs</c>); <c>arguments</c>, <c>inputs</c> and <c>effects</c> are the exact stored texts (docs/audit.md).
+/// One journal event, every field exactly as hashed: <c>format</c> names the canonical form (sej1, or sej2 with the
+/// server-derived <c>inputs</c>); <c>occurredAt</c> in the canonical form of docs/audit.md
+/// (<c>2026-12-07T04:13:00.214050Z</c>: UTC, six fraction digits); <c>arguments</c>, <c>inputs</c> and <c>effects</c>
+/// are the exact stored texts.
 /// </summary>
-public sealed record JournalEventDto(long Seq, int DossierSeq, DateTimeOffset OccurredAt, string Actor, string ActorRole, string Kind, string Trigger, string FromState, string ToState,
+public sealed record JournalEventDto(long Seq, int DossierSeq, string OccurredAt, string Actor, string ActorRole, string Kind, string Trigger, string FromState, string ToState,
     string DefinitionId, int DefinitionVersion, string DefinitionHash, string Arguments, string Effects, string PrevHash, string Hash)
 {
     public string Format { get; init; } = JournalEvent.FormatTag;
 
     public string Inputs { get; init; } = "{}";
 
-    public static JournalEventDto From(JournalEvent e) => new(e.Seq, e.DossierSeq, e.OccurredAt, e.Actor, e.ActorRole, e.Kind, e.Trigger, e.FromState, e.ToState,
+    public static JournalEventDto From(JournalEvent e) => new(e.Seq, e.DossierSeq, JournalEvent.FormatTime(e.OccurredAt), e.Actor, e.ActorRole, e.Kind, e.Trigger, e.FromState, e.ToState,
         e.DefinitionId, e.DefinitionVersion, e.DefinitionHash, e.Arguments, e.Effects, e.PrevHash, e.Hash) { Format = e.Format, Inputs = e.Inputs };
 }
 

@@ -61,9 +61,10 @@ public static class NoticeEndpoints
         var errors = new List<FieldError>();
         var newDueText = JsonBody.String(body, "newDue", required: true, maxLength: 64, errors);
         var newDue = default(DateTimeOffset);
-        if (newDueText is not null && !DateTimeOffset.TryParseExact(newDueText, ["yyyy-MM-dd'T'HH:mm:ssK", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK"], CultureInfo.InvariantCulture, DateTimeStyles.None, out newDue))
+        // A date is the end of that day in Brussels (as every deadline date); a date and time needs its offset.
+        if (newDueText is not null && !Workflows.Calendar.BrusselsDate.TryParseDeadline(newDueText, out newDue))
         {
-            errors.Add(new FieldError("newDue", "must be a date and time with offset like 2025-12-31T12:00:00+01:00"));
+            errors.Add(new FieldError("newDue", "must be a date like 2025-12-31 (the end of that day in Brussels) or a date and time with offset like 2025-12-31T12:00:00+01:00"));
         }
 
         var reason = JsonBody.String(body, "reason", required: true, maxLength: 2000, errors);

@@ -12,7 +12,7 @@ namespace SubsidyEngine.Api.Pages;
 /// text) and paging. The counts per state come from one grouped SQL count over the whole filter, so they stay
 /// correct on every page; a page lists <see cref="PageSize"/> dossiers (newest change first).
 /// </summary>
-public sealed class BoardModel(DossierQueries queries, WorkflowCatalog catalog, ProgrammeCatalog programmes) : UiPageModel
+public sealed class BoardModel(DossierQueries queries, WorkflowCatalog catalog, ProgrammeCatalog programmes, Engine.Notices.NoticeDispatcher notices) : UiPageModel
 {
     public const int DefaultPageSize = 500;
 
@@ -39,6 +39,9 @@ public sealed class BoardModel(DossierQueries queries, WorkflowCatalog catalog, 
     public IReadOnlyList<StateCount> Counts { get; private set; } = [];
 
     public long Total { get; private set; }
+
+    /// <summary>Notices that failed permanently (banner linking to the failed notices screen); 0 for auditors.</summary>
+    public long FailedNotices { get; private set; }
 
     public int Pages => (int)Math.Max(1, (Total + PageSize - 1) / PageSize);
 
@@ -78,6 +81,11 @@ public sealed class BoardModel(DossierQueries queries, WorkflowCatalog catalog, 
         if (Scope.IsMunicipality)
         {
             return LocalRedirect("/portal");
+        }
+
+        if (Scope.Role is Roles.Officer or Roles.Admin)
+        {
+            FailedNotices = await notices.CountFailedAsync(ct);
         }
 
         var calls = new List<DossierSnapshot>();

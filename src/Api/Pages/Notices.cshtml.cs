@@ -79,7 +79,7 @@ public sealed class NoticesModel(NoticeDispatcher dispatcher, ReminderSweeper re
             return NotFound();
         }
 
-        if (!DateOnly.TryParseExact(newDue, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
+        if (!Workflows.Calendar.BrusselsDate.TryParse(newDue, out var date))
         {
             Errors.Add(T("date.missing"));
         }
@@ -95,8 +95,7 @@ public sealed class NoticesModel(NoticeDispatcher dispatcher, ReminderSweeper re
         }
 
         // The new due time is the end of the chosen day in Belgium, like the programme's own deadlines.
-        var local = date.ToDateTime(new TimeOnly(23, 59, 59));
-        var due = new DateTimeOffset(local, Brussels.GetUtcOffset(local));
+        var due = date.EndOfDay;
         try
         {
             await reminders.ExtendAsync(deadline, due, reason!, Scope.Actor, ct);
@@ -115,7 +114,6 @@ public sealed class NoticesModel(NoticeDispatcher dispatcher, ReminderSweeper re
         return Page();
     }
 
-    private static readonly TimeZoneInfo Brussels = TimeZoneInfo.FindSystemTimeZoneById("Europe/Brussels");
 
     private bool MayUse => Scope.Role is Roles.Officer or Roles.Admin;
 

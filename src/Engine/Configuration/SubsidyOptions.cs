@@ -215,4 +215,11 @@ public sealed class SmtpOptions
 
     [EmailAddress]
     public string AuditorAddress { get; set; } = "audit@abb.example.be";
+
+    /// <summary>
+    /// Where a notice that failed permanently is reported (<c>Subsidy:Smtp:OperationsAddress</c>): the operations
+    /// team gets one mail per failed notice, besides the banner on the officers' board. Empty: no such mail.
+    /// </summary>
+    [EmailAddress]
+    public string? OperationsAddress { get; set; } = "operations-samenleven@abb.example.be";
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using SubsidyEngine.Engine.Programmes;
+using SubsidyEngine.Workflows.Calendar;
 using static SubsidyEngine.Engine.Programmes.ProgrammeGuards;
 
 namespace SubsidyEngine.Engine.Letters;
@@ -10,10 +11,22 @@ namespace SubsidyEngine.Engine.Letters;
 /// <param name="Data">The dossier data right after the causing event (rebuilt from the journal).</param>
 /// <param name="At">The time of the causing event.</param>
 /// <param name="Reminder">For reminders and timeouts: the deadline kind, its due time, and the stage.</param>
-public sealed record LetterContext(Guid DossierId, JsonObject Data, DateTimeOffset At, ReminderInfo? Reminder = null);
+/// <param name="TemplateVersion">
+/// The version of the template the model is for (default: the latest). A letter re-renders byte for byte with the
+/// model of its template version: fields whose meaning changed are computed the old way for the old versions
+/// (see <see cref="LetterModelBuilder"/>).
+/// </param>
+public sealed record LetterContext(Guid DossierId, JsonObject Data, DateTimeOffset At, ReminderInfo? Reminder = null, int TemplateVersion = int.MaxValue);
 
-/// <summary>A reminder's deadline: kind (e.g. <c>final-report</c>), effective due time, and stage (<c>30-days</c>, <c>7-days</c>, <c>due-today</c>, <c>overdue</c>).</summary>
-public sealed record ReminderInfo(string Kind, DateTimeOffset Due, string Stage, int DaysOverdue = 0);
+/// <summary>
+/// A reminder's deadline: kind (e.g. <c>final-report</c>), effective due time, stage (<c>30-days</c>, <c>7-days</c>,
+/// <c>due-today</c>, <c>overdue</c>), the whole days overdue as version 1 of the reminder counted them, and when the
+/// reminder was created (the day it is dated and counted from, from version 2 on).
+/// </summary>
+public sealed record ReminderInfo(string Kind, DateTimeOffset Due, string Stage, int DaysOverdue = 0, DateTimeOffset? SentAt = null);
+
+/// <summary>The dossier data lacks what a letter must state (e.g. the account a payment goes to): the letter cannot be made.</summary>
+public sealed class LetterModelException(string message) : Exception(message);
 
 /// <summary>Who signs, whom to contact, where the portal is: settings of the sending agency.</summary>
 public sealed record LetterSettings(string PublicBaseUrl, string SignatoryName, string SignatoryFunction, string ContactName, string ContactEmail, string AgencyIban)
@@ -27,14 +40,32 @@ public sealed record LetterSettings(string PublicBaseUrl, string SignatoryName, 
 /// Builds the model of each letter template (fields documented in src/Templates/Letters/README.md) from the dossier
 /// data as of the event that caused it. Pure: the same data gives the same model, so a re-render gives the same
 /// HTML hash. Amounts come from the rules' results stored in the data (allocation, payment, settlement), never
-/// recomputed here.
+/// recomputed here; every day count is computed here in Brussels calendar days (<see cref="BrusselsDate"/>), never
+/// written in a template.
 /// </summary>
+/// <remarks>
+/// Versions: a letter re-renders with the model of its template version (<see cref="LetterContext.TemplateVersion"/>).
+/// From version 2 on: reminders are dated and counted from the day they are sent (<c>daysLeft</c>, <c>daysOverdue</c>
+/// in Brussels calendar days), links go to the dossier page (<c>dossierUrl</c>), payments name the authority's
+/// account (<c>payment.iban</c> from the register). Version 1 models are kept as they were, for the letters sent.
+/// </remarks>
 public sealed class LetterModelBuilder(ProgrammeCatalog programmes, LetterSettings settings)
 {
     public JsonObject Build(string templateId, LetterContext c)
     {
         var d = c.Data;
+        if (templateId == "checkpoint-digest")
+        {
+            return CheckpointDigest(c);
+        }
+
+        var v2 = c.TemplateVersion >= 2;
         var model = Common(c);
+        if (v2 && c.Reminder?.SentAt is { } sentAt)
+        {
+            model["letterDate"] = BrusselsDate.Of(sentAt).ToString();
+        }
+
         switch (templateId)
         {
             case "acknowledgement":
@@ -48,6 +79,11 @@ public sealed class LetterModelBuilder(ProgrammeCatalog programmes, LetterSettin
                 model["items"] = new JsonArray(JsonValue.Create(Str(d, "informationRequest.questions") ?? string.Empty));
                 model["deadline"] = Str(d, "informationRequest.deadline") ?? DateOf(null, c.At);
                 model["portalUrl"] = PortalUrl(c.DossierId);
+                if (v2)
+                {
+                    model["dossierUrl"] = DossierUrl(c.DossierId);
+                }
+
                 break;
             case "ineligibility-decision":
                 model["callName"] = CallName(d);
@@ -74,7 +110,7 @@ public sealed class LetterModelBuilder(ProgrammeCatalog programmes, LetterSettin
                 {
                     ["advancePercent"] = AdvancePercent(d),
                     ["advanceAmount"] = Dec(d, "payment.advanceEur"),
-                    ["iban"] = "het rekeningnummer dat uw bestuur in het Loket voor Lokale Besturen opgaf",
+                    ["iban"] = v2 ? AuthorityIban(d) : "het rekeningnummer dat uw bestuur in het Loket voor Lokale Besturen opgaf",
                 };
                 break;
             case "report-reminder":
@@ -84,7 +120,20 @@ public sealed class LetterModelBuilder(ProgrammeCatalog programmes, LetterSettin
                 model["reportName"] = ReportName(r.Kind, d);
                 model["deadline"] = DateOf(Iso(r.Due), c.At);
                 model["portalUrl"] = PortalUrl(c.DossierId);
-                if (r.Stage == "overdue")
+                if (v2)
+                {
+                    // Brussels calendar days from the day the reminder is sent to the due day.
+                    var daysLeft = BrusselsDate.Of(r.SentAt ?? c.At).DaysUntil(BrusselsDate.Of(r.Due));
+                    model["dossierUrl"] = DossierUrl(c.DossierId);
+                    model["reportName"] = r.Kind == "information" ? "aanvullende informatie" : ReportName(r.Kind, d);
+                    model["report"] = ReportPhrase(r.Kind, d);
+                    model["daysLeft"] = Math.Max(0, daysLeft);
+                    if (r.Stage == "overdue")
+                    {
+                        model["daysOverdue"] = Math.Max(1, -daysLeft);
+                    }
+                }
+                else if (r.Stage == "overdue")
                 {
                     model["daysOverdue"] = r.DaysOverdue;
                 }
@@ -173,6 +222,66 @@ public sealed class LetterModelBuilder(ProgrammeCatalog programmes, LetterSettin
     private static string CallName(JsonObject d) => Str(d, "call.name") ?? Str(d, "title") ?? string.Empty;
 
     private string PortalUrl(Guid dossierId) => $"{settings.PublicBaseUrl}/portal/dossiers/{dossierId:D}";
+
+    /// <summary>The dossier's page (<c>/dossiers/{id}</c>), the one page every party of a dossier opens (others get a 404).</summary>
+    private string DossierUrl(Guid dossierId) => $"{settings.PublicBaseUrl}/dossiers/{dossierId:D}";
+
+    /// <summary>
+    /// The account a payment goes to: the one the application names (<c>applicant.iban</c> or <c>contact.iban</c>,
+    /// when valid), otherwise the authority's from the register. A payment letter without a valid account is not sent.
+    /// </summary>
+    private string AuthorityIban(JsonObject d)
+    {
+        foreach (var path in new[] { "applicant.iban", "contact.iban" })
+        {
+            if (Str(d, path) is { } given && Workflows.Formats.Iban.IsValid(given))
+            {
+                return Workflows.Formats.Iban.Format(given);
+            }
+        }
+
+        var owner = Str(d, "owner");
+        return (owner is null ? null : programmes.Authorities.Find(owner)?.Iban)
+            ?? throw new LetterModelException($"no valid bank account (IBAN) for authority '{owner}': neither the application nor the register gives one");
+    }
+
+    /// <summary>
+    /// The auditors' checkpoint digest (<c>notice.v1</c> layout): the checkpoint as recorded on the audit dossier
+    /// (<c>checkpoint</c>, the exported line of <c>checkpoints.jsonl</c>) and the journal figures.
+    /// </summary>
+    private static JsonObject CheckpointDigest(LetterContext c)
+    {
+        var d = c.Data;
+        var checkpoint = d["checkpoint"] as JsonObject ?? throw new LetterModelException("the audit dossier holds no checkpoint");
+        var journal = d["journal"] as JsonObject ?? [];
+        return new JsonObject
+        {
+            ["letterDate"] = DateOf(Str(d, "checkpointAt"), c.At),
+            ["reference"] = $"controlepunt {Int(checkpoint, "seq")}",
+            ["checkpointAt"] = Str(d, "checkpointAt") ?? Iso(c.At),
+            ["checkpoint"] = new JsonObject
+            {
+                ["seq"] = Int(checkpoint, "seq"),
+                ["brusselsDay"] = Str(checkpoint, "brussels_day") ?? string.Empty,
+                ["takenAt"] = Str(checkpoint, "taken_at") ?? string.Empty,
+                ["dossierCount"] = Int(checkpoint, "dossier_count"),
+                ["eventCount"] = Int(checkpoint, "event_count"),
+                ["maxJournalSeq"] = Int(checkpoint, "max_journal_seq"),
+                ["headDigest"] = Str(checkpoint, "head_digest") ?? string.Empty,
+                ["prevHash"] = Str(checkpoint, "prev_hash") ?? string.Empty,
+                ["hash"] = Str(checkpoint, "hash") ?? string.Empty,
+            },
+            ["journal"] = new JsonObject
+            {
+                ["scope"] = "alle dossiers",
+                ["eventCount"] = Int(journal, "eventCount"),
+                ["firstSequence"] = Int(journal, "firstSequence"),
+                ["lastSequence"] = Int(journal, "lastSequence"),
+                ["algorithm"] = Str(journal, "algorithm") ?? string.Empty,
+                ["headHash"] = Str(journal, "headHash") ?? string.Empty,
+            },
+        };
+    }
 
     private static JsonObject Period(JsonObject d) => new()
     {
@@ -334,7 +443,7 @@ public sealed class LetterModelBuilder(ProgrammeCatalog programmes, LetterSettin
         model["settlement"] = s;
         if (outcome == "payable")
         {
-            model["payment"] = new JsonObject { ["iban"] = "het rekeningnummer dat uw bestuur in het Loket voor Lokale Besturen opgaf" };
+            model["payment"] = new JsonObject { ["iban"] = c.TemplateVersion >= 2 ? AuthorityIban(d) : "het rekeningnummer dat uw bestuur in het Loket voor Lokale Besturen opgaf" };
         }
         else if (outcome == "recover")
         {
@@ -352,6 +461,16 @@ public sealed class LetterModelBuilder(ProgrammeCatalog programmes, LetterSettin
         "interim-report" => $"tussentijdse rapportering over projectjaar {Int(d, "call.year")}",
         "final-report" => $"eindrapportering over projectjaar {Int(d, "call.year")}",
         "information" => "het bezorgen van de gevraagde aanvullende informatie",
+        "reaction" => "uw reactie op de voorafgaande kennisgeving van terugvordering",
+        _ => kind,
+    };
+
+    /// <summary>What is due, with its article, to use in a sentence ("Wij herinneren u eraan dat ... moet worden ingediend").</summary>
+    private static string ReportPhrase(string kind, JsonObject d) => kind switch
+    {
+        "interim-report" => $"de tussentijdse rapportering over projectjaar {Int(d, "call.year")}",
+        "final-report" => $"de eindrapportering over projectjaar {Int(d, "call.year")}",
+        "information" => "de gevraagde aanvullende informatie",
         "reaction" => "uw reactie op de voorafgaande kennisgeving van terugvordering",
         _ => kind,
     };

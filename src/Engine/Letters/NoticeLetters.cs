@@ -44,7 +44,7 @@ public sealed class NoticeLetters(JournalStore journal, WorkflowCatalog catalog,
         }
 
         var at = events.Count > 0 ? events[^1].OccurredAt : kept.At;
-        var model = models.Build(templateId, new LetterContext(dossierId, kept.Replay.Data ?? [], at, reminder));
+        var model = models.Build(templateId, new LetterContext(dossierId, kept.Replay.Data ?? [], at, reminder, templateVersion));
         var letter = renderer.Render(templateId, templateVersion, model);
         if (kept.Replay.Divergences.Count == 0)
         {
@@ -71,7 +71,7 @@ public sealed class NoticeLetters(JournalStore journal, WorkflowCatalog catalog,
         }
 
         var replay = Replayer.Replay(dossierId, upTo, null, catalog);
-        var model = models.Build(templateId, new LetterContext(dossierId, replay.Data ?? [], upTo[^1].OccurredAt, reminder));
+        var model = models.Build(templateId, new LetterContext(dossierId, replay.Data ?? [], upTo[^1].OccurredAt, reminder, templateVersion));
         return renderer.Render(templateId, templateVersion, model);
     }
 }

@@ -38,7 +38,7 @@ public sealed class TemplateNoticeComposer(NoticeLetters letters, ProgrammeCatal
             _ => "7-days",
         };
         var daysOverdue = stage == "overdue" ? Math.Max(1, (int)Math.Floor((notice.CreatedAt - r.Due).TotalDays)) : 0;
-        return new Letters.ReminderInfo(r.DeadlineKind, r.Due, stage, daysOverdue);
+        return new Letters.ReminderInfo(r.DeadlineKind, r.Due, stage, daysOverdue, notice.CreatedAt);
     }
 
     /// <summary>
@@ -49,12 +49,27 @@ public sealed class TemplateNoticeComposer(NoticeLetters letters, ProgrammeCatal
 
     public async Task<ComposedNotice> ComposeAsync(NoticeToCompose notice, CancellationToken ct)
     {
-        var letter = await letters.RenderAsync(notice.DossierId, notice.DossierSeq, notice.TemplateId, notice.TemplateVersion, ReminderFor(notice), ct);
+        Templates.RenderedLetter letter;
+        try
+        {
+            letter = await letters.RenderAsync(notice.DossierId, notice.DossierSeq, notice.TemplateId, notice.TemplateVersion, ReminderFor(notice), ct);
+        }
+        catch (Exception e) when (e is Templates.LetterTemplateNotFoundException or Templates.LetterRenderException or ArgumentException or LetterModelException)
+        {
+            // Rendering the same journal again gives the same error: permanent, so the notice is failed (and shown to
+            // officers) instead of being retried in 'sending' for ever.
+            throw new InvalidMailException($"letter {notice.TemplateId}.v{notice.TemplateVersion} cannot be rendered: {e.Message}", e);
+        }
+
         var data = notice.DossierData;
         var to = new List<MailRecipient>();
         if (ProgrammeGuards.Str(data, "contact.email") is { Length: > 0 } email)
         {
             to.Add(new MailRecipient(ProgrammeGuards.Str(data, "contact.name"), email));
+        }
+        else if (notice.TemplateId == "checkpoint-digest" && ProgrammeGuards.Str(data, "recipient") is { Length: > 0 } auditors)
+        {
+            to.Add(new MailRecipient("Auditors", auditors)); // the audit dossier records the auditors' address
         }
         else
         {

@@ -33,7 +33,7 @@ public sealed record CalendarToken(Guid Id, string AuthorityId, string Secret, D
 /// SEQUENCE that counts the extensions, so clients update the event instead of adding one. Tokens are 256-bit
 /// random secrets; the database keeps only their SHA-256, so a database leak does not reveal feed addresses.
 /// </remarks>
-public sealed class CalendarFeed(NpgsqlDataSource dataSource, TimeProvider clock, SubsidyOptions options)
+public sealed class CalendarFeed(NpgsqlDataSource dataSource, TimeProvider clock, SubsidyOptions options, WorkflowCatalog? workflows = null, Programmes.AuthorityRegister? authorities = null)
 {
     /// <summary>The value of the calendar's PRODID.</summary>
     public const string ProductId = "-//Agentschap Binnenlands Bestuur//SubsidyEngine Plan Samenleven//NL";
@@ -142,7 +142,9 @@ public sealed class CalendarFeed(NpgsqlDataSource dataSource, TimeProvider clock
         ArgumentNullException.ThrowIfNull(authorityId);
         var zone = TimeZoneInfo.FindSystemTimeZoneById(options.Notices.TimeZone);
         var calendar = new Ical.Net.Calendar { ProductId = ProductId };
-        calendar.AddProperty("X-WR-CALNAME", $"Plan Samenleven — termijnen {authorityId}");
+        // The authority's name (never its NIS code) names the calendar.
+        var authorityName = authorities?.Find(authorityId)?.Name ?? "uw bestuur";
+        calendar.AddProperty("X-WR-CALNAME", $"Plan Samenleven — termijnen van {authorityName}");
         calendar.AddProperty("X-WR-TIMEZONE", options.Notices.TimeZone);
         var stamp = new CalDateTime(clock.GetUtcNow().UtcDateTime.AddTicks(-(clock.GetUtcNow().UtcTicks % TimeSpan.TicksPerSecond)), "UTC");
         var baseUrl = options.PublicBaseUrl.TrimEnd('/');
@@ -150,7 +152,7 @@ public sealed class CalendarFeed(NpgsqlDataSource dataSource, TimeProvider clock
         await using var cmd = dataSource.CreateCommand(
             """
             SELECT dl.id, dl.kind, dl.due_at, dl.rule, s.id, COALESCE(s.data ->> 'reference', ''), s.state,
-                   (SELECT count(*) FROM deadline_extension e WHERE e.deadline_id = dl.id)
+                   (SELECT count(*) FROM deadline_extension e WHERE e.deadline_id = dl.id), s.workflow_id, s.workflow_version
             FROM deadline dl JOIN dossier s ON s.id = dl.dossier_id
             WHERE dl.status = 'open'
               AND (s.owner = $1 OR s.participants @> jsonb_build_array($1::text))
@@ -169,11 +171,21 @@ public sealed class CalendarFeed(NpgsqlDataSource dataSource, TimeProvider clock
                 var extensions = (int)reader.GetInt64(7);
                 var local = TimeZoneInfo.ConvertTime(due, zone);
                 var day = DateOnly.FromDateTime(local.DateTime);
+                var definition = workflows is not null && workflows.Contains(reader.GetString(8), reader.GetInt32(9))
+                    ? workflows.Get(reader.GetString(8), reader.GetInt32(9)).Definition
+                    : null;
+                var label = Workflows.Calendar.DeadlineLabels.For(kind, definition).Nl;
+                // A deadline on a date ends with that day (23:59:59 in Brussels): the feed says the day, not a time;
+                // a deadline at another time of day says the time too.
+                var endOfDay = new Workflows.Calendar.BrusselsDate(day).EndOfDay == due;
+                var when = endOfDay
+                    ? string.Create(Dutch, $"{local:dddd d MMMM yyyy}")
+                    : string.Create(Dutch, $"{local:dddd d MMMM yyyy} om {local:HH:mm}");
                 var ev = new CalendarEvent
                 {
                     Uid = $"deadline-{deadlineId:D}@subsidy-engine",
-                    Summary = $"Termijn {kind} — dossier {reference}",
-                    Description = string.Create(Dutch, $"Dossier {reference} (fase {reader.GetString(6)}): de termijn '{kind}' verstrijkt op {local:dddd d MMMM yyyy 'om' HH:mm}.")
+                    Summary = $"{label} — dossier {reference}",
+                    Description = $"{label} voor dossier {reference}: de termijn loopt tot en met {when}."
                         + (extensions > 0 ? string.Create(Dutch, $" De termijn werd {extensions} keer verlengd.") : string.Empty),
                     DtStart = new CalDateTime(day),
                     DtEnd = new CalDateTime(day.AddDays(1)),

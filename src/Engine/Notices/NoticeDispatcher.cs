@@ -84,6 +84,9 @@ public sealed class NoticeDispatcher
 
     private DateTimeOffset Now() => JournalEvent.Truncate(_clock.GetUtcNow());
 
+    /// <summary>Where a notice that failed permanently is reported (<c>Subsidy:Smtp:OperationsAddress</c>); null: not mailed.</summary>
+    public string? OperationsAddress { get; init; }
+
     /// <summary>Sends every notice due now, batch after batch, and returns what happened.</summary>
     public async Task<DispatchResult> DispatchDueAsync(CancellationToken cancellationToken = default)
     {
@@ -171,6 +174,13 @@ public sealed class NoticeDispatcher
                 return rendered;
             }
         }
+    }
+
+    /// <summary>How many notices failed permanently and wait for an officer (the banner on the board).</summary>
+    public async Task<long> CountFailedAsync(CancellationToken cancellationToken = default)
+    {
+        await using var cmd = _dataSource.CreateCommand("SELECT count(*) FROM notice WHERE status = 'failed'");
+        return (long)(await cmd.ExecuteScalarAsync(cancellationToken))!;
     }
 
     /// <summary>Notices that failed permanently, newest first: the officers' list of undelivered mail.</summary>
@@ -624,7 +634,56 @@ public sealed class NoticeDispatcher
         catch (Exception e) when (e is AlreadySettledException or IdempotencyConflictException)
         {
             _logger.LogWarning("Notice {Notice} was settled by another sender before it could be marked failed", n.NoticeId);
+            return;
         }
+
+        await ReportToOperationsAsync(n, reason, c.Attempts, cancellationToken);
+    }
+
+    /// <summary>
+    /// Mails the operations address that a notice failed for good (once: only the sender that recorded the failure
+    /// gets here). Its Message-ID derives from the notice, so a repeated attempt is the same message. A relay that
+    /// refuses it is logged, never fails the dispatch: the failed notice is on the board and the notices screen anyway.
+    /// </summary>
+    private async Task ReportToOperationsAsync(NoticeToCompose n, string reason, int attempts, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(OperationsAddress))
+        {
+            return;
+        }
+
+        var reference = n.DossierData["reference"] is JsonValue v && v.TryGetValue<string>(out var r) ? r : n.DossierId.ToString("D");
+        var text = string.Join('\n',
+            $"Een bericht kon niet worden verzonden en wordt niet opnieuw geprobeerd.",
+            string.Empty,
+            $"Dossier: {reference} ({n.DossierId:D})",
+            $"Bericht: {n.TemplateId} versie {n.TemplateVersion} ({n.Kind}), id {n.NoticeId:D}",
+            $"Pogingen: {attempts}",
+            $"Fout: {reason}",
+            string.Empty,
+            "Zie 'Niet verzonden berichten' op het scherm Opvolging (/notices) om het opnieuw te versturen na herstel.");
+        try
+        {
+            await _transport.SendAsync(
+                new OutgoingMessage
+                {
+                    NoticeId = DeterministicOperationsId(n.NoticeId),
+                    To = [new MailRecipient("Operations", OperationsAddress)],
+                    Subject = $"Bericht niet verzonden: {n.TemplateId} voor {reference}",
+                    TextBody = text,
+                },
+                cancellationToken);
+        }
+        catch (MailDeliveryException e)
+        {
+            _logger.LogError(e, "Could not report failed notice {Notice} to {Address}", n.NoticeId, OperationsAddress);
+        }
+    }
+
+    private static Guid DeterministicOperationsId(Guid noticeId)
+    {
+        var bytes = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes("operations:" + noticeId.ToString("D")));
+        return new Guid(bytes.AsSpan(0, 16));
     }
 
     /// <summary>

@@ -29,11 +29,16 @@ public static class NoticeServices
         services.TryAddSingleton(sp => new NoticeDispatcher(
             sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<WorkflowRuntime>(), sp.GetRequiredService<INoticeComposer>(),
             sp.GetRequiredService<IMailTransport>(), sp.GetRequiredService<TimeProvider>(), Options(sp).Notices, sp.GetRequiredService<RetryPolicy>(),
-            sp.GetService<IWorkSignal>(), sp.GetService<ILogger<NoticeDispatcher>>()));
+            sp.GetService<IWorkSignal>(), sp.GetService<ILogger<NoticeDispatcher>>())
+        {
+            OperationsAddress = Options(sp).Smtp.OperationsAddress,
+        });
         services.TryAddSingleton(sp => new ReminderSweeper(
             sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<WorkflowRuntime>(), sp.GetRequiredService<TimeProvider>(),
             Options(sp).Notices, sp.GetService<IWorkSignal>(), sp.GetService<ILogger<ReminderSweeper>>()));
-        services.TryAddSingleton(sp => new CalendarFeed(sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<TimeProvider>(), Options(sp)));
+        services.TryAddSingleton(sp => new CalendarFeed(
+            sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<TimeProvider>(), Options(sp),
+            sp.GetService<WorkflowCatalog>(), sp.GetService<Programmes.ProgrammeCatalog>()?.Authorities));
         return services;
     }
 

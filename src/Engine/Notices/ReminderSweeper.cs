@@ -32,7 +32,9 @@ public sealed record DeadlineExtension(
 /// due day (<see cref="NoticeOptions.ReminderDaysBefore"/>, default 30 and 7), <c>due</c> on the due day, and
 /// <c>overdue-K</c> every <see cref="NoticeOptions.OverdueEveryDays"/> days after the due day while the deadline
 /// stays open. A sweep creates the <em>current</em> stage of each deadline only: a stage that was not reached
-/// while it was current (the deadline was set late, or the sweep did not run) is skipped, never sent late.
+/// while it was current (the deadline was set late, or the sweep did not run) is skipped, never sent late. A stage
+/// whose day came before the day the deadline was set (or extended) was never current: an information request due
+/// in 21 days gets its 7-day reminder 14 days later, not a "30 days" one seconds after the request.
 /// </para>
 /// <para>
 /// Exactly once per deadline and stage, however many sweepers run: the <c>reminder</c> row's unique key
@@ -91,7 +93,12 @@ public sealed class ReminderSweeper
                     SELECT ($1::timestamptz AT TIME ZONE $2)::date AS today
                 ), open AS (
                     SELECT d.id, d.dossier_id, d.due_at, d.set_by_seq,
-                           (d.due_at AT TIME ZONE $2)::date - p.today AS days_left
+                           (d.due_at AT TIME ZONE $2)::date - p.today AS days_left,
+                           -- Days left on the day the deadline was set or last extended: a stage whose day came before
+                           -- was never current, so it is skipped (no "30 days" reminder for a request due in 21 days).
+                           (d.due_at AT TIME ZONE $2)::date - (greatest(
+                               (SELECT j.occurred_at FROM journal j WHERE j.dossier_id = d.dossier_id AND j.dossier_seq = d.set_by_seq),
+                               (SELECT max(x.granted_at) FROM deadline_extension x WHERE x.deadline_id = d.id)) AT TIME ZONE $2)::date AS days_left_when_set
                     FROM deadline d CROSS JOIN params p
                     WHERE d.status = 'open' AND d.remind
                       AND d.due_at < $1::timestamptz + make_interval(days => $3 + 2)
@@ -102,7 +109,8 @@ public sealed class ReminderSweeper
                     SELECT o.id, o.dossier_id, o.due_at, o.set_by_seq,
                            CASE WHEN o.days_left >= 0 THEN
                                (SELECT CASE WHEN min(x) = 0 THEN 'due' ELSE 'before-' || min(x) END
-                                FROM unnest($4::int[]) AS x WHERE x >= o.days_left)
+                                FROM unnest($4::int[]) AS x WHERE x >= o.days_left
+                                HAVING min(x) <= coalesce(o.days_left_when_set, 2147483647))
                            WHEN -o.days_left >= $5 THEN
                                'overdue-' || ((-o.days_left) / $5)
                            END AS code

@@ -48,6 +48,7 @@ public static class AuthorityKinds
 /// <param name="Arrondissement">The reference region a cooperation must lie in (stand-in: the arrondissement).</param>
 /// <param name="NonEu14OriginResidents">Residents of non-EU-14 origin (own or a parent's first nationality outside Belgium and the EU-14). In the demo file these counts are ILLUSTRATIVE.</param>
 /// <param name="IsFacilityMunicipality">One of the six municipalities with language facilities around Brussels.</param>
+/// <param name="Iban">The authority's bank account for subsidy payments (mod-97 checked by <see cref="Workflows.Formats.Iban"/>), grouped; null when the register does not give it. In the demo file these are ILLUSTRATIVE.</param>
 public sealed record Authority(
     string Id,
     string Name,
@@ -58,7 +59,8 @@ public sealed record Authority(
     long NonEu14OriginResidents,
     bool IsFacilityMunicipality,
     string ContactEmail,
-    string Address);
+    string Address,
+    string? Iban = null);
 
 /// <summary>The known authorities, by id. Immutable; build it with <see cref="AuthorityCsv"/> or from a list.</summary>
 public sealed class AuthorityRegister

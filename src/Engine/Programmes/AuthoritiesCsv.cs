@@ -13,7 +13,8 @@ public sealed record AuthorityImportResult(AuthorityRegister? Register, IReadOnl
 /// <summary>
 /// Reads and writes the authority register CSV (UTF-8, comma-separated, header line, lines starting with <c>#</c> are
 /// comments). Columns: <c>id,name,kind,arrondissement,province,inhabitants,non_eu14_origin_residents,
-/// facility_municipality,contact_email,address</c>. Every bad line is reported with its line number and column.
+/// facility_municipality,contact_email,address</c> and the optional <c>iban</c> (the account payments go to, mod-97
+/// checked). Every bad line is reported with its line number and column.
 /// </summary>
 public static class AuthorityCsv
 {
@@ -21,8 +22,11 @@ public static class AuthorityCsv
     public static readonly IReadOnlyList<string> Columns =
     [
         "id", "name", "kind", "arrondissement", "province", "inhabitants", "non_eu14_origin_residents",
-        "facility_municipality", "contact_email", "address",
+        "facility_municipality", "contact_email", "address", "iban",
     ];
+
+    /// <summary>Columns a file may leave out (older registers).</summary>
+    public static readonly IReadOnlySet<string> OptionalColumns = new HashSet<string>(["iban"], StringComparer.Ordinal);
 
     /// <summary>Imports a CSV file; throws <see cref="ProgrammeDataException"/> listing every bad line.</summary>
     public static AuthorityRegister Load(string path)
@@ -54,7 +58,8 @@ public static class AuthorityCsv
         };
         using var csv = CsvReader.Create(text, options, leaveOpen: true);
         var header = csv.Headers ?? [];
-        var missing = Columns.Where(c => !header.Contains(c, StringComparer.Ordinal)).ToList();
+        var missing = Columns.Where(c => !OptionalColumns.Contains(c) && !header.Contains(c, StringComparer.Ordinal)).ToList();
+        var hasIban = header.Contains("iban", StringComparer.Ordinal);
         if (header.Count == 0 || missing.Count > 0)
         {
             problems.Add(new DataProblem(sourceName, "header",
@@ -113,6 +118,11 @@ public static class AuthorityCsv
                 lineProblems.Add($"column contact_email: '{email}' is not an e-mail address");
             }
             var address = Field("address", required: false);
+            var iban = hasIban ? Field("iban", required: false) : string.Empty;
+            if (iban.Length > 0 && !Workflows.Formats.Iban.IsValid(iban))
+            {
+                lineProblems.Add($"column iban: '{iban}' is not a valid IBAN (check digits, mod 97)");
+            }
             if (kind == AuthorityKind.Municipality && id.Length > 0 && !(id.Length == 5 && id.All(char.IsAsciiDigit)))
             {
                 lineProblems.Add($"column id: a municipality's id is its 5-digit NIS code, found '{id}'");
@@ -139,7 +149,7 @@ public static class AuthorityCsv
                 continue;
             }
             authorities.Add(new Authority(id, name, kind, arrondissement, province, inhabitants, nonEu14, facility!.Value, email,
-                address));
+                address, iban.Length > 0 ? Workflows.Formats.Iban.Format(iban) : null));
         }
         return problems.Count > 0
             ? new AuthorityImportResult(null, problems)
@@ -166,7 +176,7 @@ public static class AuthorityCsv
             [
                 a.Id, a.Name, a.Kind.ToDataString(), a.Arrondissement, a.Province,
                 a.Inhabitants.ToString(CultureInfo.InvariantCulture), a.NonEu14OriginResidents.ToString(CultureInfo.InvariantCulture),
-                a.IsFacilityMunicipality ? "true" : "false", a.ContactEmail, a.Address,
+                a.IsFacilityMunicipality ? "true" : "false", a.ContactEmail, a.Address, a.Iban ?? string.Empty,
             ]);
         }
         csv.Flush();

@@ -70,7 +70,8 @@ public static class AuthoritiesDemoData
         "non_eu14_origin_residents: ILLUSTRATIVE counts, not statistics. No per-municipality source was found; they are derived",
         "deterministically by SubsidyEngine.Engine.Programmes.AuthoritiesDemoData (anchored on Antwerp 56%, Genk 59%,",
         "Turnhout 39.5%, Sint-Niklaas 34.6%, Lier 34% foreign roots) - see docs/programme-data.md. VGC and DE-RAND figures are",
-        "illustrative too. Contact e-mails and addresses are placeholders. Regenerate: REGENERATE_DEMO_DATA=1 dotnet test",
+        "illustrative too. Contact e-mails and addresses are placeholders. iban: ILLUSTRATIVE account numbers (valid check",
+        "digits, bank code 000, derived from the id), not the authorities' accounts. Regenerate: REGENERATE_DEMO_DATA=1 dotnet test",
         "tests/Rules.Tests --filter AuthoritiesDemoDataTests",
     ];
 
@@ -89,19 +90,26 @@ public static class AuthoritiesDemoData
             var inhabitants = long.Parse(csv.GetString("inhabitants")!, NumberStyles.None, CultureInfo.InvariantCulture);
             var count = IllustrativeNonEu14Count(nis, arrondissement, inhabitants);
             authorities.Add(new Authority(nis, name, AuthorityKind.Municipality, arrondissement, province, inhabitants, count,
-                FacilityMunicipalities.Contains(nis), PlaceholderEmail(nis), $"Gemeentehuis {name} (placeholder address)"));
+                FacilityMunicipalities.Contains(nis), PlaceholderEmail(nis), $"Gemeentehuis {name} (placeholder address)", IllustrativeIban(nis)));
         }
 
         // Brussels-Capital Region, 1 January 2020 (Statbel); 45% of non-EU-14 origin is ILLUSTRATIVE.
         const long brusselsInhabitants = 1_218_255;
         authorities.Add(new Authority(VgcId, "Vlaamse Gemeenschapscommissie", AuthorityKind.Vgc, "Brussel-Hoofdstad",
             "Brussels Hoofdstedelijk Gewest", brusselsInhabitants, (long)decimal.Floor(brusselsInhabitants * 0.45m), false,
-            PlaceholderEmail("vgc"), "Emile Jacqmainlaan 135, 1000 Brussel (placeholder)"));
+            PlaceholderEmail("vgc"), "Emile Jacqmainlaan 135, 1000 Brussel (placeholder)", IllustrativeIban("90001")));
         // vzw De Rand counts no residents of its own: it is eligible together with the facility municipalities.
         authorities.Add(new Authority(DeRandId, "vzw De Rand", AuthorityKind.DeRand, "Halle-Vilvoorde", "Vlaams-Brabant", 0, 0,
-            false, PlaceholderEmail("de-rand"), "Kaasmarkt 75, 1780 Wemmel (placeholder)"));
+            false, PlaceholderEmail("de-rand"), "Kaasmarkt 75, 1780 Wemmel (placeholder)", IllustrativeIban("90002")));
         return authorities.OrderBy(a => a.Id, StringComparer.Ordinal).ToList();
     }
+
+    /// <summary>
+    /// An ILLUSTRATIVE Belgian IBAN for a demo authority: bank code 000 and the 5-digit id as the account, with valid
+    /// national and IBAN check digits (so payment letters show a well-formed account), never a real account.
+    /// </summary>
+    public static string IllustrativeIban(string fiveDigits) =>
+        Workflows.Formats.Iban.Belgian(long.Parse(fiveDigits, NumberStyles.None, CultureInfo.InvariantCulture));
 
     /// <summary>The illustrative non-EU-14-origin count of one municipality (see the class remarks).</summary>
     public static long IllustrativeNonEu14Count(string nisCode, string arrondissement, long inhabitants)

@@ -197,14 +197,15 @@ public static class Decider
 
     /// <summary>What the decided transition does besides changing state: its assignments, computations and effects.</summary>
     public static EffectOutcome Effects(
-        Decision decision, RuleRegistry rules, Guid dossierId, int dossierSeq, Func<string, int> templateVersion)
+        Decision decision, RuleRegistry rules, Guid dossierId, int dossierSeq, Func<string, int> templateVersion,
+        DeadlineRules deadlineRules = DeadlineRules.BrusselsDays)
     {
         ArgumentNullException.ThrowIfNull(decision);
         var t = decision.Transition;
         var rule = decision.Context.Rule;
         return decision.Proposed is { } proposed
-            ? TransitionEffects.Complete(rules, proposed, t.Compute, computeInOrder: true, t.Effects, rule, decision.ToState, dossierId, dossierSeq, templateVersion, decision.Checks)
-            : TransitionEffects.Apply(rules, t.Assign, t.Compute, t.Effects, rule, decision.ToState, dossierId, dossierSeq, templateVersion, decision.Checks);
+            ? TransitionEffects.Complete(rules, proposed, t.Compute, computeInOrder: true, t.Effects, rule, decision.ToState, dossierId, dossierSeq, templateVersion, decision.Checks, deadlineRules)
+            : TransitionEffects.Apply(rules, t.Assign, t.Compute, t.Effects, rule, decision.ToState, dossierId, dossierSeq, templateVersion, decision.Checks, deadlineRules);
     }
 
     /// <summary>

@@ -107,7 +107,7 @@ public sealed class DefinitionMigrator(NpgsqlDataSource dataSource, WorkflowCata
     }
 
     /// <summary>The pure part of a migration event (shared with replay): target state, data and effects.</summary>
-    public static EffectOutcome Outcome(WorkflowCatalog catalog, JsonObject args, string state, JsonObject data, DateTimeOffset now, Actor actor, Guid dossierId, int dossierSeq, Func<string, int> templateVersion, out string to)
+    public static EffectOutcome Outcome(WorkflowCatalog catalog, JsonObject args, string state, JsonObject data, DateTimeOffset now, Actor actor, Guid dossierId, int dossierSeq, Func<string, int> templateVersion, out string to, DeadlineRules deadlineRules = DeadlineRules.BrusselsDays)
     {
         var id = args["migration"]?.GetValue<string>() ?? throw new InvalidOperationException("migration event without a migration id");
         var spec = catalog.FindMigration(id) ?? throw new WorkflowNotFoundException($"migration '{id}'");
@@ -119,6 +119,6 @@ public sealed class DefinitionMigrator(NpgsqlDataSource dataSource, WorkflowCata
         to = mapped;
         var effects = spec.Effects is not null && spec.Effects.TryGetValue(to, out var list) ? list : [];
         var context = new RuleContext(data, args, now, actor, to);
-        return TransitionEffects.Apply(catalog.Rules, spec.Assign, null, effects, context, to, dossierId, dossierSeq, templateVersion, null);
+        return TransitionEffects.Apply(catalog.Rules, spec.Assign, null, effects, context, to, dossierId, dossierSeq, templateVersion, null, deadlineRules);
     }
 }

@@ -290,6 +290,30 @@ public sealed class Replayer(NpgsqlDataSource dataSource, WorkflowCatalog catalo
     /// <summary>The template versions a recorded effects summary names (so replay uses the recorded ones).</summary>
     internal static IReadOnlyDictionary<string, int> TemplateVersionsOf(string effects) => RecordedTemplateVersions(effects);
 
+    /// <summary>
+    /// The deadline rules a recorded effects summary was computed with: <see cref="DeadlineRules.Legacy"/> when it sets
+    /// a deadline without <c>calendar</c> (written before due times were Brussels days), otherwise the current rules.
+    /// </summary>
+    internal static DeadlineRules DeadlineRulesOf(string effects)
+    {
+        if (!effects.Contains("\"deadlines\"", StringComparison.Ordinal))
+        {
+            return DeadlineRules.BrusselsDays;
+        }
+
+        try
+        {
+            return JsonNode.Parse(effects) is JsonObject o && o["deadlines"] is JsonArray deadlines
+                   && deadlines.OfType<JsonObject>().Any(d => d["calendar"] is null)
+                ? DeadlineRules.Legacy
+                : DeadlineRules.BrusselsDays;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return DeadlineRules.BrusselsDays; // a broken summary diverges anyway
+        }
+    }
+
     /// <summary>Recomputes the head digests of the checkpoints from the streamed chains (sorted by dossier id).</summary>
     private sealed class CheckpointHeads(IReadOnlyList<JournalCheckpoint> checkpoints)
     {
@@ -502,6 +526,7 @@ public sealed class DossierReplay(Guid dossierId, WorkflowCatalog catalog)
 
         _recordedTemplates = Replayer.TemplateVersionsOf(e.Effects);
         var templateVersion = _templateVersion ??= RecordedOrLatestTemplateVersion;
+        var deadlineRules = Replayer.DeadlineRulesOf(e.Effects);
         var actor = Decider.RecordedActor(e.Actor, e.ActorRole, inputs);
 
         if (wf is not null)
@@ -521,7 +546,7 @@ public sealed class DossierReplay(Guid dossierId, WorkflowCatalog catalog)
                     {
                         to = wf.Definition.Initial;
                         var assign = args.ToDictionary(kv => kv.Key, kv => (JsonNode?)JsonValue.Create("args." + kv.Key), StringComparer.Ordinal);
-                        outcome = TransitionEffects.Apply(catalog.Rules, assign, null, wf.Definition.Creation?.Effects ?? [], new RuleContext(new JsonObject(), args, e.OccurredAt, actor, to), to, dossierId, e.DossierSeq, templateVersion, null);
+                        outcome = TransitionEffects.Apply(catalog.Rules, assign, null, wf.Definition.Creation?.Effects ?? [], new RuleContext(new JsonObject(), args, e.OccurredAt, actor, to), to, dossierId, e.DossierSeq, templateVersion, null, deadlineRules);
                         break;
                     }
 
@@ -530,12 +555,12 @@ public sealed class DossierReplay(Guid dossierId, WorkflowCatalog catalog)
                         // The same decision as the live fire, on the journaled inputs (runtime 2) instead of a database.
                         var decision = Decider.Decide(Decider.Plan(wf, dossierId, State, Data, e.Trigger, args, actor, e.OccurredAt), Data, args, actor, e.OccurredAt, inputs, crossCheck: false);
                         to = decision.ToState;
-                        outcome = Decider.Effects(decision, catalog.Rules, dossierId, e.DossierSeq, templateVersion);
+                        outcome = Decider.Effects(decision, catalog.Rules, dossierId, e.DossierSeq, templateVersion, deadlineRules);
                         break;
                     }
 
                     case "migrated":
-                        outcome = DefinitionMigrator.Outcome(catalog, args, State, Data, e.OccurredAt, actor, dossierId, e.DossierSeq, templateVersion, out to);
+                        outcome = DefinitionMigrator.Outcome(catalog, args, State, Data, e.OccurredAt, actor, dossierId, e.DossierSeq, templateVersion, out to, deadlineRules);
                         break;
 
                     default:

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
+using SubsidyEngine.Workflows.Calendar;
 using SubsidyEngine.Workflows.Expressions;
 using SubsidyEngine.Workflows.Model;
 
@@ -14,6 +15,27 @@ public sealed record DeadlineSet(Guid Id, string Kind, DateTimeOffset Due, strin
 
 /// <summary>The data a transition's assignments propose, and the journal summary of what they assigned.</summary>
 public sealed record Assignment(JsonObject Data, JsonObject? Assigned);
+
+/// <summary>
+/// The rules that turned a deadline effect into a due time. The journal records which (a deadline of the effects
+/// summary carries <c>"calendar": "Europe/Brussels"</c> under <see cref="BrusselsDays"/>), and replay uses the recorded
+/// rules, so journals written before a change of these rules keep replaying. New events always use
+/// <see cref="BrusselsDays"/>.
+/// </summary>
+public enum DeadlineRules
+{
+    /// <summary>
+    /// Brussels calendar days: a date means the end of that day in Brussels; a duration in days (weeks, months,
+    /// years) counts Brussels calendar days and ends at the end of the last one (<see cref="IsoDuration.AddToDeadline"/>).
+    /// </summary>
+    BrusselsDays,
+
+    /// <summary>
+    /// The rules before: a date at <c>deadline.at</c> read as 00:00 UTC, durations added as exact time. Only to replay
+    /// events recorded so (their deadlines carry no <c>calendar</c>).
+    /// </summary>
+    Legacy,
+}
 
 /// <summary>The outcome of a transition's assignments, computations and effects: new data, rows to write, and the journal summary.</summary>
 public sealed record EffectOutcome(
@@ -29,6 +51,9 @@ public sealed record EffectOutcome(
 /// </summary>
 public static class TransitionEffects
 {
+    /// <summary>The value of a deadline's <c>calendar</c> in the effects summary under <see cref="DeadlineRules.BrusselsDays"/>.</summary>
+    public const string DeadlineCalendar = BrusselsDate.ZoneId;
+
     public static EffectOutcome Apply(
         RuleRegistry rules,
         IReadOnlyDictionary<string, JsonNode?>? assign,
@@ -39,8 +64,9 @@ public static class TransitionEffects
         Guid dossierId,
         int dossierSeq,
         Func<string, int> templateVersion,
-        IReadOnlyList<GuardCheck>? guardChecks) =>
-        Complete(rules, Assign(assign, context), compute, computeInOrder: false, effects, context, toState, dossierId, dossierSeq, templateVersion, guardChecks);
+        IReadOnlyList<GuardCheck>? guardChecks,
+        DeadlineRules deadlineRules = DeadlineRules.BrusselsDays) =>
+        Complete(rules, Assign(assign, context), compute, computeInOrder: false, effects, context, toState, dossierId, dossierSeq, templateVersion, guardChecks, deadlineRules);
 
     /// <summary>
     /// The data a transition proposes: the stored data with the transition's assignments applied (in key order), and
@@ -89,7 +115,8 @@ public static class TransitionEffects
         Guid dossierId,
         int dossierSeq,
         Func<string, int> templateVersion,
-        IReadOnlyList<GuardCheck>? guardChecks)
+        IReadOnlyList<GuardCheck>? guardChecks,
+        DeadlineRules deadlineRules = DeadlineRules.BrusselsDays)
     {
         ArgumentNullException.ThrowIfNull(rules);
         ArgumentNullException.ThrowIfNull(assignment);
@@ -135,7 +162,7 @@ public static class TransitionEffects
             }
             else if (effect.Deadline is { } d)
             {
-                var (due, rule) = Due(d, effectContext);
+                var (due, rule) = deadlineRules == DeadlineRules.Legacy ? LegacyDue(d, effectContext) : Due(d, effectContext);
                 deadlines.Add(new DeadlineSet(DeterministicId(dossierId, dossierSeq, "deadline", index), d.Kind, due, rule, d.Timeout, d.Keep ? null : d.Within ?? toState, d.Remind));
             }
             else if (effect.ClearDeadline is not null)
@@ -157,15 +184,24 @@ public static class TransitionEffects
 
         if (deadlines.Count > 0)
         {
-            summary["deadlines"] = new JsonArray(deadlines.Select(d => (JsonNode)new JsonObject
+            summary["deadlines"] = new JsonArray(deadlines.Select(d =>
             {
-                ["id"] = d.Id.ToString("D"),
-                ["kind"] = d.Kind,
-                ["due"] = JournalEvent.FormatTime(d.Due),
-                ["rule"] = d.Rule,
-                ["timeout"] = d.Timeout,
-                ["boundState"] = d.BoundState,
-                ["remind"] = d.Remind,
+                var entry = new JsonObject
+                {
+                    ["id"] = d.Id.ToString("D"),
+                    ["kind"] = d.Kind,
+                    ["due"] = JournalEvent.FormatTime(d.Due),
+                    ["rule"] = d.Rule,
+                    ["timeout"] = d.Timeout,
+                    ["boundState"] = d.BoundState,
+                    ["remind"] = d.Remind,
+                };
+                if (deadlineRules == DeadlineRules.BrusselsDays)
+                {
+                    entry["calendar"] = DeadlineCalendar;
+                }
+
+                return (JsonNode)entry;
             }).ToArray());
         }
 
@@ -205,24 +241,51 @@ public static class TransitionEffects
         return entries;
     }
 
+    /// <summary>
+    /// The due time under <see cref="DeadlineRules.BrusselsDays"/>: <c>at</c> a date is the end of that day in Brussels,
+    /// <c>at</c> a date and time is that instant, no <c>at</c> is now; <c>after</c> in days counts Brussels calendar days
+    /// from the day of that start and ends at the end of the last one.
+    /// </summary>
     private static (DateTimeOffset Due, string Rule) Due(DeadlineEffect d, RuleContext context)
     {
         DateTimeOffset start;
         string rule;
         if (d.At is not null)
         {
-            var node = ValueResolver.ResolvePath(d.At, context);
-            if (!ValueResolver.TryGetTime(node, out start))
+            if (!ValueResolver.TryGetTime(ValueResolver.ResolvePath(d.At, context), out start))
             {
-                if (node is JsonValue v && v.TryGetValue<string>(out var s) && DateOnly.TryParseExact(s, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var date))
-                {
-                    // A date alone means the end of that day in Brussels: 23:59:59 local time.
-                    start = BrusselsEndOfDay(date);
-                }
-                else
-                {
-                    throw new ArgumentValidationException([new FieldError(d.At.Replace("args.", string.Empty, StringComparison.Ordinal), "must be a date or date and time for the deadline")]);
-                }
+                throw new ArgumentValidationException([new FieldError(d.At.Replace("args.", string.Empty, StringComparison.Ordinal), "must be a date or date and time for the deadline")]);
+            }
+
+            rule = d.At;
+        }
+        else
+        {
+            start = context.Now;
+            rule = "now";
+        }
+
+        if (d.After is not null)
+        {
+            start = IsoDuration.AddToDeadline(start, d.After);
+            rule += " + " + d.After;
+        }
+
+        return (JournalEvent.Truncate(start), rule);
+    }
+
+    /// <summary>The due time under <see cref="DeadlineRules.Legacy"/>, exactly as events recorded before were computed.</summary>
+    private static (DateTimeOffset Due, string Rule) LegacyDue(DeadlineEffect d, RuleContext context)
+    {
+        DateTimeOffset start;
+        string rule;
+        if (d.At is not null)
+        {
+            var node = ValueResolver.ResolvePath(d.At, context);
+            if (!(node is JsonValue tv && tv.TryGetValue<string>(out var text)
+                  && DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal | System.Globalization.DateTimeStyles.AdjustToUniversal, out start)))
+            {
+                throw new ArgumentValidationException([new FieldError(d.At.Replace("args.", string.Empty, StringComparison.Ordinal), "must be a date or date and time for the deadline")]);
             }
 
             rule = d.At;
@@ -242,13 +305,8 @@ public static class TransitionEffects
         return (JournalEvent.Truncate(start), rule);
     }
 
-    /// <summary>23:59:59 on <paramref name="date"/> in Europe/Brussels.</summary>
-    public static DateTimeOffset BrusselsEndOfDay(DateOnly date)
-    {
-        var local = date.ToDateTime(new TimeOnly(23, 59, 59));
-        var zone = TimeZoneInfo.FindSystemTimeZoneById("Europe/Brussels");
-        return new DateTimeOffset(local, zone.GetUtcOffset(local));
-    }
+    /// <summary>23:59:59 on <paramref name="date"/> in Europe/Brussels (<see cref="BrusselsDate.EndOfDay"/>).</summary>
+    public static DateTimeOffset BrusselsEndOfDay(DateOnly date) => new BrusselsDate(date).EndOfDay;
 
     /// <summary>A stable id derived from the event, so replay recomputes the same notice and deadline ids.</summary>
     public static Guid DeterministicId(Guid dossierId, int dossierSeq, string purpose, int index)

@@ -106,5 +106,8 @@ public sealed class WorkflowCatalog
 
     public bool Contains(string workflowId) => _latest.ContainsKey(workflowId);
 
+    /// <summary>Whether version <paramref name="version"/> of <paramref name="workflowId"/> is loaded.</summary>
+    public bool Contains(string workflowId, int version) => _byVersion.ContainsKey((workflowId, version));
+
     public MigrationSpec? FindMigration(string id) => Migrations.FirstOrDefault(m => m.Id == id);
 }

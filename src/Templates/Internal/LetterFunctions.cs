@@ -29,7 +29,7 @@ internal static partial class LetterFunctions
     /// <summary>Names a model may not use at its top level, because they would shadow a function or a letter variable.</summary>
     public static IReadOnlySet<string> ReservedNames { get; } = new HashSet<string>(StringComparer.Ordinal)
     {
-        "array", "string", "math", "object", "include", "money", "number", "date", "datetime", "fail", "empty", "blank",
+        "array", "string", "math", "object", "include", "money", "euro", "number", "date", "datetime", "fail", "empty", "blank",
         "subject", "layout", "content", "template",
     };
 
@@ -56,6 +56,7 @@ internal static partial class LetterFunctions
         // One-argument functions called directly (see DirectFunction); the same parameters, checks and errors as
         // Import(name, delegate).
         Add(builtins, "money", (ctx, v) => NlBeFormat.Money(ToDecimal(ctx, "money", v)));
+        Add(builtins, "euro", (ctx, v) => NlBeFormat.MoneyUnbroken(ToDecimal(ctx, "euro", v)));
         Add(builtins, "number", (ctx, v) => NlBeFormat.Number(ToDecimal(ctx, "number", v)));
         Add(builtins, "date", (ctx, v) => NlBeFormat.Date(DateOnly.FromDateTime(ToLocalDateTime(ctx, "date", v, dateOnlyAllowed: true))));
         Add(builtins, "datetime", (ctx, v) => NlBeFormat.DateTime(ToLocalDateTime(ctx, "datetime", v, dateOnlyAllowed: false)));

@@ -167,10 +167,25 @@ public static class ValueResolver
         return v.TryGetValue<string>(out var s) && decimal.TryParse(s, NumberStyles.Number, CultureInfo.InvariantCulture, out value);
     }
 
+    /// <summary>
+    /// The instant a value stands for: a date <c>yyyy-MM-dd</c> is the end of that day in Brussels
+    /// (<see cref="Calendar.BrusselsDate.EndOfDay"/>), as every deadline date; a date and time is that instant
+    /// (UTC when it names no offset).
+    /// </summary>
     public static bool TryGetTime(JsonNode? node, out DateTimeOffset value)
     {
         value = default;
-        return node is JsonValue v && v.TryGetValue<string>(out var s)
-            && DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out value);
+        if (node is not JsonValue v || !v.TryGetValue<string>(out var s))
+        {
+            return false;
+        }
+
+        if (Calendar.BrusselsDate.TryParse(s, out var date))
+        {
+            value = date.EndOfDay;
+            return true;
+        }
+
+        return DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out value);
     }
 }

@@ -474,6 +474,11 @@ public sealed class DefinitionValidator(IReadOnlySet<string> roles, RuleRegistry
                     add($"{p}.deadline.kind", "missing deadline kind");
                 }
 
+                if (d.Label is { } label && string.IsNullOrWhiteSpace(label.Nl))
+                {
+                    add($"{p}.deadline.label.nl", "a deadline label needs the Dutch text (nl)");
+                }
+
                 if (d.At is null && d.After is null)
                 {
                     add($"{p}.deadline", "a deadline needs 'at', 'after' or both");

@@ -240,6 +240,13 @@ public sealed record DeadlineEffect
 {
     public string Kind { get; init; } = string.Empty;
 
+    /// <summary>
+    /// What the deadline is called where people read it (calendar feed, screens), e.g.
+    /// <c>{ "nl": "Tussentijdse rapportering", "en": "Interim report" }</c>. Optional: without it the label comes
+    /// from <see cref="Calendar.DeadlineLabels"/> (the labels of the kinds published before this property existed).
+    /// </summary>
+    public LocalizedText? Label { get; init; }
+
     /// <summary>Absolute due time from an expression (<c>args.deadline</c>, <c>data.call.reportDue</c>).</summary>
     public string? At { get; init; }
 

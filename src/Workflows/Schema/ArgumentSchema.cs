@@ -3,6 +3,8 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using SubsidyEngine.Workflows.Calendar;
+using SubsidyEngine.Workflows.Formats;
 using SubsidyEngine.Workflows.Model;
 
 namespace SubsidyEngine.Workflows.Schema;
@@ -433,8 +435,13 @@ public static partial class ArgumentSchema
         return value is JsonValue dv && dv.TryGetValue<string>(out var ds) && TryParseDate(ds, out date);
     }
 
-    public static bool TryParseDate(string s, out DateOnly date) =>
-        DateOnly.TryParseExact(s, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out date) && date.Year is >= MinYear and <= MaxYear;
+    public static bool TryParseDate(string s, out DateOnly date)
+    {
+        // The one date parse (a deadline date is the end of that day in Brussels: BrusselsDate), within the accepted years.
+        var ok = BrusselsDate.TryParse(s, out var d) && d.Year is >= MinYear and <= MaxYear;
+        date = ok ? d.Date : default;
+        return ok;
+    }
 
     /// <summary>A JSON date and time with an offset (<c>2025-12-31T12:00:00+01:00</c>, <c>...Z</c>, fractions allowed) within the accepted years.</summary>
     public static bool TryParseDateTime(JsonNode? value, out DateTimeOffset time)
@@ -536,45 +543,4 @@ public static partial class ArgumentSchema
 
     [GeneratedRegex(CodePattern)]
     private static partial Regex Code();
-}
-
-/// <summary>International bank account numbers (ISO 13616): country, check digits, mod-97.</summary>
-public static class Iban
-{
-    /// <summary>Spaces removed, upper case.</summary>
-    public static string Normalize(string iban)
-    {
-        ArgumentNullException.ThrowIfNull(iban);
-        return iban.Replace(" ", string.Empty, StringComparison.Ordinal).ToUpperInvariant();
-    }
-
-    /// <summary>True for a well-formed IBAN whose check digits are right (mod 97 = 1); spaces allowed.</summary>
-    public static bool IsValid(string iban)
-    {
-        ArgumentNullException.ThrowIfNull(iban);
-        var s = Normalize(iban);
-        if (s.Length is < 15 or > 34 || !char.IsAsciiLetterUpper(s[0]) || !char.IsAsciiLetterUpper(s[1]) || !char.IsAsciiDigit(s[2]) || !char.IsAsciiDigit(s[3]))
-        {
-            return false;
-        }
-
-        var remainder = 0;
-        foreach (var ch in s[4..] + s[..4])
-        {
-            if (char.IsAsciiDigit(ch))
-            {
-                remainder = ((remainder * 10) + (ch - '0')) % 97;
-            }
-            else if (char.IsAsciiLetterUpper(ch))
-            {
-                remainder = ((remainder * 100) + (ch - 'A' + 10)) % 97;
-            }
-            else
-            {
-                return false;
-            }
-        }
-
-        return remainder == 1;
-    }
 }

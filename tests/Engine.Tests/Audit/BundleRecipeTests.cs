@@ -90,14 +90,14 @@ public sealed class BundleRecipeTests(PostgresDatabase db) : IClassFixture<Postg
         var paths = manifest["files"]!.AsArray().Select(f => f!["path"]!.GetValue<string>()).ToList();
         Assert.Contains("definitions/test/grant.v1.json", paths);
         Assert.Contains("definitions/system/audit.v1.json", paths);
-        Assert.Contains("templates/Letters/award-decision.v1.sbn", paths);
-        Assert.Contains("templates/Letters/checkpoint-digest.v1.sbn", paths);
-        Assert.Contains("templates/Letters/Partials/layout.v1.sbn", paths);
+        Assert.Contains("templates/Letters/award-decision.v2.sbn", paths);
+        Assert.Contains("templates/Letters/checkpoint-digest.v2.sbn", paths);
+        Assert.Contains("templates/Letters/Partials/layout.v2.sbn", paths);
         var grant = h.Catalog.Get("test/grant", 1).Definition;
         Assert.Equal(grant.ContentHash, Convert.ToHexStringLower(SHA256.HashData(await File.ReadAllBytesAsync(Path.Combine(bundle, "definitions/test/grant.v1.json")))));
         Assert.Equal(
-            Templates.LetterCatalog.Default.Get("award-decision", 1).GetSourceBytes(),
-            await File.ReadAllBytesAsync(Path.Combine(bundle, "templates/Letters/award-decision.v1.sbn")));
+            Templates.LetterCatalog.Default.Get("award-decision", 2).GetSourceBytes(),
+            await File.ReadAllBytesAsync(Path.Combine(bundle, "templates/Letters/award-decision.v2.sbn")));
     }
 
     [Fact]
@@ -202,7 +202,7 @@ public sealed class BundleRecipeTests(PostgresDatabase db) : IClassFixture<Postg
             Write(b, "journal.jsonl", lines);
         }, $"dossier {g1:D} event 3 ", alsoName: "prev_hash does not link");
 
-        Expect("template", b => File.AppendAllText(Path.Combine(b, "templates/Letters/award-decision.v1.sbn"), "<p>extra</p>"), "templates/Letters/award-decision.v1.sbn: FAILED", shaMustFail: true, scriptMustFail: false);
+        Expect("template", b => File.AppendAllText(Path.Combine(b, "templates/Letters/award-decision.v2.sbn"), "<p>extra</p>"), "templates/Letters/award-decision.v2.sbn: FAILED", shaMustFail: true, scriptMustFail: false);
 
         // A rewritten journal: one time changed, the chain's hashes, the heads and SHA256SUMS all recomputed.
         Expect("rewritten", b =>

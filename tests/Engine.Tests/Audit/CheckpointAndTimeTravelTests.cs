@@ -147,9 +147,10 @@ public sealed class CheckpointAndTimeTravelTests(PostgresDatabase db) : IClassFi
         Assert.Equal(12.50m, approved.Data["approvedAmount"]!.GetValue<decimal>());
         var deadline = Assert.Single(approved.OpenDeadlines);
         Assert.Equal("report", deadline.Kind);
-        Assert.Equal(t0.AddMinutes(65).AddDays(30), deadline.Due);
+        // P30D counts Brussels calendar days from the day of the approval and ends at the end of the 30th.
+        Assert.Equal(Workflows.Calendar.BrusselsDate.Of(t0.AddMinutes(65)).AddDays(30).EndOfDay, deadline.Due);
         var letter = Assert.Single(approved.Notices);
-        Assert.Equal(("letter", "award-decision", 1), (letter.Kind, letter.TemplateId, letter.TemplateVersion));
+        Assert.Equal(("letter", "award-decision", h.Runtime.Catalog.Templates.LatestVersion("award-decision")), (letter.Kind, letter.TemplateId, letter.TemplateVersion));
         Assert.Empty(approved.Divergences);
 
         var now = await h.TimeTravel.AsOfAsync(g1, h.Clock.GetUtcNow());

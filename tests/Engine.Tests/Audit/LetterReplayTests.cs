@@ -106,8 +106,8 @@ public sealed class LetterReplayTests(PostgresDatabase db) : IClassFixture<Postg
                 html = (string)(await read.ExecuteScalarAsync())!;
             }
 
-            Assert.Contains("€ 62.000,00", html, StringComparison.Ordinal);
-            var forged = html.Replace("€ 62.000,00", "€ 82.000,00", StringComparison.Ordinal);
+            Assert.Contains("€\u00A062.000,00", html, StringComparison.Ordinal); // the euro sign and the amount joined by a no-break space
+            var forged = html.Replace("€\u00A062.000,00", "€\u00A082.000,00", StringComparison.Ordinal);
             var forgedHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(forged)));
             await using var tamper = new Npgsql.NpgsqlBatch(conn)
             {
@@ -142,9 +142,9 @@ public sealed class LetterReplayTests(PostgresDatabase db) : IClassFixture<Postg
     {
         var (h, app, award, _) = await SentAsync();
         var upgraded = LetterCatalog.FromAssemblies(typeof(LetterCatalog).Assembly, typeof(LetterReplayTests).Assembly);
-        Assert.Equal(2, upgraded.Latest("award-decision").Version);
+        Assert.Equal(3, upgraded.Latest("award-decision").Version); // a test version after the published ones
 
-        // The service upgraded with award-decision v2: the stored v1 letter is still reproduced byte for byte.
+        // The service upgraded with award-decision v3: the stored v1 letter is still reproduced byte for byte.
         var later = new ProgrammeHarness(db, h.Clock.GetUtcNow(), upgraded);
         var report = await Audit(later, upgraded).ReplayAsync(app);
         Assert.True(report.Ok, string.Join("\n", report.Divergences));
@@ -160,17 +160,17 @@ public sealed class LetterReplayTests(PostgresDatabase db) : IClassFixture<Postg
 
         var letters = Letters(later, upgraded);
         var v1 = letters.Render(app, events, seq, "award-decision", 1);
-        var v2 = letters.Render(app, events, seq, "award-decision", 2);
+        var v2 = letters.Render(app, events, seq, "award-decision", 3);
         Assert.NotEqual(v1.HtmlSha256, v2.HtmlSha256);
-        Assert.Contains("Versie 2 van deze brief", v2.Html, StringComparison.Ordinal);
+        Assert.Contains("Versie 3 van deze brief", v2.Html, StringComparison.Ordinal);
 
-        // On a fresh database, the upgraded service's award decision names v2.
+        // On a fresh database, the upgraded service's award decision names v3.
         await db.ResetAsync();
         var fresh = new ProgrammeHarness(db, new DateTimeOffset(2023, 6, 1, 9, 0, 0, TimeSpan.FromHours(2)), upgraded);
         var (_, app2) = await fresh.AwardedCooperationAsync();
         await using var versions = db.DataSource.CreateCommand("SELECT template_version FROM notice WHERE dossier_id = $1 AND template_id = 'award-decision'");
         versions.Parameters.AddWithValue(app2);
-        Assert.Equal(2, (int)(await versions.ExecuteScalarAsync())!);
+        Assert.Equal(3, (int)(await versions.ExecuteScalarAsync())!);
     }
 
     [Fact]

@@ -108,7 +108,7 @@ public sealed class DeadlineExtensionAndCalendarTests(PostgresDatabase db) : ICl
         var calendar = Calendar.Load(ics)!;
         Assert.Equal(2, calendar.Events.Count);
         var first = calendar.Events.Single(e => e.Uid == $"deadline-{ownDeadline:D}@subsidy-engine");
-        Assert.Equal("Termijn report — dossier PS-2024-0001", first.Summary);
+        Assert.Equal("Termijn — dossier PS-2024-0001", first.Summary); // a kind the definition does not label, never its id
         Assert.Equal(new DateOnly(2024, 7, 15), DateOnly.FromDateTime(first.DtStart!.Value)); // the extended date
         Assert.Equal(1, first.Sequence);
         Assert.Contains(calendar.Events, e => e.Uid == $"deadline-{sharedDeadline:D}@subsidy-engine");

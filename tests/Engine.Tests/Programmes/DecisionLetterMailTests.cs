@@ -39,8 +39,8 @@ public sealed class DecisionLetterMailTests(PostgresDatabase db) : IClassFixture
         var award = Assert.Single(mails, m => (m.Message.HtmlBody ?? string.Empty).Contains("onder voorbehoud", StringComparison.Ordinal));
         // Genk qualifies alone and takes in As: the eligibility decision grants the cooperation bonus (EUR 10,000 for
         // the project year), which nobody had to ask for: 62,000 for the actions + 10,000, advance 60 %.
-        Assert.Contains("€ 72.000,00", award.Message.HtmlBody!, StringComparison.Ordinal);
-        Assert.Contains("€ 43.200,00", award.Message.HtmlBody!, StringComparison.Ordinal);
+        Assert.Contains("€\u00A072.000,00", award.Message.HtmlBody!, StringComparison.Ordinal);
+        Assert.Contains("€\u00A043.200,00", award.Message.HtmlBody!, StringComparison.Ordinal);
         Assert.Equal("plan-samenleven.71016@example.invalid", award.Message.To.Mailboxes.Single().Address);
         Assert.Equal("plan-samenleven.71002@example.invalid", award.Message.Cc.Mailboxes.Single().Address);
         var attachment = Assert.Single(award.Message.Attachments.OfType<MimePart>());

@@ -101,12 +101,13 @@ public sealed class PlanSamenlevenScenarioTests(PostgresDatabase db) : IClassFix
         }
 
         Assert.Equal(["acknowledgement", "award-decision", "award-final", "closure", "continuation-decision", "recovery-preinformation", "settlement-decision"], rendered.Keys.Order());
-        Assert.Contains("€ 62.000,00", rendered["award-decision"].Html, StringComparison.Ordinal);
-        Assert.Contains("€ 37.200,00", rendered["award-decision"].Html, StringComparison.Ordinal);
+        Assert.Contains("€\u00A062.000,00", rendered["award-decision"].Html, StringComparison.Ordinal);
+        Assert.Contains("€\u00A037.200,00", rendered["award-decision"].Html, StringComparison.Ordinal);
         Assert.Contains("onder voorbehoud", rendered["award-decision"].Html, StringComparison.Ordinal);
-        Assert.Contains("€ 24.800,00", rendered["recovery-preinformation"].Html, StringComparison.Ordinal);
+        Assert.Contains("€\u00A024.800,00", rendered["recovery-preinformation"].Html, StringComparison.Ordinal);
         Assert.Contains("22 september 2023", rendered["award-final"].Html, StringComparison.Ordinal);
-        var again = await letters.RenderAsync(app.DossierId, (int)await CountAsync($"SELECT dossier_seq FROM notice WHERE dossier_id = '{app.DossierId}' AND template_id = 'award-decision'"), "award-decision", 1);
+        var again = await letters.RenderAsync(app.DossierId, (int)await CountAsync($"SELECT dossier_seq FROM notice WHERE dossier_id = '{app.DossierId}' AND template_id = 'award-decision'"), "award-decision",
+            (int)await CountAsync($"SELECT template_version FROM notice WHERE dossier_id = '{app.DossierId}' AND template_id = 'award-decision'"));
         Assert.Equal(rendered["award-decision"].HtmlSha256, again.HtmlSha256);
     }
 

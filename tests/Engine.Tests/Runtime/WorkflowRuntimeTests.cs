@@ -122,9 +122,12 @@ public sealed class WorkflowRuntimeTests(PostgresDatabase db) : IClassFixture<Po
         var created = await h.CreateAsync("test/abc", new JsonObject { ["amount"] = 5 });
         await h.FireAsync(created.DossierId, "go");
 
-        h.Clock.Advance(TimeSpan.FromDays(6));
+        // P7D from Friday 26 May 2023 11:00 in Brussels: Brussels calendar days, so it runs to the end of Friday 2 June.
+        h.Clock.Advance(TimeSpan.FromDays(7) + TimeSpan.FromMinutes(1));
         Assert.Equal(0, await h.Sweeper.FireDueTimeoutsAsync());
-        h.Clock.Advance(TimeSpan.FromDays(1) + TimeSpan.FromMinutes(1));
+        h.Clock.SetUtcNow(new DateTimeOffset(2023, 6, 2, 21, 59, 58, TimeSpan.Zero));
+        Assert.Equal(0, await h.Sweeper.FireDueTimeoutsAsync());
+        h.Clock.SetUtcNow(new DateTimeOffset(2023, 6, 2, 22, 0, 1, TimeSpan.Zero)); // 00:00:01 on 3 June in Brussels
         var first = await h.Sweeper.FireDueTimeoutsAsync();
         var second = await h.Sweeper.FireDueTimeoutsAsync();
 

@@ -1,0 +1,42 @@
+using System.Net;
+using Npgsql;
+
+namespace SubsidyEngine.Api.Tests;
+
+/// <summary>
+/// A notice that failed for good does not go unnoticed: the officers' board shows a banner (in Dutch) linking to the
+/// failed notices screen, which lists it with its error.
+/// </summary>
+public sealed class FailedNoticeBannerTests(ApiFactory api) : IClassFixture<ApiFactory>
+{
+    [Fact]
+    public async Task A_failed_notice_puts_a_banner_on_the_officers_board_and_is_listed_on_the_failed_notices_screen()
+    {
+        var id = await api.CreateAbcAsync(ApiFactory.Genk, amount: 10m);
+        var notice = Guid.NewGuid();
+        await using (var ds = NpgsqlDataSource.Create(api.ConnectionString))
+        await using (var cmd = ds.CreateCommand(
+            """
+            INSERT INTO notice (id, dossier_id, journal_seq, dossier_seq, kind, template_id, template_version, dedupe_key, next_attempt_at, created_at, status, failed_at, last_error, attempts)
+            SELECT $1, dossier_id, seq, dossier_seq, 'letter', 'no-such-letter', 1, 'test:' || $1::text, now(), now(), 'failed', now(), 'letter no-such-letter.v1 cannot be rendered', 1
+            FROM journal WHERE dossier_id = $2 ORDER BY dossier_seq DESC LIMIT 1
+            """))
+        {
+            cmd.Parameters.AddWithValue(notice);
+            cmd.Parameters.AddWithValue(id);
+            await cmd.ExecuteNonQueryAsync();
+        }
+
+        using var officer = api.As("officer");
+        var board = await officer.GetAsync("/board");
+        Assert.Equal(HttpStatusCode.OK, board.StatusCode);
+        var html = await board.Content.ReadAsStringAsync();
+        Assert.Contains("id=\"failed-notices-banner\"", html, StringComparison.Ordinal);
+        Assert.Contains("niet worden verzonden", html, StringComparison.Ordinal);
+        Assert.Contains("href=\"/notices#h-failed\"", html, StringComparison.Ordinal);
+
+        var screen = await (await officer.GetAsync("/notices")).Content.ReadAsStringAsync();
+        Assert.Contains($"data-notice=\"{notice:D}\"", screen, StringComparison.Ordinal);
+        Assert.Contains("cannot be rendered", screen, StringComparison.Ordinal);
+    }
+}

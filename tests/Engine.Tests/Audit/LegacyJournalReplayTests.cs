@@ -1,0 +1,34 @@
+using SubsidyEngine.Engine.Letters;
+using SubsidyEngine.Engine.Runtime;
+using SubsidyEngine.Engine.Tests.Programmes;
+using SubsidyEngine.Testing;
+
+namespace SubsidyEngine.Engine.Tests.Audit;
+
+/// <summary>
+/// Journals and letters written by earlier builds keep replaying: every event re-executes to the effects it recorded
+/// (deadline times included, however the deadline rules changed since) and every stored letter re-renders to the
+/// bytes that were sent, with the template version and the letter model of its time.
+/// </summary>
+public sealed class LegacyJournalReplayTests(PostgresDatabase db) : IClassFixture<PostgresDatabase>, IAsyncLifetime
+{
+    public async Task InitializeAsync() => await db.ResetAsync();
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    [Theory]
+    [InlineData("before-issue-19")]
+    public async Task A_database_written_by_an_earlier_build_replays_and_re_renders_every_letter_byte_for_byte(string fixture)
+    {
+        await LegacyJournal.LoadAsync(db.DataSource, fixture);
+        var h = new ProgrammeHarness(db, DateTimeOffset.UtcNow);
+        var journal = new JournalStore(db.DataSource);
+        var letters = new NoticeLetters(journal, h.Catalog, new LetterModelBuilder(ProgrammeHarness.Programmes, LetterSettings.Default("http://127.0.0.1:5080")), new Templates.LetterRenderer());
+
+        var report = await new AuditReplay(h.Replayer, new LetterVerifier(db.DataSource, journal, letters)).ReplayAllAsync(new ReplayAllOptions());
+
+        Assert.True(report.Ok, report.OneLine + "\n" + string.Join("\n", report.Failures.SelectMany(f => f.Divergences).Concat(report.LetterDivergences).Select(d => d.ToString())));
+        Assert.Equal(3, report.Dossiers);
+        Assert.Equal(20, report.Letters);
+    }
+}
