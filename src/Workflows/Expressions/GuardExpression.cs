@@ -210,7 +210,9 @@ public abstract record GuardExpression
 
             if (ValueResolver.TryGetTime(a, out var ta) && ValueResolver.TryGetTime(b, out var tb))
             {
-                return ta.CompareTo(tb);
+                // A calendar date against an instant compares days in Brussels: a decision dated today is not in the
+                // future at 15:00, and "now <= a deadline date" holds all of that day (a date is the end of its day).
+                return IsDate(a) != IsDate(b) ? Calendar.BrusselsDate.Of(ta).CompareTo(Calendar.BrusselsDate.Of(tb)) : ta.CompareTo(tb);
             }
 
             if (a is JsonValue sa && b is JsonValue sb && sa.TryGetValue<string>(out var xa) && sb.TryGetValue<string>(out var xb))
@@ -221,6 +223,8 @@ public abstract record GuardExpression
             return null;
         }
     }
+
+    private static bool IsDate(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) && Calendar.BrusselsDate.IsValid(s);
 
     /// <summary>Invariant formatting helper for reasons.</summary>
     internal static string Invariant(decimal d) => d.ToString(CultureInfo.InvariantCulture);

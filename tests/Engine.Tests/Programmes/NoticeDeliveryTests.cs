@@ -112,10 +112,14 @@ public sealed partial class NoticeDeliveryTests(PostgresDatabase db, SmtpTestSer
     public async Task The_letters_of_an_award_and_of_an_information_request_read_as_formal_Dutch_with_the_account_and_unbroken_amounts()
     {
         await using var h = new LetterMailHarness(db, smtp, new DateTimeOffset(2023, 6, 1, 9, 0, 0, TimeSpan.FromHours(2)));
-        var (call, genk) = await h.Programme.AwardedCooperationAsync();
-        var antwerpen = (await h.Programme.Service.StartApplicationAsync("plan-samenleven", "2023", "11002", [], ProgrammeHarness.Municipality("11002"))).DossierId;
-        await h.FireAsync(antwerpen, "save-draft", new JsonObject { ["application"] = ProgrammeHarness.Application(("2.1", 100, 1, 60m)) }, ProgrammeHarness.Municipality("11002"));
-        await h.FireAsync(antwerpen, "submit", null, ProgrammeHarness.Municipality("11002"));
+        var antwerpen = Guid.Empty;
+        var (call, genk) = await h.Programme.AwardedCooperationAsync(async () =>
+        {
+            // Antwerpen applies while the window is open (a call refuses applications outside it).
+            antwerpen = (await h.Programme.Service.StartApplicationAsync("plan-samenleven", "2023", "11002", [], ProgrammeHarness.Municipality("11002"))).DossierId;
+            await h.FireAsync(antwerpen, "save-draft", new JsonObject { ["application"] = ProgrammeHarness.Application(("2.1", 100, 1, 60m)) }, ProgrammeHarness.Municipality("11002"));
+            await h.FireAsync(antwerpen, "submit", null, ProgrammeHarness.Municipality("11002"));
+        });
         await h.FireAsync(antwerpen, "request-information", new JsonObject { ["questions"] = "Welke partners werken mee?", ["deadline"] = "2023-07-31" }, LetterMailHarness.Officer);
         await h.RunDailyUntilAsync(new DateOnly(2023, 7, 31));
         h.Clock.SetUtcNow(new DateTimeOffset(2023, 9, 25, 8, 0, 0, TimeSpan.Zero));

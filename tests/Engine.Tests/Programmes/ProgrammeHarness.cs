@@ -93,7 +93,7 @@ public sealed class ProgrammeHarness
     /// The 2023 call opened, Genk (71016) applying in cooperation with As (71002) for two actions, found eligible,
     /// allocated and awarded: an acknowledgement and an award decision are waiting in the outbox.
     /// </summary>
-    public async Task<(Guid Call, Guid Application)> AwardedCooperationAsync()
+    public async Task<(Guid Call, Guid Application)> AwardedCooperationAsync(Func<Task>? whileOpen = null)
     {
         var officer = Officer;
         var genk = Municipality("71016");
@@ -103,6 +103,11 @@ public sealed class ProgrammeHarness
         await FireAsync(app.DossierId, "save-draft", new JsonObject { ["application"] = Application(("2.1", 500, 1, 60m), ("5.4", 100, 2, 320m)), ["participants"] = new JsonArray("71002") }, genk);
         await FireAsync(app.DossierId, "submit", null, genk);
         await Service.DecideEligibilityAsync(app.DossierId, true, null, officer);
+        if (whileOpen is not null)
+        {
+            await whileOpen(); // other applications, while the window is open
+        }
+
         await FireAsync(call.DossierId, "close-window", null, officer);
         await FireAsync(call.DossierId, "start-allocation", null, officer);
         await Service.ConfirmAllocationAsync(call.DossierId, officer);
