@@ -44,7 +44,8 @@ public sealed class DossierApiTests(ApiFactory api) : IClassFixture<ApiFactory>
         await BodyAsync(await officer.PostAsync($"/api/dossiers/{id}/transitions/finish", null), HttpStatusCode.OK);
 
         var journal = await BodyAsync(await officer.GetAsync($"/api/dossiers/{id}/journal"), HttpStatusCode.OK);
-        Assert.Equal(["create", "set-amount", "go", "finish"], journal.AsArray().Select(e => e!["trigger"]!.GetValue<string>()));
+        // The transitions (the outbox may already have appended notice.sent/notice.failed records, which have no trigger).
+        Assert.Equal(["create", "set-amount", "go", "finish"], journal.AsArray().Select(e => e!["trigger"]!.GetValue<string>()).Where(t => t.Length > 0));
         var deadlines = await BodyAsync(await officer.GetAsync($"/api/dossiers/{id}/deadlines"), HttpStatusCode.OK);
         Assert.Equal("review", deadlines[0]!["kind"]!.GetValue<string>());
         var notices = await BodyAsync(await officer.GetAsync($"/api/dossiers/{id}/notices"), HttpStatusCode.OK);

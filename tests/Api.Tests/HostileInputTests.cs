@@ -128,7 +128,7 @@ public sealed class HostileFactory : ApiFactory
         await users.RevokeKeyAsync(Holder, revoked.Key.Id);
         RevokedSecret = revoked.Secret;
 
-        await using (var cmd = Db.CreateCommand("SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1"))
+        await using (var cmd = Db.CreateCommand("SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition ORDER BY 1"))
         await using (var reader = await cmd.ExecuteReaderAsync())
         {
             var list = new List<string>();

@@ -25,7 +25,7 @@ public sealed partial class JournalApiTests(ApiFactory api) : IClassFixture<ApiF
         var response = await api.As("auditor").GetAsync($"/api/dossiers/{id}/journal");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var events = JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsArray();
-        Assert.Equal(2, events.Count);
+        Assert.Equal(2, events.Count(e => e!["trigger"]!.GetValue<string>().Length > 0)); // plus any notice records of the outbox
         var prev = new string('0', 64);
         foreach (var e in events)
         {
