@@ -14,6 +14,7 @@ internal sealed class SubsidyOptionsValidator : IValidateOptions<SubsidyOptions>
         Check(options.Embedded, "Subsidy:Embedded", failures);
         Check(options.Smtp, "Subsidy:Smtp", failures);
         Check(options.Notices, "Subsidy:Notices", failures);
+        Check(options.Letters, "Subsidy:Letters", failures);
         if (!string.IsNullOrWhiteSpace(options.Smtp.Host) && options.Smtp.Security is not ("None" or "StartTls" or "SslOnConnect" or "Auto"))
         {
             failures.Add("Subsidy:Smtp:Security must be one of None, StartTls, SslOnConnect, Auto.");

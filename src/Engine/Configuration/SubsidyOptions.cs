@@ -45,6 +45,9 @@ public sealed class SubsidyOptions
     /// <summary>Reminders, the notice dispatcher and the fallback recipient (<c>Subsidy:Notices</c>).</summary>
     public NoticeOptions Notices { get; set; } = new();
 
+    /// <summary>Who signs the letters, whom to contact, and the agency's account for repayments (<c>Subsidy:Letters</c>).</summary>
+    public LetterOptions Letters { get; set; } = new();
+
     /// <summary>
     /// Age after which a Hangfire distributed lock is taken as abandoned (<c>Subsidy:JobLockTimeoutSeconds</c>, default
     /// 60). A process killed while holding one (the recurring-job scheduler takes one per job every second) leaves its
@@ -62,6 +65,52 @@ public sealed class SubsidyOptions
     /// dedicated worker nodes, or a process measuring pages on a copied database without changing it.
     /// </summary>
     public bool RunJobs { get; set; } = true;
+}
+
+/// <summary>
+/// What letters state about the sending agency (section <c>Subsidy:Letters</c>): the signatory, the contact and the
+/// agency's account that recovery decisions ask authorities to pay into. These are inputs of every letter: a changed
+/// setting changes the letters rendered afterwards, and the audit's re-rendering of earlier letters reports it
+/// (see <see cref="Letters.LetterVerifier"/>).
+/// </summary>
+public sealed class LetterOptions : IValidatableObject
+{
+    /// <summary>
+    /// An illustrative account with valid check digits (the example of the Belgian IBAN standard), used when none is
+    /// configured. The agency's real account was not in the source documents (DOMAIN.md): set
+    /// <c>Subsidy:Letters:AgencyIban</c> before a recovery letter goes out for real.
+    /// </summary>
+    public const string IllustrativeAgencyIban = "BE71 0961 2345 6769";
+
+    [Required(AllowEmptyStrings = false)]
+    [MaxLength(200)]
+    public string SignatoryName { get; set; } = "Het afdelingshoofd Lokale Besturen";
+
+    [Required(AllowEmptyStrings = false)]
+    [MaxLength(200)]
+    public string SignatoryFunction { get; set; } = "Agentschap Binnenlands Bestuur";
+
+    [Required(AllowEmptyStrings = false)]
+    [MaxLength(200)]
+    public string ContactName { get; set; } = "Team Samenleven";
+
+    [Required(AllowEmptyStrings = false)]
+    [EmailAddress]
+    public string ContactEmail { get; set; } = "samenleven@abb.example.be";
+
+    /// <summary>The agency's account for repayments (IBAN, mod-97 checked at start-up); printed grouped by four.</summary>
+    [Required(AllowEmptyStrings = false)]
+    public string AgencyIban { get; set; } = IllustrativeAgencyIban;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (!string.IsNullOrWhiteSpace(AgencyIban) && !Workflows.Formats.Iban.IsValid(AgencyIban))
+        {
+            yield return new ValidationResult(
+                $"'{AgencyIban}' is not a valid IBAN (two letters, two check digits that pass the mod-97 check, then the account; a Belgian one has 16 characters).",
+                [nameof(AgencyIban)]);
+        }
+    }
 }
 
 /// <summary>

@@ -65,7 +65,11 @@ public static class EngineServices
         });
 
         // Letters: rendered from the journal with the versioned templates; PDFs by one shared Chromium.
-        services.AddSingleton(sp => Letters.LetterSettings.Default(sp.GetRequiredService<IOptions<SubsidyOptions>>().Value.PublicBaseUrl));
+        services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<SubsidyOptions>>().Value;
+            return Letters.LetterSettings.From(options.PublicBaseUrl, options.Letters);
+        });
         services.AddSingleton<Letters.LetterModelBuilder>();
         services.AddSingleton(_ => new Templates.LetterRenderer());
         services.AddSingleton(_ => new Templates.Pdf.PdfRenderer());

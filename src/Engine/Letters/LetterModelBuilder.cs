@@ -31,9 +31,19 @@ public sealed class LetterModelException(string message) : Exception(message);
 /// <summary>Who signs, whom to contact, where the portal is: settings of the sending agency.</summary>
 public sealed record LetterSettings(string PublicBaseUrl, string SignatoryName, string SignatoryFunction, string ContactName, string ContactEmail, string AgencyIban)
 {
-    public static LetterSettings Default(string publicBaseUrl) => new(
-        publicBaseUrl.TrimEnd('/'), "Het afdelingshoofd Lokale Besturen", "Agentschap Binnenlands Bestuur",
-        "Team Samenleven", "samenleven@abb.example.be", "BE00 0000 0000 0000");
+    /// <summary>The settings of <see cref="Configuration.LetterOptions"/>'s defaults.</summary>
+    public static LetterSettings Default(string publicBaseUrl) => From(publicBaseUrl, new Configuration.LetterOptions());
+
+    /// <summary>The settings of a service: its public address and its <c>Subsidy:Letters</c> section (validated at start-up).</summary>
+    public static LetterSettings From(string publicBaseUrl, Configuration.LetterOptions letters) => new(
+        publicBaseUrl.TrimEnd('/'), letters.SignatoryName, letters.SignatoryFunction, letters.ContactName, letters.ContactEmail,
+        Workflows.Formats.Iban.Format(letters.AgencyIban));
+
+    /// <summary>
+    /// The agency account printed by the letters rendered before it became a setting (a placeholder that is no valid
+    /// IBAN): the letters of that time re-render byte for byte only with it.
+    /// </summary>
+    public const string PlaceholderAgencyIbanBefore20261207 = "BE00 0000 0000 0000";
 }
 
 /// <summary>

@@ -29,7 +29,7 @@ internal static partial class LetterFunctions
     /// <summary>Names a model may not use at its top level, because they would shadow a function or a letter variable.</summary>
     public static IReadOnlySet<string> ReservedNames { get; } = new HashSet<string>(StringComparer.Ordinal)
     {
-        "array", "string", "math", "object", "include", "money", "euro", "number", "date", "datetime", "fail", "empty", "blank",
+        "array", "string", "math", "object", "include", "money", "euro", "iban", "number", "date", "datetime", "fail", "empty", "blank",
         "subject", "layout", "content", "template",
     };
 
@@ -57,6 +57,7 @@ internal static partial class LetterFunctions
         // Import(name, delegate).
         Add(builtins, "money", (ctx, v) => NlBeFormat.Money(ToDecimal(ctx, "money", v)));
         Add(builtins, "euro", (ctx, v) => NlBeFormat.MoneyUnbroken(ToDecimal(ctx, "euro", v)));
+        Add(builtins, "iban", (ctx, v) => v is string text ? Iban(ctx, text) : throw new ScriptRuntimeException(ctx.CurrentNode?.Span ?? default, "iban expects an account number as text."));
         Add(builtins, "number", (ctx, v) => NlBeFormat.Number(ToDecimal(ctx, "number", v)));
         Add(builtins, "date", (ctx, v) => NlBeFormat.Date(DateOnly.FromDateTime(ToLocalDateTime(ctx, "date", v, dateOnlyAllowed: true))));
         Add(builtins, "datetime", (ctx, v) => NlBeFormat.DateTime(ToLocalDateTime(ctx, "datetime", v, dateOnlyAllowed: false)));
@@ -97,6 +98,18 @@ internal static partial class LetterFunctions
     }
 
     /// <summary>An exact decimal from a model value: an integer, a decimal or a string such as "1234.56". Never a double.</summary>
+    private static string Iban(TemplateContext ctx, string text)
+    {
+        try
+        {
+            return NlBeFormat.IbanUnbroken(text);
+        }
+        catch (FormatException e)
+        {
+            throw new ScriptRuntimeException(ctx.CurrentNode?.Span ?? default, e.Message);
+        }
+    }
+
     internal static decimal ToDecimal(TemplateContext ctx, string function, object? value) => value switch
     {
         decimal d => d,

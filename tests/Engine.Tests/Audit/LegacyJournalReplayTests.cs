@@ -23,7 +23,8 @@ public sealed class LegacyJournalReplayTests(PostgresDatabase db) : IClassFixtur
         await LegacyJournal.LoadAsync(db.DataSource, fixture);
         var h = new ProgrammeHarness(db, DateTimeOffset.UtcNow);
         var journal = new JournalStore(db.DataSource);
-        var letters = new NoticeLetters(journal, h.Catalog, new LetterModelBuilder(ProgrammeHarness.Programmes, LetterSettings.Default("http://127.0.0.1:5080")), new Templates.LetterRenderer());
+        // The letter settings of the build that wrote the fixture (its recovery letters name the placeholder account).
+        var letters = new NoticeLetters(journal, h.Catalog, new LetterModelBuilder(ProgrammeHarness.Programmes, LetterSettings.Default("http://127.0.0.1:5080") with { AgencyIban = LetterSettings.PlaceholderAgencyIbanBefore20261207 }), new Templates.LetterRenderer());
 
         var report = await new AuditReplay(h.Replayer, new LetterVerifier(db.DataSource, journal, letters)).ReplayAllAsync(new ReplayAllOptions());
 

@@ -34,7 +34,7 @@ public sealed class LegacyJournalScenario(PostgresDatabase db) : IClassFixture<P
         var outbox = TestCluster.NewTempFolder("legacy-outbox");
         var options = new SubsidyOptions { Notices = new NoticeOptions() };
         await using var pdf = new PdfRenderer();
-        var letters = new NoticeLetters(new JournalStore(db.DataSource), h.Catalog, new LetterModelBuilder(ProgrammeHarness.Programmes, LetterSettings.Default("http://127.0.0.1:5080")), new Templates.LetterRenderer());
+        var letters = new NoticeLetters(new JournalStore(db.DataSource), h.Catalog, new LetterModelBuilder(ProgrammeHarness.Programmes, LetterSettings.Default("http://127.0.0.1:5080") with { AgencyIban = LetterSettings.PlaceholderAgencyIbanBefore20261207 }), new Templates.LetterRenderer());
         var composer = new TemplateNoticeComposer(letters, ProgrammeHarness.Programmes, pdf, options.Notices);
         var dispatcher = new NoticeDispatcher(db.DataSource, h.Runtime, composer, new EmlFileMailTransport(outbox, h.Clock, new MessageComposer(options.Smtp)), h.Clock, options.Notices);
         var reminders = new ReminderSweeper(db.DataSource, h.Runtime, h.Clock, options.Notices);

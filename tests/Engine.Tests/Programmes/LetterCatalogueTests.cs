@@ -24,6 +24,9 @@ public sealed partial class LetterCatalogueTests(SmtpTestServer smtp) : IClassFi
     [GeneratedRegex(@"nog (?<n>\d+) dag(en)?\b")]
     private static partial Regex DaysLeft();
 
+    [GeneratedRegex(@"(?<=rekeningnummer\s)[A-Z]{2}\d{2}(\u00A0[0-9A-Z]{4})+")]
+    private static partial Regex Iban();
+
     [GeneratedRegex(@"(?<n>\d+) dag(en)? na die datum")]
     private static partial Regex DaysAfter();
 
@@ -136,6 +139,10 @@ public sealed partial class LetterCatalogueTests(SmtpTestServer smtp) : IClassFi
             Assert.Contains(Euro(advance), final.Html, StringComparison.Ordinal);
             var text = Regex.Replace(final.Text, @"\s+", " "); // as a reader reads it, line wraps aside
             Assert.Contains("BE19 0000 0710 1612", text, StringComparison.Ordinal); // Genk's (illustrative) account in the register
+            // The account number never breaks over two lines: no-break spaces between its groups, in the HTML and in
+            // the plain-text mail as it is sent (before any white space is normalised).
+            Assert.Contains("BE19\u00A00000\u00A00710\u00A01612", final.Html, StringComparison.Ordinal);
+            Assert.Contains("BE19\u00A00000\u00A00710\u00A01612", final.Text, StringComparison.Ordinal);
             Assert.Contains("22 september 2023", text, StringComparison.Ordinal);
             Assert.DoesNotMatch(@"€ \d", final.Html);
 
@@ -148,6 +155,15 @@ public sealed partial class LetterCatalogueTests(SmtpTestServer smtp) : IClassFi
             }
 
             Assert.DoesNotMatch(@"€ \d", settlement.Html);
+
+            // Every account number a settlement letter names is a valid IBAN (mod-97), printed unbroken: the
+            // authority's own account for a payment, the agency's account for a recovery.
+            var accounts = Iban().Matches(settlement.Text).Select(m => m.Value).ToList();
+            Assert.NotEmpty(accounts);
+            foreach (var account in accounts)
+            {
+                Assert.True(Workflows.Formats.Iban.IsValid(account.Replace('\u00A0', ' ')), $"'{account}' in the settlement letter is not a valid IBAN");
+            }
         }
     }
 
