@@ -9,13 +9,20 @@ namespace SubsidyEngine.Workflows.Calendar;
 /// </summary>
 public static class DeadlineLabels
 {
-    /// <summary>The labels of the deadline kinds of the published definitions (plan-samenleven dossier v1, v2).</summary>
+    /// <summary>
+    /// The labels of the deadline kinds of the definitions published before deadline effects had labels
+    /// (plan-samenleven dossier v1-v4 and call v1-v2, oefenkansen-nederlands v1-v2). A published definition is never
+    /// edited (its hash is in the journal), so these stay here; a definition that brings a new kind must label it
+    /// (the loader refuses it otherwise).
+    /// </summary>
     public static IReadOnlyDictionary<string, LocalizedText> Known { get; } = new Dictionary<string, LocalizedText>(StringComparer.Ordinal)
     {
         ["interim-report"] = new("Tussentijdse rapportering", "Interim report"),
         ["final-report"] = new("Eindrapportering", "Final report"),
         ["information"] = new("Aanvullende informatie bezorgen", "Additional information"),
         ["reaction"] = new("Reactie op de voorafgaande kennisgeving van terugvordering", "Reaction to the recovery pre-notice"),
+        ["window-opens"] = new("Begin van de indieningsperiode", "Application window opens"),
+        ["window-closes"] = new("Einde van de indieningsperiode", "Application window closes"),
     };
 
     /// <summary>The generic label for a kind nobody named.</summary>

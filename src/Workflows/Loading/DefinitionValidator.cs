@@ -478,6 +478,13 @@ public sealed class DefinitionValidator(IReadOnlySet<string> roles, RuleRegistry
                 {
                     add($"{p}.deadline.label.nl", "a deadline label needs the Dutch text (nl)");
                 }
+                else if (def.Runtime >= 2 && d.Label is null && !string.IsNullOrWhiteSpace(d.Kind) && !Calendar.DeadlineLabels.Known.ContainsKey(d.Kind))
+                {
+                    // Runtime 2 on: people read deadlines in the calendar, the letters and on screens: a kind nobody named would
+                    // show as "Termijn" or leak its id. The catalogue names the kinds of the definitions published
+                    // before deadline effects had labels; a new kind brings its own.
+                    add($"{p}.deadline.label", $"the deadline kind '{d.Kind}' needs a label with the Dutch (nl) and English (en) name people read");
+                }
 
                 if (d.At is null && d.After is null)
                 {

@@ -20,6 +20,67 @@ public sealed class WorkflowFilesTests
     }
 
     [Fact]
+    public void Every_deadline_kind_of_every_shipped_definition_has_a_Dutch_and_English_name_for_people()
+    {
+        var catalog = ProgrammeHarness.LoadCatalog();
+        var unnamed = new List<string>();
+        foreach (var wf in catalog.All)
+        {
+            var kinds = wf.Definition.Transitions.SelectMany(t => t.Effects).Concat(wf.Definition.Creation?.Effects ?? [])
+                .Where(e => e.Deadline is not null).Select(e => e.Deadline!.Kind).Distinct(StringComparer.Ordinal);
+            foreach (var kind in kinds)
+            {
+                var label = Workflows.Calendar.DeadlineLabels.For(kind, wf.Definition);
+                if (ReferenceEquals(label, Workflows.Calendar.DeadlineLabels.Unnamed) || label.Nl.Contains(kind, StringComparison.Ordinal)
+                    || string.IsNullOrWhiteSpace(label.En))
+                {
+                    unnamed.Add($"{wf.Definition.Id} v{wf.Definition.Version}: {kind}");
+                }
+            }
+        }
+
+        Assert.True(unnamed.Count == 0, "Deadline kinds without a name for people: " + string.Join(", ", unnamed));
+    }
+
+    [Fact]
+    public void A_new_definition_with_a_deadline_kind_nobody_named_is_refused_at_load()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "subsidy-wf-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            CopyFolder(Path.Combine(ProgrammeHarness.RepoRoot, "workflows"), root);
+            var v4 = Path.Combine(root, "plan-samenleven", "dossier.v4.json");
+            var text = File.ReadAllText(v4);
+            const string Reaction = "{\"deadline\": {\"kind\": \"reaction\",";
+            Assert.Contains(Reaction, text, StringComparison.Ordinal);
+            File.WriteAllText(v4, text.Replace(Reaction, "{\"deadline\": {\"kind\": \"site-visit\",", StringComparison.Ordinal));
+
+            var result = DefinitionLoader.LoadFolder(root,
+                WorkflowCatalog.Validator(Hosting.ProgrammeRules.Create(ProgrammeHarness.Programmes), Hosting.LetterTemplateDirectory.Default));
+
+            Assert.Contains(result.Problems, p => p.ToString().Contains("deadline.label", StringComparison.Ordinal) && p.ToString().Contains("site-visit", StringComparison.Ordinal));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    private static void CopyFolder(string from, string to)
+    {
+        foreach (var dir in Directory.GetDirectories(from, "*", SearchOption.AllDirectories))
+        {
+            Directory.CreateDirectory(dir.Replace(from, to, StringComparison.Ordinal));
+        }
+
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
+        {
+            File.Copy(file, file.Replace(from, to, StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
     public void The_committed_workflow_diagrams_are_up_to_date()
     {
         var catalog = ProgrammeHarness.LoadCatalog();
