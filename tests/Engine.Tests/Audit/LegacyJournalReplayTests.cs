@@ -32,4 +32,37 @@ public sealed class LegacyJournalReplayTests(PostgresDatabase db) : IClassFixtur
         Assert.Equal(3, report.Dossiers);
         Assert.Equal(20, report.Letters);
     }
+
+    [Fact]
+    public async Task A_call_dossier_on_the_first_call_version_moves_to_the_runtime_2_version_and_still_replays()
+    {
+        await LegacyJournal.LoadAsync(db.DataSource, "before-issue-19");
+        var h = new ProgrammeHarness(db, DateTimeOffset.UtcNow);
+        var before = await CallsAsync();
+        Assert.Equal(1, Assert.Single(before).Version);
+
+        var plan = await h.Migrator.DryRunAsync("plan-samenleven-call-server-facts-v1-to-v2");
+        Assert.Single(plan.Movable);
+        var applied = await h.Migrator.ApplyAsync("plan-samenleven-call-server-facts-v1-to-v2", ProgrammeHarness.Officer);
+
+        Assert.Single(applied.Movable);
+        var after = Assert.Single(await CallsAsync());
+        Assert.Equal((2, before[0].State), (after.Version, after.State));
+        Assert.Equal(0, (await h.Replayer.ReplayAllAsync()).DivergentDossiers);
+        var check = await new DataCheck(db.DataSource, h.Catalog, h.Runtime, ProgrammeHarness.Programmes, h.Clock).CheckAllAsync();
+        Assert.DoesNotContain(check.Problems, p => p.DossierId == after.Id);
+    }
+
+    private async Task<List<(Guid Id, int Version, string State)>> CallsAsync()
+    {
+        await using var cmd = db.DataSource.CreateCommand("SELECT id, workflow_version, state FROM dossier WHERE workflow_id = 'plan-samenleven/call'");
+        await using var reader = await cmd.ExecuteReaderAsync();
+        var calls = new List<(Guid, int, string)>();
+        while (await reader.ReadAsync())
+        {
+            calls.Add((reader.GetGuid(0), reader.GetInt32(1), reader.GetString(2)));
+        }
+
+        return calls;
+    }
 }
