@@ -32,27 +32,47 @@ public sealed class DataCheck(NpgsqlDataSource dataSource, WorkflowCatalog catal
 {
     private static readonly Actor Checker = new("check-data", Roles.Officer);
 
+    /// <summary>Dossiers read per round trip.</summary>
+    internal int PageSize { get; init; } = 1_000;
+
     public async Task<DataCheckReport> CheckAllAsync(IProgress<int>? progress = null, CancellationToken cancellationToken = default)
     {
         var problems = new List<DataProblem>();
         var dossiers = 0;
         var schemas = new Dictionary<(string, int), IReadOnlyList<(string Field, ParameterDefinition Parameter)>>();
-        await using var cmd = dataSource.CreateCommand("SELECT id, workflow_id, workflow_version, state, data::text FROM dossier ORDER BY id");
-        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
-        var rows = new List<(Guid Id, string Workflow, int Version, string State, string Data)>();
-        while (await reader.ReadAsync(cancellationToken))
+        // Pages of PageSize dossiers in id order (keyset): memory stays flat however many dossiers there are, and the
+        // reading connection is not held open while each dossier's options are read on another one.
+        var after = Guid.Empty;
+        while (true)
         {
-            rows.Add((reader.GetGuid(0), reader.GetString(1), reader.GetInt32(2), reader.GetString(3), reader.GetString(4)));
-        }
+            var rows = new List<(Guid Id, string Workflow, int Version, string State, string Data)>(PageSize);
+            await using (var cmd = dataSource.CreateCommand(
+                "SELECT id, workflow_id, workflow_version, state, data::text FROM dossier WHERE id > $1 ORDER BY id LIMIT $2"))
+            {
+                cmd.Parameters.AddWithValue(after);
+                cmd.Parameters.AddWithValue(PageSize);
+                await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    rows.Add((reader.GetGuid(0), reader.GetString(1), reader.GetInt32(2), reader.GetString(3), reader.GetString(4)));
+                }
+            }
 
-        await reader.DisposeAsync();
-        foreach (var (id, workflow, version, state, text) in rows)
-        {
-            dossiers++;
-            var found = new List<DataProblem>();
-            await CheckAsync(id, workflow, version, state, text, schemas, found, cancellationToken);
-            problems.AddRange(found);
-            progress?.Report(dossiers);
+            foreach (var (id, workflow, version, state, text) in rows)
+            {
+                dossiers++;
+                var found = new List<DataProblem>();
+                await CheckAsync(id, workflow, version, state, text, schemas, found, cancellationToken);
+                problems.AddRange(found);
+                progress?.Report(dossiers);
+            }
+
+            if (rows.Count < PageSize)
+            {
+                break;
+            }
+
+            after = rows[^1].Id;
         }
 
         return new DataCheckReport(dossiers, problems);

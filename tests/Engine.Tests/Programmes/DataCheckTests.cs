@@ -16,7 +16,7 @@ public sealed class DataCheckTests(PostgresDatabase db) : IClassFixture<Postgres
 
     public Task DisposeAsync() => Task.CompletedTask;
 
-    private DataCheck Check(ProgrammeHarness h) => new(db.DataSource, h.Catalog, h.Runtime, ProgrammeHarness.Programmes, h.Clock);
+    private DataCheck Check(ProgrammeHarness h, int pageSize = 1_000) => new(db.DataSource, h.Catalog, h.Runtime, ProgrammeHarness.Programmes, h.Clock) { PageSize = pageSize };
 
     [Fact]
     public async Task Junk_in_stored_data_is_listed_with_its_path_and_reads_do_not_crash()
@@ -43,6 +43,10 @@ public sealed class DataCheckTests(PostgresDatabase db) : IClassFixture<Postgres
         var report = await Check(h).CheckAllAsync();
         var paths = report.Problems.Where(p => p.DossierId == app.DossierId).Select(p => p.Path).ToHashSet(StringComparer.Ordinal);
         Assert.False(report.Ok);
+        // Read page by page (one dossier per page here): the same dossiers, the same problems.
+        var paged = await Check(h, pageSize: 1).CheckAllAsync();
+        Assert.Equal(report.Dossiers, paged.Dossiers);
+        Assert.Equal(report.Problems.Select(p => p.ToString()), paged.Problems.Select(p => p.ToString()));
         Assert.Contains("$.application.rows[0]", paths);
         Assert.Contains("$.application.rows[1].plannedAdditionalReach", paths);
         Assert.Contains("$.participants[0]", paths);
