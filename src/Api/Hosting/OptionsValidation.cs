@@ -23,7 +23,7 @@ internal sealed class PublicBaseUrlDefault(IConfiguration configuration) : IPost
 }
 
 /// <summary>Validates <see cref="SubsidyOptions"/> and its nested sections at start-up, naming every bad setting.</summary>
-internal sealed class SubsidyOptionsValidator(IConfiguration configuration) : IValidateOptions<SubsidyOptions>
+internal sealed class SubsidyOptionsValidator(IConfiguration? configuration = null) : IValidateOptions<SubsidyOptions>
 {
     /// <summary>The one sentence a start without <c>Subsidy:PublicBaseUrl</c> on a configured database stops with.</summary>
     public const string PublicBaseUrlMissing =
@@ -31,14 +31,18 @@ internal sealed class SubsidyOptionsValidator(IConfiguration configuration) : IV
         "e.g. https://subsidies.example): it is the address users reach the service on, and every link in letters and calendars is built from it.";
 
     /// <summary>Whether a database is configured (<c>ConnectionStrings:Subsidy</c>), i.e. this is not the embedded default.</summary>
-    public static bool DatabaseConfigured(IConfiguration configuration) => !string.IsNullOrWhiteSpace(configuration.GetConnectionString("Subsidy"));
+    public static bool DatabaseConfigured(IConfiguration? configuration) => !string.IsNullOrWhiteSpace(configuration?.GetConnectionString("Subsidy"));
 
     public ValidateOptionsResult Validate(string? name, SubsidyOptions options)
     {
         var failures = new List<string>();
         if (string.IsNullOrEmpty(options.PublicBaseUrl))
         {
-            failures.Add(DatabaseConfigured(configuration) ? PublicBaseUrlMissing : "Subsidy:PublicBaseUrl must not be empty.");
+            // Without a database the embedded default fills it (PublicBaseUrlDefault): empty here means configured.
+            if (DatabaseConfigured(configuration))
+            {
+                failures.Add(PublicBaseUrlMissing);
+            }
         }
         else if (!Uri.TryCreate(options.PublicBaseUrl, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https")
                  || !string.IsNullOrEmpty(url.Query) || !string.IsNullOrEmpty(url.Fragment) || !string.IsNullOrEmpty(url.UserInfo))
