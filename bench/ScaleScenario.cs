@@ -140,6 +140,7 @@ public static partial class ScaleScenario
             o.WorkflowsDirectory = Path.Combine(root, "workflows");
             o.AuthoritiesFile = Path.Combine(root, "data", "authorities", "flemish-authorities-demo.csv");
             o.DataDirectory = Path.Combine(work, database);
+            o.PublicBaseUrl = "http://127.0.0.1:5080";
         });
         services.AddSubsidyEngine(_ => connection);
         services.AddSubsidyNotices();

@@ -29,6 +29,12 @@ builder.AddSubsidyUi();
 builder.AddSecurityHeaders();
 
 var app = builder.Build();
+if (StartupFailure.Check(app.Services) is { } badSettings)
+{
+    // A bad or missing setting stops the start with the sentences naming it, not a stack trace.
+    await Console.Error.WriteLineAsync(badSettings);
+    return 2;
+}
 
 app.UseSecurityHeaders();
 app.UseExceptionHandler();

@@ -52,6 +52,9 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
     public const string Antwerpen = "11002";
     public const string Gent = "44021";
 
+    /// <summary>Subsidy:PublicBaseUrl of the test hosts (a configured database needs one): every link is built from it.</summary>
+    public const string PublicBaseUrl = "https://subsidies.test.invalid";
+
     private string _workflows = string.Empty;
     private string _data = string.Empty;
 
@@ -139,6 +142,7 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
     {
         builder.UseEnvironment("Production");
         builder.UseSetting("ConnectionStrings:Subsidy", ConnectionString);
+        builder.UseSetting("Subsidy:PublicBaseUrl", PublicBaseUrl);
         builder.UseSetting("Subsidy:WorkflowsDirectory", _workflows);
         builder.UseSetting("Subsidy:DataDirectory", _data);
         if (WithProgrammes)

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using SubsidyEngine.Engine.Access;
+using SubsidyEngine.Engine.Runtime;
 
 using SubsidyEngine.Api.Hosting;
 
@@ -52,6 +53,11 @@ internal sealed class ApiKeyAuthenticationHandler(
         if (user is null)
         {
             return AuthenticateResult.Fail("unknown or revoked API key");
+        }
+
+        if (user.Role == Roles.Municipality && !users.IsKnownAuthority(user.AuthorityId))
+        {
+            return AuthenticateResult.Fail("the key's municipality acts for an authority that is not in the register");
         }
 
         return AuthenticateResult.Success(new AuthenticationTicket(SubsidyAuth.Principal(user, "api-key", Scheme.Name), Scheme.Name));

@@ -26,7 +26,10 @@ internal static class AuthSetup
         services.Configure<SubsidyAuthOptions>(section);
 
         services.AddSingleton<ProblemWriter>();
-        services.AddSingleton(sp => new UserDirectory(sp.GetRequiredService<Npgsql.NpgsqlDataSource>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new UserDirectory(sp.GetRequiredService<Npgsql.NpgsqlDataSource>(), sp.GetRequiredService<TimeProvider>())
+        {
+            Register = sp.GetRequiredService<Engine.Programmes.ProgrammeCatalog>().Authorities,
+        });
         services.AddSingleton(sp => new DossierQueries(sp.GetRequiredService<Npgsql.NpgsqlDataSource>()));
         // The call dashboard's figures may be slightly stale: read from a standby when one is configured.
         services.AddKeyedSingleton(StaleReads.Key, (sp, _) => new DossierQueries(sp.GetRequiredService<StaleReads>().DataSource));
@@ -128,6 +131,12 @@ internal static class AuthSetup
         if (subject is null || role is null || (role == Roles.Municipality && string.IsNullOrWhiteSpace(authority)))
         {
             ctx.Fail("The identity provider gave no usable role (and authority) for this user.");
+            return Task.CompletedTask;
+        }
+
+        if (role == Roles.Municipality && !ctx.HttpContext.RequestServices.GetRequiredService<UserDirectory>().IsKnownAuthority(authority))
+        {
+            ctx.Fail("The identity provider's authority for this user is not in the register of authorities.");
             return Task.CompletedTask;
         }
 

@@ -55,6 +55,13 @@ internal sealed class DevelopmentUserSeeder(DevelopmentSignIn gate, UserDirector
 
         foreach (var u in DevelopmentSignIn.Users)
         {
+            if (u.Role == Roles.Municipality && !users.IsKnownAuthority(u.AuthorityId))
+            {
+                // A register without this authority (Subsidy:AuthoritiesFile): no municipality user for it.
+                logger.LogWarning("Development user {Email} not seeded: authority {Authority} is not in the register", u.Email, u.AuthorityId);
+                continue;
+            }
+
             await users.EnsureUserAsync(u.Id, u.DisplayName, u.Email, u.Role, u.AuthorityId, cancellationToken);
         }
 

@@ -40,6 +40,12 @@ internal static class CliVerbs
         var host = builder.Build();
         try
         {
+            if (StartupFailure.Check(host.Services) is { } badSettings)
+            {
+                await (error ?? Console.Error).WriteLineAsync(badSettings);
+                return 2;
+            }
+
             await EngineServices.PrepareAsync(host.Services, CancellationToken.None);
             return args[0] switch
             {

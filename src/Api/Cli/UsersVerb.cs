@@ -18,7 +18,10 @@ internal static class UsersVerb
 
     public static async Task<int> RunAsync(IServiceProvider services, string[] args, TextWriter output, TextWriter error)
     {
-        var directory = new UserDirectory(services.GetRequiredService<NpgsqlDataSource>(), services.GetRequiredService<TimeProvider>());
+        var directory = new UserDirectory(services.GetRequiredService<NpgsqlDataSource>(), services.GetRequiredService<TimeProvider>())
+        {
+            Register = services.GetRequiredService<Engine.Programmes.ProgrammeCatalog>().Authorities,
+        };
         var sub = args.Length > 0 ? args[0] : null;
         var email = Option(args, "--email");
         if (sub is not ("add" or "key") || string.IsNullOrWhiteSpace(email))

@@ -110,6 +110,12 @@ public static class AuthEndpoints
             return NotFound($"User {userId} does not exist.");
         }
 
+        if (user.Role == Engine.Runtime.Roles.Municipality && !users.IsKnownAuthority(user.AuthorityId))
+        {
+            throw new Engine.Runtime.ArgumentValidationException([new Engine.Runtime.FieldError("userId",
+                $"is a municipality user for '{user.AuthorityId}', which is not an authority in the register of authorities (Subsidy:AuthoritiesFile)")]);
+        }
+
         await context.SignInAsync(SubsidyAuth.CookieScheme, SubsidyAuth.Principal(user, "cookie", SubsidyAuth.CookieScheme));
         return TypedResults.LocalRedirect(LocalOrHome(form["returnUrl"]));
     }

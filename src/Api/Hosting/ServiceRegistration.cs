@@ -12,6 +12,7 @@ internal static class ServiceRegistration
         services.AddOptions<SubsidyOptions>()
             .Bind(configuration.GetSection(SubsidyOptions.SectionName))
             .ValidateOnStart();
+        services.AddSingleton<IPostConfigureOptions<SubsidyOptions>, PublicBaseUrlDefault>();
         services.AddSingleton<IValidateOptions<SubsidyOptions>, SubsidyOptionsValidator>();
         services.AddSubsidyEngine(
             sp => sp.GetRequiredService<IConfiguration>().GetConnectionString("Subsidy"), ownsServer,

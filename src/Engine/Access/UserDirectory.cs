@@ -53,13 +53,31 @@ public sealed class UserDirectory(NpgsqlDataSource dataSource, TimeProvider cloc
     /// </summary>
     public TimeSpan KeyCacheLifetime { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// The register of authorities (<c>Subsidy:AuthoritiesFile</c>). When set, a municipality user must act for an
+    /// authority in it: creating one for another authority, or a key for one, is refused on <c>authorityId</c>.
+    /// </summary>
+    public Programmes.AuthorityRegister? Register { get; init; }
+
+    /// <summary>Whether a municipality acting for <paramref name="authorityId"/> may exist: the authority is in the register (always true without one).</summary>
+    public bool IsKnownAuthority(string? authorityId) => Register is null || (authorityId is not null && Register.Find(authorityId) is not null);
+
+    /// <summary>The refusal of a municipality user whose authority is not in the register.</summary>
+    public static FieldError UnknownAuthority(string authorityId) =>
+        new("authorityId", $"'{authorityId}' is not an authority in the register of authorities (Subsidy:AuthoritiesFile); a municipality user acts for one of them (e.g. the NIS code 71016)");
+
     /// <summary>Counts revocations made through this directory (guarded by the lock on <see cref="_recentKeys"/>).</summary>
     private long _generation;
 
     /// <summary>Validates and stores a new user (or, with <paramref name="id"/>, a user with a fixed id: seeding).</summary>
     public async Task<UserRecord> CreateUserAsync(string displayName, string email, string role, string? authorityId, Guid? id = null, CancellationToken cancellationToken = default)
     {
-        var errors = Validate(displayName, email, role, authorityId);
+        var errors = Validate(displayName, email, role, authorityId).ToList();
+        if (errors.Count == 0 && role == Roles.Municipality && !IsKnownAuthority(authorityId!.Trim()))
+        {
+            errors.Add(UnknownAuthority(authorityId.Trim()));
+        }
+
         if (errors.Count > 0)
         {
             throw new UserValidationException(errors);
@@ -127,6 +145,11 @@ public sealed class UserDirectory(NpgsqlDataSource dataSource, TimeProvider cloc
         if (string.IsNullOrWhiteSpace(label) || label.Length > 200 || TextRules.HasUnsafeCharacters(label))
         {
             throw new UserValidationException([new FieldError("label", "must be 1 to 200 characters without control characters")]);
+        }
+
+        if (Register is not null && await GetUserAsync(userId, cancellationToken) is { Role: Roles.Municipality } holder && !IsKnownAuthority(holder.AuthorityId))
+        {
+            throw new UserValidationException([UnknownAuthority(holder.AuthorityId ?? string.Empty)]);
         }
 
         var secret = SecretPrefix + Base64Url(RandomNumberGenerator.GetBytes(32));

@@ -14,10 +14,12 @@ public sealed class SubsidyOptions
     [Required(AllowEmptyStrings = false)]
     public string DataDirectory { get; set; } = ".data";
 
-    /// <summary>The address users reach the service on; used in letters and iCal links.</summary>
-    [Required(AllowEmptyStrings = false)]
-    [Url]
-    public string PublicBaseUrl { get; set; } = "http://127.0.0.1:5080";
+    /// <summary>
+    /// The address users reach the service on (an absolute http or https URL, kept without a trailing slash): every
+    /// link in letters, notices and the calendar is built from it. Required with a configured database
+    /// (<c>ConnectionStrings:Subsidy</c>); on the embedded default it is <c>http://127.0.0.1:{Port}</c> when unset.
+    /// </summary>
+    public string PublicBaseUrl { get; set; } = string.Empty;
 
     /// <summary>Default HTTP port when no <c>--urls</c> / <c>ASPNETCORE_URLS</c> is given.</summary>
     [Range(1, 65535)]

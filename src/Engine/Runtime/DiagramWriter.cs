@@ -34,7 +34,7 @@ public static class DiagramWriter
         return sb.ToString();
     }
 
-    /// <summary>Writes every diagram into <paramref name="folder"/>; returns the files written.</summary>
+    /// <summary>Writes every diagram and the permission table (<see cref="PermissionTable"/>) into <paramref name="folder"/>; returns the files written.</summary>
     public static IReadOnlyList<string> WriteAll(WorkflowCatalog catalog, string folder)
     {
         Directory.CreateDirectory(folder);
@@ -46,6 +46,9 @@ public static class DiagramWriter
             written.Add(path);
         }
 
+        var table = Path.Combine(folder, PermissionTable.FileName);
+        File.WriteAllText(table, PermissionTable.Render(catalog), new UTF8Encoding(false));
+        written.Add(table);
         return written;
     }
 }

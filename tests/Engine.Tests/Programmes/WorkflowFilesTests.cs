@@ -103,4 +103,58 @@ public sealed class WorkflowFilesTests
         Assert.True(stale.Count == 0,
             $"Stale or missing diagrams in docs/workflows: {string.Join(", ", stale)}. Regenerate with `UPDATE_DIAGRAMS=1 dotnet test tests/Engine.Tests --filter The_committed_workflow_diagrams_are_up_to_date` or `dotnet run --project src/Api -- diagrams`.");
     }
+
+    [Fact]
+    public void The_committed_permission_table_is_up_to_date()
+    {
+        var catalog = ProgrammeHarness.LoadCatalog();
+        var path = Path.Combine(ProgrammeHarness.RepoRoot, "docs", "workflows", PermissionTable.FileName);
+        if (Environment.GetEnvironmentVariable("UPDATE_DIAGRAMS") == "1")
+        {
+            DiagramWriter.WriteAll(catalog, Path.GetDirectoryName(path)!);
+        }
+
+        Assert.True(File.Exists(path) && File.ReadAllText(path) == PermissionTable.Render(catalog),
+            $"docs/workflows/{PermissionTable.FileName} is stale or missing. Regenerate with `UPDATE_DIAGRAMS=1 dotnet test tests/Engine.Tests --filter The_committed_permission_table_is_up_to_date` or `dotnet run --project src/Api -- diagrams`.");
+    }
+
+    [Fact]
+    public void The_permission_table_is_the_runtimes_answer_participants_fire_nothing_and_the_owner_acts_on_the_latest_application()
+    {
+        var catalog = ProgrammeHarness.LoadCatalog();
+        var column = PermissionTable.Columns.Select(c => c.Header).ToList();
+        int participant = column.IndexOf("municipality: participant"), owner = column.IndexOf("municipality: owner"),
+            other = column.IndexOf("other municipality"), auditor = column.IndexOf("auditor"), officer = column.IndexOf("officer, admin");
+        foreach (var wf in catalog.All)
+        {
+            for (var i = 0; i < wf.Definition.Transitions.Count; i++)
+            {
+                var t = wf.Definition.Transitions[i];
+                Assert.False(PermissionTable.Allows(wf, i, participant), $"{wf.Definition.Key} {t.Trigger}: a participant may not fire (DOMAIN.md §2-3)");
+                Assert.False(PermissionTable.Allows(wf, i, other), $"{wf.Definition.Key} {t.Trigger}: an unrelated municipality may not fire");
+                Assert.False(PermissionTable.Allows(wf, i, auditor), $"{wf.Definition.Key} {t.Trigger}: an auditor changes nothing");
+            }
+        }
+
+        // What the submitting authority and the officer may do on the latest application dossier, as the runtime says.
+        var latest = catalog.Latest("plan-samenleven/dossier");
+        bool May(string trigger, int c) => latest.Definition.Transitions.Select((t, i) => (t, i)).Where(x => x.t.Trigger == trigger).Any(x => PermissionTable.Allows(latest, x.i, c));
+        foreach (var trigger in new[] { "save-draft", "submit", "withdraw", "answer-information", "report-interim", "report-final", "react" })
+        {
+            Assert.True(May(trigger, owner), $"the owner fires {trigger}");
+        }
+
+        foreach (var trigger in new[] { "declare-eligible", "award", "settle", "close", "extend" })
+        {
+            Assert.False(May(trigger, owner), $"the owner does not fire {trigger}");
+            Assert.True(May(trigger, officer), $"the officer fires {trigger}");
+        }
+
+        Assert.True(PermissionTable.MayCreate(latest, owner));
+        Assert.False(PermissionTable.MayCreate(latest, auditor));
+        Assert.False(PermissionTable.MayCreate(latest, participant)); // not a dossier owned by another authority
+
+        var text = PermissionTable.Render(catalog);
+        Assert.Contains("| `save-draft` | `draft` → · | `municipality:owner`, `officer` | yes | yes | - | - | - | - |", text, StringComparison.Ordinal);
+    }
 }
