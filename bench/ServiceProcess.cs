@@ -93,6 +93,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         psi.Environment["ASPNETCORE_CONTENTROOT"] = Path.Combine(RepoRoot(), "src", "Api");
         psi.Environment["Subsidy__Port"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         psi.Environment["Subsidy__PublicBaseUrl"] = $"http://127.0.0.1:{port}";
+        psi.Environment["Subsidy__Letters__AgencyIban"] = "BE71 0961 2345 6769";
         foreach (var (key, value) in environment)
         {
             if (value is null)

@@ -55,6 +55,9 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
     /// <summary>Subsidy:PublicBaseUrl of the test hosts (a configured database needs one): every link is built from it.</summary>
     public const string PublicBaseUrl = "https://subsidies.test.invalid";
 
+    /// <summary>Subsidy:Letters:AgencyIban of the test hosts (a configured database needs one).</summary>
+    public const string AgencyIban = "BE71 0961 2345 6769";
+
     private string _workflows = string.Empty;
     private string _data = string.Empty;
 
@@ -143,6 +146,7 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
         builder.UseEnvironment("Production");
         builder.UseSetting("ConnectionStrings:Subsidy", ConnectionString);
         builder.UseSetting("Subsidy:PublicBaseUrl", PublicBaseUrl);
+        builder.UseSetting("Subsidy:Letters:AgencyIban", AgencyIban);
         builder.UseSetting("Subsidy:WorkflowsDirectory", _workflows);
         builder.UseSetting("Subsidy:DataDirectory", _data);
         if (WithProgrammes)

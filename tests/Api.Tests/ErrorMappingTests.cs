@@ -26,6 +26,7 @@ public sealed class DatabaseDownFactory : WebApplicationFactory<Program>
         builder.UseSetting("ConnectionStrings:Subsidy", $"Host=127.0.0.1;Port={TestCluster.FreePort()};Username=postgres;Database=gone;Timeout=2;Pooling=false");
         builder.UseSetting("Subsidy:WorkflowsDirectory", _workflows);
         builder.UseSetting("Subsidy:PublicBaseUrl", ApiFactory.PublicBaseUrl);
+        builder.UseSetting("Subsidy:Letters:AgencyIban", ApiFactory.AgencyIban);
         builder.ConfigureTestServices(services =>
         {
             services.AddSingleton<ILetterTemplates>(new FixedTemplates("letter-a", "notice-a"));

@@ -52,7 +52,7 @@ public sealed class UnknownAuthorityTests(DevSignInFactory api) : IClassFixture<
         using var output = new StringWriter();
         using var error = new StringWriter();
         string[] settings = ["--ConnectionStrings:Subsidy", api.ConnectionString, "--Subsidy:WorkflowsDirectory", Path.Combine(ApiFactory.RepoRoot, "workflows"),
-            "--Subsidy:DataDirectory", api.DataFolder, "--Subsidy:PublicBaseUrl", ApiFactory.PublicBaseUrl];
+            "--Subsidy:DataDirectory", api.DataFolder, "--Subsidy:PublicBaseUrl", ApiFactory.PublicBaseUrl, "--Subsidy:Letters:AgencyIban", ApiFactory.AgencyIban];
         var code = await CliVerbs.RunAsync(["users", "add", "--email", "nergens.cli@test.invalid", "--role", "municipality", "--authority", NotInRegister, .. settings], output, error);
         Assert.Equal(2, code);
         Assert.Contains("--authority:", error.ToString(), StringComparison.Ordinal);

@@ -15,7 +15,7 @@ public sealed class UsersVerbTests(ApiFactory api) : IClassFixture<ApiFactory>
         using var output = new StringWriter();
         using var error = new StringWriter();
         // The deployment's own workflows (the factory's folder holds test definitions that need test rules).
-        string[] settings = ["--ConnectionStrings:Subsidy", api.ConnectionString, "--Subsidy:WorkflowsDirectory", Path.Combine(ApiFactory.RepoRoot, "workflows"), "--Subsidy:DataDirectory", api.DataFolder, "--Subsidy:PublicBaseUrl", ApiFactory.PublicBaseUrl];
+        string[] settings = ["--ConnectionStrings:Subsidy", api.ConnectionString, "--Subsidy:WorkflowsDirectory", Path.Combine(ApiFactory.RepoRoot, "workflows"), "--Subsidy:DataDirectory", api.DataFolder, "--Subsidy:PublicBaseUrl", ApiFactory.PublicBaseUrl, "--Subsidy:Letters:AgencyIban", ApiFactory.AgencyIban];
         var code = await CliVerbs.RunAsync(["users", .. args, .. settings], output, error);
         return (code, output.ToString(), error.ToString());
     }

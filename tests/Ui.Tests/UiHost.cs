@@ -115,6 +115,7 @@ public sealed class UiHost : WebApplicationFactory<Program>, IAsyncLifetime
         builder.UseSetting("Subsidy:AuthoritiesFile", Path.Combine(RepoRoot, "data", "authorities", "flemish-authorities-demo.csv"));
         builder.UseSetting("Subsidy:DataDirectory", _data);
         builder.UseSetting("Subsidy:PublicBaseUrl", BaseUrl);
+        builder.UseSetting("Subsidy:Letters:AgencyIban", "BE71 0961 2345 6769");
         builder.UseSetting("Subsidy:ForwardedHeaders:KnownProxies:0", "127.0.0.1"); // the proxy case of SecurityHeaderTests
         builder.ConfigureTestServices(services =>
         {

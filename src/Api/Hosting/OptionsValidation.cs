@@ -6,7 +6,7 @@ using SubsidyEngine.Engine.Configuration;
 namespace SubsidyEngine.Api.Hosting;
 
 /// <summary>
-/// <c>Subsidy:PublicBaseUrl</c> kept without its trailing slash, and on the embedded default (no
+/// <c>Subsidy:PublicBaseUrl</c> (and <c>Subsidy:Letters:AgencyIban</c>) kept without its trailing slash, and on the embedded default (no
 /// <c>ConnectionStrings:Subsidy</c>) filled with <c>http://127.0.0.1:{Subsidy:Port}</c> when unset. With a configured
 /// database it is never guessed: <see cref="SubsidyOptionsValidator"/> stops the start instead.
 /// </summary>
@@ -19,6 +19,13 @@ internal sealed class PublicBaseUrlDefault(IConfiguration configuration) : IPost
         {
             options.PublicBaseUrl = string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{options.Port}");
         }
+
+        // The same for the account recovery letters name: illustrative on the embedded default, never guessed otherwise.
+        options.Letters.AgencyIban = (options.Letters.AgencyIban ?? string.Empty).Trim();
+        if (options.Letters.AgencyIban.Length == 0 && !SubsidyOptionsValidator.DatabaseConfigured(configuration))
+        {
+            options.Letters.AgencyIban = LetterOptions.IllustrativeAgencyIban;
+        }
     }
 }
 
@@ -29,6 +36,11 @@ internal sealed class SubsidyOptionsValidator(IConfiguration? configuration = nu
     public const string PublicBaseUrlMissing =
         "Subsidy:PublicBaseUrl must be set when ConnectionStrings:Subsidy is configured (environment variable Subsidy__PublicBaseUrl, " +
         "e.g. https://subsidies.example): it is the address users reach the service on, and every link in letters and calendars is built from it.";
+
+    /// <summary>The sentence a start without <c>Subsidy:Letters:AgencyIban</c> on a configured database stops with.</summary>
+    public const string AgencyIbanMissing =
+        "Subsidy:Letters:AgencyIban must be set when ConnectionStrings:Subsidy is configured (environment variable Subsidy__Letters__AgencyIban): " +
+        "it is the agency's account that recovery letters ask authorities to pay into.";
 
     /// <summary>Whether a database is configured (<c>ConnectionStrings:Subsidy</c>), i.e. this is not the embedded default.</summary>
     public static bool DatabaseConfigured(IConfiguration? configuration) => !string.IsNullOrWhiteSpace(configuration?.GetConnectionString("Subsidy"));
@@ -48,6 +60,11 @@ internal sealed class SubsidyOptionsValidator(IConfiguration? configuration = nu
                  || !string.IsNullOrEmpty(url.Query) || !string.IsNullOrEmpty(url.Fragment) || !string.IsNullOrEmpty(url.UserInfo))
         {
             failures.Add($"Subsidy:PublicBaseUrl must be an absolute http or https address without query, fragment or user name (got '{options.PublicBaseUrl}').");
+        }
+
+        if (string.IsNullOrEmpty(options.Letters.AgencyIban) && DatabaseConfigured(configuration))
+        {
+            failures.Add(AgencyIbanMissing);
         }
 
         Check(options, "Subsidy", failures);

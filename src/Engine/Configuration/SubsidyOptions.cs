@@ -78,8 +78,8 @@ public sealed class SubsidyOptions
 public sealed class LetterOptions : IValidatableObject
 {
     /// <summary>
-    /// An illustrative account with valid check digits (the example of the Belgian IBAN standard), used when none is
-    /// configured. The agency's real account was not in the source documents (DOMAIN.md): set
+    /// An illustrative account with valid check digits (the example of the Belgian IBAN standard), used on the embedded
+    /// default when none is configured. The agency's real account was not in the source documents (DOMAIN.md): set
     /// <c>Subsidy:Letters:AgencyIban</c> before a recovery letter goes out for real.
     /// </summary>
     public const string IllustrativeAgencyIban = "BE71 0961 2345 6769";
@@ -100,9 +100,11 @@ public sealed class LetterOptions : IValidatableObject
     [EmailAddress]
     public string ContactEmail { get; set; } = "samenleven@abb.example.be";
 
-    /// <summary>The agency's account for repayments (IBAN, mod-97 checked at start-up); printed grouped by four.</summary>
-    [Required(AllowEmptyStrings = false)]
-    public string AgencyIban { get; set; } = IllustrativeAgencyIban;
+    /// <summary>
+    /// The agency's account for repayments (IBAN, mod-97 checked at start-up); printed grouped by four. Required with a
+    /// configured database; the embedded default fills in <see cref="IllustrativeAgencyIban"/>.
+    /// </summary>
+    public string AgencyIban { get; set; } = string.Empty;
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {

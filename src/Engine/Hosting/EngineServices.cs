@@ -68,7 +68,15 @@ public static class EngineServices
         services.AddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<SubsidyOptions>>().Value;
-            return Letters.LetterSettings.From(options.PublicBaseUrl, options.Letters);
+            // The host validates Subsidy:Letters (the service refuses a configured database without an account); a
+            // host of the Engine alone (the simulation, the benchmarks) gets the illustrative account.
+            return string.IsNullOrWhiteSpace(options.Letters.AgencyIban)
+                ? Letters.LetterSettings.Default(options.PublicBaseUrl) with
+                {
+                    SignatoryName = options.Letters.SignatoryName, SignatoryFunction = options.Letters.SignatoryFunction,
+                    ContactName = options.Letters.ContactName, ContactEmail = options.Letters.ContactEmail,
+                }
+                : Letters.LetterSettings.From(options.PublicBaseUrl, options.Letters);
         });
         services.AddSingleton<Letters.LetterModelBuilder>();
         services.AddSingleton(_ => new Templates.LetterRenderer());

@@ -32,7 +32,8 @@ public sealed class LetterModelException(string message) : Exception(message);
 public sealed record LetterSettings(string PublicBaseUrl, string SignatoryName, string SignatoryFunction, string ContactName, string ContactEmail, string AgencyIban)
 {
     /// <summary>The settings of <see cref="Configuration.LetterOptions"/>'s defaults.</summary>
-    public static LetterSettings Default(string publicBaseUrl) => From(publicBaseUrl, new Configuration.LetterOptions());
+    public static LetterSettings Default(string publicBaseUrl) =>
+        From(publicBaseUrl, new Configuration.LetterOptions { AgencyIban = Configuration.LetterOptions.IllustrativeAgencyIban });
 
     /// <summary>The settings of a service: its public address and its <c>Subsidy:Letters</c> section (validated at start-up).</summary>
     public static LetterSettings From(string publicBaseUrl, Configuration.LetterOptions letters) => new(

@@ -169,6 +169,7 @@ public sealed partial class FaultRig : IAsyncDisposable
 
         var p = port ?? TestCluster.FreePort();
         env["Subsidy__PublicBaseUrl"] = $"http://127.0.0.1:{p}";
+        env["Subsidy__Letters__AgencyIban"] = "BE71 0961 2345 6769";
         var watch = System.Diagnostics.Stopwatch.StartNew();
         var service = await ServiceProcess.StartAsync(name, p, env);
         lock (_services)
