@@ -92,7 +92,16 @@ public sealed class DossierModel(
     public IEnumerable<TriggerOption> ActionOptions => GenericOptions.Where(o => !Inline.Contains(o.Trigger));
 
     /// <summary>Whether the actions card has a form (eligibility or a generated transition form).</summary>
-    public bool HasActions => (Scope.SeesEverything && (Allowed("declare-eligible") || Allowed("declare-ineligible"))) || ActionOptions.Any();
+    public bool HasActions => (Scope.SeesEverything && (Allowed("declare-eligible") || Allowed("declare-ineligible"))) || ActionOptions.Any() || OpenWindowOption is not null;
+
+    /// <summary>
+    /// On a call in preparation: opening it for applications. The trigger is automatic (the window's start fires it)
+    /// but officers may fire it too, so the officer who opened the call on the board can open it for applications
+    /// without waiting for the scheduler's next sweep.
+    /// </summary>
+    public TriggerOption? OpenWindowOption => IsCall && Scope.SeesEverything && Scope.MayWrite
+        ? Options.FirstOrDefault(o => o.Trigger == "open-window" && o.RoleAllowed && o.Permitted)
+        : null;
 
     /// <summary>An instant stored as ISO text, in Belgian time (empty when absent).</summary>
     public string WhenText(string iso) =>
