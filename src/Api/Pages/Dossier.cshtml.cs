@@ -100,6 +100,7 @@ public sealed class DossierModel(
     /// without waiting for the scheduler's next sweep.
     /// </summary>
     public TriggerOption? OpenWindowOption => IsCall && Scope.SeesEverything && Scope.MayWrite
+        && (Call is null || Call.Window.Opens <= clock.GetUtcNow())
         ? Options.FirstOrDefault(o => o.Trigger == "open-window" && o.RoleAllowed && o.Permitted)
         : null;
 
