@@ -70,7 +70,6 @@ public sealed class JourneyTests(UiHost host) : IClassFixture<UiHost>
         await genk.CheckAsync("#confirm");
         await genk.ClickAsync("#submit-application");
         await Assertions.Expect(genk.Locator("[data-testid=state]")).ToHaveAttributeAsync("data-state", "submitted");
-        await Assertions.Expect(genk.Locator("#no-actions")).ToContainTextAsync("het agentschap is aan zet");
 
         // The officer asks for information (a generated form whose inputs carry the schema's constraints).
         var (officerContext, officer) = await host.SignInAsync("Olivia Officer");
@@ -142,5 +141,27 @@ public sealed class JourneyTests(UiHost host) : IClassFixture<UiHost>
         await using var __ = genkContext;
         await Assertions.Expect(genk.Locator("form.start-application")).ToHaveCountAsync(1);
         await Assertions.Expect(genk.Locator("form.start-application[data-call='2023']")).ToHaveCountAsync(1);
+    }
+
+    [Fact]
+    public async Task The_dossier_page_draws_its_workflow_with_the_path_highlighted_and_the_versions_page_shows_what_changed()
+    {
+        var dossier = await host.StartApplicationAsync("44021"); // Gent: a draft
+        var (context, gent) = await host.SignInAsync("Gent");
+        await using var _ = context;
+        await gent.GotoAsync($"/dossiers/{dossier:D}");
+        var svg = gent.Locator("#diagram svg#workflow-diagram");
+        await Assertions.Expect(svg).ToHaveAttributeAsync("role", "img");
+        await Assertions.Expect(svg.Locator("g.state.current")).ToHaveAttributeAsync("data-state", "draft");
+        await Assertions.Expect(svg.Locator("g.state.current title")).ToContainTextAsync("Ontwerp");
+        await Assertions.Expect(gent.Locator("#diagram-path li[aria-current=step]")).ToContainTextAsync("Ontwerp");
+        await UiHost.ShotAsync(gent, "37-dossier-diagram");
+
+        await gent.ClickAsync("#workflow-versions");
+        await UiHost.UrlAsync(gent, new Regex("/workflows/plan-samenleven/dossier$"));
+        await Assertions.Expect(gent.Locator("#versions section.version")).ToHaveCountAsync(4);
+        await Assertions.Expect(gent.Locator("#versions svg")).ToHaveCountAsync(4);
+        await Assertions.Expect(gent.Locator("#changes-v2 tr[data-kind]").First).ToBeVisibleAsync();
+        await UiHost.ShotAsync(gent, "38-workflow-versions");
     }
 }

@@ -104,6 +104,39 @@ public sealed class DossierModel(
         ? Options.FirstOrDefault(o => o.Trigger == "open-window" && o.RoleAllowed && o.Permitted)
         : null;
 
+    /// <summary>The dossier's way through its definition so far, from the journal (the diagram highlights it).</summary>
+    public DiagramPath DiagramPath
+    {
+        get
+        {
+            var states = new List<string>();
+            var taken = new List<(string From, string Trigger, string To)>();
+            foreach (var e in Journal.OrderBy(e => e.DossierSeq))
+            {
+                if (e.Kind == "transition")
+                {
+                    taken.Add((e.FromState, e.Trigger, e.ToState));
+                }
+                else if (e.Kind != "created")
+                {
+                    continue;
+                }
+
+                if (states.Count == 0 || states[^1] != e.ToState)
+                {
+                    states.Add(e.ToState);
+                }
+            }
+
+            if (states.Count == 0 || states[^1] != Dossier.State)
+            {
+                states.Add(Dossier.State);
+            }
+
+            return new DiagramPath(states, taken);
+        }
+    }
+
     /// <summary>An instant stored as ISO text, in Belgian time (empty when absent).</summary>
     public string WhenText(string iso) =>
         DateTimeOffset.TryParse(iso, CultureInfo.InvariantCulture, DateTimeStyles.None, out var at) ? When(at) : iso;

@@ -259,6 +259,23 @@ public static class Text
         ["board.unopened.explain"] = ("Deze oproepen staan in de programmagegevens maar hebben nog geen dossier. Open een oproep om ze voor te bereiden; lokale besturen zien haar pas wanneer ze open is voor aanvragen.", "These calls are in the programme data but have no dossier yet. Open a call to prepare it; local authorities see it only once it is open for applications."),
         ["board.open.call"] = ("Oproep openen", "Open the call"),
         ["call.open.window"] = ("Open de oproep nu voor aanvragen (de indieningsperiode is begonnen).", "Open the call for applications now (the application window has started)."),
+        ["diagram.explain"] = ("De stappen van dit soort dossier. Geel: de huidige status; groen: de weg die dit dossier al aflegde.", "The steps of this kind of dossier. Yellow: the current state; green: the way this dossier has come."),
+        ["diagram.path"] = ("Weg van dit dossier", "This dossier's path"),
+        ["diagram.text"] = ("Alle statussen en waar ze heen leiden (tekst)", "Every state and where it leads (text)"),
+        ["diagram.versions"] = ("Versies van deze workflow vergelijken", "Compare the versions of this workflow"),
+        ["versions.title"] = ("versies", "versions"),
+        ["versions.explain"] = ("Elke versie als toestandsdiagram, naast elkaar, en wat er van versie tot versie veranderde.", "Every version as a state diagram, side by side, and what changed from version to version."),
+        ["versions.changes"] = ("Wijzigingen", "Changes"),
+        ["versions.nochange"] = ("Geen statussen of overgangen gewijzigd.", "No states or transitions changed."),
+        ["versions.what"] = ("Wat", "What"),
+        ["versions.change"] = ("Wijziging", "Change"),
+        ["versions.subject"] = ("Onderwerp", "Subject"),
+        ["versions.details"] = ("Details", "Details"),
+        ["versions.state"] = ("status", "state"),
+        ["versions.transition"] = ("overgang", "transition"),
+        ["versions.added"] = ("toegevoegd", "added"),
+        ["versions.removed"] = ("verwijderd", "removed"),
+        ["versions.changed"] = ("gewijzigd", "changed"),
     }.ToFrozenDictionary(StringComparer.Ordinal);
 
     public static bool Has(string key) => Strings.ContainsKey(key);
