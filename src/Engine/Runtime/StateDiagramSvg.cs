@@ -74,6 +74,18 @@ public static class StateDiagramSvg
             }
         }
 
+        // A parent state (a group of states) stands beside its first child: its transitions leave from there.
+        for (var pass = 0; pass < 3; pass++)
+        {
+            foreach (var (parent, kids) in children)
+            {
+                if (!depth.ContainsKey(parent) && kids.Where(depth.ContainsKey).Select(k => depth[k]).DefaultIfEmpty(-1).Min() is var min and >= 0)
+                {
+                    depth[parent] = min;
+                }
+            }
+        }
+
         var maxDepth = depth.Count == 0 ? 0 : depth.Values.Max();
         foreach (var s in definition.States.Where(s => !depth.ContainsKey(s.Id)))
         {
@@ -139,6 +151,7 @@ public static class StateDiagramSvg
 
         sb.Append("<g class=\"transitions\">\n");
         var labelNo = 0;
+        var downward = drawnFrom.Where(e => pos.ContainsKey(e.From) && pos.ContainsKey(e.To) && pos[e.To].Y > pos[e.From].Y).ToList();
         foreach (var (from, to, triggers) in drawnFrom)
         {
             if (!pos.TryGetValue(from, out var a) || !pos.TryGetValue(to, out var b))
@@ -166,7 +179,10 @@ public static class StateDiagramSvg
                 var dy = (ty - sy) / 2;
                 d = F($"M{sx},{sy} C{sx},{sy + dy} {tx},{ty - dy} {tx},{ty}");
                 lx = (sx + tx) / 2;
-                ly = (sy + ty) / 2;
+                // Labels of arrows fanning out of one state are staggered so they do not overlap.
+                var siblings = downward.Where(e => e.From == from).ToList();
+                var k = siblings.FindIndex(e => e.To == to);
+                ly = ((sy + ty) / 2) + (siblings.Count > 1 ? (k * 13) - ((siblings.Count - 1) * 6.5) : 0);
             }
             else if (Math.Abs(b.Y - a.Y) < 1)
             {

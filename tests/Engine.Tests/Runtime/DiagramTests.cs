@@ -37,7 +37,7 @@ public sealed class StateDiagramSvgTests
         var xml = System.Xml.Linq.XDocument.Parse(svg); // well-formed XML
         var ns = (System.Xml.Linq.XNamespace)"http://www.w3.org/2000/svg";
         Assert.Equal("img", xml.Root!.Attribute("role")!.Value);
-        var states = xml.Descendants(ns + "g").Where(g => (string?)g.Attribute("class") is { } c && c.StartsWith("state", StringComparison.Ordinal)).ToList();
+        var states = xml.Descendants(ns + "g").Where(g => (string?)g.Attribute("class") is { } c && (c == "state" || c.StartsWith("state ", StringComparison.Ordinal))).ToList();
         Assert.Equal(d.States.Count, states.Count);
         Assert.Contains("Ingediend", svg, StringComparison.Ordinal);
         var current = Assert.Single(states, g => ((string)g.Attribute("class")!).Contains("current", StringComparison.Ordinal));
