@@ -60,4 +60,21 @@ public sealed class CallOpeningApiTests(CallOpeningFactory api) : IClassFixture<
         Assert.Equal(HttpStatusCode.BadRequest, (await genk.GetAsync($"{Calls}/2023/cooperation/check?participants=99999")).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await genk.GetAsync($"{Calls}/2023/cooperation/check?participants=71016")).StatusCode);
     }
+
+    [Fact]
+    public void An_extended_dossier_shows_its_own_end_date_not_the_fixed_text_of_the_definition()
+    {
+        var catalog = api.Services.GetRequiredService<Engine.Runtime.WorkflowCatalog>();
+        var data = new JsonObject { ["extension"] = new JsonObject { ["projectEnd"] = "2028-03-31", ["finalReportDue"] = "2028-06-30T23:59:00+02:00" } };
+        foreach (var version in new[] { 2, 4 })
+        {
+            var wf = catalog.Get("plan-samenleven/dossier", version);
+            Assert.Equal("Verlengd tot 31 maart 2028 (zonder nieuwe middelen)", Ui.DossierStatus.Label(wf, "extended", data, "nl"));
+            Assert.Equal("Extended until 31 March 2028 (no new funds)", Ui.DossierStatus.Label(wf, "extended", data, "en"));
+        }
+
+        // Other states keep their label; a call's extension reads its own date too.
+        Assert.Equal("Ingediend", Ui.DossierStatus.Label(catalog.Get("plan-samenleven/dossier", 4), "submitted", data, "nl"));
+        Assert.Equal("Verlengd tot 30 juni 2026", Ui.DossierStatus.Label(catalog.Get("plan-samenleven/call", 2), "extended", new JsonObject { ["extendedUntil"] = "2026-06-30" }, "nl"));
+    }
 }
