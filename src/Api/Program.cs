@@ -63,6 +63,7 @@ app.MapProgrammeEndpoints();
 app.MapCallEndpoints();
 app.MapAuthorityEndpoints();
 app.MapApplicationEndpoints();
+app.MapCooperationEndpoints();
 app.MapLetterEndpoints();
 app.MapExportEndpoints();
 app.MapRazorPages();

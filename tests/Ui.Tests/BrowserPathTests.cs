@@ -82,7 +82,7 @@ public sealed class BrowserPathTests(UiHost host) : IClassFixture<UiHost>
         await Assertions.Expect(officer.Locator("[data-testid=state]")).ToHaveAttributeAsync("data-state", "allocated");
         await Assertions.Expect(officer.Locator("[data-testid=allocated]")).ToContainTextAsync("62.000,00");
         await officer.ClickAsync("#award-all");
-        await Assertions.Expect(officer.Locator(".msg.ok")).ToContainTextAsync("1 dossiers toegekend");
+        await Assertions.Expect(officer.Locator(".msg.ok")).ToContainTextAsync("1 dossier toegekend");
         await UiHost.ShotAsync(officer, "06-call-page");
         await officer.ClickAsync("#open-dashboard");
         await Assertions.Expect(officer.Locator("#per-action")).ToContainTextAsync("30.000,00");

@@ -34,6 +34,7 @@ internal static class AuthSetup
         // The call dashboard's figures may be slightly stale: read from a standby when one is configured.
         services.AddKeyedSingleton(StaleReads.Key, (sp, _) => new DossierQueries(sp.GetRequiredService<StaleReads>().DataSource));
         services.AddSingleton<AuthorityQueries>();
+        services.AddSingleton<PortalQueries>();
         services.AddSingleton(sp => DevelopmentSignIn.FromDatabase(sp.GetRequiredService<DatabaseHandle>()));
         services.AddHostedService<DevelopmentUserSeeder>(); // after DatabaseStartup (registered earlier): the tables exist
 

@@ -12,7 +12,7 @@ namespace SubsidyEngine.Api.Pages;
 /// text) and paging. The counts per state come from one grouped SQL count over the whole filter, so they stay
 /// correct on every page; a page lists <see cref="PageSize"/> dossiers (newest change first).
 /// </summary>
-public sealed class BoardModel(DossierQueries queries, WorkflowCatalog catalog, ProgrammeCatalog programmes, Engine.Notices.NoticeDispatcher notices) : UiPageModel
+public sealed class BoardModel(DossierQueries queries, WorkflowCatalog catalog, ProgrammeCatalog programmes, Engine.Notices.NoticeDispatcher notices, ProgrammeService service) : UiPageModel
 {
     public const int DefaultPageSize = 500;
 
@@ -33,6 +33,46 @@ public sealed class BoardModel(DossierQueries queries, WorkflowCatalog catalog, 
     public int PageNumber { get; set; } = 1;
 
     public IReadOnlyList<DossierSnapshot> Calls { get; private set; } = [];
+
+    /// <summary>Calls of the programme data that have no dossier yet: an officer opens them here (the call dossier is then in preparation until its window opens).</summary>
+    public IReadOnlyList<Call> UnopenedCalls { get; private set; } = [];
+
+    /// <summary>Whether the user may open calls and take the call steps (officers, admins).</summary>
+    public bool MayManageCalls => Scope.MayWrite && Scope.SeesEverything;
+
+    /// <summary>Opens a call of the programme data: creates its dossier (as <c>POST /api/programmes/{p}/calls/{c}/open</c>) and shows it.</summary>
+    public async Task<IActionResult> OnPostOpenCallAsync(string? programme, string? call, CancellationToken ct)
+    {
+        if (!MayManageCalls)
+        {
+            return Forbid();
+        }
+
+        if (string.IsNullOrWhiteSpace(programme) || string.IsNullOrWhiteSpace(call) || !programmes.TryGetCall(programme, call, out _))
+        {
+            return BadRequest();
+        }
+
+        if (await service.FindCallDossierAsync(programme, call, ct) is { } existing)
+        {
+            return LocalRedirect($"/dossiers/{existing:D}");
+        }
+
+        try
+        {
+            var opened = await service.OpenCallAsync(programme, call, Scope.Actor, ct);
+            return LocalRedirect($"/dossiers/{opened.DossierId:D}");
+        }
+        catch (DossierExistsException e)
+        {
+            return LocalRedirect($"/dossiers/{e.ExistingId:D}");
+        }
+        catch (WorkflowException e)
+        {
+            Explain(e);
+            return await OnGetAsync(ct);
+        }
+    }
 
     public IReadOnlyList<DossierSnapshot> Dossiers { get; private set; } = [];
 
@@ -95,6 +135,8 @@ public sealed class BoardModel(DossierQueries queries, WorkflowCatalog catalog, 
         }
 
         Calls = calls;
+        var known = calls.Select(c => (Str(c.Data, "programme"), Str(c.Data, "call.id"))).ToHashSet();
+        UnopenedCalls = programmes.Programmes.SelectMany(p => p.Calls).Where(c => !known.Contains((c.ProgrammeId, c.Id))).ToList();
         var filter = new DossierFilter
         {
             Parent = string.IsNullOrEmpty(CallId) ? null : CallId,

@@ -63,7 +63,104 @@ public sealed class DossierModel(
         ? options.Where(o => o.RoleAllowed && o.Permitted && !o.Definition.Automatic && !Dedicated.Contains(o.Trigger) && o.Definition.Parameters.All(p => FieldType(p) is not null))
         : [];
 
-    public IEnumerable<TriggerOption> Blocked => Options.Where(o => o.RoleAllowed && !o.Permitted && !o.Definition.Automatic);
+    /// <summary>
+    /// Refused options worth explaining here: not automatic, and not an action only the call page takes (an
+    /// application's <c>allocate</c> is fired by the call's confirmed allocation, never from the application).
+    /// </summary>
+    public IEnumerable<TriggerOption> Blocked => Options.Where(o => o.RoleAllowed && !o.Permitted && !o.Definition.Automatic && !(!IsCall && CallPageOnly.Contains(o.Trigger)));
+
+    /// <summary>Application triggers that only the call page fires (for all applications of the call at once).</summary>
+    public static readonly HashSet<string> CallPageOnly = ["allocate"];
+
+    /// <summary>Values typed in a refused post of the application table (kept so no edit is lost); null after a successful save.</summary>
+    public Dictionary<string, string>? Posted { get; private set; }
+
+    /// <summary>The confirmation tick of a refused submit.</summary>
+    public bool ConfirmTicked { get; private set; }
+
+    /// <summary>A field of the application table: the value typed in a refused post, else the stored one.</summary>
+    public string? Value(string code, string field, JsonNode? stored) =>
+        Posted is not null ? Posted.GetValueOrDefault($"{field}_{code}") : stored?.ToString();
+
+    /// <summary>Triggers whose generated form sits in the card it belongs to (the answer next to the officer's questions), not in the actions card.</summary>
+    public static readonly HashSet<string> Inline = ["answer-information"];
+
+    /// <summary>The generated forms shown next to what they answer (see <see cref="Inline"/>).</summary>
+    public IEnumerable<TriggerOption> InlineOptions => GenericOptions.Where(o => Inline.Contains(o.Trigger));
+
+    /// <summary>The generated forms of the actions card.</summary>
+    public IEnumerable<TriggerOption> ActionOptions => GenericOptions.Where(o => !Inline.Contains(o.Trigger));
+
+    /// <summary>Whether the actions card has a form (eligibility or a generated transition form).</summary>
+    public bool HasActions => (Scope.SeesEverything && (Allowed("declare-eligible") || Allowed("declare-ineligible"))) || ActionOptions.Any() || OpenWindowOption is not null;
+
+    /// <summary>
+    /// On a call in preparation: opening it for applications. The trigger is automatic (the window's start fires it)
+    /// but officers may fire it too, so the officer who opened the call on the board can open it for applications
+    /// without waiting for the scheduler's next sweep.
+    /// </summary>
+    public TriggerOption? OpenWindowOption => IsCall && Scope.SeesEverything && Scope.MayWrite
+        && (Call is null || Call.Window.Opens <= clock.GetUtcNow())
+        ? Options.FirstOrDefault(o => o.Trigger == "open-window" && o.RoleAllowed && o.Permitted)
+        : null;
+
+    /// <summary>The dossier's way through its definition so far, from the journal (the diagram highlights it).</summary>
+    public DiagramPath DiagramPath
+    {
+        get
+        {
+            var states = new List<string>();
+            var taken = new List<(string From, string Trigger, string To)>();
+            foreach (var e in Journal.OrderBy(e => e.DossierSeq))
+            {
+                if (e.Kind == "transition")
+                {
+                    taken.Add((e.FromState, e.Trigger, e.ToState));
+                }
+                else if (e.Kind != "created")
+                {
+                    continue;
+                }
+
+                if (states.Count == 0 || states[^1] != e.ToState)
+                {
+                    states.Add(e.ToState);
+                }
+            }
+
+            if (states.Count == 0 || states[^1] != Dossier.State)
+            {
+                states.Add(Dossier.State);
+            }
+
+            return new DiagramPath(states, taken);
+        }
+    }
+
+    /// <summary>An instant stored as ISO text, in Belgian time (empty when absent).</summary>
+    public string WhenText(string iso) =>
+        DateTimeOffset.TryParse(iso, CultureInfo.InvariantCulture, DateTimeStyles.None, out var at) ? When(at) : iso;
+
+    /// <summary>A calendar date stored as yyyy-MM-dd, as "7 december 2026".</summary>
+    public string DateText(string iso) =>
+        DateOnly.TryParseExact(iso, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date) ? Templates.NlBeFormat.Date(date)
+        : DateTimeOffset.TryParse(iso, CultureInfo.InvariantCulture, DateTimeStyles.None, out var at) ? When(at) : iso;
+
+    /// <summary>Why the actions card has no form: the municipality's forms are above, or nobody expects anything from this user now.</summary>
+    public string NoActionsText()
+    {
+        if (Scope.IsMunicipality && (Allowed("save-draft") || Allowed("update-application") || Allowed("report-interim") || Allowed("report-final")))
+        {
+            return T("actions.above");
+        }
+
+        if (Scope.IsMunicipality)
+        {
+            return T("actions.none.municipality");
+        }
+
+        return IsCall ? T("actions.none.call") : T("actions.none");
+    }
 
     public static string? FieldType(ParameterDefinition p) => p.Type switch
     {
@@ -132,6 +229,10 @@ public sealed class DossierModel(
             return Page();
         }
 
+        // Keep what was typed until the server accepted it: a refused post must not lose an edit.
+        Posted = Request.Form.Keys.Where(k => k.StartsWith("planned_", StringComparison.Ordinal) || k.StartsWith("priority_", StringComparison.Ordinal) || k.StartsWith("local_", StringComparison.Ordinal))
+            .ToDictionary(k => k, k => Request.Form[k].ToString(), StringComparer.Ordinal);
+        ConfirmTicked = confirm;
         if (submit && !confirm)
         {
             Errors.Add(T("submit.confirm.missing"));
@@ -176,6 +277,8 @@ public sealed class DossierModel(
 
         if (await TryAsync(() => commands.FireAsync(Scope, id, trigger, new JsonObject { ["application"] = application }, Dossier.Version, null, ct)))
         {
+            Posted = null; // saved: the stored table is what was typed
+            ConfirmTicked = false;
             Messages.Add(T("saved"));
             if (submit && trigger == "save-draft" && await TryAsync(() => commands.FireAsync(Scope, id, "submit", [], null, null, ct)))
             {
@@ -345,7 +448,8 @@ public sealed class DossierModel(
             Explain(refused.Error!);
         }
 
-        Messages.Add($"{outcomes.Count(o => o.Awarded)} {T("awarded.n")}");
+        var awarded = outcomes.Count(o => o.Awarded);
+        Messages.Add($"{awarded} {T(awarded == 1 ? "awarded.one" : "awarded.n")}");
         await LoadAsync(id, ct);
         return Page();
     }

@@ -10,11 +10,18 @@ namespace SubsidyEngine.Api.Pages;
 
 /// <summary>The municipality portal: "Mijn dossiers" (own and cooperations', filtered in SQL) and the open calls to apply for.</summary>
 public sealed class PortalModel(
-    DossierQueries queries, ProgrammeCatalog programmes, Engine.Commands.DossierCommands commands, WorkflowCatalog catalog, TimeProvider clock, CalendarFeed calendar, Microsoft.Extensions.Options.IOptions<SubsidyOptions> options) : UiPageModel
+    DossierQueries queries, PortalQueries portal, ProgrammeCatalog programmes, Engine.Commands.DossierCommands commands, WorkflowCatalog catalog, TimeProvider clock, CalendarFeed calendar, Microsoft.Extensions.Options.IOptions<SubsidyOptions> options) : UiPageModel
 {
     public IReadOnlyList<DossierSnapshot> Dossiers { get; private set; } = [];
 
+    /// <summary>Calls inside their application window whose call dossier an officer has opened (state <c>open</c>).</summary>
     public IReadOnlyList<Call> OpenCalls { get; private set; } = [];
+
+    /// <summary>Per dossier: the nearest open deadline and the letters not opened yet.</summary>
+    public IReadOnlyDictionary<Guid, PortalLine> Lines { get; private set; } = new Dictionary<Guid, PortalLine>();
+
+    /// <summary>The register (names of the participating authorities; the picker's script searches it through the cooperation endpoint).</summary>
+    public AuthorityRegister Authorities => programmes.Authorities;
 
     public WorkflowCatalog Catalog => catalog;
 
@@ -94,6 +101,9 @@ public sealed class PortalModel(
         Dossiers = (await queries.ListAsync(Scope, new DossierFilter(), 1, 200, ct)).Items;
         ActiveCalendarLinks = Scope.AuthorityId is null ? 0 : await calendar.CountActiveAsync(Scope.AuthorityId, ct);
         var now = clock.GetUtcNow();
-        OpenCalls = programmes.Programmes.SelectMany(p => p.Calls).Where(c => c.Window.Contains(now)).ToList();
+        var opened = await portal.OpenCallKeysAsync(ct);
+        OpenCalls = programmes.Programmes.SelectMany(p => p.Calls)
+            .Where(c => c.Window.Contains(now) && opened.Contains(ProgrammeInputs.CallDossierKey(c.ProgrammeId, c.Id))).ToList();
+        Lines = await portal.LinesAsync(Dossiers.Select(d => d.Id).ToList(), ct);
     }
 }

@@ -90,13 +90,14 @@ public sealed class WorkflowFilesTests
             DiagramWriter.WriteAll(catalog, folder);
         }
 
+        // Every generated file: the Markdown page and the SVG diagram of each version, the changes between versions.
         var stale = new List<string>();
-        foreach (var wf in catalog.All)
+        foreach (var (name, content) in DiagramWriter.Files(catalog))
         {
-            var path = Path.Combine(folder, DiagramWriter.FileName(wf));
-            if (!File.Exists(path) || File.ReadAllText(path) != DiagramWriter.Render(wf))
+            var path = Path.Combine(folder, name);
+            if (!File.Exists(path) || File.ReadAllText(path) != content)
             {
-                stale.Add(DiagramWriter.FileName(wf));
+                stale.Add(name);
             }
         }
 

@@ -1,20 +1,33 @@
-// Live amounts of the application table: min(planned, maximum) x rate per row, and the total.
-// Only a preview: the server recomputes the amounts authoritatively when the draft is saved or submitted.
+// Live amounts of the application table: min(planned, maximum) x rate per row, the own contribution the call requires
+// (ratio x Flemish amount + amount per funded unit, as CoFinancingRule computes it), the totals, and a visible note
+// when a planned reach is above the action's maximum (only the maximum is funded). Only a preview: the server
+// recomputes everything when the draft is saved or submitted.
 (function () {
   var table = document.getElementById('application-table');
   if (!table) return;
   var fmt = new Intl.NumberFormat('nl-BE', { style: 'currency', currency: 'EUR' });
+  var ratio = parseFloat(table.dataset.ratio) || 0;
+  var perUnit = parseFloat(table.dataset.perUnit) || 0;
+  var capText = table.dataset.cap || '';
   function recompute() {
-    var total = 0;
+    var total = 0, required = 0;
     table.querySelectorAll('tbody tr').forEach(function (tr) {
       var rate = parseFloat(tr.dataset.rate) || 0;
       var max = tr.dataset.max === '' ? Infinity : parseInt(tr.dataset.max, 10);
       var planned = parseInt(tr.querySelector('input.planned').value, 10) || 0;
-      var amount = Math.max(0, Math.min(planned, max)) * rate;
+      var funded = Math.max(0, Math.min(planned, max));
+      var amount = funded * rate;
+      var local = Math.round((ratio * amount + perUnit * funded) * 100) / 100;
       total += amount;
+      required += local;
       tr.querySelector('.amount').textContent = planned > 0 ? fmt.format(amount) : '–';
+      tr.querySelector('.required-local').textContent = planned > 0 ? fmt.format(local) : '–';
+      var note = tr.querySelector('.cap-note');
+      if (note) note.textContent = planned > max ? capText.replace('{0}', String(max)) : '';
     });
     document.getElementById('live-total').textContent = fmt.format(total);
+    var req = document.getElementById('live-required-total');
+    if (req) req.textContent = fmt.format(required);
   }
   table.addEventListener('input', recompute);
   recompute();

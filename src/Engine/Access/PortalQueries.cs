@@ -1,0 +1,61 @@
+using Npgsql;
+
+namespace SubsidyEngine.Engine.Access;
+
+/// <summary>One dossier's line in the portal's "Mijn dossiers": its nearest open deadline and its letters not yet opened.</summary>
+public sealed record PortalLine(Guid DossierId, string? DeadlineKind, DateTimeOffset? DeadlineDue, int UnopenedLetters);
+
+/// <summary>
+/// What the municipality portal reads besides the dossiers themselves, in two indexed queries for a whole page of
+/// dossiers (never one per row): the calls an officer has opened (call dossiers in state <c>open</c>), and per dossier
+/// the nearest open deadline and the letters without a <c>letter.opened</c> record. The dossier ids come from
+/// <see cref="DossierQueries.ListAsync"/>, which applied the caller's scope.
+/// </summary>
+public sealed class PortalQueries(NpgsqlDataSource dataSource)
+{
+    /// <summary>The unique keys (<c>programme/call|callId</c>) of the call dossiers that are open for applications.</summary>
+    public async Task<IReadOnlySet<string>> OpenCallKeysAsync(CancellationToken cancellationToken = default)
+    {
+        await using var cmd = dataSource.CreateCommand(
+            "SELECT u.key FROM dossier_unique u JOIN dossier d ON d.id = u.dossier_id WHERE d.state = 'open' AND d.workflow_id LIKE '%/call'");
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            keys.Add(reader.GetString(0));
+        }
+
+        return keys;
+    }
+
+    /// <summary>The portal lines of <paramref name="dossierIds"/> (dossiers the caller may see).</summary>
+    public async Task<IReadOnlyDictionary<Guid, PortalLine>> LinesAsync(IReadOnlyCollection<Guid> dossierIds, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(dossierIds);
+        var lines = new Dictionary<Guid, PortalLine>();
+        if (dossierIds.Count == 0)
+        {
+            return lines;
+        }
+
+        await using var cmd = dataSource.CreateCommand(
+            """
+            SELECT i.id, dl.kind, dl.due_at,
+                   (SELECT count(*) FROM notice n
+                     WHERE n.dossier_id = i.id AND n.kind = 'letter'
+                       AND NOT EXISTS (SELECT 1 FROM journal j WHERE j.dossier_id = n.dossier_id AND j.kind = 'letter.opened'
+                                        AND (j.arguments::jsonb ->> 'notice') = n.id::text))::int
+            FROM unnest($1::uuid[]) AS i(id)
+            LEFT JOIN LATERAL (SELECT kind, due_at FROM deadline WHERE dossier_id = i.id AND status = 'open' ORDER BY due_at LIMIT 1) dl ON true
+            """);
+        cmd.Parameters.AddWithValue(dossierIds.ToArray());
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var id = reader.GetGuid(0);
+            lines[id] = new PortalLine(id, reader.IsDBNull(1) ? null : reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2), reader.GetInt32(3));
+        }
+
+        return lines;
+    }
+}
