@@ -198,6 +198,25 @@ public static class Text
         ["payment.advance"] = ("Voorschot", "Advance"),
         ["earned"] = ("Verdiend", "Earned"),
         ["balance"] = ("Saldo te betalen", "Balance payable"),
+        // issue 20a
+        ["skip.content"] = ("Naar de inhoud", "Skip to content"),
+        ["devsignin.title"] = ("Aanmelden (ontwikkeling)", "Sign in (development)"),
+        ["devsignin.banner"] = ("ALLEEN VOOR ONTWIKKELING.", "DEVELOPMENT ONLY."),
+        ["devsignin.explain"] = ("Deze aanmelding vraagt geen wachtwoord en bestaat alleen omdat de dienst op zijn ingebouwde databank draait. Met een geconfigureerde databank is ze er nooit.", "This sign-in needs no password and exists only because the service runs on its embedded database. It is never available with a configured database."),
+        ["devsignin.heading"] = ("Aanmelden als", "Sign in as"),
+        ["devsignin.first"] = ("Nieuw hier? Begin als dossierbehandelaar: het overzicht toont elk dossier van de demo en wat op ABB wacht. Meld u daarna aan als Genk.", "New here? Start as the grant officer: the board shows every dossier of the demo and what waits for ABB. Then sign in as Genk."),
+        ["devsignin.agency"] = ("Agentschap Binnenlands Bestuur", "Agency for Home Affairs"),
+        ["devsignin.authorities"] = ("Lokale besturen", "Local authorities"),
+        ["devsignin.nis"] = ("NIS-code", "NIS code"),
+        ["devsignin.hint.officer"] = ("behandelt de aanvragen en rapporten", "handles the applications and reports"),
+        ["devsignin.hint.auditor"] = ("leest en controleert alles", "reads and checks everything"),
+        ["devsignin.hint.admin"] = ("beheert gebruikers en migraties", "manages users and migrations"),
+        ["devsignin.hint.71016"] = ("kan aanvragen in de open oproep; eindrapport te doen", "can apply to the open call; final report due"),
+        ["devsignin.hint.11002"] = ("tussentijds rapport te laat", "interim report overdue"),
+        ["devsignin.hint.44021"] = ("eindrapport te doen", "final report due"),
+        ["devsignin.hint.46021"] = ("vragen van de behandelaar te beantwoorden", "the officer's questions to answer"),
+        ["devsignin.hint.13040"] = ("aanvraag ingediend in de open oproep", "application submitted to the open call"),
+        ["devsignin.hint.71002"] = ("ontwerp-aanvraag; partner van Genk", "draft application; Genk's partner"),
     }.ToFrozenDictionary(StringComparer.Ordinal);
 
     public static bool Has(string key) => Strings.ContainsKey(key);
