@@ -217,6 +217,12 @@ public static class Text
         ["devsignin.hint.46021"] = ("vragen van de behandelaar te beantwoorden", "the officer's questions to answer"),
         ["devsignin.hint.13040"] = ("aanvraag ingediend in de open oproep", "application submitted to the open call"),
         ["devsignin.hint.71002"] = ("ontwerp-aanvraag; partner van Genk", "draft application; Genk's partner"),
+        ["role.system"] = ("systeem", "system"),
+        ["step.number"] = ("stap", "step"),
+        ["chain.hash"] = ("vingerafdruk", "fingerprint"),
+        ["letter.version"] = ("Versie van de brief", "Version of the letter"),
+        ["letter.version.text"] = ("Opgemaakt met versie", "Drawn up with version"),
+        ["letter.fingerprint"] = ("vingerafdruk (SHA-256)", "fingerprint (SHA-256)"),
     }.ToFrozenDictionary(StringComparer.Ordinal);
 
     public static bool Has(string key) => Strings.ContainsKey(key);
