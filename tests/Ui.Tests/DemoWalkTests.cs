@@ -117,7 +117,7 @@ public sealed class DemoWalkTests(DemoUiHost host) : IClassFixture<DemoUiHost>
         queue.Enqueue(new Uri(page.Url).PathAndQuery);
         var letterPages = 0;
         var slug = Regex.Replace(user.ToLowerInvariant(), "[^a-z]+", "-");
-        while (queue.TryDequeue(out var path) && seen.Count < 60)
+        while (queue.TryDequeue(out var path) && seen.Count < 30)
         {
             if (!seen.Add(path))
             {
@@ -189,7 +189,7 @@ public sealed class DemoWalkTests(DemoUiHost host) : IClassFixture<DemoUiHost>
 
                 if (target.Contains("/letters/", StringComparison.Ordinal))
                 {
-                    if (letterPages++ >= 3)
+                    if (letterPages++ >= 1)
                     {
                         continue;
                     }
