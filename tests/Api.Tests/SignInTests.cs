@@ -45,7 +45,9 @@ public sealed class DevSignInTests(DevSignInFactory api) : IClassFixture<DevSign
         var page = await browser.GetAsync("/dev/sign-in");
         var html = await page.Content.ReadAsStringAsync();
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
-        Assert.Contains("DEVELOPMENT ONLY", html, StringComparison.Ordinal);
+        Assert.Contains("ALLEEN VOOR ONTWIKKELING", html, StringComparison.Ordinal);
+        Assert.Contains("<html lang=\"nl-BE\">", html, StringComparison.Ordinal);
+        Assert.Contains("<main", html, StringComparison.Ordinal);
         foreach (var (id, name) in DevelopmentSignIn.Authorities)
         {
             Assert.Contains(id, html, StringComparison.Ordinal);
@@ -55,7 +57,7 @@ public sealed class DevSignInTests(DevSignInFactory api) : IClassFixture<DevSign
         var genk = DevelopmentSignIn.Users.Single(u => u.AuthorityId == "71016");
         var signIn = await browser.PostAsync("/dev/sign-in", new FormUrlEncodedContent([new("__RequestVerificationToken", Token(html)), new("userId", genk.Id.ToString()), new("returnUrl", "//evil.example/")]));
         Assert.Equal(HttpStatusCode.Redirect, signIn.StatusCode);
-        Assert.Equal("/api/me", signIn.Headers.Location!.OriginalString); // never an open redirect
+        Assert.Equal("/", signIn.Headers.Location!.OriginalString); // never an open redirect; the home page, not JSON
 
         var me = JsonNode.Parse(await browser.GetStringAsync("/api/me"))!;
         Assert.Equal("municipality", me["role"]!.GetValue<string>());

@@ -36,7 +36,7 @@ public sealed class DevelopmentSignIn(bool enabled)
         var n = 0x100;
         foreach (var (id, name) in Authorities)
         {
-            list.Add(new(Guid.Parse($"00000000-0000-7000-8000-00000000{n++:x4}"), $"{name} (municipality {id})", $"{name.ToLowerInvariant()}@dev.subsidy.invalid", Roles.Municipality, id, epoch));
+            list.Add(new(Guid.Parse($"00000000-0000-7000-8000-00000000{n++:x4}"), name, $"{name.ToLowerInvariant()}@dev.subsidy.invalid", Roles.Municipality, id, epoch));
         }
 
         return list;

@@ -63,24 +63,46 @@ public static class AuthEndpoints
         }
 
         var token = antiforgery.GetAndStoreTokens(context);
+        var en = context.Request.Cookies["lang"] == "en";
+        string T(string key) => Ui.Text.Get(key, en ? "en" : "nl");
+        string E(string text) => WebUtility.HtmlEncode(text);
+        var back = LocalOrHome(returnUrl);
         var html = new StringBuilder();
-        html.Append("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Development sign-in - SubsidyEngine</title>")
-            .Append("<style>body{font-family:sans-serif;margin:2rem}.banner{background:#b00020;color:#fff;padding:1rem;font-weight:bold;font-size:1.2rem}")
-            .Append("form{display:inline}button{margin:.25rem 0;padding:.4rem .8rem}li{list-style:none}</style></head><body>")
-            .Append("<div class=\"banner\" role=\"alert\">DEVELOPMENT ONLY - this sign-in needs no password and exists only because the service runs on its embedded database. ")
-            .Append("It is never available with a configured database.</div><h1>Sign in as</h1><ul>");
-        foreach (var u in DevelopmentSignIn.Users)
+        html.Append("<!doctype html><html lang=\"").Append(en ? "en" : "nl-BE").Append("\"><head><meta charset=\"utf-8\">")
+            .Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")
+            .Append("<title>").Append(E(T("devsignin.title"))).Append(" - ").Append(E(T("app"))).Append("</title>")
+            .Append("<link rel=\"stylesheet\" href=\"/css/site.css\"></head><body>")
+            .Append("<a class=\"skip\" href=\"#main\">").Append(E(T("skip.content"))).Append("</a>")
+            .Append("<header class=\"top\"><span class=\"brand\">").Append(E(T("app"))).Append(" <small>ABB</small></span>")
+            .Append("<div class=\"who\"><form method=\"get\" action=\"/lang\" class=\"inline\">")
+            .Append("<input type=\"hidden\" name=\"to\" value=\"").Append(en ? "nl" : "en").Append("\">")
+            .Append("<input type=\"hidden\" name=\"returnUrl\" value=\"").Append(E("/dev/sign-in?returnUrl=" + Uri.EscapeDataString(back))).Append("\">")
+            .Append("<button type=\"submit\" class=\"link\" id=\"lang-switch\">").Append(E(T("lang.switch"))).Append("</button></form></div></header>")
+            .Append("<main id=\"main\" class=\"signin\">")
+            .Append("<p class=\"msg err dev-banner\" role=\"note\"><strong>").Append(E(T("devsignin.banner"))).Append("</strong> ").Append(E(T("devsignin.explain"))).Append("</p>")
+            .Append("<h1>").Append(E(T("devsignin.heading"))).Append("</h1>")
+            .Append("<p>").Append(E(T("devsignin.first"))).Append("</p>");
+        void Group(string heading, IEnumerable<UserRecord> users)
         {
-            html.Append("<li><form method=\"post\" action=\"/dev/sign-in\">")
-                .Append("<input type=\"hidden\" name=\"").Append(WebUtility.HtmlEncode(token.FormFieldName)).Append("\" value=\"").Append(WebUtility.HtmlEncode(token.RequestToken)).Append("\">")
-                .Append("<input type=\"hidden\" name=\"userId\" value=\"").Append(u.Id.ToString("D")).Append("\">")
-                .Append("<input type=\"hidden\" name=\"returnUrl\" value=\"").Append(WebUtility.HtmlEncode(LocalOrHome(returnUrl))).Append("\">")
-                .Append("<button type=\"submit\">").Append(WebUtility.HtmlEncode(u.DisplayName)).Append("</button> <small>")
-                .Append(WebUtility.HtmlEncode(u.Role)).Append(u.AuthorityId is null ? string.Empty : " " + WebUtility.HtmlEncode(u.AuthorityId))
-                .Append("</small></form></li>");
+            html.Append("<section class=\"card\" aria-labelledby=\"h-").Append(heading).Append("\"><h2 id=\"h-").Append(heading).Append("\">").Append(E(T(heading))).Append("</h2><ul class=\"signin-list\">");
+            foreach (var u in users)
+            {
+                html.Append("<li><form method=\"post\" action=\"/dev/sign-in\">")
+                    .Append("<input type=\"hidden\" name=\"").Append(E(token.FormFieldName)).Append("\" value=\"").Append(E(token.RequestToken!)).Append("\">")
+                    .Append("<input type=\"hidden\" name=\"userId\" value=\"").Append(u.Id.ToString("D")).Append("\">")
+                    .Append("<input type=\"hidden\" name=\"returnUrl\" value=\"").Append(E(back)).Append("\">")
+                    .Append("<button type=\"submit\">").Append(E(u.DisplayName)).Append("</button> <span class=\"muted\">")
+                    .Append(E(T("role." + u.Role)))
+                    .Append(u.AuthorityId is null ? string.Empty : " · " + E(T("devsignin.nis")) + " " + E(u.AuthorityId))
+                    .Append(" · ").Append(E(T("devsignin.hint." + (u.AuthorityId ?? u.Role)))).Append("</span></form></li>");
+            }
+
+            html.Append("</ul></section>");
         }
 
-        html.Append("</ul></body></html>");
+        Group("devsignin.agency", DevelopmentSignIn.Users.Where(u => u.AuthorityId is null));
+        Group("devsignin.authorities", DevelopmentSignIn.Users.Where(u => u.AuthorityId is not null));
+        html.Append("</main></body></html>");
         context.Response.Headers.CacheControl = "no-store";
         return TypedResults.Content(html.ToString(), "text/html; charset=utf-8");
     }
@@ -124,7 +146,7 @@ public static class AuthEndpoints
     private static string LocalOrHome(string? url) =>
         !string.IsNullOrEmpty(url) && url.StartsWith('/') && !url.StartsWith("//", StringComparison.Ordinal) && !url.StartsWith("/\\", StringComparison.Ordinal) && !url.Any(char.IsControl)
             ? url
-            : "/api/me";
+            : "/";
 }
 
 /// <summary>Log category of the sign-out endpoint.</summary>

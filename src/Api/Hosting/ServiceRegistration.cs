@@ -26,6 +26,7 @@ internal static class ServiceRegistration
     {
         builder.Services.AddSubsidyCore(builder.Configuration);
         builder.Services.AddHostedService<DatabaseStartup>();
+        builder.Services.AddHostedService<DemoStartup>(); // after the migrations, before the jobs and the server
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
         return builder;
     }

@@ -33,6 +33,13 @@ public sealed class SubsidyOptions
         ? Path.Combine(AppContext.BaseDirectory, "workflows")
         : Path.GetFullPath(WorkflowsDirectory);
 
+    /// <summary>
+    /// Load the demo (<c>Subsidy:Demo</c>, default true): on the embedded default's first start on a new database, the
+    /// shipped programmes are run through the runtime so that today one call is open, one is in allocation and one
+    /// project year is running (README, "What a newcomer finds"). Never on a configured connection string.
+    /// </summary>
+    public bool Demo { get; set; } = true;
+
     /// <summary>CSV register of authorities (format: docs/programme-data.md); default: the demo register shipped with the service.</summary>
     public string? AuthoritiesFile { get; set; }
 

@@ -30,10 +30,13 @@ public static class EngineServices
         services.AddSingleton<NpgsqlDataSource>(sp => sp.GetRequiredService<DatabaseHandle>().DataSource);
         services.AddSingleton(sp => StaleReads.Create(sp.GetRequiredService<DatabaseHandle>(), staleReadsConnectionString?.Invoke(sp)));
         services.AddSingleton<Migrator>();
+        services.AddSingleton(sp => WorkflowsFolder.Resolve(
+            sp.GetRequiredService<IOptions<SubsidyOptions>>().Value, sp.GetRequiredService<DatabaseHandle>(), sp.GetRequiredService<TimeProvider>(),
+            ownsServer, sp.GetRequiredService<ILoggerFactory>().CreateLogger("SubsidyEngine.Demo")));
         services.AddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<SubsidyOptions>>().Value;
-            return ProgrammeCatalog.Load(options.ResolveWorkflowsDirectory(), options.ResolveAuthoritiesFile());
+            return ProgrammeCatalog.Load(sp.GetRequiredService<WorkflowsFolder>().Path, options.ResolveAuthoritiesFile());
         });
         services.AddSingleton(sp => ProgrammeRules.Create(sp.GetRequiredService<ProgrammeCatalog>()));
         services.AddSingleton<ProgrammeService>();
@@ -41,7 +44,7 @@ public static class EngineServices
         services.AddSingleton<DataCheck>();
         services.AddSingleton<ILetterTemplates>(_ => LetterTemplateDirectory.Default);
         services.AddSingleton(sp => WorkflowCatalog.Load(
-            sp.GetRequiredService<IOptions<SubsidyOptions>>().Value.ResolveWorkflowsDirectory(),
+            sp.GetRequiredService<WorkflowsFolder>().Path,
             sp.GetRequiredService<RuleRegistry>(),
             sp.GetRequiredService<ILetterTemplates>()));
         services.AddSingleton<DefinitionStore>();
