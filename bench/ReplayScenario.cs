@@ -276,8 +276,8 @@ public static class ReplayScenario
                 else
                 {
                     var args = new JsonObject { ["n"] = seq, ["amount"] = Math.Round((decimal)random.NextDouble() * 100_000m, 2) };
-                    var decision = Decider.Decide(wf, id, state, data, "next", args, actor, t);
-                    var outcome = TransitionEffects.Apply(catalog.Rules, decision.Transition.Assign, decision.Transition.Compute, decision.Transition.Effects, decision.Context.Rule, decision.ToState, id, seq, _ => 1, decision.Checks);
+                    var decision = RuntimeDecider.Decide(wf, id, state, data, "next", args, actor, t);
+                    var outcome = TransitionEffects.Apply(catalog.Rules, decision.Transition.Assign, decision.Transition.Compute, decision.Transition.Effects, decision.Rule, decision.ToState, id, seq, _ => 1, decision.Checks);
                     e = new JournalEvent { Kind = "transition", Trigger = "next", FromState = state, ToState = decision.ToState, Arguments = CanonicalJson.Serialize(args), Effects = CanonicalJson.Serialize(outcome.Summary) };
                     data = outcome.Data;
                     state = decision.ToState;

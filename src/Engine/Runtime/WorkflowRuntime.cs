@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Npgsql;
 using NpgsqlTypes;
 using SubsidyEngine.Workflows.Compilation;
+using SubsidyEngine.Workflows.Decisions;
 using SubsidyEngine.Workflows.Expressions;
 using SubsidyEngine.Workflows.Model;
 
@@ -135,8 +136,7 @@ public sealed class WorkflowRuntime(
             }
         }
 
-        var creationRoles = def.Creation?.Roles ?? [Roles.Officer, Roles.System];
-        if (!wf.CreationPermissions.Any(p => p.Role == request.Actor.Role) && !(def.Creation is null && creationRoles.Contains(request.Actor.Role, StringComparer.Ordinal)))
+        if (!wf.MayCreate(request.Actor.Role))
         {
             throw new TransitionForbiddenException("create", request.Actor.Role);
         }
@@ -170,23 +170,18 @@ public sealed class WorkflowRuntime(
         }
 
         var now = Now();
-        EffectOutcome outcome;
         JsonObject? inputs = null;
         string? uniqueKey = null;
         if (strict)
         {
-            var declaredCreation = def.Creation!;
             inputs = await ReadInputsAsync(
-                [.. declaredCreation.Inputs ?? new Dictionary<string, string>()], new InputRequest(id, def.Id, def.Initial, [], args, request.Actor, now, conn, tx), cancellationToken);
-            (outcome, var proposed) = Decider.Create(wf, id, args, request.Actor, now, inputs, catalog.Templates.LatestVersion);
-            uniqueKey = UniqueKey(def, declaredCreation, proposed);
+                [.. def.Creation!.Inputs ?? new Dictionary<string, string>()], new InputRequest(id, def.Id, def.Initial, [], args, request.Actor, now, conn, tx), cancellationToken);
         }
-        else
+
+        var (outcome, proposed) = RuntimeDecider.Create(wf, id, args, request.Actor, now, inputs, catalog.Templates.LatestVersion);
+        if (strict)
         {
-            var context = new RuleContext(new JsonObject(), args, now, request.Actor, def.Initial);
-            // Creation assigns every creation argument into the dossier data, then runs the creation effects.
-            var assign = args.ToDictionary(kv => kv.Key, kv => (JsonNode?)JsonValue.Create("args." + kv.Key), StringComparer.Ordinal);
-            outcome = TransitionEffects.Apply(catalog.Rules, assign, null, def.Creation?.Effects ?? [], context, def.Initial, id, 1, catalog.Templates.LatestVersion, null);
+            uniqueKey = UniqueKey(def, def.Creation!, proposed);
         }
 
         var ev = new JournalEvent
@@ -285,7 +280,7 @@ public sealed class WorkflowRuntime(
 
     /// <summary>
     /// Reads the server-derived inputs a decision needs, in order, inside the fire's transaction; adds the actor's
-    /// authority (<see cref="Decider.ActorInput"/>). Null when there is nothing to journal.
+    /// authority (<see cref="RuntimeDecider.ActorInput"/>). Null when there is nothing to journal.
     /// </summary>
     private async Task<JsonObject?> ReadInputsAsync(IReadOnlyList<KeyValuePair<string, string>> inputs, InputRequest request, CancellationToken cancellationToken)
     {
@@ -298,9 +293,9 @@ public sealed class WorkflowRuntime(
             (result ??= [])[name] = value;
         }
 
-        if (Decider.ActorFacts(request.Actor) is { } actor)
+        if (RuntimeDecider.ActorFacts(request.Actor) is { } actor)
         {
-            (result ??= [])[Decider.ActorInput] = actor;
+            (result ??= [])[RuntimeDecider.ActorInput] = actor;
         }
 
         // Decided on exactly what the journal will hold (and replay will read): the canonical text, parsed back.
@@ -358,12 +353,12 @@ public sealed class WorkflowRuntime(
 
         var wf = catalog.Get(dossier.WorkflowId, dossier.WorkflowVersion);
         var now = Now();
-        var plan = Decider.Plan(wf, dossier.Id, dossier.State, dossier.Data, request.Trigger, args, request.Actor, now, request.FromClient);
+        var plan = RuntimeDecider.Plan(wf, dossier.Id, dossier.State, dossier.Data, request.Trigger, args, request.Actor, now, request.FromClient);
         var inputs = wf.Definition.Runtime >= 2
             ? await ReadInputsAsync(plan.Inputs, new InputRequest(dossier.Id, dossier.WorkflowId, dossier.State, dossier.Data, args, request.Actor, now, conn, tx), cancellationToken)
             : null;
-        var decision = Decider.Decide(plan, dossier.Data, args, request.Actor, now, inputs);
-        var outcome = Decider.Effects(decision, catalog.Rules, dossier.Id, dossier.Version + 1, catalog.Templates.LatestVersion);
+        var decision = RuntimeDecider.Decide(plan, dossier.Data, args, request.Actor, now, inputs);
+        var outcome = RuntimeDecider.Effects(decision, catalog.Rules, dossier.Id, dossier.Version + 1, catalog.Templates.LatestVersion);
 
         var journalEvent = TransitionEvent(request, dossier.Version + 1, now, dossier.State, decision, wf, arguments, inputs, outcome, dossier.HeadHash);
 
@@ -412,15 +407,15 @@ public sealed class WorkflowRuntime(
         {
             wf = catalog.Get(known.WorkflowId, known.WorkflowVersion);
             var knownData = CanonicalJson.ParseObject(known.Data);
-            var plan = Decider.Plan(wf, request.DossierId, known.State, knownData, request.Trigger, args, request.Actor, now, request.FromClient);
+            var plan = RuntimeDecider.Plan(wf, request.DossierId, known.State, knownData, request.Trigger, args, request.Actor, now, request.FromClient);
             if (plan.Inputs.Count > 0)
             {
                 return null; // server-derived inputs are read inside a transaction, after the row lock
             }
 
-            inputs = wf.Definition.Runtime >= 2 ? Decider.ActorFacts(request.Actor) is { } actor ? new JsonObject { [Decider.ActorInput] = actor } : null : null;
-            decision = Decider.Decide(plan, knownData, args, request.Actor, now, inputs);
-            outcome = Decider.Effects(decision, catalog.Rules, request.DossierId, known.Version + 1, catalog.Templates.LatestVersion);
+            inputs = wf.Definition.Runtime >= 2 ? RuntimeDecider.ActorFacts(request.Actor) is { } actor ? new JsonObject { [RuntimeDecider.ActorInput] = actor } : null : null;
+            decision = RuntimeDecider.Decide(plan, knownData, args, request.Actor, now, inputs);
+            outcome = RuntimeDecider.Effects(decision, catalog.Rules, request.DossierId, known.Version + 1, catalog.Templates.LatestVersion);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -604,14 +599,17 @@ public sealed class WorkflowRuntime(
         var dossier = await GetAsync(dossierId, cancellationToken) ?? throw new DossierNotFoundException(dossierId);
         var wf = catalog.Get(dossier.WorkflowId, dossier.WorkflowVersion);
         var now = Now();
-        var context = new FireContext(new RuleContext(dossier.Data, new JsonObject(), now, actor, dossier.State) { Runtime = wf.Definition.Runtime });
-        var options = wf.AllCandidates(dossier.State, context);
+        var rule = new RuleContext(dossier.Data, new JsonObject(), now, actor, dossier.State) { Runtime = wf.Definition.Runtime };
+        var context = new DecisionContext(rule);
         if (wf.GuardsOnProposedData)
         {
             // Runtime 2: the guards judge what each transition would propose (without arguments: an argument not
             // given leaves its field as it is), with the server-derived inputs read as a fire would read them.
-            var needed = options.SelectMany(o => o.Candidates.Where(c => c.RoleAllowed).Select(c => c.Transition.Inputs ?? new Dictionary<string, string>()))
-                .SelectMany(m => m).GroupBy(e => e.Key, StringComparer.Ordinal).Select(g => g.First()).ToList();
+            var needed = Decider.TriggersFrom(wf, dossier.State)
+                .SelectMany(trigger => wf.CandidateIndexes(dossier.State, trigger))
+                .Where(i => wf.Allows(i, actor, dossier.Data))
+                .SelectMany(i => wf.Definition.Transitions[i].Inputs ?? new Dictionary<string, string>())
+                .GroupBy(e => e.Key, StringComparer.Ordinal).Select(g => g.First()).ToList();
             var inputs = new JsonObject();
             var unavailable = new Dictionary<string, Reason>(StringComparer.Ordinal);
             if (needed.Count > 0)
@@ -634,41 +632,35 @@ public sealed class WorkflowRuntime(
                 await tx.RollbackAsync(cancellationToken);
             }
 
-            if (Decider.ActorFacts(actor) is { } facts)
+            if (RuntimeDecider.ActorFacts(actor) is { } facts)
             {
-                inputs[Decider.ActorInput] = facts;
+                inputs[RuntimeDecider.ActorInput] = facts;
             }
 
-            var proposed = new FireContext(context.Rule with { Inputs = inputs });
-            foreach (var (_, candidates) in options)
+            context = new DecisionContext(rule with { Inputs = inputs })
             {
-                foreach (var c in candidates.Where(c => c.RoleAllowed))
+                Adjust = c =>
                 {
                     var missing = (c.Transition.Inputs ?? new Dictionary<string, string>()).Keys.Where(unavailable.ContainsKey).Select(k => unavailable[k]).ToList();
                     if (missing.Count > 0)
                     {
-                        proposed.GuardResults[c.Index] = new GuardResult(false, [new GuardCheck("inputs", false, missing)]);
-                        continue;
+                        return new GuardResult(false, [new GuardCheck("inputs", false, missing)]);
                     }
 
-                    var assignment = TransitionEffects.Assign(c.Transition.Assign, proposed.Rule);
-                    var guard = wf.GuardOf(c.Index);
-                    var result = guard is null ? GuardResult.Always : guard.Evaluate(proposed.Rule with { Data = assignment.Data }, wf.Rules);
                     // A guard that judges the request's own arguments (a date that must not lie in the future) cannot be
                     // decided before they are given: the option is offered and the fire decides, with the reason.
-                    proposed.GuardResults[c.Index] = !result.Passed && JudgesArguments(c.Transition.Guard) ? GuardResult.Always : result;
-                }
-            }
-
-            options = wf.AllCandidates(dossier.State, proposed);
+                    return !c.Guard.Passed && JudgesArguments(c.Transition.Guard) ? GuardResult.Always : c.Guard;
+                },
+            };
         }
 
+        var options = Decider.Options(wf, dossier.State, context);
         return options
             .Select(o =>
             {
                 var def = wf.Definition.FindTrigger(o.Trigger)!;
                 var allowed = o.Candidates.Where(c => c.RoleAllowed).ToList();
-                var best = allowed.FirstOrDefault(c => c.Permitted) ?? allowed.FirstOrDefault();
+                var best = o.Chosen ?? allowed.FirstOrDefault();
                 return new TriggerOption(o.Trigger, def, best?.Transition.To ?? o.Candidates[0].Transition.To, allowed.Count > 0, best?.Permitted ?? false,
                     best is null || best.Permitted ? [] : best.Guard.FailureReasons.ToList(), best?.Transition.CommentRequired ?? false);
             })
