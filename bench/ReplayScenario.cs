@@ -183,10 +183,10 @@ public static class ReplayScenario
                 var trig = wf.Definition.FindTrigger("next")!;
                 foreach (var (e, a) in list.Zip(parsed))
                 {
-                    var ctx = new SubsidyEngine.Workflows.Compilation.FireContext(new RuleContext(data, a, e.OccurredAt, new Actor(e.Actor, e.ActorRole), e.FromState));
+                    var ctx = new SubsidyEngine.Workflows.Decisions.DecisionContext(new RuleContext(data, a, e.OccurredAt, new Actor(e.Actor, e.ActorRole), e.FromState));
                     if (e.Kind == "transition")
                     {
-                        var c = wf.Candidates(e.FromState, "next", ctx);
+                        var c = SubsidyEngine.Workflows.Decisions.Decider.Candidates(wf, e.FromState, "next", ctx).Candidates;
                         _ = ArgumentValidator.Validate(trig.Parameters, a, c.Any(x => x.Transition.CommentRequired), false);
                     }
                 }
