@@ -183,10 +183,10 @@ public static class ReplayScenario
                 var trig = wf.Definition.FindTrigger("next")!;
                 foreach (var (e, a) in list.Zip(parsed))
                 {
-                    var ctx = new SubsidyEngine.Workflows.Compilation.FireContext(new RuleContext(data, a, e.OccurredAt, new Actor(e.Actor, e.ActorRole), e.FromState));
+                    var ctx = new SubsidyEngine.Workflows.Decisions.DecisionContext(new RuleContext(data, a, e.OccurredAt, new Actor(e.Actor, e.ActorRole), e.FromState));
                     if (e.Kind == "transition")
                     {
-                        var c = wf.Candidates(e.FromState, "next", ctx);
+                        var c = SubsidyEngine.Workflows.Decisions.Decider.Candidates(wf, e.FromState, "next", ctx).Candidates;
                         _ = ArgumentValidator.Validate(trig.Parameters, a, c.Any(x => x.Transition.CommentRequired), false);
                     }
                 }
@@ -276,8 +276,8 @@ public static class ReplayScenario
                 else
                 {
                     var args = new JsonObject { ["n"] = seq, ["amount"] = Math.Round((decimal)random.NextDouble() * 100_000m, 2) };
-                    var decision = Decider.Decide(wf, id, state, data, "next", args, actor, t);
-                    var outcome = TransitionEffects.Apply(catalog.Rules, decision.Transition.Assign, decision.Transition.Compute, decision.Transition.Effects, decision.Context.Rule, decision.ToState, id, seq, _ => 1, decision.Checks);
+                    var decision = RuntimeDecider.Decide(wf, id, state, data, "next", args, actor, t);
+                    var outcome = TransitionEffects.Apply(catalog.Rules, decision.Transition.Assign, decision.Transition.Compute, decision.Transition.Effects, decision.Rule, decision.ToState, id, seq, _ => 1, decision.Checks);
                     e = new JournalEvent { Kind = "transition", Trigger = "next", FromState = state, ToState = decision.ToState, Arguments = CanonicalJson.Serialize(args), Effects = CanonicalJson.Serialize(outcome.Summary) };
                     data = outcome.Data;
                     state = decision.ToState;

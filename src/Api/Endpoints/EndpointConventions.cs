@@ -41,7 +41,7 @@ internal static partial class EndpointConventions
     public static ProblemHttpResult DossierNotFound() =>
         TypedResults.Problem(detail: "The dossier does not exist or is not visible to you.", statusCode: StatusCodes.Status404NotFound, title: "Dossier not found");
 
-    /// <summary>Idempotency keys: 1 to 100 visible ASCII characters (no spaces, no control characters).</summary>
+    /// <summary>Idempotency keys: the one rule of <see cref="IdempotencyKeys"/> (1 to 100 visible ASCII characters).</summary>
     public static string? CheckIdempotencyKey(string? key, List<FieldError> errors)
     {
         if (key is null)
@@ -49,9 +49,9 @@ internal static partial class EndpointConventions
             return null;
         }
 
-        if (key.Length is 0 or > 100 || key.Any(c => c is < '!' or > '~'))
+        if (!IdempotencyKeys.IsValid(key))
         {
-            errors.Add(new FieldError(IdempotencyKeyHeader, "must be 1 to 100 visible ASCII characters"));
+            errors.Add(new FieldError(IdempotencyKeyHeader, IdempotencyKeys.Rule));
             return null;
         }
 

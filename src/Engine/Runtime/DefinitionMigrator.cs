@@ -101,7 +101,8 @@ public sealed class DefinitionMigrator(NpgsqlDataSource dataSource, WorkflowCata
             Effects = CanonicalJson.Serialize(outcome.Summary),
             PrevHash = d.HeadHash,
         }.WithHash();
-        await WorkflowRuntime.WriteRecordAsync(conn, tx, ev, outcome, target, to != d.State, cancellationToken);
+        await new EventWrite(ev, CanonicalJson.Serialize(outcome.Data)).AppendEvent().SetProjection()
+            .Effects(outcome, target, stateChanged: to != d.State, timeoutDeadline: null, deadlineStates: null).ExecuteAsync(conn, tx, commit: false, cancellationToken);
         await tx.CommitAsync(cancellationToken);
         return new MigrationMove(d.Id, d.State, to, null);
     }

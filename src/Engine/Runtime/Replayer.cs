@@ -527,7 +527,7 @@ public sealed class DossierReplay(Guid dossierId, WorkflowCatalog catalog)
         _recordedTemplates = Replayer.TemplateVersionsOf(e.Effects);
         var templateVersion = _templateVersion ??= RecordedOrLatestTemplateVersion;
         var deadlineRules = Replayer.DeadlineRulesOf(e.Effects);
-        var actor = Decider.RecordedActor(e.Actor, e.ActorRole, inputs);
+        var actor = RuntimeDecider.RecordedActor(e.Actor, e.ActorRole, inputs);
 
         if (wf is not null)
         {
@@ -537,25 +537,17 @@ public sealed class DossierReplay(Guid dossierId, WorkflowCatalog catalog)
                 string to;
                 switch (e.Kind)
                 {
-                    case "created" when wf.Definition.Runtime >= 2:
-                        to = wf.Definition.Initial;
-                        outcome = Decider.Create(wf, dossierId, args, actor, e.OccurredAt, inputs, templateVersion).Outcome;
-                        break;
-
                     case "created":
-                    {
                         to = wf.Definition.Initial;
-                        var assign = args.ToDictionary(kv => kv.Key, kv => (JsonNode?)JsonValue.Create("args." + kv.Key), StringComparer.Ordinal);
-                        outcome = TransitionEffects.Apply(catalog.Rules, assign, null, wf.Definition.Creation?.Effects ?? [], new RuleContext(new JsonObject(), args, e.OccurredAt, actor, to), to, dossierId, e.DossierSeq, templateVersion, null, deadlineRules);
+                        outcome = RuntimeDecider.Create(wf, dossierId, args, actor, e.OccurredAt, inputs, templateVersion, deadlineRules).Outcome;
                         break;
-                    }
 
                     case "transition":
                     {
                         // The same decision as the live fire, on the journaled inputs (runtime 2) instead of a database.
-                        var decision = Decider.Decide(Decider.Plan(wf, dossierId, State, Data, e.Trigger, args, actor, e.OccurredAt), Data, args, actor, e.OccurredAt, inputs, crossCheck: false);
+                        var decision = RuntimeDecider.Decide(RuntimeDecider.Plan(wf, dossierId, State, Data, e.Trigger, args, actor, e.OccurredAt), Data, args, actor, e.OccurredAt, inputs);
                         to = decision.ToState;
-                        outcome = Decider.Effects(decision, catalog.Rules, dossierId, e.DossierSeq, templateVersion, deadlineRules);
+                        outcome = RuntimeDecider.Effects(decision, catalog.Rules, dossierId, e.DossierSeq, templateVersion, deadlineRules);
                         break;
                     }
 

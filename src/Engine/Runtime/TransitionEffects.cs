@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using SubsidyEngine.Workflows.Calendar;
+using SubsidyEngine.Workflows.Decisions;
 using SubsidyEngine.Workflows.Expressions;
 using SubsidyEngine.Workflows.Model;
 
@@ -12,9 +13,6 @@ public sealed record NoticeEffect(Guid Id, string Kind, string TemplateId, int T
 
 /// <summary>A deadline to set.</summary>
 public sealed record DeadlineSet(Guid Id, string Kind, DateTimeOffset Due, string Rule, string? Timeout, string? BoundState, bool Remind);
-
-/// <summary>The data a transition's assignments propose, and the journal summary of what they assigned.</summary>
-public sealed record Assignment(JsonObject Data, JsonObject? Assigned);
 
 /// <summary>
 /// The rules that turned a deadline effect into a due time. The journal records which (a deadline of the effects
@@ -68,37 +66,8 @@ public static class TransitionEffects
         DeadlineRules deadlineRules = DeadlineRules.BrusselsDays) =>
         Complete(rules, Assign(assign, context), compute, computeInOrder: false, effects, context, toState, dossierId, dossierSeq, templateVersion, guardChecks, deadlineRules);
 
-    /// <summary>
-    /// The data a transition proposes: the stored data with the transition's assignments applied (in key order), and
-    /// the journal summary of what was assigned (null when the transition assigns nothing). Runtime 2 guards and
-    /// computations judge this proposed data.
-    /// </summary>
-    public static Assignment Assign(IReadOnlyDictionary<string, JsonNode?>? assign, RuleContext context)
-    {
-        ArgumentNullException.ThrowIfNull(context);
-        var data = (JsonObject)context.Data.DeepClone();
-        if (assign is not { Count: > 0 })
-        {
-            return new Assignment(data, null);
-        }
-
-        var assigned = new JsonObject();
-        foreach (var (field, expr) in Ordered(assign))
-        {
-            // An optional argument that was not given leaves the field as it is (it does not erase it).
-            if (expr is JsonValue pv && pv.TryGetValue<string>(out var path) && path.StartsWith("args.", StringComparison.Ordinal)
-                && ValueResolver.Navigate(context.Args, path[5..]) is null)
-            {
-                continue;
-            }
-
-            var value = ValueResolver.Resolve(expr, context);
-            ValueResolver.Set(data, field, value);
-            assigned[field] = value?.DeepClone();
-        }
-
-        return new Assignment(data, assigned);
-    }
+    /// <summary>The data a transition proposes (<see cref="Decider.Assign"/>).</summary>
+    public static Assignment Assign(IReadOnlyDictionary<string, JsonNode?>? assign, RuleContext context) => Decider.Assign(assign, context);
 
     /// <summary>
     /// The rest of a transition after its assignments: computations (in key order, or with

@@ -8,39 +8,14 @@ using SubsidyEngine.Workflows.Model;
 namespace SubsidyEngine.Workflows.Compilation;
 
 /// <summary>
-/// The argument every trigger carries into the Stateless machine: the rule context and a cache of guard results
-/// per transition, so each guard is evaluated once per fire and its reasons can be reported.
-/// </summary>
-public sealed class FireContext(RuleContext rule)
-{
-    public RuleContext Rule { get; } = rule;
-
-    private Dictionary<int, GuardResult>? _guardResults;
-
-    /// <summary>Created on first use: most transitions have no guard, and replay builds a context per event.</summary>
-    public Dictionary<int, GuardResult> GuardResults => _guardResults ??= [];
-}
-
-/// <summary>
-/// A transition that can be taken from a state, with the outcome of its guard for one fire. RoleAllowed: the actor's
-/// role, and relation to the dossier where the transition names one, may fire it.
-/// </summary>
-public sealed record CandidateTransition(int Index, TransitionDefinition Transition, bool RoleAllowed, GuardResult Guard)
-{
-    public bool Permitted => RoleAllowed && Guard.Passed;
-}
-
-/// <summary>
-/// A definition compiled to Stateless: the machine runs over external state (the dossier row's state column),
-/// with one parameterised trigger per definition trigger and <see cref="FiringMode.Queued"/>.
+/// A definition prepared for deciding: parsed guards and permissions, the candidate transitions per (state, trigger)
+/// and the relation checks. Decisions are taken by <see cref="Decisions.Decider"/>; Stateless only draws the diagram
+/// (<see cref="Mermaid"/>), and a test holds the decider to what Stateless would fire for every definition.
 /// </summary>
 public sealed class CompiledWorkflow
 {
     private readonly Dictionary<int, GuardExpression?> _guards = [];
     private readonly Permission[][] _permissions;
-
-    /// <summary>Machines ready for <see cref="Fire"/>: each used by one thread at a time, returned after its fire.</summary>
-    private readonly ConcurrentBag<PooledMachine> _machines = [];
 
     public CompiledWorkflow(WorkflowDefinition definition, RuleRegistry rules)
     {
@@ -76,6 +51,13 @@ public sealed class CompiledWorkflow
 
     /// <summary>Who may create a dossier (runtime 2: with its relation to the dossier being created).</summary>
     public IReadOnlyList<Permission> CreationPermissions { get; }
+
+    /// <summary>
+    /// Whether <paramref name="role"/> may create a dossier at all (its relation, runtime 2, is judged on the data the
+    /// creation assigns). A definition without a creation section lets officers and the system create.
+    /// </summary>
+    public bool MayCreate(string role) =>
+        CreationPermissions.Any(p => p.Role == role) || Definition.Creation is null && role is "officer" or "system";
 
     /// <summary>The creation's guard (runtime 2), null when it has none.</summary>
     public GuardExpression? CreationGuard { get; }
@@ -202,93 +184,18 @@ public sealed class CompiledWorkflow
     /// <summary>The guard of a transition, null when it has none.</summary>
     public GuardExpression? GuardOf(int transitionIndex) => _guards[transitionIndex];
 
-    /// <summary>Evaluates (once per context) the role check and the guard of a transition.</summary>
-    public GuardResult EvaluateGuard(int index, FireContext context)
-    {
-        if (context.GuardResults.TryGetValue(index, out var cached))
-        {
-            return cached;
-        }
-
-        var guard = _guards[index];
-        var result = guard is null ? GuardResult.Always : guard.Evaluate(context.Rule, Rules);
-        context.GuardResults[index] = result;
-        return result;
-    }
-
-
-    /// <summary>
-    /// The transitions for <paramref name="trigger"/> from <paramref name="state"/> or any of its superstates
-    /// (the innermost state first, as Stateless resolves them), each with its role check and guard outcome.
-    /// </summary>
-    public IReadOnlyList<CandidateTransition> Candidates(string state, string trigger, FireContext context)
-    {
-        ArgumentNullException.ThrowIfNull(context);
-        var indexes = CandidateIndexes(state, trigger);
-        var list = new List<CandidateTransition>(indexes.Length);
-        foreach (var i in indexes)
-        {
-            var roleOk = Allows(i, context.Rule.Actor, context.Rule.Data);
-            list.Add(new CandidateTransition(i, Definition.Transitions[i], roleOk, roleOk ? EvaluateGuard(i, context) : new GuardResult(false, [])));
-        }
-
-        return list;
-    }
-
-    /// <summary>Every trigger defined from this state or its superstates, each with its candidates.</summary>
-    public IReadOnlyList<(string Trigger, IReadOnlyList<CandidateTransition> Candidates)> AllCandidates(string state, FireContext context) =>
-        SelfAndAncestors(state)
-            .SelectMany(s => Definition.Transitions.Where(t => t.From == s).Select(t => t.Trigger))
-            .Distinct(StringComparer.Ordinal)
-            .Select(trigger => (trigger, Candidates(state, trigger, context)))
-            .ToList();
-
     public IEnumerable<string> SelfAndAncestors(string state) => Definition.SelfAndAncestors(state);
 
     /// <summary>
-    /// Fires <paramref name="trigger"/> from <paramref name="state"/> on a Stateless machine and returns the state it
-    /// reaches. Guards combine the role check and the guard expression, evaluated through <paramref name="context"/>
-    /// (cached there). The machine is configured once and reused: building one for the application dossier
-    /// (20 states, 25 transitions) cost about 13 us and 42 KB per fire. A machine is taken from a pool for one fire
-    /// (Stateless machines are not thread-safe), its external state is set to <paramref name="state"/>, and it goes
-    /// back only when the fire returned normally.
+    /// Builds a Stateless machine over external state, one trigger per definition trigger, each transition guarded by
+    /// <paramref name="permitted"/> (given the transition's index). For the diagram, and for the test that holds
+    /// <see cref="Decisions.Decider"/> to what Stateless would fire; never used to decide a fire.
     /// </summary>
-    public string Fire(string state, string trigger, FireContext context)
+    public StateMachine<string, string> StatelessMachine(Func<string> read, Action<string> write, Func<int, bool> permitted)
     {
-        if (!_machines.TryTake(out var pooled))
-        {
-            pooled = new PooledMachine();
-            (pooled.Machine, pooled.Triggers) = Build(() => pooled.State!, s => pooled.State = s, diagramOnly: false);
-        }
-
-        pooled.State = state;
-        pooled.Machine.Fire(pooled.Triggers[trigger], context);
-        var reached = pooled.State;
-        pooled.State = null;
-        _machines.Add(pooled);
-        return reached;
-    }
-
-    /// <summary>A configured machine and the external state it reads and writes during one fire.</summary>
-    private sealed class PooledMachine
-    {
-        public string? State;
-
-        public StateMachine<string, string> Machine = null!;
-
-        public IReadOnlyDictionary<string, StateMachine<string, string>.TriggerWithParameters<FireContext>> Triggers = null!;
-    }
-
-    /// <summary>
-    /// Builds a Stateless machine over external state, one parameterised trigger per definition trigger. The guards
-    /// read the <see cref="FireContext"/> each fire passes as the trigger's argument; a diagram-only machine's guards
-    /// are never evaluated.
-    /// </summary>
-    private (StateMachine<string, string> Machine, IReadOnlyDictionary<string, StateMachine<string, string>.TriggerWithParameters<FireContext>> Triggers)
-        Build(Func<string> read, Action<string> write, bool diagramOnly)
-    {
+        ArgumentNullException.ThrowIfNull(permitted);
         var machine = new StateMachine<string, string>(read, write, FiringMode.Queued);
-        var triggers = Definition.Triggers.ToDictionary(t => t.Id, t => machine.SetTriggerParameters<FireContext>(t.Id), StringComparer.Ordinal);
+        var triggers = Definition.Triggers.ToDictionary(t => t.Id, t => t.Id, StringComparer.Ordinal);
 
         foreach (var s in Definition.States)
         {
@@ -305,13 +212,11 @@ public sealed class CompiledWorkflow
             var t = Definition.Transitions[i];
             var cfg = machine.Configure(t.From);
             var description = Describe(t, _guards[i]);
-            Func<FireContext, bool> guard = diagramOnly
-                ? _ => true
-                : ctx => Allows(index, ctx.Rule.Actor, ctx.Rule.Data) && EvaluateGuard(index, ctx).Passed;
+            Func<bool> guard = () => permitted(index);
 
             if (t.To is null)
             {
-                cfg.InternalTransitionIf(triggers[t.Trigger], guard, (_, _) => { }, description);
+                cfg.InternalTransitionIf(triggers[t.Trigger], _ => guard(), _ => { }, description);
             }
             else if (t.To == t.From)
             {
@@ -323,7 +228,7 @@ public sealed class CompiledWorkflow
             }
         }
 
-        return (machine, triggers);
+        return machine;
     }
 
     private static string Describe(TransitionDefinition t, GuardExpression? guard)
@@ -336,7 +241,7 @@ public sealed class CompiledWorkflow
     public string Mermaid()
     {
         var state = Definition.Initial;
-        var (machine, _) = Build(() => state, s => state = s, diagramOnly: true);
+        var machine = StatelessMachine(() => state, s => state = s, _ => true);
         return MermaidGraph.Format(machine.GetInfo());
     }
 }

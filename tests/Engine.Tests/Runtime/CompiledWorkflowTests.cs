@@ -2,15 +2,16 @@ using System.Text;
 using System.Text.Json.Nodes;
 using SubsidyEngine.Engine.Runtime;
 using SubsidyEngine.Workflows.Compilation;
+using SubsidyEngine.Workflows.Decisions;
 using SubsidyEngine.Workflows.Expressions;
 using SubsidyEngine.Workflows.Loading;
 
 namespace SubsidyEngine.Engine.Tests.Runtime;
 
 /// <summary>
-/// The compiled workflow reuses its configured Stateless machines (a pool, one fire per machine at a time). Every
-/// fire must still see only its own state and context, whichever thread ran the machine before and however that fire
-/// ended.
+/// One compiled workflow serves every fire at once (the decider keeps nothing between decisions but the compiled
+/// definition's caches). Every fire must still see only its own state and context, whichever thread decided before
+/// and however that decision ended.
 /// </summary>
 public sealed class CompiledWorkflowTests
 {
@@ -21,8 +22,14 @@ public sealed class CompiledWorkflowTests
             [DefinitionLoader.LoadDefinition(Encoding.UTF8.GetBytes(TinyDefinitions.Abc), "test/abc.v1.json", [])!],
             rules, new FixedTemplates("letter-a", "notice-a")).Latest("test/abc");
 
-    private static FireContext Context(string state, decimal amount, Actor? actor = null) =>
+    private static DecisionContext Context(string state, decimal amount, Actor? actor = null) =>
         new(new RuleContext(new JsonObject { ["amount"] = amount }, new JsonObject(), DateTimeOffset.UnixEpoch, actor ?? Officer, state));
+
+    /// <summary>The state the decider takes the dossier to, or InvalidOperationException when nothing is permitted.</summary>
+    private static string Fire(CompiledWorkflow wf, string state, string trigger, DecisionContext context) =>
+        Decider.Candidates(wf, state, trigger, context).Chosen is { } chosen
+            ? Decider.Target(chosen, state)
+            : throw new InvalidOperationException($"'{trigger}' is not permitted from '{state}'");
 
     /// <summary>What the definition says, worked out by hand: (state, trigger, amount) to the state reached.</summary>
     private static string Expected(string state, string trigger, decimal amount) => (state, trigger) switch
@@ -49,13 +56,13 @@ public sealed class CompiledWorkflowTests
             var amount = i % 7 == 0 ? 0m : i; // some "go" fires fail the guard
             if (state == "A" && trigger == "go" && amount == 0)
             {
-                // The guard refuses: Stateless throws, and the machine is not put back.
-                Assert.ThrowsAny<InvalidOperationException>(() => wf.Fire(state, trigger, Context(state, amount)));
+                // The guard refuses.
+                Assert.ThrowsAny<InvalidOperationException>(() => Fire(wf, state, trigger, Context(state, amount)));
                 Interlocked.Increment(ref refusedGo);
                 return;
             }
 
-            if (wf.Fire(state, trigger, Context(state, amount)) != Expected(state, trigger, amount))
+            if (Fire(wf, state, trigger, Context(state, amount)) != Expected(state, trigger, amount))
             {
                 Interlocked.Increment(ref wrong);
             }
@@ -66,7 +73,7 @@ public sealed class CompiledWorkflowTests
     }
 
     [Fact]
-    public async Task A_fire_started_while_another_is_inside_its_guard_runs_on_its_own_machine()
+    public async Task A_fire_started_while_another_is_inside_its_guard_decides_on_its_own_context()
     {
         using var entered = new ManualResetEventSlim();
         using var release = new ManualResetEventSlim();
@@ -82,20 +89,20 @@ public sealed class CompiledWorkflowTests
             return RuleOutcome.Pass();
         });
         var wf = Abc(rules);
-        Assert.Equal("B1", wf.Fire("A", "go", Context("A", 2m))); // a machine exists and is in the pool
+        Assert.Equal("B1", Fire(wf, "A", "go", Context("A", 2m))); // the guard was evaluated once already
 
-        // The first fire stops inside the machine, in its guard (a fresh context: the guard is not evaluated yet).
-        var first = Task.Run(() => wf.Fire("A", "go", Context("A", 1m)));
+        // The first fire stops inside its guard (a fresh context: the guard is not evaluated yet).
+        var first = Task.Run(() => Fire(wf, "A", "go", Context("A", 1m)));
         Assert.True(entered.Wait(TimeSpan.FromSeconds(30)));
 
         // Meanwhile other dossiers' fires run to the end, each from its own state.
-        Assert.Equal("B1", wf.Fire("B2", "toggle", Context("B2", 5m)));
-        Assert.Equal("C", wf.Fire("B1", "finish", Context("B1", 5m)));
-        Assert.Equal("B1", wf.Fire("A", "go", Context("A", 3m)));
+        Assert.Equal("B1", Fire(wf, "B2", "toggle", Context("B2", 5m)));
+        Assert.Equal("C", Fire(wf, "B1", "finish", Context("B1", 5m)));
+        Assert.Equal("B1", Fire(wf, "A", "go", Context("A", 3m)));
 
         release.Set();
         Assert.Equal("B1", await first);
-        Assert.Equal("B2", wf.Fire("B1", "toggle", Context("B1", 5m)));
+        Assert.Equal("B2", Fire(wf, "B1", "toggle", Context("B1", 5m)));
     }
 
     [Fact]
@@ -110,34 +117,34 @@ public sealed class CompiledWorkflowTests
         });
         var wf = Abc(rules);
 
-        // A guard that throws inside the machine, a trigger the state does not have, and a role that may not fire.
-        Assert.Throws<InvalidDataException>(() => wf.Fire("A", "go", Context("A", 13m)));
-        Assert.ThrowsAny<InvalidOperationException>(() => wf.Fire("B1", "go", Context("B1", 5m)));
-        Assert.ThrowsAny<InvalidOperationException>(() => wf.Fire("B1", "toggle", Context("B1", 5m, new Actor("gemeente-x", "municipality"))));
+        // A guard that throws, a trigger the state does not have, and a role that may not fire.
+        Assert.Throws<InvalidDataException>(() => Fire(wf, "A", "go", Context("A", 13m)));
+        Assert.ThrowsAny<InvalidOperationException>(() => Fire(wf, "B1", "go", Context("B1", 5m)));
+        Assert.ThrowsAny<InvalidOperationException>(() => Fire(wf, "B1", "toggle", Context("B1", 5m, new Actor("gemeente-x", "municipality"))));
 
-        Assert.Equal("B1", wf.Fire("A", "go", Context("A", 5m)));
-        Assert.Equal("B2", wf.Fire("B1", "toggle", Context("B1", 5m)));
-        Assert.Equal("C", wf.Fire("B2", "finish", Context("B2", 5m)));
+        Assert.Equal("B1", Fire(wf, "A", "go", Context("A", 5m)));
+        Assert.Equal("B2", Fire(wf, "B1", "toggle", Context("B1", 5m)));
+        Assert.Equal("C", Fire(wf, "B2", "finish", Context("B2", 5m)));
         Assert.Equal(2, calls); // the guard ran for the two "go" fires only: each context evaluates it once
     }
 
     [Fact]
-    public void Decide_gives_the_same_decision_on_a_reused_machine_as_on_the_first()
+    public void Decide_gives_the_same_decision_every_time()
     {
         var wf = Abc(RuntimeHarness.DefaultRules());
         var data = new JsonObject { ["amount"] = 10m };
         for (var i = 0; i < 3; i++)
         {
-            var go = Decider.Decide(wf, Guid.NewGuid(), "A", data, "go", new JsonObject(), Officer, DateTimeOffset.UnixEpoch);
+            var go = RuntimeDecider.Decide(wf, Guid.NewGuid(), "A", data, "go", new JsonObject(), Officer, DateTimeOffset.UnixEpoch);
             Assert.Equal("B1", go.ToState);
             Assert.All(go.Checks, c => Assert.True(c.Passed));
-            var finish = Decider.Decide(wf, Guid.NewGuid(), "B2", data, "finish", new JsonObject(), Officer, DateTimeOffset.UnixEpoch);
+            var finish = RuntimeDecider.Decide(wf, Guid.NewGuid(), "B2", data, "finish", new JsonObject(), Officer, DateTimeOffset.UnixEpoch);
             Assert.Equal("C", finish.ToState);
         }
 
         var refused = Assert.Throws<TriggerNotPermittedException>(() =>
-            Decider.Decide(wf, Guid.NewGuid(), "A", new JsonObject { ["amount"] = 0m }, "go", new JsonObject(), Officer, DateTimeOffset.UnixEpoch));
+            RuntimeDecider.Decide(wf, Guid.NewGuid(), "A", new JsonObject { ["amount"] = 0m }, "go", new JsonObject(), Officer, DateTimeOffset.UnixEpoch));
         Assert.Contains(refused.Blocked, b => b.Trigger == "go");
-        Assert.Equal("B1", Decider.Decide(wf, Guid.NewGuid(), "A", data, "go", new JsonObject(), Officer, DateTimeOffset.UnixEpoch).ToState);
+        Assert.Equal("B1", RuntimeDecider.Decide(wf, Guid.NewGuid(), "A", data, "go", new JsonObject(), Officer, DateTimeOffset.UnixEpoch).ToState);
     }
 }

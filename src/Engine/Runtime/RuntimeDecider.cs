@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using SubsidyEngine.Workflows.Compilation;
+using SubsidyEngine.Workflows.Decisions;
 using SubsidyEngine.Workflows.Expressions;
 using SubsidyEngine.Workflows.Model;
 
@@ -7,26 +8,34 @@ namespace SubsidyEngine.Engine.Runtime;
 
 /// <summary>
 /// The structural part of a decision, known before any guard runs: the trigger, the candidate transitions the actor
-/// may take (role and relation checked), and the server-derived inputs they need. Made by <see cref="Decider.Plan"/>.
+/// may take (role and relation checked), and the server-derived inputs they need. Made by <see cref="RuntimeDecider.Plan"/>.
 /// </summary>
 public sealed record DecisionPlan(
     CompiledWorkflow Workflow, Guid DossierId, string State, TriggerDefinition Trigger, IReadOnlyList<int> Allowed,
     IReadOnlyList<KeyValuePair<string, string>> Inputs);
 
 /// <summary>
-/// The decision for one fire: which transition, to which state, with which guard checks; the context the guards
-/// saw; and (runtime 2) the assignment the guards judged, which the effects continue from.
+/// The decision for one fire: the candidate taken (its transition and, runtime 2, the assignment its guard judged,
+/// which the effects continue from), the state it reaches, its guard checks, and the context the guards saw.
 /// </summary>
-public sealed record Decision(TransitionDefinition Transition, string ToState, FireContext Context, IReadOnlyList<GuardCheck> Checks, Assignment? Proposed);
+public sealed record Decision(Candidate Chosen, string ToState, RuleContext Rule)
+{
+    public TransitionDefinition Transition => Chosen.Transition;
+
+    public IReadOnlyList<GuardCheck> Checks => Chosen.Guard.Checks;
+
+    public Assignment? Proposed => Chosen.Proposed;
+}
 
 /// <summary>
-/// Decides a fire, pure (no database): used by the runtime for live fires, by replay to re-decide recorded events,
-/// and by the options a screen offers. In two steps, because server-derived inputs are read between them:
-/// <see cref="Plan"/> checks the arguments against the trigger's schema, finds the candidate transitions and checks
-/// the actor's role and relation; <c>Decide</c> evaluates the guards (runtime 2: on the data each candidate
-/// proposes) and fires the Stateless machine as a cross-check of the chosen target.
+/// The workflow decider (<see cref="Decider"/>, pure, in src/Workflows) as the runtime uses it for live fires, replay,
+/// creation and refusals. In two steps, because server-derived inputs are read between them: <see cref="Plan"/>
+/// checks the arguments against the trigger's schema, finds the candidate transitions and checks the actor's role and
+/// relation; <see cref="Decide(DecisionPlan, JsonObject, JsonObject, Actor, DateTimeOffset, JsonObject?)"/> lets the
+/// decider judge the guards. Refusals become the runtime's errors here; <see cref="Effects"/> computes what the
+/// decided transition does.
 /// </summary>
-public static class Decider
+public static class RuntimeDecider
 {
     /// <summary>The name under which a municipality actor's authority is journaled with the inputs (runtime 2).</summary>
     public const string ActorInput = "actor";
@@ -45,7 +54,7 @@ public static class Decider
         var triggerDef = wf.Definition.FindTrigger(trigger);
         if (triggerDef is null)
         {
-            throw NotPermitted(wf, dossierId, state, trigger, new FireContext(new RuleContext(data, args, now, actor, state) { Runtime = wf.Definition.Runtime }));
+            throw NotPermitted(wf, dossierId, state, trigger, new DecisionContext(new RuleContext(data, args, now, actor, state) { Runtime = wf.Definition.Runtime }));
         }
 
         if (!strict && fromClient)
@@ -68,7 +77,7 @@ public static class Decider
         var indexes = wf.CandidateIndexes(state, trigger);
         if (indexes.Length == 0)
         {
-            throw NotPermitted(wf, dossierId, state, trigger, new FireContext(new RuleContext(data, args, now, actor, state) { Runtime = wf.Definition.Runtime }));
+            throw NotPermitted(wf, dossierId, state, trigger, new DecisionContext(new RuleContext(data, args, now, actor, state) { Runtime = wf.Definition.Runtime }));
         }
 
         var allowed = new List<int>(indexes.Length);
@@ -99,62 +108,18 @@ public static class Decider
     }
 
     /// <summary>
-    /// Evaluates the plan's candidates in order on <paramref name="data"/> (runtime 2: on the data each proposes)
-    /// with the server-derived <paramref name="inputs"/>, and takes the first whose guard passes. Throws
-    /// <see cref="TriggerNotPermittedException"/> with the reasons when none does.
+    /// Lets the decider judge the plan's candidates on <paramref name="data"/> (runtime 2: on the data each proposes)
+    /// with the server-derived <paramref name="inputs"/>; the first that is permitted is taken. Throws
+    /// <see cref="TriggerNotPermittedException"/> with the reasons when none is.
     /// </summary>
-    public static Decision Decide(DecisionPlan plan, JsonObject data, JsonObject args, Actor actor, DateTimeOffset now, JsonObject? inputs, bool crossCheck = true)
+    public static Decision Decide(DecisionPlan plan, JsonObject data, JsonObject args, Actor actor, DateTimeOffset now, JsonObject? inputs)
     {
         ArgumentNullException.ThrowIfNull(plan);
         var wf = plan.Workflow;
-        var context = new FireContext(new RuleContext(data, args, now, actor, plan.State) { Inputs = inputs, Runtime = wf.Definition.Runtime });
-        var proposedData = wf.GuardsOnProposedData;
-        int? chosen = null;
-        Assignment? proposal = null;
-        foreach (var i in plan.Allowed)
-        {
-            GuardResult guard;
-            Assignment? assignment = null;
-            if (proposedData)
-            {
-                var t = wf.Definition.Transitions[i];
-                assignment = TransitionEffects.Assign(t.Assign, context.Rule);
-                var expression = wf.GuardOf(i);
-                guard = expression is null ? GuardResult.Always : expression.Evaluate(context.Rule with { Data = assignment.Data }, wf.Rules);
-                context.GuardResults[i] = guard; // the Stateless machine reads it from here
-            }
-            else
-            {
-                guard = wf.EvaluateGuard(i, context);
-            }
-
-            if (chosen is null && guard.Passed)
-            {
-                chosen = i;
-                proposal = assignment;
-            }
-        }
-
-        if (chosen is not { } index)
-        {
-            throw NotPermitted(wf, plan.DossierId, plan.State, plan.Trigger.Id, context);
-        }
-
-        var transition = wf.Definition.Transitions[index];
-        var expected = transition.To ?? plan.State;
-        if (!crossCheck)
-        {
-            // Replay: the live fire already asserted that the Stateless machine reaches the definition's target.
-            return new Decision(transition, expected, context, context.GuardResults.TryGetValue(index, out var g) ? g.Checks : [], proposal);
-        }
-
-        var reached = wf.Fire(plan.State, plan.Trigger.Id, context);
-        if (reached != expected)
-        {
-            throw new InvalidOperationException($"{wf.Definition.Key}: firing '{plan.Trigger.Id}' from '{plan.State}' reached '{reached}', the definition says '{expected}'; guards of the same trigger must exclude each other.");
-        }
-
-        return new Decision(transition, reached, context, context.GuardResults[index].Checks, proposal);
+        var context = new DecisionContext(new RuleContext(data, args, now, actor, plan.State) { Inputs = inputs, Runtime = wf.Definition.Runtime });
+        var chosen = Decider.Candidates(wf, plan.State, plan.Trigger.Id, context).Chosen
+            ?? throw NotPermitted(wf, plan.DossierId, plan.State, plan.Trigger.Id, context);
+        return new Decision(chosen, Decider.Target(chosen, plan.State), context.Rule);
     }
 
     /// <summary>The whole decision without server-derived inputs (runtime 1, tests, benchmarks).</summary>
@@ -162,36 +127,38 @@ public static class Decider
         Decide(Plan(wf, dossierId, state, data, trigger, args, actor, now), data, args, actor, now, inputs);
 
     /// <summary>
-    /// The creation of a runtime 2 dossier, pure: the data its assignments give (from the arguments and the
-    /// server-derived <paramref name="inputs"/>), the actor's relation judged on that data, the creation guard, the
-    /// computations and effects. Throws <see cref="TransitionForbiddenException"/> or
-    /// <see cref="TriggerNotPermittedException"/> (with the guard's reasons).
+    /// The creation of a dossier, pure: the data its assignments give (runtime 1: every argument; runtime 2: as the
+    /// creation says, from the arguments and the server-derived <paramref name="inputs"/>), the actor's role and
+    /// relation judged on that data, the creation guard, the computations and effects. Throws
+    /// <see cref="TransitionForbiddenException"/> or <see cref="TriggerNotPermittedException"/> (with the guard's
+    /// reasons). The live creation and replay both call this.
     /// </summary>
     public static (EffectOutcome Outcome, RuleContext Context) Create(
-        CompiledWorkflow wf, Guid dossierId, JsonObject args, Actor actor, DateTimeOffset now, JsonObject? inputs, Func<string, int> templateVersion)
+        CompiledWorkflow wf, Guid dossierId, JsonObject args, Actor actor, DateTimeOffset now, JsonObject? inputs, Func<string, int> templateVersion,
+        DeadlineRules deadlineRules = DeadlineRules.BrusselsDays)
     {
         ArgumentNullException.ThrowIfNull(wf);
         var def = wf.Definition;
-        var creation = def.Creation ?? throw new InvalidOperationException($"{def.Key} declares no creation.");
         var context = new RuleContext(new JsonObject(), args, now, actor, def.Initial) { Inputs = inputs, Runtime = def.Runtime };
-        var assignment = TransitionEffects.Assign(creation.Assign, context);
-        if (!wf.Allows(wf.CreationPermissions, actor, assignment.Data))
+        var creation = Decider.Create(wf, context);
+        if (!creation.Allowed)
         {
-            var needed = wf.CreationPermissions.Where(p => p.Role == actor.Role && p.Relation != Relations.Any).Select(p => p.Relation).Distinct().ToList();
-            throw needed.Count == 0
+            throw creation.NeededRelations.Count == 0
                 ? new TransitionForbiddenException("create", actor.Role)
-                : new TransitionForbiddenException("create", actor.Role, needed, CompiledWorkflow.RelationOf(actor, assignment.Data));
+                : new TransitionForbiddenException("create", actor.Role, creation.NeededRelations, creation.ActualRelation);
         }
 
-        var proposed = context with { Data = assignment.Data };
-        var guard = wf.CreationGuard?.Evaluate(proposed, wf.Rules) ?? GuardResult.Always;
-        if (!guard.Passed)
+        if (!creation.Guard.Passed)
         {
-            throw new TriggerNotPermittedException(dossierId, string.Empty, "create", [], [new BlockedTransition("create", def.Initial, guard.FailureReasons.ToList())]);
+            throw new TriggerNotPermittedException(dossierId, string.Empty, "create", [], [new BlockedTransition("create", def.Initial, creation.Guard.FailureReasons.ToList())]);
         }
 
-        var outcome = TransitionEffects.Complete(wf.Rules, assignment, creation.Compute, computeInOrder: true, creation.Effects, context, def.Initial, dossierId, 1,
-            templateVersion, guard.Checks.Count > 0 ? guard.Checks : null);
+        var proposed = context with { Data = creation.Assignment.Data };
+        var outcome = creation.ProposedOnly
+            ? TransitionEffects.Complete(wf.Rules, creation.Assignment, def.Creation!.Compute, computeInOrder: true, def.Creation.Effects, context, def.Initial, dossierId, 1,
+                templateVersion, creation.Guard.Checks.Count > 0 ? creation.Guard.Checks : null, deadlineRules)
+            : TransitionEffects.Complete(wf.Rules, creation.Assignment, null, computeInOrder: false, def.Creation?.Effects ?? [], context, def.Initial, dossierId, 1,
+                templateVersion, null, deadlineRules);
         return (outcome, proposed);
     }
 
@@ -202,7 +169,7 @@ public static class Decider
     {
         ArgumentNullException.ThrowIfNull(decision);
         var t = decision.Transition;
-        var rule = decision.Context.Rule;
+        var rule = decision.Rule;
         return decision.Proposed is { } proposed
             ? TransitionEffects.Complete(rules, proposed, t.Compute, computeInOrder: true, t.Effects, rule, decision.ToState, dossierId, dossierSeq, templateVersion, decision.Checks, deadlineRules)
             : TransitionEffects.Apply(rules, t.Assign, t.Compute, t.Effects, rule, decision.ToState, dossierId, dossierSeq, templateVersion, decision.Checks, deadlineRules);
@@ -286,15 +253,10 @@ public static class Decider
             : new TransitionForbiddenException(trigger, actor.Role, needed, CompiledWorkflow.RelationOf(actor, data));
     }
 
-    /// <summary>The refusal of a trigger that cannot be taken, with what can be fired and why the rest cannot.</summary>
-    public static TriggerNotPermittedException NotPermitted(CompiledWorkflow wf, Guid dossierId, string state, string trigger, FireContext context)
+    /// <summary>The refusal of a trigger that cannot be taken, with what can be fired and why the rest cannot (the decider's <see cref="Decider.Refusal"/>).</summary>
+    public static TriggerNotPermittedException NotPermitted(CompiledWorkflow wf, Guid dossierId, string state, string trigger, DecisionContext context)
     {
-        ArgumentNullException.ThrowIfNull(wf);
-        var options = wf.AllCandidates(state, context);
-        var permitted = options.Where(o => o.Candidates.Any(c => c.Permitted)).Select(o => o.Trigger).ToList();
-        var blocked = options
-            .SelectMany(o => o.Candidates.Where(c => c.RoleAllowed && !c.Guard.Passed).Select(c => new BlockedTransition(o.Trigger, c.Transition.To, c.Guard.FailureReasons.ToList())))
-            .ToList();
-        return new TriggerNotPermittedException(dossierId, state, trigger, permitted, blocked);
+        var (permitted, blocked) = Decider.Refusal(wf, state, context);
+        return new TriggerNotPermittedException(dossierId, state, trigger, permitted, blocked.Select(b => new BlockedTransition(b.Trigger, b.To, b.Reasons)).ToList());
     }
 }
