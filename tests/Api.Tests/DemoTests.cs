@@ -37,6 +37,11 @@ public sealed class EmbeddedHost(string dataDirectory, int embeddedPort, bool? d
     {
         builder.UseEnvironment("Production");
         builder.UseSetting("ConnectionStrings:Subsidy", connectionString ?? string.Empty);
+        if (connectionString is not null)
+        {
+            builder.UseSetting("Subsidy:PublicBaseUrl", ApiFactory.PublicBaseUrl); // a configured database needs both
+            builder.UseSetting("Subsidy:Letters:AgencyIban", ApiFactory.AgencyIban);
+        }
         builder.UseSetting("Subsidy:DataDirectory", dataDirectory);
         builder.UseSetting("Subsidy:Embedded:Port", embeddedPort.ToString(System.Globalization.CultureInfo.InvariantCulture));
         builder.UseSetting("Subsidy:WorkflowsDirectory", Path.Combine(RepoRoot, "workflows"));

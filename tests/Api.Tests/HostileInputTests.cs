@@ -400,6 +400,9 @@ public sealed class HostileInputTests(HostileFactory api, ITestOutputHelper outp
             Form: "notice={pagenotice}", Antiforgery: true, IsPage: true),
         new("POST /notices?handler=Extend", "officer", "POST", "/notices?handler=Extend", ["dossier", "deadline", "deadline_extension", "journal", "notice", "reminder"], [200], [],
             [("genk", [403]), ("auditor", [403])], Form: "dossier={pagedossier}&deadline={pagedeadline}&newDue=2031-06-30&reason=hostile", Antiforgery: true, IsPage: true),
+        // Opening a call the officers have not opened yet (2024; the factory opened 2023): the call dossier is created.
+        new("POST /board?handler=OpenCall", "officer", "POST", "/board?handler=OpenCall", ["dossier", "journal", "dossier_unique", "deadline"], [302], [],
+            [("genk", [403]), ("auditor", [403])], Form: "programme=plan-samenleven&call=2024", Antiforgery: true, IsPage: true),
         new("POST /portal?handler=Calendar", "genk", "POST", "/portal?handler=Calendar", ["calendar_token"], [200], [], [("officer", [403]), ("auditor", [403])],
             Form: "confirm=true", Antiforgery: true, IsPage: true),
         // test/abc has no continuation decision: the review page shows the refusal (the programme path is covered by Ui.Tests).

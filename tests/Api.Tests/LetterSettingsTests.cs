@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using SubsidyEngine.Api.Hosting;
 using SubsidyEngine.Engine.Configuration;
 using SubsidyEngine.Engine.Letters;
@@ -36,5 +37,22 @@ public sealed class LetterSettingsTests
         Assert.Equal("team@abb.example.be", settings.ContactEmail);
         Assert.Equal("https://subsidies.example", settings.PublicBaseUrl);
         Assert.True(Workflows.Formats.Iban.IsValid(LetterOptions.IllustrativeAgencyIban));
+    }
+
+    [Fact]
+    public void With_a_configured_database_a_missing_agency_account_stops_the_start_in_one_sentence_and_the_embedded_default_fills_the_illustrative_one()
+    {
+        var configured = new Microsoft.Extensions.Configuration.ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["ConnectionStrings:Subsidy"] = "Host=db.example;Database=subsidy" }).Build();
+        var options = new SubsidyOptions { PublicBaseUrl = "https://subsidies.example" };
+        new PublicBaseUrlDefault(configured).PostConfigure(null, options);
+        var result = new SubsidyOptionsValidator(configured).Validate(null, options);
+        Assert.Equal([SubsidyOptionsValidator.AgencyIbanMissing], result.Failures);
+
+        var embedded = new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build();
+        var defaults = new SubsidyOptions();
+        new PublicBaseUrlDefault(embedded).PostConfigure(null, defaults);
+        Assert.False(new SubsidyOptionsValidator(embedded).Validate(null, defaults).Failed);
+        Assert.Equal(LetterOptions.IllustrativeAgencyIban, defaults.Letters.AgencyIban);
     }
 }

@@ -35,6 +35,7 @@ public sealed partial class PublicBaseUrlTests(ProgrammeFactory api) : IClassFix
         psi.Environment["Subsidy__DataDirectory"] = api.DataFolder;
         psi.Environment["Subsidy__Port"] = TestCluster.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
         psi.Environment.Remove("Subsidy__PublicBaseUrl");
+        psi.Environment["Subsidy__Letters__AgencyIban"] = ApiFactory.AgencyIban; // only the setting under test is missing
         using var process = Process.Start(psi)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();

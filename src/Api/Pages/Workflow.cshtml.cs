@@ -58,4 +58,39 @@ public sealed class WorkflowModel(WorkflowCatalog catalog) : UiPageModel
         var trigger = wf.Definition.FindTrigger(rest[0]) is null ? TriggerLabel(older, rest[0]) : TriggerLabel(wf, rest[0]);
         return $"{StateText(diff, parts[0])} → {StateText(diff, rest[1])} ({trigger})";
     }
+
+    /// <summary>
+    /// What changed in a state or transition, in words: the aspects (who may, conditions, facts the server reads, what
+    /// is stored, computations, letters and deadlines), and for who-may the roles by name. The expressions themselves
+    /// are in docs/workflows (*-changes.md) for developers; a screen shows no engine syntax.
+    /// </summary>
+    public string DetailsText(DefinitionChange change)
+    {
+        var parts = new List<string>();
+        foreach (var detail in change.Details)
+        {
+            var colon = detail.IndexOf(':', StringComparison.Ordinal);
+            var aspect = colon < 0 ? detail : detail[..colon];
+            if (aspect == "roles" && colon >= 0)
+            {
+                var value = detail[(colon + 1)..];
+                var arrow = value.LastIndexOf('→');
+                parts.Add(T("versions.aspect.roles") + ": " + RolesText(arrow < 0 ? value : value[(arrow + 1)..]));
+            }
+            else
+            {
+                parts.Add(T("versions.aspect." + aspect.Replace(" (en)", string.Empty, StringComparison.Ordinal).Replace(' ', '-')));
+            }
+        }
+
+        return string.Join(" · ", parts.Distinct(StringComparer.Ordinal));
+    }
+
+    private string RolesText(string roles) => string.Join(", ", roles.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+        .Where(r => r != "(none)")
+        .Select(r =>
+        {
+            var (role, relation) = r.IndexOf(':', StringComparison.Ordinal) is var i and >= 0 ? (r[..i], r[(i + 1)..]) : (r, null);
+            return T("role." + role) + (relation is null ? string.Empty : " (" + T("relation." + relation) + ")");
+        }));
 }
