@@ -37,6 +37,8 @@ public sealed class MatrixFactory : ApiFactory
 
     protected override bool WithProgrammes => true;
 
+    protected override bool RunJobs => false;
+
     public override async Task InitializeAsync()
     {
         await base.InitializeAsync();

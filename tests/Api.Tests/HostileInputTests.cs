@@ -43,6 +43,8 @@ public sealed class HostileFactory : ApiFactory
 
     protected override bool WithProgrammes => true;
 
+    protected override bool RunJobs => false;
+
     public Guid CallDossier { get; private set; }
 
     public Guid Application { get; private set; }

@@ -152,6 +152,10 @@ internal sealed class RecurringJobsStartup(IRecurringJobManager jobs, StartupSta
         catch (OperationCanceledException)
         {
         }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "The recurring jobs' registration ended with an error");
+        }
     }
 
     /// <summary>Disposed with the service container, after the host stopped (StopAsync may run more than once).</summary>
@@ -188,6 +192,13 @@ internal sealed class RecurringJobsStartup(IRecurringJobManager jobs, StartupSta
         catch (Exception e) when (e is PostgreSqlDistributedLockException or DistributedLockTimeoutException)
         {
             logger.LogWarning("Recurring jobs not registered yet ({Reason}); a lock left by a stopped process counts as abandoned after Subsidy:JobLockTimeoutSeconds; retrying every {Seconds} s", e.Message, RetryEvery.TotalSeconds);
+            return false;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Any other failure (the database restarting, a failover, a connection cut) is retried the same way; it
+            // must not fault the background task, which StopAsync awaits (a faulted one made the host's stop throw).
+            logger.LogWarning(e, "Recurring jobs not registered yet; retrying every {Seconds} s", RetryEvery.TotalSeconds);
             return false;
         }
     }
