@@ -29,7 +29,7 @@ internal static class JobsRegistration
 
     public const string CheckpointJob = "journal-checkpoint";
 
-    /// <summary>The dashboard's path; closed to everyone until the API's admin policy replaces <see cref="DenyAllDashboardAuthorization"/>.</summary>
+    /// <summary>The dashboard's path: signed-in admins only, read-only (<see cref="AdminDashboardAuthorization"/>).</summary>
     public const string DashboardPath = "/hangfire";
 
     /// <summary>Notices, Hangfire storage and server, the recurring jobs and the dispatch loop.</summary>
@@ -213,14 +213,4 @@ public sealed class AdminDashboardAuthorization : IDashboardAuthorizationFilter
         var user = context.GetHttpContext().User;
         return user.Identity?.IsAuthenticated == true && user.IsInRole(SubsidyEngine.Api.Auth.Policies.Admin);
     }
-}
-
-/// <summary>
-/// Denies every request to the Hangfire dashboard. The API's authentication replaces this with an admin-only
-/// filter; until then the dashboard is closed, never open.
-/// </summary>
-public sealed class DenyAllDashboardAuthorization : IDashboardAuthorizationFilter
-{
-    /// <inheritdoc />
-    public bool Authorize(DashboardContext context) => false;
 }
