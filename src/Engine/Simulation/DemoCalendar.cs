@@ -102,14 +102,25 @@ public static partial class DemoCalendar
         }
     }
 
-    /// <summary>A Brussels wall-clock time moved by whole months (the day kept, or the month's last day).</summary>
+    /// <summary>
+    /// A Brussels wall-clock time moved by whole months: the day kept, and a month's last day stays the last day
+    /// (a window closing on 30 September closes on 31 December three months later, not on the 30th).
+    /// </summary>
     public static DateTimeOffset Shift(DateTimeOffset instant, int months)
     {
-        var local = Brussels.Local(instant).DateTime.AddMonths(months);
-        return Brussels.At(local.Year, local.Month, local.Day, local.Hour, local.Minute, local.Second);
+        var local = Brussels.Local(instant).DateTime;
+        var day = ShiftDate(DateOnly.FromDateTime(local), months);
+        return Brussels.At(day.Year, day.Month, day.Day, local.Hour, local.Minute, local.Second);
     }
 
-    public static DateOnly ShiftDate(DateOnly date, int months) => date.AddMonths(months);
+    /// <summary>A date moved by whole months; the last day of a month moves to the last day of the target month.</summary>
+    public static DateOnly ShiftDate(DateOnly date, int months)
+    {
+        var moved = date.AddMonths(months);
+        return date.Day == DateTime.DaysInMonth(date.Year, date.Month)
+            ? new DateOnly(moved.Year, moved.Month, DateTime.DaysInMonth(moved.Year, moved.Month))
+            : moved;
+    }
 
     private static int Pick(DateTimeOffset now, Func<int, bool> fits)
     {
