@@ -112,6 +112,17 @@ public sealed class TrustBoundaryApiTests(TrustBoundaryFactory api) : IClassFixt
         var unknown = await JsonAsync(await gent.PostAsync(url, Json(Table("""{"action":"9.9","plannedAdditionalReach":5,"priority":1}"""))), HttpStatusCode.Conflict);
         Assert.Contains("9.9", unknown.ToJsonString(), StringComparison.Ordinal);
         Assert.Equal(before, await api.FingerprintAsync());
+        // The refusal names the field, as a 400 does, and says nothing untrue about the other steps: they are judged
+        // without the facts the server reads for them (the call), so they are not listed as blocked for that.
+        Assert.Contains("$.application.rows[0].action", unknown["errors"]!.AsObject().Select(kv => kv.Key));
+        var reasons = unknown["blocked"]!.AsArray().SelectMany(b => b!["reasons"]!.AsArray()).ToList();
+        Assert.Contains(reasons, r => r!["code"]!.GetValue<string>() == "row.unknown-action" && r["field"]!.GetValue<string>() == "$.application.rows[0].action");
+        Assert.DoesNotContain(reasons, r => r!["code"]!.GetValue<string>() == "call.unknown");
+        // A draft may have gaps in its priorities; submit refuses them and names the row's field.
+        await JsonAsync(await gent.PostAsync(url, Json(Table(
+            """{"action":"2.1","plannedAdditionalReach":5,"priority":1,"localContributionEur":300},{"action":"5.4","plannedAdditionalReach":5,"priority":3,"localContributionEur":0}"""))), HttpStatusCode.OK);
+        var priorities = await JsonAsync(await gent.PostAsync($"/api/dossiers/{id}/transitions/submit", Json("{}")), HttpStatusCode.Conflict);
+        Assert.Contains("$.application.rows[1].priority", priorities["errors"]!.AsObject().Select(kv => kv.Key));
 
         // 1,000 units of 2.1 without co-financing: saved as a draft, refused at submit with the co-financing reason.
         await JsonAsync(await gent.PostAsync(url, Json(Table("""{"action":"2.1","plannedAdditionalReach":1000,"priority":1,"localContributionEur":0}"""))), HttpStatusCode.OK);

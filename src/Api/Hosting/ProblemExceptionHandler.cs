@@ -48,8 +48,20 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, I
                 {
                     trigger = b.Trigger,
                     to = b.To,
-                    reasons = b.Reasons.Select(r => new { code = r.Code, nl = r.Nl, en = r.En }),
+                    reasons = b.Reasons.Select(r => r.Field is null
+                        ? (object)new { code = r.Code, nl = r.Nl, en = r.En }
+                        : new { code = r.Code, nl = r.Nl, en = r.En, field = r.Field }),
                 }).ToList();
+                // The fields the refusal of the fired trigger names, as a validation problem does ("errors": path ->
+                // messages), so a form or an integrator can put each reason next to its field.
+                var fields = e.Blocked.Where(b => b.Trigger == e.Trigger).SelectMany(b => b.Reasons).Where(r => r.Field is not null)
+                    .GroupBy(r => r.Field!, StringComparer.Ordinal)
+                    .ToDictionary(g => g.Key, g => g.Select(r => r.En ?? r.Nl).Distinct(StringComparer.Ordinal).ToArray(), StringComparer.Ordinal);
+                if (fields.Count > 0)
+                {
+                    p.Extensions["errors"] = fields;
+                }
+
                 return p;
             case TransitionForbiddenException e:
                 var forbidden = Problem(403, "Forbidden", e.Message);

@@ -249,7 +249,7 @@ public static class ProgrammeGuards
     private static RuleOutcome Outcome(EligibilityResult r) => new(r.Passed, Convert(r.Reasons));
 
     private static List<WfReason> Convert(IEnumerable<Reason> reasons) =>
-        reasons.Where(r => r.Severity == ReasonSeverity.Error).Select(r => new WfReason(r.Code, r.Nl, r.En)).ToList();
+        reasons.Where(r => r.Severity == ReasonSeverity.Error).Select(r => new WfReason(r.Code, r.Nl, r.En) { Field = r.Field is null ? null : "$." + r.Field }).ToList();
 
     /// <summary>The call a dossier belongs to: <c>data.programme</c> and <c>data.call.id</c>.</summary>
     public static Call CallOf(RuleContext ctx, ProgrammeCatalog programmes) =>

@@ -72,39 +72,41 @@ public static class ApplicationTableRule
         var rows = new List<ApplicationRowResult>();
         var seenCodes = new HashSet<string>(StringComparer.Ordinal);
 
-        foreach (var row in input.Rows)
+        for (var index = 0; index < input.Rows.Count; index++)
         {
+            var row = input.Rows[index];
+            var at = $"application.rows[{index}]";
             var action = call.FindAction(row.ActionCode);
             if (!seenCodes.Add(row.ActionCode))
             {
                 reasons.Add(Reason.Error("row.duplicate-action",
-                    $"Actie {row.ActionCode} staat meer dan eens in de tabel.", $"Action {row.ActionCode} appears more than once in the table."));
+                    $"Actie {row.ActionCode} staat meer dan eens in de tabel.", $"Action {row.ActionCode} appears more than once in the table.") with { Field = $"{at}.action" });
                 continue;
             }
             if (action is null)
             {
                 reasons.Add(Reason.Error("row.unknown-action",
-                    $"Actie {row.ActionCode} bestaat niet in oproep {call.Id}.", $"Action {row.ActionCode} does not exist in call {call.Id}."));
+                    $"Actie {row.ActionCode} bestaat niet in oproep {call.Id}.", $"Action {row.ActionCode} does not exist in call {call.Id}.") with { Field = $"{at}.action" });
                 continue;
             }
             if (!action.Funded)
             {
                 reasons.Add(Reason.Error("row.action-not-funded",
                     $"Actie {row.ActionCode} ({action.Name.Nl}) wordt in deze oproep niet financieel ondersteund.",
-                    $"Action {row.ActionCode} ({action.Name.En}) carries no funding in this call."));
+                    $"Action {row.ActionCode} ({action.Name.En}) carries no funding in this call.") with { Field = $"{at}.action" });
                 continue;
             }
             if (row.CurrentReach < 0)
             {
                 reasons.Add(Reason.Error("row.negative-current-reach",
                     $"Actie {row.ActionCode}: het huidige bereik mag niet negatief zijn ({row.CurrentReach}).",
-                    $"Action {row.ActionCode}: the current reach must not be negative ({row.CurrentReach})."));
+                    $"Action {row.ActionCode}: the current reach must not be negative ({row.CurrentReach}).") with { Field = $"{at}.currentReach" });
             }
             if (row.PlannedAdditionalReach < 0)
             {
                 reasons.Add(Reason.Error("row.negative-planned-reach",
                     $"Actie {row.ActionCode}: het geplande extra bereik mag niet negatief zijn ({row.PlannedAdditionalReach}).",
-                    $"Action {row.ActionCode}: the planned additional reach must not be negative ({row.PlannedAdditionalReach})."));
+                    $"Action {row.ActionCode}: the planned additional reach must not be negative ({row.PlannedAdditionalReach}).") with { Field = $"{at}.plannedAdditionalReach" });
             }
             var planned = Math.Max(0, row.PlannedAdditionalReach);
             var funded = action.MaximumReach is { } maximum ? Math.Min(planned, maximum) : planned;
@@ -112,7 +114,7 @@ public static class ApplicationTableRule
             {
                 reasons.Add(Reason.Warning("row.above-maximum",
                     $"Actie {row.ActionCode}: gepland extra bereik {planned} is meer dan het maximum {action.MaximumReach}; er wordt gefinancierd voor {funded}.",
-                    $"Action {row.ActionCode}: planned additional reach {planned} exceeds the maximum {action.MaximumReach}; {funded} is funded."));
+                    $"Action {row.ActionCode}: planned additional reach {planned} exceeds the maximum {action.MaximumReach}; {funded} is funded.") with { Field = $"{at}.plannedAdditionalReach" });
             }
             var rate = action.RateOn(input.RateDate) ?? 0m;
             rows.Add(new ApplicationRowResult(action.Code, row.Priority, row.CurrentReach, row.PlannedAdditionalReach, action.MaximumReach,
@@ -124,7 +126,8 @@ public static class ApplicationTableRule
         foreach (var duplicate in priorities.GroupBy(p => p).Where(g => g.Count() > 1).Select(g => g.Key).Order())
         {
             reasons.Add(Reason.Error("priority.duplicate",
-                $"Prioriteit {duplicate} komt meer dan eens voor.", $"Priority {duplicate} is used more than once."));
+                $"Prioriteit {duplicate} komt meer dan eens voor.", $"Priority {duplicate} is used more than once.")
+                with { Field = $"application.rows[{priorities.LastIndexOf(duplicate)}].priority" });
         }
         var distinct = priorities.Distinct().ToHashSet();
         var missing = Enumerable.Range(1, input.Rows.Count).Where(p => !distinct.Contains(p)).ToList();
@@ -133,14 +136,15 @@ public static class ApplicationTableRule
         {
             reasons.Add(Reason.Error("priority.not-consecutive",
                 $"De prioriteiten moeten 1 tot {input.Rows.Count} zijn, elk één keer; ontbrekend: {string.Join(", ", missing)}; ongeldig: {string.Join(", ", outOfRange)}.",
-                $"Priorities must be 1 to {input.Rows.Count}, each once; missing: {string.Join(", ", missing)}; invalid: {string.Join(", ", outOfRange)}."));
+                $"Priorities must be 1 to {input.Rows.Count}, each once; missing: {string.Join(", ", missing)}; invalid: {string.Join(", ", outOfRange)}.")
+                with { Field = outOfRange.Count > 0 ? $"application.rows[{priorities.IndexOf(outOfRange[0])}].priority" : "application.rows" });
         }
 
         if (!input.Rows.Any(r => r.PlannedAdditionalReach > 0))
         {
             reasons.Add(Reason.Error("table.nothing-planned",
                 "Minstens één actie moet een gepland extra bereik groter dan 0 hebben.",
-                "At least one action must have a planned additional reach above 0."));
+                "At least one action must have a planned additional reach above 0.") with { Field = "application.rows" });
         }
 
         // Bonuses: no co-financing, per project year.
@@ -160,7 +164,8 @@ public static class ApplicationTableRule
             if (parameters.FindOtherBonus(code) is not { } definition)
             {
                 reasons.Add(Reason.Error("bonus.unknown",
-                    $"Bonus '{code}' bestaat niet in deze oproep.", $"Bonus '{code}' does not exist in this call."));
+                    $"Bonus '{code}' bestaat niet in deze oproep.", $"Bonus '{code}' does not exist in this call.")
+                    with { Field = $"application.otherBonuses[{input.OtherBonusCodes.ToList().IndexOf(code)}]" });
                 continue;
             }
             var configured = !(definition.Provenance.Configurable && definition.EurPerProjectYear == 0);

@@ -30,6 +30,23 @@ public sealed record CoFinancingResult(
 /// </summary>
 public static class CoFinancingRule
 {
+    /// <summary>
+    /// The field of a row's declared contribution, when the declarations are the table's rows in order (as the
+    /// service passes them: one per row of <c>application.rows</c>); null when the action has no declaration.
+    /// </summary>
+    private static string? FieldOf(IReadOnlyList<DeclaredContribution> declared, string actionCode)
+    {
+        for (var i = 0; i < declared.Count; i++)
+        {
+            if (string.Equals(declared[i].ActionCode, actionCode, StringComparison.Ordinal))
+            {
+                return $"application.rows[{i}].localContributionEur";
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>Checks the declared local contributions against an evaluated application table.</summary>
     public static CoFinancingResult Evaluate(CoFinancingParameters parameters, ApplicationTableResult table, IReadOnlyList<DeclaredContribution> declared)
     {
@@ -47,7 +64,8 @@ public static class CoFinancingRule
         foreach (var negative in byCode.Where(kv => kv.Value < 0).Select(kv => kv.Key).Order(StringComparer.Ordinal))
         {
             reasons.Add(Reason.Error("cofinancing.negative",
-                $"De eigen inbreng voor actie {negative} mag niet negatief zijn.", $"The local contribution for action {negative} must not be negative."));
+                $"De eigen inbreng voor actie {negative} mag niet negatief zijn.", $"The local contribution for action {negative} must not be negative.")
+                with { Field = FieldOf(declared, negative) });
         }
 
         var rows = table.Rows.Select(r =>
@@ -68,7 +86,8 @@ public static class CoFinancingRule
             {
                 reasons.Add(Reason.Error("cofinancing.row-shortfall",
                     $"Actie {row.ActionCode}: Vlaamse bijdrage {RuleText.EurNl(row.FlemishEur)}, vereiste eigen inbreng {RuleText.EurNl(row.RequiredLocalEur)} ({rule.Nl}), opgegeven {RuleText.EurNl(row.DeclaredLocalEur)}: {RuleText.EurNl(row.ShortfallEur)} te weinig.",
-                    $"Action {row.ActionCode}: Flemish contribution {RuleText.EurEn(row.FlemishEur)}, required local contribution {RuleText.EurEn(row.RequiredLocalEur)} ({rule.En}), declared {RuleText.EurEn(row.DeclaredLocalEur)}: {RuleText.EurEn(row.ShortfallEur)} short."));
+                    $"Action {row.ActionCode}: Flemish contribution {RuleText.EurEn(row.FlemishEur)}, required local contribution {RuleText.EurEn(row.RequiredLocalEur)} ({rule.En}), declared {RuleText.EurEn(row.DeclaredLocalEur)}: {RuleText.EurEn(row.ShortfallEur)} short.")
+                    with { Field = FieldOf(declared, row.ActionCode) });
             }
             shortfall = rows.Sum(r => r.ShortfallEur);
         }

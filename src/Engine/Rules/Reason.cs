@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json.Serialization;
 
 namespace SubsidyEngine.Engine.Rules;
 
@@ -21,6 +22,13 @@ public enum ReasonSeverity
 /// </summary>
 public sealed record Reason(string Code, ReasonSeverity Severity, string Nl, string En)
 {
+    /// <summary>
+    /// Where in the dossier data the reason points, when it is one field (<c>application.rows[2].action</c>), so a
+    /// refusal can name it. Not serialized: results that carry reasons are journaled, and their form stays as it was.
+    /// </summary>
+    [JsonIgnore]
+    public string? Field { get; init; }
+
     internal static Reason Error(string code, string nl, string en) => new(code, ReasonSeverity.Error, nl, en);
 
     internal static Reason Warning(string code, string nl, string en) => new(code, ReasonSeverity.Warning, nl, en);

@@ -99,16 +99,24 @@ public static class Decider
     /// <summary>
     /// Why nothing was taken: the triggers that can be fired from <paramref name="state"/>, and the transitions the
     /// actor's role may take but whose guards fail, with their reasons (every trigger, judged on the same context).
+    /// A transition that needs a server-derived input the context does not hold (the inputs are read for the trigger
+    /// that was fired, not for the others) is left out of both lists: judged without its facts, it would be refused
+    /// for a reason that is not true ("the call of this dossier is not known").
     /// </summary>
     public static (IReadOnlyList<string> Permitted, IReadOnlyList<Blocked> Blocked) Refusal(CompiledWorkflow wf, string state, DecisionContext context)
     {
-        var options = Options(wf, state, context);
+        var options = Options(wf, state, context)
+            .Select(o => o with { Candidates = o.Candidates.Where(c => HasInputs(c.Transition, context)).ToList() })
+            .ToList();
         var permitted = options.Where(o => o.Chosen is not null).Select(o => o.Trigger).ToList();
         var blocked = options
             .SelectMany(o => o.Candidates.Where(c => c.RoleAllowed && !c.Guard.Passed).Select(c => new Blocked(o.Trigger, c.Transition.To, c.Guard.FailureReasons.ToList())))
             .ToList();
         return (permitted, blocked);
     }
+
+    private static bool HasInputs(TransitionDefinition transition, DecisionContext context) =>
+        transition.Inputs is not { Count: > 0 } needed || needed.Keys.All(name => context.Rule.Inputs?.ContainsKey(name) == true);
 
     /// <summary>The state a candidate leads to (an internal transition stays).</summary>
     public static string Target(Candidate candidate, string state)

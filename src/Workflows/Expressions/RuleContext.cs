@@ -20,6 +20,9 @@ public sealed record Actor(string Id, string Role)
 /// <summary>A reason a rule gives, with a stable code and Dutch and English text.</summary>
 public sealed record Reason(string Code, string Nl, string? En = null)
 {
+    /// <summary>The JSON path of the one field the reason is about (<c>$.application.rows[2].action</c>), when it is one.</summary>
+    public string? Field { get; init; }
+
     public string Text(string language) => language.StartsWith("en", StringComparison.OrdinalIgnoreCase) && En is not null ? En : Nl;
 }
 
