@@ -385,7 +385,11 @@ public sealed class LetterModelBuilder(ProgrammeCatalog programmes, LetterSettin
             {
                 ["action"] = ActionName(d, code),
                 ["planned"] = Int(amounts.GetValueOrDefault(code), "fundedReach"),
+                // Letters v1-v2 print "realised", which read the report as a path: an action code with a dot ("2.1")
+                // gave 0. Those letters are re-rendered by the audit exactly as they were sent, so the value stays;
+                // version 3 prints "realisedReach", the realised reach of the action.
                 ["realised"] = Int(realised, code),
+                ["realisedReach"] = realised[code] is JsonValue reach && reach.TryGetValue<decimal>(out var n) && n == decimal.Truncate(n) ? (int)n : 0,
                 ["percent"] = decimal.Round(Dec(row, "realisedShare") * 100, 1, MidpointRounding.AwayFromZero),
                 ["continued"] = Bool(row, "continued"),
                 ["basis"] = basis,

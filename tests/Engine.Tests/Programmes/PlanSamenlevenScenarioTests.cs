@@ -106,6 +106,11 @@ public sealed class PlanSamenlevenScenarioTests(PostgresDatabase db) : IClassFix
         Assert.Contains("onder voorbehoud", rendered["award-decision"].Html, StringComparison.Ordinal);
         Assert.Contains("€\u00A024.800,00", rendered["recovery-preinformation"].Html, StringComparison.Ordinal);
         Assert.Contains("22 september 2023", rendered["award-final"].Html, StringComparison.Ordinal);
+        // The continuation decision prints the realised reach of each action (60 of 500 for 2.1, 10 of 100 for 5.4),
+        // beside its share; version 2 printed 0 for every action code with a dot.
+        Assert.Equal(3, (int)await CountAsync($"SELECT template_version FROM notice WHERE dossier_id = '{app.DossierId}' AND template_id = 'continuation-decision'"));
+        Assert.Contains("<td class=\"num\">500</td><td class=\"num\">60</td><td class=\"num\">12%</td>", rendered["continuation-decision"].Html, StringComparison.Ordinal);
+        Assert.Contains("<td class=\"num\">100</td><td class=\"num\">10</td><td class=\"num\">10%</td>", rendered["continuation-decision"].Html, StringComparison.Ordinal);
         var again = await letters.RenderAsync(app.DossierId, (int)await CountAsync($"SELECT dossier_seq FROM notice WHERE dossier_id = '{app.DossierId}' AND template_id = 'award-decision'"), "award-decision",
             (int)await CountAsync($"SELECT template_version FROM notice WHERE dossier_id = '{app.DossierId}' AND template_id = 'award-decision'"));
         Assert.Equal(rendered["award-decision"].HtmlSha256, again.HtmlSha256);
