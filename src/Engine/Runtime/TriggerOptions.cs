@@ -65,7 +65,7 @@ internal static class TriggerOptions
 
                     // A guard that judges the request's own arguments (a date that must not lie in the future) cannot be
                     // decided before they are given: the option is offered and the fire decides, with the reason.
-                    return !c.Guard.Passed && JudgesArguments(c.Transition.Guard) ? GuardResult.Always : c.Guard;
+                    return !c.Guard.Passed && wf.GuardOf(c.Index)?.ComparesArguments == true ? GuardResult.Always : c.Guard;
                 },
             };
         }
@@ -82,6 +82,4 @@ internal static class TriggerOptions
             })
             .ToList();
     }
-
-    private static bool JudgesArguments(JsonNode? guard) => guard is not null && guard.ToJsonString().Contains("\"args.", StringComparison.Ordinal);
 }

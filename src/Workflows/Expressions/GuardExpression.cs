@@ -29,6 +29,15 @@ public abstract record GuardExpression
     /// <summary>The names of the rules used, for validation.</summary>
     public abstract IEnumerable<string> RuleNames { get; }
 
+    /// <summary>
+    /// The value paths the guard compares (<c>args.date</c>, <c>data.amount</c>, <c>now</c>), not those a named rule
+    /// reads inside its code.
+    /// </summary>
+    public abstract IEnumerable<string> Paths { get; }
+
+    /// <summary>Whether the guard compares a value of the request's own arguments (<c>args.*</c>).</summary>
+    public bool ComparesArguments => Paths.Any(p => p.StartsWith("args.", StringComparison.Ordinal));
+
     /// <summary>A short human description, used as the Stateless guard description and in diagrams.</summary>
     public abstract string Describe();
 
@@ -96,6 +105,8 @@ public abstract record GuardExpression
     {
         public override IEnumerable<string> RuleNames => [Name];
 
+        public override IEnumerable<string> Paths => [];
+
         public override string Describe() => Name;
 
         public override GuardResult Evaluate(RuleContext context, RuleRegistry registry)
@@ -109,6 +120,8 @@ public abstract record GuardExpression
     public sealed record AllOf(IReadOnlyList<GuardExpression> Parts) : GuardExpression
     {
         public override IEnumerable<string> RuleNames => Parts.SelectMany(p => p.RuleNames);
+
+        public override IEnumerable<string> Paths => Parts.SelectMany(p => p.Paths);
 
         public override string Describe() => string.Join(" and ", Parts.Select(p => p is RuleCall or Comparison ? p.Describe() : $"({p.Describe()})"));
 
@@ -124,6 +137,8 @@ public abstract record GuardExpression
     {
         public override IEnumerable<string> RuleNames => Parts.SelectMany(p => p.RuleNames);
 
+        public override IEnumerable<string> Paths => Parts.SelectMany(p => p.Paths);
+
         public override string Describe() => string.Join(" or ", Parts.Select(p => p is RuleCall or Comparison ? p.Describe() : $"({p.Describe()})"));
 
         public override GuardResult Evaluate(RuleContext context, RuleRegistry registry)
@@ -136,6 +151,8 @@ public abstract record GuardExpression
     public sealed record NotOf(GuardExpression Inner) : GuardExpression
     {
         public override IEnumerable<string> RuleNames => Inner.RuleNames;
+
+        public override IEnumerable<string> Paths => Inner.Paths;
 
         public override string Describe() => $"not {Inner.Describe()}";
 
@@ -154,6 +171,8 @@ public abstract record GuardExpression
         public Reason? Custom { get; init; }
 
         public override IEnumerable<string> RuleNames => [];
+
+        public override IEnumerable<string> Paths => Right is JsonValue v && v.TryGetValue<string>(out var rs) && ValueResolver.IsPath(rs) ? [Left, rs] : [Left];
 
         public override string Describe() => Op == "exists" ? $"{Left} exists" : $"{Left} {Op} {(Right is JsonValue rv && rv.TryGetValue<string>(out var s) ? s : Right?.ToJsonString())}";
 
