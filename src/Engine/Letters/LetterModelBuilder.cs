@@ -216,7 +216,8 @@ public sealed class LetterModelBuilder(ProgrammeCatalog programmes, LetterSettin
             {
                 ["attention"] = "Aan het college van burgemeester en schepenen",
                 ["name"] = Str(submitter, "name") ?? authority?.Name ?? Str(d, "title") ?? string.Empty,
-                ["street"] = authority?.Address ?? string.Empty,
+                // The address the dossier journaled from the register (dossiers started before it did so: today's register).
+                ["street"] = Str(submitter, "address") ?? authority?.Address ?? string.Empty,
                 ["postalCode"] = string.Empty,
                 ["city"] = authority?.Name ?? string.Empty,
             },

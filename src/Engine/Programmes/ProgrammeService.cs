@@ -104,15 +104,28 @@ public sealed class ProgrammeService(WorkflowRuntime runtime, ProgrammeCatalog p
         return created;
     }
 
-    /// <summary>What a dossier keeps of an authority from the register (a snapshot: the register may change later).</summary>
-    public static JsonObject AuthoritySnapshot(Authority a) => new()
+    /// <summary>
+    /// What a dossier keeps of an authority from the register (a snapshot: the register may change later), the postal
+    /// address included, so a letter is addressed as the register stood when the dossier started or its composition
+    /// changed, and its re-rendering by the audit does not depend on today's register.
+    /// </summary>
+    public static JsonObject AuthoritySnapshot(Authority a)
     {
-        ["id"] = a.Id,
-        ["name"] = a.Name,
-        ["kind"] = a.Kind.ToDataString(),
-        ["region"] = a.Arrondissement,
-        ["nonEu14OriginResidents"] = a.NonEu14OriginResidents,
-    };
+        var snapshot = new JsonObject
+        {
+            ["id"] = a.Id,
+            ["name"] = a.Name,
+            ["kind"] = a.Kind.ToDataString(),
+            ["region"] = a.Arrondissement,
+            ["nonEu14OriginResidents"] = a.NonEu14OriginResidents,
+        };
+        if (!string.IsNullOrEmpty(a.Address))
+        {
+            snapshot["address"] = a.Address;
+        }
+
+        return snapshot;
+    }
 
     private static string Abbreviation(string programmeId) =>
         string.Concat(programmeId.Split('-', StringSplitOptions.RemoveEmptyEntries).Select(w => char.ToUpperInvariant(w[0])));
