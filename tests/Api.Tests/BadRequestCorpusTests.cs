@@ -203,6 +203,9 @@ public sealed class BadRequestCorpusTests(CorpusFactory api) : IClassFixture<Cor
             yield return new Case($"call {action} by a municipality", "genk", "POST", $"{calls}2023/{action}");
             yield return new Case($"call {action} by an auditor", "auditor", "POST", $"{calls}2023/{action}");
             yield return new Case($"call {action} anonymous", "anonymous", "POST", $"{calls}2023/{action}");
+            // No arguments: what the server reads (budget, amounts) cannot be stated, and a member is refused, not ignored.
+            yield return new Case($"call {action} with a budget", "officer", "POST", $"{calls}2023/{action}", """{"budgetEur":1}""");
+            yield return new Case($"call {action} with an array body", "officer", "POST", $"{calls}2023/{action}", "[]");
             if (action != "open")
             {
                 yield return new Case($"call {action} before the call is opened", "officer", "POST", $"{calls}2023/{action}");
