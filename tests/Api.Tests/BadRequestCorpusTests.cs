@@ -185,6 +185,9 @@ public sealed class BadRequestCorpusTests(CorpusFactory api) : IClassFixture<Cor
         yield return new Case("revoke bad guid", "admin", "DELETE", "/api/users/{u}/keys/1%3B%20DROP%20TABLE%20api_key");
         yield return new Case("revoke other user's key", "admin", "DELETE", $"/api/users/{Guid.NewGuid()}/keys/{{k}}");
         yield return new Case("dry-run unknown migration", "admin", "POST", "/api/migrations/nope/dry-run");
+        yield return new Case("dry-run with a member", "admin", "POST", "/api/migrations/cycle-v1-v2/dry-run", """{"force":true}""");
+        yield return new Case("apply with a member", "admin", "POST", "/api/migrations/cycle-v1-v2/apply", """{"confirm":true}""");
+        yield return new Case("retry with a member", "officer", "POST", $"/api/notices/{Guid.NewGuid()}/retry", """{"attempts":0}""");
         yield return new Case("apply injected migration", "admin", "POST", "/api/migrations/'%20OR%201=1--/apply");
         yield return new Case("apply template migration", "admin", "POST", "/api/migrations/%7B%7B7*7%7D%7D/apply");
 

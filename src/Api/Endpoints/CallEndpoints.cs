@@ -229,7 +229,7 @@ public static class CallEndpoints
     public static async Task<Results<Created<TransitionResultDto>, ProblemHttpResult>> OpenAsync(
         string programmeId, string callId, ClaimsPrincipal user, ProgrammeCatalog programmes, ProgrammeService service, HttpResponse response, HttpRequest request, CancellationToken cancellationToken)
     {
-        await NoBodyMembersAsync(request, cancellationToken);
+        await JsonBody.NoMembersAsync(request, cancellationToken); // no arguments: the server reads the call, budget and applications
         if (Find(programmeId, callId, programmes) is null)
         {
             return CallNotFound(programmeId, callId);
@@ -265,13 +265,6 @@ public static class CallEndpoints
         return TypedResults.Created($"/api/dossiers/{result.DossierId:D}", result);
     }
 
-    /// <summary>
-    /// These operations take no arguments (the server reads the call, its budget and the applications): a body may be
-    /// empty or <c>{}</c>; a member in it (a budget, a hash, an amount) is refused, never silently ignored.
-    /// </summary>
-    private static async Task NoBodyMembersAsync(HttpRequest request, CancellationToken cancellationToken) =>
-        JsonBody.OnlyMembers(await JsonBody.ReadObjectAsync(request, emptyAs: [], cancellationToken));
-
     private static ProblemHttpResult AlreadyOpened(string programmeId, string callId, Guid? callDossier) =>
         TypedResults.Problem(detail: $"Call '{callId}' of programme '{programmeId}' is already open.", statusCode: StatusCodes.Status409Conflict, title: "Call already opened",
             extensions: new Dictionary<string, object?> { ["callDossierId"] = callDossier?.ToString("D") });
@@ -279,7 +272,7 @@ public static class CallEndpoints
     public static async Task<Results<Ok<AllocationDto>, ProblemHttpResult>> PreviewAsync(
         string programmeId, string callId, ProgrammeCatalog programmes, ProgrammeService service, HttpRequest request, CancellationToken cancellationToken)
     {
-        await NoBodyMembersAsync(request, cancellationToken);
+        await JsonBody.NoMembersAsync(request, cancellationToken); // no arguments: the server reads the call, budget and applications
         var (problem, callDossier) = await CallDossierAsync(programmeId, callId, programmes, service, cancellationToken);
         if (problem is not null)
         {
@@ -293,7 +286,7 @@ public static class CallEndpoints
     public static async Task<Results<Ok<AllocationDto>, ProblemHttpResult>> ConfirmAsync(
         string programmeId, string callId, ClaimsPrincipal user, ProgrammeCatalog programmes, ProgrammeService service, HttpRequest request, CancellationToken cancellationToken)
     {
-        await NoBodyMembersAsync(request, cancellationToken);
+        await JsonBody.NoMembersAsync(request, cancellationToken); // no arguments: the server reads the call, budget and applications
         var (problem, callDossier) = await CallDossierAsync(programmeId, callId, programmes, service, cancellationToken);
         if (problem is not null)
         {
@@ -307,7 +300,7 @@ public static class CallEndpoints
     public static async Task<Results<Ok<AwardResultDto>, ProblemHttpResult>> AwardAsync(
         string programmeId, string callId, ClaimsPrincipal user, ProgrammeCatalog programmes, ProgrammeService service, HttpRequest request, CancellationToken cancellationToken)
     {
-        await NoBodyMembersAsync(request, cancellationToken);
+        await JsonBody.NoMembersAsync(request, cancellationToken); // no arguments: the server reads the call, budget and applications
         var (problem, callDossier) = await CallDossierAsync(programmeId, callId, programmes, service, cancellationToken);
         if (problem is not null)
         {

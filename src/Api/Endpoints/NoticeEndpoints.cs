@@ -36,8 +36,9 @@ public static class NoticeEndpoints
     public static async Task<Ok<IReadOnlyList<FailedNotice>>> FailedAsync(NoticeDispatcher dispatcher, CancellationToken cancellationToken) =>
         TypedResults.Ok(await dispatcher.ListFailedAsync(100, cancellationToken));
 
-    public static async Task<Results<NoContent, ProblemHttpResult>> RetryAsync(Guid id, ClaimsPrincipal user, NoticeDispatcher dispatcher, CancellationToken cancellationToken)
+    public static async Task<Results<NoContent, ProblemHttpResult>> RetryAsync(Guid id, HttpRequest request, ClaimsPrincipal user, NoticeDispatcher dispatcher, CancellationToken cancellationToken)
     {
+        await JsonBody.NoMembersAsync(request, cancellationToken);
         try
         {
             await dispatcher.RetryAsync(id, ActorOf(user), cancellationToken);

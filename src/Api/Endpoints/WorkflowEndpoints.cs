@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
+using SubsidyEngine.Api.Hosting;
 using SubsidyEngine.Api.Auth;
 using SubsidyEngine.Engine.Access;
 using SubsidyEngine.Engine.Runtime;
@@ -57,8 +58,9 @@ public static class WorkflowEndpoints
     public static Ok<IReadOnlyList<MigrationDto>> Migrations(WorkflowCatalog catalog) =>
         TypedResults.Ok<IReadOnlyList<MigrationDto>>(catalog.Migrations.Select(m => new MigrationDto(m.Id, m.Workflow, m.FromVersion, m.ToVersion, m.Title?.Nl, m.StateMap)).ToList());
 
-    public static async Task<Results<Ok<MigrationPlanDto>, ProblemHttpResult>> DryRunAsync(string id, WorkflowCatalog catalog, DefinitionMigrator migrator, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<MigrationPlanDto>, ProblemHttpResult>> DryRunAsync(string id, HttpRequest request, WorkflowCatalog catalog, DefinitionMigrator migrator, CancellationToken cancellationToken)
     {
+        await JsonBody.NoMembersAsync(request, cancellationToken);
         if (!Identifier().IsMatch(id) || catalog.FindMigration(id) is null)
         {
             return NotFound($"Migration '{id}' does not exist.");
@@ -67,8 +69,9 @@ public static class WorkflowEndpoints
         return TypedResults.Ok(MigrationPlanDto.From(await migrator.DryRunAsync(id, cancellationToken)));
     }
 
-    public static async Task<Results<Ok<MigrationPlanDto>, ProblemHttpResult>> ApplyAsync(string id, ClaimsPrincipal user, WorkflowCatalog catalog, DefinitionMigrator migrator, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<MigrationPlanDto>, ProblemHttpResult>> ApplyAsync(string id, HttpRequest request, ClaimsPrincipal user, WorkflowCatalog catalog, DefinitionMigrator migrator, CancellationToken cancellationToken)
     {
+        await JsonBody.NoMembersAsync(request, cancellationToken);
         if (!Identifier().IsMatch(id) || catalog.FindMigration(id) is null)
         {
             return NotFound($"Migration '{id}' does not exist.");

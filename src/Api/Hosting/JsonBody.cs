@@ -103,6 +103,13 @@ internal static class JsonBody
         return obj;
     }
 
+    /// <summary>
+    /// For an operation that takes no arguments (the server reads what it needs): the body may be empty or <c>{}</c>;
+    /// a member in it is refused with 400 naming it, never silently ignored.
+    /// </summary>
+    public static async Task NoMembersAsync(HttpRequest request, CancellationToken cancellationToken) =>
+        OnlyMembers(await ReadObjectAsync(request, emptyAs: [], cancellationToken));
+
     /// <summary>Refuses members other than <paramref name="allowed"/> (e.g. a forged <c>role</c> in a body).</summary>
     public static void OnlyMembers(JsonObject body, params string[] allowed)
     {
