@@ -6,11 +6,12 @@
 --
 -- Rows written before this migration keep NULL here: they cannot be backfilled in SQL (the data as of an event is
 -- rebuilt by replaying the journal in the service), so the dispatcher renders them from the journal as before.
--- Adding nullable columns rewrites nothing.
+-- Adding nullable columns rewrites nothing. IF NOT EXISTS: a test that builds an older schema (before the journal
+-- partitions) for the code of this build adds these columns ahead of the migration.
 
 ALTER TABLE notice
-    ADD COLUMN data      jsonb,         -- the dossier data the letter is rendered from and addressed with
-    ADD COLUMN state     text,          -- the dossier state with that data
-    ADD COLUMN data_seq  integer,       -- the dossier version (dossier_seq) the data is as of: dossier_seq for a fire's
-                                        -- notice, the dossier's version at the sweep for a reminder
-    ADD COLUMN caused_at timestamptz;   -- occurred_at of the causing event (dossier_seq): the letter's "as of" time
+    ADD COLUMN IF NOT EXISTS data      jsonb,         -- the dossier data the letter is rendered from and addressed with
+    ADD COLUMN IF NOT EXISTS state     text,          -- the dossier state with that data
+    ADD COLUMN IF NOT EXISTS data_seq  integer,       -- the dossier version (dossier_seq) the data is as of: dossier_seq
+                                                      -- for a fire's notice, the dossier's version at the sweep for a reminder
+    ADD COLUMN IF NOT EXISTS caused_at timestamptz;   -- occurred_at of the causing event (dossier_seq): the letter's "as of" time
