@@ -15,7 +15,8 @@ public sealed record LetterVerification(int Letters, IReadOnlyList<Divergence> D
 
 /// <summary>
 /// The letter half of a replay: every stored letter is rendered again from the journal alone (the dossier's events
-/// up to the event that caused the notice, the template version the notice names) and its canonical HTML hash is
+/// up to the event the notice's snapshot is as of: the causing event, or for a reminder the dossier's version at the
+/// sweep; the template version the notice names) and its canonical HTML hash is
 /// compared with what is on record in three places: the stored hash, the hash of the stored HTML bytes, and the
 /// <c>htmlSha256</c> of the <c>notice.sent</c> journal event. A <c>notice.sent</c> event whose letter is not stored
 /// is reported too. Reads one dossier's events and letters at a time (memory does not grow with the journal).
@@ -37,7 +38,7 @@ public sealed class LetterVerifier(NpgsqlDataSource dataSource, JournalStore jou
         await using var cmd = new NpgsqlCommand(
             $"""
             SELECT n.id, n.dossier_id, n.kind, n.template_id, n.template_version, n.dossier_seq, n.journal_seq, n.created_at,
-                   {Notices.ReminderInfo.Columns}, l.html_sha256, l.html
+                   {Notices.ReminderInfo.Columns}, l.html_sha256, l.html, {Notices.NoticeSnapshot.Columns}
             FROM notice n
             JOIN letter l ON l.notice_id = n.id
             {Notices.ReminderInfo.Joins}
@@ -128,7 +129,8 @@ public sealed class LetterVerifier(NpgsqlDataSource dataSource, JournalStore jou
             string recomputed;
             try
             {
-                recomputed = letters.Render(dossierId, events, n.DossierSeq, n.TemplateId, n.TemplateVersion, TemplateNoticeComposer.ReminderFor(n)).HtmlSha256;
+                // The data as of the notice's snapshot (a reminder's: the dossier's version at the sweep), replayed.
+                recomputed = letters.Render(dossierId, events, n.DossierSeq, n.Snapshot?.DataSeq ?? n.DossierSeq, n.TemplateId, n.TemplateVersion, TemplateNoticeComposer.ReminderFor(n)).HtmlSha256;
             }
             catch (Exception e) when (e is WorkflowException or Templates.LetterTemplateNotFoundException or Templates.LetterRenderException or KeyNotFoundException or InvalidOperationException)
             {
@@ -165,7 +167,7 @@ public sealed class LetterVerifier(NpgsqlDataSource dataSource, JournalStore jou
     {
         var notice = new NoticeToCompose(
             r.GetGuid(0), r.GetGuid(1), r.GetString(2), r.GetString(3), r.GetInt32(4), r.GetInt32(5), r.GetInt64(6),
-            r.GetFieldValue<DateTimeOffset>(7), string.Empty, string.Empty, [], Notices.ReminderInfo.Read(r, 8));
+            r.GetFieldValue<DateTimeOffset>(7), string.Empty, string.Empty, [], Notices.ReminderInfo.Read(r, 8), Notices.NoticeSnapshot.Read(r, 14));
         return new StoredLetterRow(notice, r.GetString(12), r.GetString(13));
     }
 

@@ -7,10 +7,11 @@ using SubsidyEngine.Templates.Pdf;
 namespace SubsidyEngine.Engine.Letters;
 
 /// <summary>
-/// Composes a notice from its Scriban template: the letter is rendered from the journal (the dossier data as of the
-/// causing event, the template version the journal names), addressed to the submitting authority with the
-/// participating authorities in copy, and decision letters get their PDF (headless Chromium). A reminder's stage
-/// and deadline come from the reminder row.
+/// Composes a notice from its Scriban template: the letter is rendered from the notice's snapshot (the dossier data
+/// its cause's transaction wrote with it, the template version the notice names), addressed from the same snapshot
+/// to the submitting authority with the participating authorities in copy, and decision letters get their PDF
+/// (headless Chromium). A reminder's stage and deadline come from the reminder row. A notice written before the
+/// snapshot existed (migration 0030) is rendered from the journal, as the audit re-renders every letter.
 /// </summary>
 public sealed class TemplateNoticeComposer(NoticeLetters letters, ProgrammeCatalog programmes, PdfRenderer pdf, NoticeOptions options) : INoticeComposer
 {
@@ -52,11 +53,13 @@ public sealed class TemplateNoticeComposer(NoticeLetters letters, ProgrammeCatal
         Templates.RenderedLetter letter;
         try
         {
-            letter = await letters.RenderAsync(notice.DossierId, notice.DossierSeq, notice.TemplateId, notice.TemplateVersion, ReminderFor(notice), ct);
+            letter = notice.Snapshot is { } snapshot
+                ? letters.Render(notice.DossierId, notice.DossierData, snapshot.CausedAt, notice.TemplateId, notice.TemplateVersion, ReminderFor(notice))
+                : await letters.RenderAsync(notice.DossierId, notice.DossierSeq, notice.TemplateId, notice.TemplateVersion, ReminderFor(notice), ct);
         }
         catch (Exception e) when (e is Templates.LetterTemplateNotFoundException or Templates.LetterRenderException or ArgumentException or LetterModelException)
         {
-            // Rendering the same journal again gives the same error: permanent, so the notice is failed (and shown to
+            // Rendering the same snapshot (or journal) again gives the same error: permanent, so the notice is failed (and shown to
             // officers) instead of being retried in 'sending' for ever.
             throw new InvalidMailException($"letter {notice.TemplateId}.v{notice.TemplateVersion} cannot be rendered: {e.Message}", e);
         }

@@ -166,7 +166,6 @@ public sealed class NoticeDispatcher
             }
 
             after = batch[^1].Notice.NoticeId;
-            batch.Sort(ByDossierAndSeq);
             var letters = await EnsureRenderedAsync(batch, failOnInvalid: false, cancellationToken);
             rendered += letters.Count;
             if (batch.Count < batchSize)
@@ -323,10 +322,16 @@ public sealed class NoticeDispatcher
         return list;
     }
 
+    /// <summary>
+    /// What sending a notice needs. The data and state are the notice's own snapshot, written in its cause's
+    /// transaction (migration 0030); the dossier row gives only the workflow id, and its current data and state
+    /// only for a notice written before the snapshot existed (whose letter the composer renders from the journal).
+    /// </summary>
     private static string DetailsSelect(string source) =>
         $"""
         SELECT n.id, n.dossier_id, n.kind, n.template_id, n.template_version, n.dossier_seq, n.journal_seq, n.created_at, n.attempts,
-               n.last_attempt_at, d.workflow_id, d.state, d.data::text, {ReminderInfo.Columns}
+               n.last_attempt_at, d.workflow_id, CASE WHEN n.data IS NULL THEN d.state ELSE n.state END,
+               CASE WHEN n.data IS NULL THEN d.data ELSE n.data END::text, {ReminderInfo.Columns}, {NoticeSnapshot.Columns}
         FROM {source} n
         JOIN dossier d ON d.id = n.dossier_id
         {ReminderInfo.Joins}
@@ -338,7 +343,8 @@ public sealed class NoticeDispatcher
         var reminder = ReminderInfo.Read(r, 13);
         var notice = new NoticeToCompose(
             r.GetGuid(0), r.GetGuid(1), r.GetString(2), r.GetString(3), r.GetInt32(4), r.GetInt32(5), r.GetInt64(6),
-            r.GetFieldValue<DateTimeOffset>(7), r.GetString(10), r.GetString(11), CanonicalJson.ParseObject(r.GetString(12)), reminder);
+            r.GetFieldValue<DateTimeOffset>(7), r.GetString(10), r.GetString(11), CanonicalJson.ParseObject(r.GetString(12)), reminder,
+            NoticeSnapshot.Read(r, 17));
         return new ClaimedNotice(notice, r.GetInt32(8), r.IsDBNull(9) ? null : r.GetFieldValue<DateTimeOffset>(9));
     }
 
@@ -355,7 +361,7 @@ public sealed class NoticeDispatcher
     /// </summary>
     /// <remarks>
     /// A batch is claimed at once but handled a chunk at a time: <see cref="RenderChunk"/> letters are rendered (each
-    /// replays its dossier's journal up to the causing event, and decision letters go through Chromium), then sent.
+    /// from its notice's snapshot, and decision letters go through Chromium), then sent.
     /// While the batch is being worked through, the claims of its notices not yet handled are kept alive
     /// (<see cref="KeepClaimsAsync"/>) every third of the lease, so a slow but healthy sender (long dossiers, PDF
     /// letters, a loaded machine) keeps its batch: without that, the rest of the batch lapsed during rendering,
@@ -365,9 +371,6 @@ public sealed class NoticeDispatcher
     /// </remarks>
     private async Task<DispatchResult> DeliverAsync(List<ClaimedNotice> claimed, CancellationToken cancellationToken)
     {
-        // A dossier's letters in the order of its journal, so each one continues the replay kept from the one before
-        // (NoticeLetters) instead of replaying the dossier from its start (the claim comes ordered by notice id).
-        claimed.Sort(ByDossierAndSeq);
         int retrying = 0, failed = 0;
         var records = new List<Task<bool>>();
         var renewed = Now();
@@ -828,12 +831,6 @@ public sealed class NoticeDispatcher
     }
 
     private sealed record ClaimedNotice(NoticeToCompose Notice, int Attempts, DateTimeOffset? LastAttemptAt);
-
-    private static int ByDossierAndSeq(ClaimedNotice a, ClaimedNotice b)
-    {
-        var byDossier = a.Notice.DossierId.CompareTo(b.Notice.DossierId);
-        return byDossier != 0 ? byDossier : a.Notice.DossierSeq.CompareTo(b.Notice.DossierSeq);
-    }
 
     private sealed record StoredLetter(
         IReadOnlyList<MailRecipient> To, IReadOnlyList<MailRecipient> Cc, string Subject, string Html, string Text, string HtmlSha256, byte[]? Pdf, string? PdfFileName);

@@ -11,8 +11,8 @@ namespace SubsidyEngine.Engine.Notices;
 /// <c>letter</c> table; later attempts reuse the stored rendering, so a composer is never asked twice for one notice.
 /// </summary>
 /// <remarks>
-/// The Scriban templates plug in here. Until they land, <see cref="PlainNoticeComposer"/> is the default.
-/// Throw <see cref="InvalidMailException"/> for a notice that can never be rendered (the notice is marked failed);
+/// The letter templates plug in here (<c>TemplateNoticeComposer</c>); <see cref="PlainNoticeComposer"/> is the short
+/// mail without templates. A composer renders and addresses from the notice's snapshot (<see cref="NoticeToCompose.DossierData"/>). Throw <see cref="InvalidMailException"/> for a notice that can never be rendered (the notice is marked failed);
 /// any other exception is treated like a crash of the sender: the notice is retried when its lease runs out.
 /// </remarks>
 public interface INoticeComposer
@@ -65,9 +65,14 @@ public sealed record ReminderInfo(Guid DeadlineId, string DeadlineKind, DateTime
 /// <param name="JournalSeq">The global journal sequence of that event.</param>
 /// <param name="CreatedAt">When the notice was created.</param>
 /// <param name="WorkflowId">The dossier's workflow.</param>
-/// <param name="DossierState">The dossier's state when the notice is rendered.</param>
-/// <param name="DossierData">The dossier data when the notice is rendered (a copy; the composer may keep it).</param>
+/// <param name="DossierState">The dossier's state the notice is rendered with: the snapshot's (see <paramref name="Snapshot"/>).</param>
+/// <param name="DossierData">The dossier data the notice is rendered and addressed with: the snapshot's (a copy; the composer may keep it).</param>
 /// <param name="Reminder">For reminders: the deadline and stage; otherwise null.</param>
+/// <param name="Snapshot">
+/// Set when <paramref name="DossierData"/> and <paramref name="DossierState"/> are the snapshot written with the notice
+/// in its cause's transaction (migration 0030). Null for a notice written before: its data and state are then the
+/// dossier's current ones, and its letter is rendered from the journal instead (the fallback).
+/// </param>
 public sealed record NoticeToCompose(
     Guid NoticeId,
     Guid DossierId,
@@ -80,7 +85,23 @@ public sealed record NoticeToCompose(
     string WorkflowId,
     string DossierState,
     JsonObject DossierData,
-    ReminderInfo? Reminder);
+    ReminderInfo? Reminder,
+    NoticeSnapshot? Snapshot = null);
+
+/// <summary>
+/// Where a notice's snapshot stands in the dossier's journal: the data is as of event <paramref name="DataSeq"/> (the
+/// causing event for a fire's notice; the dossier's version at the sweep for a reminder), and the causing event
+/// (<c>dossier_seq</c>) happened at <paramref name="CausedAt"/>, the time a letter is dated from.
+/// </summary>
+public sealed record NoticeSnapshot(int DataSeq, DateTimeOffset CausedAt)
+{
+    /// <summary>The two columns of a notice <c>n</c> read by <see cref="Read"/> (the data and state are read apart).</summary>
+    internal const string Columns = "n.data_seq, n.caused_at";
+
+    /// <summary>Reads <see cref="Columns"/> starting at column <paramref name="first"/>; null for a notice without a snapshot.</summary>
+    internal static NoticeSnapshot? Read(Npgsql.NpgsqlDataReader r, int first) =>
+        r.IsDBNull(first) ? null : new NoticeSnapshot(r.GetInt32(first), r.GetFieldValue<DateTimeOffset>(first + 1));
+}
 
 /// <summary>A rendered notice, as stored once in the <c>letter</c> table.</summary>
 public sealed record ComposedNotice

@@ -124,12 +124,18 @@ public sealed class ReminderSweeper
                     ON CONFLICT DO NOTHING  -- id is derived from (deadline, offset): any unique conflict is the same reminder
                     RETURNING id, deadline_id, dossier_id, offset_code
                 ), new_notice AS (
-                    INSERT INTO notice (id, dossier_id, journal_seq, dossier_seq, kind, template_id, template_version, dedupe_key, next_attempt_at, created_at)
+                    -- The reminder's snapshot (migration 0030) is the dossier row as this statement reads it: the
+                    -- letter shows and is addressed with the dossier as it is at the sweep, not as it was when the
+                    -- deadline was set; data_seq records that version, so the audit replays up to it.
+                    INSERT INTO notice (id, dossier_id, journal_seq, dossier_seq, kind, template_id, template_version, dedupe_key, next_attempt_at, created_at,
+                                        data, state, data_seq, caused_at)
                     SELECT r.id, r.dossier_id, j.seq, d.set_by_seq, 'reminder', $7, $8,
-                           'reminder:' || r.deadline_id::text || ':' || r.offset_code, $1, $1
+                           'reminder:' || r.deadline_id::text || ':' || r.offset_code, $1, $1,
+                           x.data, x.state, x.version, j.occurred_at
                     FROM new_reminder r
                     JOIN deadline d ON d.id = r.deadline_id
                     JOIN journal j ON j.dossier_id = r.dossier_id AND j.dossier_seq = d.set_by_seq
+                    JOIN dossier x ON x.id = r.dossier_id
                     RETURNING id
                 ), last AS (
                     SELECT due_at, id FROM open ORDER BY due_at DESC, id DESC LIMIT 1

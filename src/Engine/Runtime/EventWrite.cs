@@ -18,7 +18,7 @@ internal sealed record KeyWrite(string Key, string RequestHash, bool Claimed);
 /// <item><see cref="SetProjection"/>: the dossier row, optionally guarded by what the decision read
 /// (<see cref="GuardedBy"/>; docs/decisions/2026-11-23-fire-on-known-dossier.md);</item>
 /// <item><see cref="CloseDeadlines"/> and <see cref="OpenDeadlines"/>;</item>
-/// <item><see cref="AddNotices"/>: the outbox rows the dispatcher sends after commit;</item>
+/// <item><see cref="AddNotices"/>: the outbox rows the dispatcher sends after commit, with the data their letters are rendered from;</item>
 /// <item><see cref="StoreIdempotencyKey"/>: the key with the result;</item>
 /// <item><see cref="ExecuteAsync"/>: one round trip, with COMMIT when asked.</item>
 /// </list>
@@ -114,7 +114,12 @@ internal sealed class EventWrite(JournalEvent ev, string data)
         return this;
     }
 
-    /// <summary>Puts the event's notices in the outbox.</summary>
+    /// <summary>
+    /// Puts the event's notices in the outbox, each with the snapshot its letter is rendered from: the data and state
+    /// the event leaves (<see cref="Data"/>, the event's target state), as of this event (migration 0030). The
+    /// dispatcher renders and addresses the letter from that snapshot alone, so a later change of the dossier does
+    /// not reach a letter already caused; the audit re-renders it from the journal and must find the same bytes.
+    /// </summary>
     public EventWrite AddNotices(IReadOnlyList<NoticeEffect> notices)
     {
         ArgumentNullException.ThrowIfNull(notices);
@@ -123,10 +128,11 @@ internal sealed class EventWrite(JournalEvent ev, string data)
         {
             _effects.Add(Command(
                 """
-                INSERT INTO notice (id, dossier_id, journal_seq, dossier_seq, kind, template_id, template_version, dedupe_key, next_attempt_at, created_at)
-                VALUES ($1, $2, (SELECT seq FROM journal WHERE dossier_id = $2 AND dossier_seq = $3), $3, $4, $5, $6, $7, $8, $8)
+                INSERT INTO notice (id, dossier_id, journal_seq, dossier_seq, kind, template_id, template_version, dedupe_key, next_attempt_at, created_at,
+                                    data, state, data_seq, caused_at)
+                VALUES ($1, $2, (SELECT seq FROM journal WHERE dossier_id = $2 AND dossier_seq = $3), $3, $4, $5, $6, $7, $8, $8, $9::jsonb, $10, $3, $8)
                 """,
-                n.Id, ev.DossierId, ev.DossierSeq, n.Kind, n.TemplateId, n.TemplateVersion, $"event:{n.Id:D}", ev.OccurredAt));
+                n.Id, ev.DossierId, ev.DossierSeq, n.Kind, n.TemplateId, n.TemplateVersion, $"event:{n.Id:D}", ev.OccurredAt, data, ev.ToState));
         }
 
         return this;
