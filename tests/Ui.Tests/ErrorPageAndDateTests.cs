@@ -7,6 +7,7 @@ using Microsoft.Playwright;
 using SubsidyEngine.Api.Auth;
 using SubsidyEngine.Engine.Programmes;
 using SubsidyEngine.Engine.Runtime;
+using SubsidyEngine.Workflows.Expressions;
 
 namespace SubsidyEngine.Ui.Tests;
 
