@@ -152,20 +152,20 @@ public sealed partial class DemoWalkTests(DemoUiHost host) : IClassFixture<DemoU
                 }
             }
 
-            foreach (var phrase in english)
-            {
-                if (text.Contains(phrase, StringComparison.Ordinal))
-                {
-                    problems.Add($"{where}: English '{phrase}'");
-                }
-            }
-
             // Dates follow the page's language (letters stay Dutch, but they sit in an iframe, outside the body's text).
             if (lang == "en")
             {
                 foreach (Match m in DutchDate().Matches(text))
                 {
                     problems.Add($"{where}: Dutch date '{m.Value}'");
+                }
+            }
+
+            foreach (var phrase in english)
+            {
+                if (text.Contains(phrase, StringComparison.Ordinal))
+                {
+                    problems.Add($"{where}: English '{phrase}'");
                 }
             }
 
