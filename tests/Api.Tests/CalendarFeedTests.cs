@@ -54,5 +54,17 @@ public sealed class CalendarFeedTests(ProgrammeFactory api) : IClassFixture<Prog
                 Assert.DoesNotContain(id, reader, StringComparison.Ordinal);
             }
         }
+
+        // The link the portal shows in English mode (?lang=en) words the same events in English.
+        var english = Calendar.Load(await (await api.As(null).GetAsync(token.Path + "?lang=en")).Content.ReadAsStringAsync())!;
+        Assert.Equal(calendar.Events.Select(e => e.Uid).Order(), english.Events.Select(e => e.Uid).Order());
+        Assert.Contains("deadlines of Genk", english.Properties.Get<string>("X-WR-CALNAME"), StringComparison.Ordinal);
+        foreach (var e in english.Events)
+        {
+            Assert.Contains("PS-2023-71016", e.Summary, StringComparison.Ordinal);
+            Assert.Contains("for dossier PS-2023-71016: the period runs up to and including", e.Description, StringComparison.Ordinal);
+            Assert.DoesNotContain(" om ", e.Description, StringComparison.Ordinal);
+            Assert.DoesNotContain("voor dossier", e.Description, StringComparison.Ordinal);
+        }
     }
 }

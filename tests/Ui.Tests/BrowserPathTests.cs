@@ -117,7 +117,7 @@ public sealed class BrowserPathTests(UiHost host) : IClassFixture<UiHost>
         // The Government decision is recorded once, on the call (a generated date form); confirming the award reads it
         // from there (no date to type on the application). Then in April 2024 Genk files its interim report.
         await officer.GotoAsync($"/dossiers/{host.CallDossierId:D}");
-        await officer.FillAsync("#record-government-decision-date", "2023-07-10");
+        await officer.FillAsync("#record-government-decision-date", "10/07/2023");
         await officer.ClickAsync("button[data-trigger=record-government-decision]");
         await Assertions.Expect(officer.Locator("[data-testid=state]")).ToHaveAttributeAsync("data-state", "decided");
         await officer.GotoAsync(dossierUrl);

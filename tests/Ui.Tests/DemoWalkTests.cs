@@ -91,7 +91,7 @@ public sealed class DemoUiHost : WebApplicationFactory<Program>, IAsyncLifetime
 /// id of the definitions (state, trigger, letter template, deadline kind, record kind) on the screen, no English phrase
 /// of the screens' catalogue on a Dutch page. A screenshot of each page goes to TestResults/screenshots/walk-*.png.
 /// </summary>
-public sealed class DemoWalkTests(DemoUiHost host) : IClassFixture<DemoUiHost>
+public sealed partial class DemoWalkTests(DemoUiHost host) : IClassFixture<DemoUiHost>
 {
     private static readonly string AxeScript = File.ReadAllText(Path.Combine(UiHost.RepoRoot, "tests", "Ui.Tests", "vendor", "axe-core", "axe.min.js"));
 
@@ -149,6 +149,15 @@ public sealed class DemoWalkTests(DemoUiHost host) : IClassFixture<DemoUiHost>
                 if (Regex.IsMatch(text, $@"(?<![\w.@/-]){Regex.Escape(id)}(?![\w@/-])"))
                 {
                     problems.Add($"{where}: internal id '{id}'");
+                }
+            }
+
+            // Dates follow the page's language (letters stay Dutch, but they sit in an iframe, outside the body's text).
+            if (lang == "en")
+            {
+                foreach (Match m in DutchDate().Matches(text))
+                {
+                    problems.Add($"{where}: Dutch date '{m.Value}'");
                 }
             }
 
@@ -231,6 +240,9 @@ public sealed class DemoWalkTests(DemoUiHost host) : IClassFixture<DemoUiHost>
 
         return ids;
     }
+
+    [GeneratedRegex(@"\b\d{1,2} (?:januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december) \d{4}(?: om \d\d:\d\d)?")]
+    private static partial Regex DutchDate();
 
     /// <summary>The English column of the screens' catalogue (phrases of two words or more that differ from the Dutch).</summary>
     private static List<string> EnglishPhrases()

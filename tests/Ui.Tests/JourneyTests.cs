@@ -77,7 +77,7 @@ public sealed class JourneyTests(UiHost host) : IClassFixture<UiHost>
         await officer.GotoAsync(dossierUrl);
         await Assertions.Expect(officer.Locator("#request-information-questions")).ToHaveAttributeAsync("maxlength", "8000");
         await officer.FillAsync("#request-information-questions", "Welke partners werken mee aan actie 3.1?");
-        await officer.FillAsync("#request-information-deadline", "2023-06-20");
+        await officer.FillAsync("#request-information-deadline", "20/06/2023");
         await officer.ClickAsync("button[data-trigger=request-information]");
         await Assertions.Expect(officer.Locator("[data-testid=state]")).ToHaveAttributeAsync("data-state", "information-requested");
         await Assertions.Expect(officer.Locator("#ir-waiting")).ToBeVisibleAsync();

@@ -50,6 +50,9 @@ public sealed class UiHost : WebApplicationFactory<Program>, IAsyncLifetime
 
     public ShiftedClock Clock { get; } = new(Start);
 
+    /// <summary>What the service logged (the 500 error page test reads the exception here).</summary>
+    public CapturedLogs Logs { get; } = new();
+
     /// <summary>Moves the clock past the 2023 deadline and lets the sweeper fire the due timeouts (the call's close-window), as the scheduler would.</summary>
     public async Task PassDeadlineAsync()
     {
@@ -121,6 +124,9 @@ public sealed class UiHost : WebApplicationFactory<Program>, IAsyncLifetime
         {
             services.AddSingleton(new DevelopmentSignIn(true));
             services.AddSingleton<TimeProvider>(Clock);
+            // Test-only: a page request with ?test-throw=1 fails inside the page (the 500 error page), and the log is kept.
+            services.Configure<Microsoft.AspNetCore.Mvc.MvcOptions>(o => o.Filters.Add(new ThrowingPageFilter()));
+            services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(Logs);
         });
     }
 

@@ -22,11 +22,12 @@ public static class CalendarEndpoints
     }
 
     /// <summary>The feed, or 404 for an unknown or revoked token.</summary>
-    public static async Task<Results<ContentHttpResult, NotFound>> GetFeedAsync(string token, CalendarFeed feed, HttpContext http, CancellationToken cancellationToken)
+    /// <remarks><c>?lang=en</c> words the events in English (the link the portal shows in English mode); Dutch otherwise.</remarks>
+    public static async Task<Results<ContentHttpResult, NotFound>> GetFeedAsync(string token, CalendarFeed feed, HttpContext http, CancellationToken cancellationToken, string? lang = null)
     {
         ArgumentNullException.ThrowIfNull(feed);
         ArgumentNullException.ThrowIfNull(http);
-        var ics = await feed.RenderAsync(token, cancellationToken);
+        var ics = await feed.RenderAsync(token, lang == "en" ? "en" : null, cancellationToken);
         if (ics is null)
         {
             return TypedResults.NotFound();

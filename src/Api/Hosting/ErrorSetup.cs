@@ -6,7 +6,7 @@ namespace SubsidyEngine.Api.Hosting;
 
 internal static class ErrorSetup
 {
-    /// <summary>Problem details for every error, binding errors as 400 in every environment, a 1 MiB body limit.</summary>
+    /// <summary>Problem details for every error (the designed error page for browser page requests), binding errors as 400 in every environment, a 1 MiB body limit.</summary>
     public static WebApplicationBuilder AddSubsidyErrors(this WebApplicationBuilder builder)
     {
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
@@ -14,6 +14,8 @@ internal static class ErrorSetup
             ctx.ProblemDetails.Instance ??= ctx.HttpContext.Request.Path;
             ctx.ProblemDetails.Extensions["traceId"] = Activity.Current?.Id ?? ctx.HttpContext.TraceIdentifier;
         });
+        // Browser page requests get the designed error page: the first writer consulted (see HtmlErrorPageWriter).
+        builder.Services.Insert(0, ServiceDescriptor.Singleton<IProblemDetailsWriter, HtmlErrorPageWriter>());
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
         // Minimal API binding failures (bad GUID, bad number, malformed JSON) throw BadHttpRequestException in every
         // environment, so the exception handler answers them as problem details instead of an empty 400.

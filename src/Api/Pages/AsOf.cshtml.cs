@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.AspNetCore.Mvc;
 using SubsidyEngine.Api.Ui;
 using SubsidyEngine.Engine.Access;
@@ -22,12 +21,10 @@ public sealed class AsOfModel(DossierQueries queries, TimeTravel travel, Engine.
         ("settlement.balancePayableEur", "balance"),
     ];
 
-    private static readonly TimeZoneInfo Brussels = TimeZoneInfo.FindSystemTimeZoneById("Europe/Brussels");
-
     [BindProperty(SupportsGet = true, Name = "dossier")]
     public string? DossierQuery { get; set; }
 
-    /// <summary>The moment as typed in a <c>datetime-local</c> field (Belgian time).</summary>
+    /// <summary>The moment as typed (<c>01/06/2023 12:00</c>, Belgian time; see <see cref="DateInput.TryParseDateTime"/>).</summary>
     [BindProperty(SupportsGet = true)]
     public string? At { get; set; }
 
@@ -42,7 +39,13 @@ public sealed class AsOfModel(DossierQueries queries, TimeTravel travel, Engine.
 
     public string? Reference => Dossier is null ? null : Str(Dossier.Data, "reference");
 
+    /// <summary>The procedure's title in the page's language (the workflow id is for the tooltip only).</summary>
+    public string WorkflowTitleAsOf => Result is null ? string.Empty : catalog.Get(Result.WorkflowId, Result.WorkflowVersion).Definition.Title?.For(Lang) ?? Result.WorkflowId;
+
     public string StateLabelAsOf => Result is null || Result.Events == 0 ? string.Empty : StateLabel(catalog.Get(Result.WorkflowId, Result.WorkflowVersion), Result.State);
+
+    /// <summary>The definition the dossier followed then (the labels of its deadline kinds).</summary>
+    public Workflows.Model.WorkflowDefinition? DefinitionAsOf => Result is null || Result.Events == 0 ? null : catalog.Get(Result.WorkflowId, Result.WorkflowVersion).Definition;
 
     public async Task<IActionResult> OnGetAsync(CancellationToken ct)
     {
@@ -51,7 +54,7 @@ public sealed class AsOfModel(DossierQueries queries, TimeTravel travel, Engine.
             return Forbid();
         }
 
-        At ??= Templates.NlBeFormat.ToBelgianTime(clock.GetUtcNow()).ToString("yyyy-MM-ddTHH:mm", CultureInfo.InvariantCulture);
+        At ??= DateInput.Show(clock.GetUtcNow());
         if (string.IsNullOrWhiteSpace(DossierQuery))
         {
             return Page();
@@ -64,13 +67,12 @@ public sealed class AsOfModel(DossierQueries queries, TimeTravel travel, Engine.
             return Page();
         }
 
-        if (!DateTime.TryParseExact(At, ["yyyy-MM-ddTHH:mm", "yyyy-MM-ddTHH:mm:ss", "yyyy-MM-dd"], CultureInfo.InvariantCulture, DateTimeStyles.None, out var local))
+        // Typed as day/month/year and time in Belgian time, whatever the browser's locale (a date alone: the end of that day).
+        if (!DateInput.TryParseDateTime(At, out var at))
         {
-            Errors.Add(T("as.of.moment") + ": " + T("date.missing"));
+            Errors.Add(BadDate(T("as.of.moment"), withTime: true));
             return Page();
         }
-
-        var at = new DateTimeOffset(local, Brussels.GetUtcOffset(local));
         try
         {
             Result = await travel.AsOfAsync(Dossier.Id, at, ct);

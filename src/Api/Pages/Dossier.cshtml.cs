@@ -143,7 +143,7 @@ public sealed class DossierModel(
 
     /// <summary>A calendar date stored as yyyy-MM-dd, as "7 december 2026".</summary>
     public string DateText(string iso) =>
-        DateOnly.TryParseExact(iso, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date) ? Templates.NlBeFormat.Date(date)
+        DateOnly.TryParseExact(iso, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date) ? Day(date)
         : DateTimeOffset.TryParse(iso, CultureInfo.InvariantCulture, DateTimeStyles.None, out var at) ? When(at) : iso;
 
     /// <summary>Why the actions card has no form: the municipality's forms are above, or nobody expects anything from this user now.</summary>
@@ -372,12 +372,39 @@ public sealed class DossierModel(
                 continue;
             }
 
+            // Dates are typed as day/month/year in text fields, whatever the browser's locale, and sent as ISO.
+            if (p.Type == "date")
+            {
+                if (Ui.DateInput.TryParseDate(raw, out var date))
+                {
+                    args[p.Name] = date.ToString();
+                }
+                else
+                {
+                    Errors.Add(BadDate(ParameterLabel(p)));
+                }
+
+                continue;
+            }
+
+            if (p.Type == "datetime")
+            {
+                if (Ui.DateInput.TryParseDateTime(raw, out var at))
+                {
+                    args[p.Name] = TimeZoneInfo.ConvertTime(at, Workflows.Calendar.BrusselsDate.Zone).ToString("yyyy-MM-dd'T'HH:mm:sszzz", CultureInfo.InvariantCulture);
+                }
+                else
+                {
+                    Errors.Add(BadDate(ParameterLabel(p), withTime: true));
+                }
+
+                continue;
+            }
+
             args[p.Name] = p.Type switch
             {
                 "int" when long.TryParse(raw, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) => n,
                 "decimal" when decimal.TryParse(raw.Replace(',', '.'), NumberStyles.Number, CultureInfo.InvariantCulture, out var m) => m,
-                "datetime" when DateTime.TryParse(raw, CultureInfo.InvariantCulture, DateTimeStyles.None, out var local) =>
-                    new DateTimeOffset(local, TimeZoneInfo.FindSystemTimeZoneById("Europe/Brussels").GetUtcOffset(local)).ToString("yyyy-MM-ddTHH:mm:sszzz", CultureInfo.InvariantCulture),
                 _ => raw,
             };
         }
@@ -388,8 +415,22 @@ public sealed class DossierModel(
             args["comment"] = comment;
         }
 
+        // Every typed value stays in the form until the service accepted it.
+        TypedTrigger = trigger;
+        Typed = def.Parameters.Select(p => "p_" + p.Name).Append("comment")
+            .ToDictionary(k => k, k => Request.Form[k].ToString(), StringComparer.Ordinal);
+        if (Errors.Count > 0)
+        {
+            return Page();
+        }
+
         _ = option; // a refused trigger still goes to the runtime, which explains why
-        await FireAndReloadAsync(id, trigger, args, ct);
+        if (await FireAndReloadAsync(id, trigger, args, ct))
+        {
+            Typed = null;
+            TypedTrigger = null;
+        }
+
         return Page();
     }
 
@@ -454,14 +495,16 @@ public sealed class DossierModel(
         return Page();
     }
 
-    private async Task FireAndReloadAsync(Guid id, string trigger, JsonObject args, CancellationToken ct)
+    private async Task<bool> FireAndReloadAsync(Guid id, string trigger, JsonObject args, CancellationToken ct)
     {
-        if (await TryAsync(() => commands.FireAsync(Scope, id, trigger, args, Dossier.Version, null, ct)))
+        var done = await TryAsync(() => commands.FireAsync(Scope, id, trigger, args, Dossier.Version, null, ct));
+        if (done)
         {
             Messages.Add(TriggerLabel(Workflow, trigger) + ": " + T("done"));
         }
 
         await LoadAsync(id, ct);
+        return done;
     }
 
     private async Task<bool> TryAsync<TResult>(Func<Task<TResult>> command)

@@ -79,9 +79,10 @@ public sealed class NoticesModel(NoticeDispatcher dispatcher, ReminderSweeper re
             return NotFound();
         }
 
-        if (!Workflows.Calendar.BrusselsDate.TryParse(newDue, out var date))
+        // Typed as day/month/year in a text field, whatever the browser's locale; ISO is accepted too.
+        if (!DateInput.TryParseDate(newDue, out var date))
         {
-            Errors.Add(T("date.missing"));
+            Errors.Add(BadDate(T("new.due")));
         }
 
         if (string.IsNullOrWhiteSpace(reason))
@@ -91,6 +92,7 @@ public sealed class NoticesModel(NoticeDispatcher dispatcher, ReminderSweeper re
 
         if (Errors.Count > 0)
         {
+            KeepTyped(deadline, newDue, reason);
             return Page();
         }
 
@@ -104,16 +106,25 @@ public sealed class NoticesModel(NoticeDispatcher dispatcher, ReminderSweeper re
         catch (DeadlineNotOpenException)
         {
             Errors.Add(T("deadline.not.open"));
+            KeepTyped(deadline, newDue, reason);
         }
         catch (WorkflowException e)
         {
             Explain(e);
+            KeepTyped(deadline, newDue, reason);
         }
 
         await LoadAsync(ct);
         return Page();
     }
 
+
+    /// <summary>The extend form's typed values, shown again after a refusal.</summary>
+    private void KeepTyped(Guid deadline, string? newDue, string? reason)
+    {
+        TypedTrigger = "extend-" + deadline.ToString("N");
+        Typed = new Dictionary<string, string>(StringComparer.Ordinal) { ["newDue"] = newDue ?? string.Empty, ["reason"] = reason ?? string.Empty };
+    }
 
     private bool MayUse => Scope.Role is Roles.Officer or Roles.Admin;
 

@@ -46,7 +46,8 @@ public sealed class PortalModel(
         else
         {
             var (token, _) = await calendar.RenewAsync(Scope.AuthorityId, ct);
-            NewCalendarUrl = options.Value.PublicBaseUrl.TrimEnd('/') + token.Path;
+            // In English mode the feed words its events in English too.
+            NewCalendarUrl = options.Value.PublicBaseUrl.TrimEnd('/') + token.Path + (Lang == "en" ? "?lang=en" : string.Empty);
             Messages.Add(T("calendar.created"));
         }
 

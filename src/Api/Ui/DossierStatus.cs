@@ -29,7 +29,7 @@ public static class DossierStatus
             {
                 var noNewFunds = data["extension"] is JsonObject;
                 return lang == "en"
-                    ? $"Extended until {date.ToString("d MMMM yyyy", CultureInfo.GetCultureInfo("en-GB"))}{(noNewFunds ? " (no new funds)" : string.Empty)}"
+                    ? $"Extended until {PageDates.Date(date, lang)}{(noNewFunds ? " (no new funds)" : string.Empty)}"
                     : $"Verlengd tot {NlBeFormat.Date(date)}{(noNewFunds ? " (zonder nieuwe middelen)" : string.Empty)}";
             }
         }

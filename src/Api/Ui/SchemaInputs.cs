@@ -35,9 +35,16 @@ public static class SchemaInputs
             "decimal" => p.Format == "euro" ? "0.01" : "any",
             _ => null,
         };
+        // Dates are typed as day/month/year in text fields (DateInput), whatever the browser's locale.
+        var pattern = p.Type switch
+        {
+            "date" => DateInput.DatePattern,
+            "datetime" => DateInput.DateTimePattern,
+            _ => p.Format is { } f && Patterns.TryGetValue(f, out var known) ? known : null,
+        };
         return new InputConstraints(
             p.Min?.ToString(CultureInfo.InvariantCulture), p.Max?.ToString(CultureInfo.InvariantCulture), step,
-            p.MinLength, p.MaxLength, p.Format is { } f && Patterns.TryGetValue(f, out var pattern) ? pattern : null, p.Required);
+            p.MinLength, p.MaxLength, pattern, p.Required);
     }
 
     /// <summary>A member of the application table's rows in the definition's <c>save-draft</c> (or <c>update-application</c>) schema.</summary>

@@ -35,7 +35,25 @@ public abstract class UiPageModel : PageModel
 
     public static string Money(decimal amount) => NlBeFormat.Money(amount);
 
-    public static string When(DateTimeOffset at) => NlBeFormat.DateTime(NlBeFormat.ToBelgianTime(at));
+    /// <summary>An instant in Belgian time in the page's language ("7 december 2026 om 05:14", "7 December 2026 at 05:14").</summary>
+    public string When(DateTimeOffset at) => PageDates.DateTime(at, Lang);
+
+    /// <summary>A calendar date in the page's language ("28 december 2026", "28 December 2026").</summary>
+    public string Day(DateOnly date) => PageDates.Date(date, Lang);
+
+    /// <summary>The values typed in a refused form post, by field name, and the trigger of that form (kept so no typed value is lost).</summary>
+    public Dictionary<string, string>? Typed { get; protected set; }
+
+    /// <summary>The trigger whose generated form was refused (<see cref="Typed"/> belongs to it).</summary>
+    public string? TypedTrigger { get; protected set; }
+
+    /// <summary>A value typed in the refused form of <paramref name="trigger"/>, else null.</summary>
+    public string? TypedValue(string trigger, string field) =>
+        TypedTrigger == trigger && Typed is not null && Typed.TryGetValue(field, out var v) ? v : null;
+
+    /// <summary>"{field}: give a valid date like 28/12/2026 (day/month/year)." in the page's language.</summary>
+    public string BadDate(string fieldLabel, bool withTime = false) =>
+        string.Format(CultureInfo.InvariantCulture, T(withTime ? "datetime.invalid" : "date.invalid"), fieldLabel);
 
     public static string Str(JsonObject data, string path) => Engine.Programmes.ProgrammeGuards.Str(data, path) ?? string.Empty;
 

@@ -40,6 +40,8 @@ public sealed class CalendarFeed(NpgsqlDataSource dataSource, TimeProvider clock
 
     private static readonly CultureInfo Dutch = CultureInfo.GetCultureInfo("nl-BE");
 
+    private static readonly CultureInfo English = CultureInfo.GetCultureInfo("en-GB");
+
     /// <summary>Creates a token for <paramref name="authorityId"/>; the returned secret is not stored and cannot be shown again.</summary>
     public async Task<CalendarToken> CreateTokenAsync(string authorityId, CancellationToken cancellationToken = default)
     {
@@ -130,21 +132,25 @@ public sealed class CalendarFeed(NpgsqlDataSource dataSource, TimeProvider clock
     }
 
     /// <summary>The feed (iCalendar text) for a token, or null when the token is unknown or revoked.</summary>
-    public async Task<string?> RenderAsync(string secret, CancellationToken cancellationToken = default)
+    /// <param name="secret">The token's secret.</param>
+    /// <param name="lang"><c>en</c> for English labels (the link the portal shows in English mode), else Dutch.</param>
+    /// <param name="cancellationToken">Cancels the queries.</param>
+    public async Task<string?> RenderAsync(string secret, string? lang = null, CancellationToken cancellationToken = default)
     {
         var authority = await FindAuthorityAsync(secret, cancellationToken);
-        return authority is null ? null : await RenderForAuthorityAsync(authority, cancellationToken);
+        return authority is null ? null : await RenderForAuthorityAsync(authority, lang, cancellationToken);
     }
 
-    /// <summary>The feed of an authority's open deadlines.</summary>
-    public async Task<string> RenderForAuthorityAsync(string authorityId, CancellationToken cancellationToken = default)
+    /// <summary>The feed of an authority's open deadlines, with Dutch labels, or English ones when <paramref name="lang"/> is <c>en</c>.</summary>
+    public async Task<string> RenderForAuthorityAsync(string authorityId, string? lang = null, CancellationToken cancellationToken = default)
     {
+        var en = lang == "en";
         ArgumentNullException.ThrowIfNull(authorityId);
         var zone = TimeZoneInfo.FindSystemTimeZoneById(options.Notices.TimeZone);
         var calendar = new Ical.Net.Calendar { ProductId = ProductId };
         // The authority's name (never its NIS code) names the calendar.
-        var authorityName = authorities?.Find(authorityId)?.Name ?? "uw bestuur";
-        calendar.AddProperty("X-WR-CALNAME", $"Plan Samenleven — termijnen van {authorityName}");
+        var authorityName = authorities?.Find(authorityId)?.Name ?? (en ? "your authority" : "uw bestuur");
+        calendar.AddProperty("X-WR-CALNAME", en ? $"Plan Samenleven — deadlines of {authorityName}" : $"Plan Samenleven — termijnen van {authorityName}");
         calendar.AddProperty("X-WR-TIMEZONE", options.Notices.TimeZone);
         var stamp = new CalDateTime(clock.GetUtcNow().UtcDateTime.AddTicks(-(clock.GetUtcNow().UtcTicks % TimeSpan.TicksPerSecond)), "UTC");
         var baseUrl = options.PublicBaseUrl.TrimEnd('/');
@@ -174,19 +180,20 @@ public sealed class CalendarFeed(NpgsqlDataSource dataSource, TimeProvider clock
                 var definition = workflows is not null && workflows.Contains(reader.GetString(8), reader.GetInt32(9))
                     ? workflows.Get(reader.GetString(8), reader.GetInt32(9)).Definition
                     : null;
-                var label = Workflows.Calendar.DeadlineLabels.For(kind, definition).Nl;
+                var label = Workflows.Calendar.DeadlineLabels.For(kind, definition).For(en ? "en" : "nl");
                 // A deadline on a date ends with that day (23:59:59 in Brussels): the feed says the day, not a time;
                 // a deadline at another time of day says the time too.
                 var endOfDay = new Workflows.Calendar.BrusselsDate(day).EndOfDay == due;
+                var culture = en ? English : Dutch;
                 var when = endOfDay
-                    ? string.Create(Dutch, $"{local:dddd d MMMM yyyy}")
-                    : string.Create(Dutch, $"{local:dddd d MMMM yyyy} om {local:HH:mm}");
+                    ? string.Create(culture, $"{local:dddd d MMMM yyyy}")
+                    : string.Create(culture, $"{local:dddd d MMMM yyyy} {(en ? "at" : "om")} {local:HH:mm}");
                 var ev = new CalendarEvent
                 {
                     Uid = $"deadline-{deadlineId:D}@subsidy-engine",
                     Summary = $"{label} — dossier {reference}",
-                    Description = $"{label} voor dossier {reference}: de termijn loopt tot en met {when}."
-                        + (extensions > 0 ? string.Create(Dutch, $" De termijn werd {extensions} keer verlengd.") : string.Empty),
+                    Description = (en ? $"{label} for dossier {reference}: the period runs up to and including {when}." : $"{label} voor dossier {reference}: de termijn loopt tot en met {when}.")
+                        + (extensions > 0 ? (en ? string.Create(English, $" The deadline was extended {extensions} time(s).") : string.Create(Dutch, $" De termijn werd {extensions} keer verlengd.")) : string.Empty),
                     DtStart = new CalDateTime(day),
                     DtEnd = new CalDateTime(day.AddDays(1)),
                     DtStamp = stamp,

@@ -6,7 +6,14 @@ namespace SubsidyEngine.Engine.Runtime;
 public sealed record DeadlineAsOf(Guid Id, string Kind, DateTimeOffset Due, string Rule, string? Timeout, string? BoundState, bool Remind, int SetBySeq);
 
 /// <summary>A notice or letter the journal had caused by a moment, and the record events about it until then.</summary>
-public sealed record NoticeAsOf(Guid Id, string Kind, string TemplateId, int TemplateVersion, int DossierSeq, DateTimeOffset CreatedAt, IReadOnlyList<string> Records);
+public sealed record NoticeAsOf(Guid Id, string Kind, string TemplateId, int TemplateVersion, int DossierSeq, DateTimeOffset CreatedAt, IReadOnlyList<string> Records)
+{
+    /// <summary>The same record events as <see cref="Records"/>, as data (the screens word them in their language and Belgian time).</summary>
+    public IReadOnlyList<NoticeRecordAsOf> RecordEvents { get; init; } = [];
+}
+
+/// <summary>A record event about a notice (<c>notice.sent</c>, <c>letter.opened</c>, ...): its kind, when, and its journal step.</summary>
+public sealed record NoticeRecordAsOf(string Kind, DateTimeOffset At, int DossierSeq);
 
 /// <summary>A dossier as it was at <see cref="At"/>, computed from the journal alone.</summary>
 public sealed record DossierAsOf(
@@ -85,7 +92,7 @@ public sealed class TimeTravel(WorkflowCatalog catalog, JournalStore journal)
         ArgumentNullException.ThrowIfNull(catalog);
         var replay = new DossierReplay(dossierId, catalog);
         var deadlines = new List<DeadlineAsOf>();
-        var notices = new List<(NoticeAsOf Notice, List<string> Records)>();
+        var notices = new List<(NoticeAsOf Notice, List<string> Records, List<NoticeRecordAsOf> RecordEvents)>();
         foreach (var e in events)
         {
             if (e.OccurredAt > at)
@@ -135,9 +142,10 @@ public sealed class TimeTravel(WorkflowCatalog catalog, JournalStore journal)
                 foreach (var n in list.OfType<JsonObject>())
                 {
                     var records = new List<string>();
+                    var recordEvents = new List<NoticeRecordAsOf>();
                     notices.Add((new NoticeAsOf(
                         Guid.Parse(n["id"]!.ToString()), n["kind"]?.ToString() ?? string.Empty, n["template"]?.ToString() ?? string.Empty,
-                        n["version"] is JsonValue v && v.TryGetValue<int>(out var ver) ? ver : 0, e.DossierSeq, e.OccurredAt, records), records));
+                        n["version"] is JsonValue v && v.TryGetValue<int>(out var ver) ? ver : 0, e.DossierSeq, e.OccurredAt, records) { RecordEvents = recordEvents }, records, recordEvents));
                 }
             }
 
@@ -145,11 +153,12 @@ public sealed class TimeTravel(WorkflowCatalog catalog, JournalStore journal)
             if (e.Kind is not ("created" or "transition" or "migrated") && args is not null)
             {
                 var text = e.Arguments;
-                foreach (var (notice, records) in notices)
+                foreach (var (notice, records, recordEvents) in notices)
                 {
                     if (text.Contains(notice.Id.ToString("D"), StringComparison.Ordinal))
                     {
                         records.Add($"{e.Kind} at {JournalEvent.FormatTime(e.OccurredAt)} (event {e.DossierSeq})");
+                        recordEvents.Add(new NoticeRecordAsOf(e.Kind, e.OccurredAt, e.DossierSeq));
                     }
                 }
             }
