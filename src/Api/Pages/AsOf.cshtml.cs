@@ -42,6 +42,9 @@ public sealed class AsOfModel(DossierQueries queries, TimeTravel travel, Engine.
 
     public string? Reference => Dossier is null ? null : Str(Dossier.Data, "reference");
 
+    /// <summary>The procedure's title in the page's language (the workflow id is for the tooltip only).</summary>
+    public string WorkflowTitleAsOf => Result is null ? string.Empty : catalog.Get(Result.WorkflowId, Result.WorkflowVersion).Definition.Title?.For(Lang) ?? Result.WorkflowId;
+
     public string StateLabelAsOf => Result is null || Result.Events == 0 ? string.Empty : StateLabel(catalog.Get(Result.WorkflowId, Result.WorkflowVersion), Result.State);
 
     public async Task<IActionResult> OnGetAsync(CancellationToken ct)
