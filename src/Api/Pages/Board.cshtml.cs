@@ -146,7 +146,7 @@ public sealed class BoardModel(DossierQueries queries, WorkflowCatalog catalog, 
         };
         PageNumber = Math.Clamp(PageNumber, 1, 1_000_000);
         PageSize = Math.Clamp(PageSize, 10, 1000);
-        var page = await queries.ListAsync(Scope, filter, PageNumber, PageSize, ct);
+        var page = await queries.ListAsync(Scope, filter, PageNumber, PageSize, ct, dataKeys: ["reference", "title"]); // all the board shows of a dossier
         Dossiers = page.Items;
         Total = page.Total;
         Counts = await queries.StateCountsAsync(Scope, filter, ct);

@@ -98,7 +98,8 @@ public sealed class PortalModel(
 
     private async Task LoadAsync(CancellationToken ct)
     {
-        Dossiers = (await queries.ListAsync(Scope, new DossierFilter(), 1, 200, ct)).Items;
+        // What the list shows (reference, title, the status label's extension date) and the call, not the whole data.
+        Dossiers = (await queries.ListAsync(Scope, new DossierFilter(), 1, 200, ct, dataKeys: ["reference", "title", "extension", "extendedUntil", "call"])).Items;
         ActiveCalendarLinks = Scope.AuthorityId is null ? 0 : await calendar.CountActiveAsync(Scope.AuthorityId, ct);
         var now = clock.GetUtcNow();
         var opened = await portal.OpenCallKeysAsync(ct);
