@@ -26,6 +26,7 @@ IReadOnlyList<string> lines = scenario switch
     "faults" => await FaultsScenario.RunAsync(quick),
     "failover" => await FailoverScenario.RunAsync(quick),
     "scale" => await ScaleScenario.RunAsync(quick),
+    "pages" => await ScaleScenario.PagesAsync(quick),
     _ => throw new ArgumentException($"unknown scenario '{scenario}' (known: all, {string.Join(", ", AllRunner.Names)})"),
 };
 

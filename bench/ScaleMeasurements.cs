@@ -24,7 +24,7 @@ internal static class ScaleMeasurements
     /// Page times: sequential GETs over one keep-alive loopback connection (no concurrency), after warm-up requests;
     /// on loopback with an idle client this is the server's time to answer plus well under a millisecond.
     /// </summary>
-    public static async Task PagesAsync(BenchCluster cluster, string work, bool quick, Dictionary<string, string> results)
+    public static async Task PagesAsync(BenchCluster cluster, string work, bool quick, Dictionary<string, string> results, bool everyUser = false)
     {
         var ds = cluster.DataSource;
         var rounds = quick ? 20 : 50;
@@ -67,6 +67,8 @@ internal static class ScaleMeasurements
         var officerKey = await users.CreateKeyAsync(officer.Id, "bench scale");
         var municipality = await users.CreateUserAsync("Scale municipality", "scale-gemeente@gemeente.example.be", "municipality", authority);
         var municipalityKey = await users.CreateKeyAsync(municipality.Id, "bench scale");
+        var auditor = await users.CreateUserAsync("Scale auditor", "scale-auditor@abb.example.be", "auditor", null);
+        var auditorKey = await users.CreateKeyAsync(auditor.Id, "bench scale");
 
         var port = ServiceProcess.FreePort();
         var since = Stopwatch.StartNew();
@@ -93,6 +95,40 @@ internal static class ScaleMeasurements
             ("dossier", $"/dossiers/{dossierId}", officerKey.Secret),
             ("portal", "/portal", municipalityKey.Secret),
         };
+        if (everyUser)
+        {
+            // Issue 20: every user kind's pages, and the framework alone as the baseline of the same run.
+            string ownDossier, letterDossier, letterId;
+            await using (var cmd = ds.CreateCommand(
+                """
+                SELECT (SELECT id::text FROM dossier WHERE owner = $1 ORDER BY version DESC LIMIT 1),
+                       n.dossier_id::text, n.id::text
+                FROM notice n JOIN letter l ON l.notice_id = n.id WHERE n.dossier_id = $2::uuid OR n.dossier_id IN (SELECT id FROM dossier WHERE owner = $1)
+                ORDER BY (n.dossier_id = $2::uuid) DESC LIMIT 1
+                """))
+            {
+                cmd.CommandTimeout = 0;
+                cmd.Parameters.AddWithValue(authority);
+                cmd.Parameters.AddWithValue(dossierId);
+                await using var r = await cmd.ExecuteReaderAsync();
+                await r.ReadAsync();
+                (ownDossier, letterDossier, letterId) = (r.GetString(0), r.GetString(1), r.GetString(2));
+            }
+
+            pages =
+            [
+                ("baseline_health_live", "/health/live", officerKey.Secret),
+                .. pages,
+                ("officer_letters_followup", "/notices", officerKey.Secret),
+                ("officer_letter", $"/dossiers/{letterDossier}/letters/{letterId}", officerKey.Secret),
+                ("municipality_dossier", $"/dossiers/{ownDossier}", municipalityKey.Secret),
+                ("auditor_board", "/board", auditorKey.Secret),
+                ("auditor_dossier", $"/dossiers/{dossierId}", auditorKey.Secret),
+                ("auditor_dashboard", $"/calls/{callId}/dashboard", auditorKey.Secret),
+                ("auditor_as_of", $"/audit/as-of?dossier={dossierId}", auditorKey.Secret),
+            ];
+        }
+
         foreach (var (key, path, secret) in pages)
         {
             var times = new List<double>();
@@ -119,6 +155,10 @@ internal static class ScaleMeasurements
             var p95 = times[Math.Min(times.Count - 1, (int)Math.Ceiling(times.Count * 0.95) - 1)];
             Console.WriteLine($"page {key} {path}: p50 {p50:F1} ms, p95 {p95:F1} ms over {times.Count} requests");
             results[$"{key}_p95_ms"] = p95.ToString("F0", CultureInfo.InvariantCulture);
+            if (everyUser)
+            {
+                results[$"{key}_p50_ms"] = p50.ToString("F1", CultureInfo.InvariantCulture);
+            }
         }
 
         // Why a page is slow: the same pages once more through a second service process whose connections load

@@ -44,9 +44,17 @@ public static partial class ScaleScenario
         ["effective_cache_size"] = "12GB",
     };
 
-    public static async Task<IReadOnlyList<string>> RunAsync(bool quick)
+    /// <summary>
+    /// The <c>pages</c> scenario (issue 20): the same generated data at 10,000 dossiers (quick: 2,000), then only the
+    /// page times of every user kind (<see cref="ScaleMeasurements.PagesAsync"/>) with a /health/live baseline; no
+    /// replay, sweep, fires or export.
+    /// </summary>
+    public static Task<IReadOnlyList<string>> PagesAsync(bool quick) => RunAsync(quick, pagesOnly: true);
+
+    public static async Task<IReadOnlyList<string>> RunAsync(bool quick, bool pagesOnly = false)
     {
-        var target = int.TryParse(Environment.GetEnvironmentVariable("SCALE_DOSSIERS"), out var n) ? n : quick ? 20_000 : 1_000_000;
+        var target = int.TryParse(Environment.GetEnvironmentVariable("SCALE_DOSSIERS"), out var n) ? n
+            : pagesOnly ? (quick ? 2_000 : 10_000) : quick ? 20_000 : 1_000_000;
         var total = Stopwatch.StartNew();
         await using var cluster = await BenchCluster.StartAsync(ServerSettings);
         var root = ServiceProcess.RepoRoot();
@@ -79,6 +87,14 @@ public static partial class ScaleScenario
             await ExecAsync(cluster.DataSource, "ANALYZE");
             results["first_analyze_s"] = analyze.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture);
             Console.WriteLine($"ANALYZE after the load: {analyze.Elapsed.TotalSeconds:F1} s");
+
+            if (pagesOnly)
+            {
+                await ScaleMeasurements.PagesAsync(cluster, work.FullName, quick, results, everyUser: true);
+                results["total_s"] = total.Elapsed.TotalSeconds.ToString("F0", CultureInfo.InvariantCulture);
+                Console.WriteLine($"all figures: {string.Join(' ', results.Select(kv => $"{kv.Key}={kv.Value}"))}");
+                return ["RESULT pages " + string.Join(' ', results.Where(kv => kv.Key.EndsWith("_ms", StringComparison.Ordinal) || kv.Key == "dossiers").Select(kv => $"{kv.Key}={kv.Value}"))];
+            }
 
             // 3. Replay of everything, as `replay --all` without the letters: events/s and the peak working set.
             var catalog = WorkflowCatalog.Load(Path.Combine(root, "workflows"), ProgrammeRules.Create(Programmes(root)), LetterTemplateDirectory.Default);

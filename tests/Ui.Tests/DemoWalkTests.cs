@@ -87,7 +87,7 @@ public sealed class DemoUiHost : WebApplicationFactory<Program>, IAsyncLifetime
 
 /// <summary>
 /// Issue 20: every page a user kind reaches on the demo, in Dutch and in English, through the browser: axe-core (WCAG
-/// 2.1 A/AA rules) with 0 critical and 0 serious violations, the page's language, no untranslated text key, no internal
+/// 2.1 A/AA rules) with 0 critical, 0 serious and 0 moderate violations (and none of the minor ones once found), the page's language, no untranslated text key, no internal
 /// id of the definitions (state, trigger, letter template, deadline kind, record kind) on the screen, no English phrase
 /// of the screens' catalogue on a Dutch page. A screenshot of each page goes to TestResults/screenshots/walk-*.png.
 /// </summary>
@@ -169,17 +169,7 @@ public sealed partial class DemoWalkTests(DemoUiHost host) : IClassFixture<DemoU
                 }
             }
 
-            await page.AddScriptTagAsync(new PageAddScriptTagOptions { Content = AxeScript });
-            var axe = await page.EvaluateAsync<JsonElement>(
-                "async () => { const r = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a','wcag2aa','wcag21a','wcag21aa','best-practice'] } }); return r.violations.map(v => ({ id: v.id, impact: v.impact, n: v.nodes.length, target: v.nodes[0] && v.nodes[0].target.join(' ') })); }");
-            foreach (var v in axe.EnumerateArray())
-            {
-                var impact = v.GetProperty("impact").GetString();
-                if (impact is "critical" or "serious")
-                {
-                    problems.Add($"{where}: axe {impact} {v.GetProperty("id").GetString()} x{v.GetProperty("n").GetInt32()} ({v.GetProperty("target").GetString()})");
-                }
-            }
+            problems.AddRange(await AxeAsync(page, where));
 
             var shot = Regex.Replace(path.Trim('/'), "[^A-Za-z0-9]+", "-");
             await UiHost.ShotAsync(page, $"walk-{slug}-{lang}-{(shot.Length == 0 ? "home" : shot[..Math.Min(shot.Length, 60)])}");
@@ -212,6 +202,50 @@ public sealed partial class DemoWalkTests(DemoUiHost host) : IClassFixture<DemoU
         Assert.True(problems.Count == 0, $"{problems.Count} problems on {seen.Count} pages:\n" + string.Join("\n", problems.Distinct().Take(200)));
     }
 
+    /// <summary>The development sign-in page (the first page of the demo) in both languages: no axe finding of any impact.</summary>
+    [Theory]
+    [InlineData("nl")]
+    [InlineData("en")]
+    public async Task Sign_in_page_passes_axe_without_any_finding(string lang)
+    {
+        var context = await host.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = host.BaseUrl, BypassCSP = true });
+        await using var _ = context;
+        if (lang == "en")
+        {
+            await context.AddCookiesAsync([new Cookie { Name = "lang", Value = "en", Url = host.BaseUrl }]);
+        }
+
+        var page = await context.NewPageAsync();
+        await page.GotoAsync("/");
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex("/dev/sign-in"));
+        var problems = await AxeAsync(page, $"/dev/sign-in ({lang})");
+        await UiHost.ShotAsync(page, $"walk-signin-{lang}");
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
+    }
+
+    /// <summary>
+    /// axe-core (WCAG 2.0/2.1 A and AA, best practices) on the page: every finding of impact critical, serious or
+    /// moderate, and the minor ones of the rules the walk once reported (issue 20: <c>empty-table-header</c>), so they stay fixed.
+    /// </summary>
+    private static async Task<List<string>> AxeAsync(IPage page, string where)
+    {
+        await page.AddScriptTagAsync(new PageAddScriptTagOptions { Content = AxeScript });
+        var axe = await page.EvaluateAsync<JsonElement>(
+            "async () => { const r = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a','wcag2aa','wcag21a','wcag21aa','best-practice'] } }); return r.violations.map(v => ({ id: v.id, impact: v.impact, n: v.nodes.length, target: v.nodes[0] && v.nodes[0].target.join(' ') })); }");
+        var problems = new List<string>();
+        foreach (var v in axe.EnumerateArray())
+        {
+            var impact = v.GetProperty("impact").GetString();
+            var id = v.GetProperty("id").GetString();
+            if (impact is "critical" or "serious" or "moderate" || id is "empty-table-header" or "landmark-one-main" or "region")
+            {
+                problems.Add($"{where}: axe {impact} {id} x{v.GetProperty("n").GetInt32()} ({v.GetProperty("target").GetString()})");
+            }
+        }
+
+        return problems;
+    }
+
     /// <summary>Internal ids of the definitions a person must not read: states, triggers, letter templates, deadline kinds, record kinds.</summary>
     private HashSet<string> DeniedIds(string lang)
     {
@@ -223,6 +257,7 @@ public sealed partial class DemoWalkTests(DemoUiHost host) : IClassFixture<DemoU
         foreach (var wf in workflows)
         {
             var d = wf.Definition;
+            ids.Add(d.Id); // "plan-samenleven/application": a procedure is named by its title
             var all = d.States.Select(s => s.Id)
                 .Concat(d.Transitions.Select(t => t.Trigger))
                 .Concat(d.Transitions.SelectMany(t => t.Effects).SelectMany(e => new[] { e.Letter, e.Notice, e.Deadline?.Kind, e.ClearDeadline }))

@@ -131,7 +131,8 @@ public sealed class BoardModel(DossierQueries queries, WorkflowCatalog catalog, 
         var calls = new List<DossierSnapshot>();
         foreach (var programme in programmes.Programmes)
         {
-            calls.AddRange((await queries.ListAsync(Scope, new DossierFilter { Workflow = $"{programme.Id}/call" }, 1, 200, ct)).Items);
+            // A call dossier's data holds its allocation over every application: the board shows its title and ids only.
+            calls.AddRange((await queries.ListAsync(Scope, new DossierFilter { Workflow = $"{programme.Id}/call" }, 1, 200, ct, dataKeys: ["title", "reference", "programme", "call"])).Items);
         }
 
         Calls = calls;
@@ -146,7 +147,7 @@ public sealed class BoardModel(DossierQueries queries, WorkflowCatalog catalog, 
         };
         PageNumber = Math.Clamp(PageNumber, 1, 1_000_000);
         PageSize = Math.Clamp(PageSize, 10, 1000);
-        var page = await queries.ListAsync(Scope, filter, PageNumber, PageSize, ct);
+        var page = await queries.ListAsync(Scope, filter, PageNumber, PageSize, ct, dataKeys: ["reference", "title"]); // all the board shows of a dossier
         Dossiers = page.Items;
         Total = page.Total;
         Counts = await queries.StateCountsAsync(Scope, filter, ct);

@@ -29,6 +29,9 @@ public sealed class MigrationsModel(WorkflowCatalog catalog, DefinitionMigrator 
 
     public string Title(MigrationSpec spec) => spec.Title?.For(Lang) ?? spec.Id;
 
+    /// <summary>The procedure a migration moves, by the title of its target definition (the workflow id is for a tooltip).</summary>
+    public string WorkflowTitle(MigrationSpec spec) => catalog.Get(spec.Workflow, spec.ToVersion).Definition.Title?.For(Lang) ?? spec.Workflow;
+
     public string StateLabelIn(MigrationSpec spec, int version, string? state) =>
         state is null ? "–" : StateLabel(catalog.Get(spec.Workflow, version), state);
 

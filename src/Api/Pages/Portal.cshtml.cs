@@ -99,12 +99,38 @@ public sealed class PortalModel(
 
     private async Task LoadAsync(CancellationToken ct)
     {
-        Dossiers = (await queries.ListAsync(Scope, new DossierFilter(), 1, 200, ct)).Items;
+        // What the list shows (reference, title, the status label's extension date) and the call, not the whole data.
+        Dossiers = (await queries.ListAsync(Scope, new DossierFilter(), 1, 200, ct, dataKeys: ["reference", "title", "extension", "extendedUntil", "call"])).Items;
         ActiveCalendarLinks = Scope.AuthorityId is null ? 0 : await calendar.CountActiveAsync(Scope.AuthorityId, ct);
         var now = clock.GetUtcNow();
         var opened = await portal.OpenCallKeysAsync(ct);
         OpenCalls = programmes.Programmes.SelectMany(p => p.Calls)
             .Where(c => c.Window.Contains(now) && opened.Contains(ProgrammeInputs.CallDossierKey(c.ProgrammeId, c.Id))).ToList();
         Lines = await portal.LinesAsync(Dossiers.Select(d => d.Id).ToList(), ct);
+
+        // A call the authority already applied to (as applicant, or as a participant of another's application) shows
+        // that dossier instead of a second "start" (which the unique key would refuse anyway).
+        var own = Scope.AuthorityId is { } authority
+            ? await portal.DossiersByKeyAsync(OpenCalls.Select(c => ApplicationKey(c, authority)).ToList(), ct)
+            : new Dictionary<string, Guid>();
+        foreach (var c in OpenCalls)
+        {
+            var existing = Scope.AuthorityId is { } a && own.TryGetValue(ApplicationKey(c, a), out var id) ? Dossiers.FirstOrDefault(d => d.Id == id) : null;
+            existing ??= Dossiers.FirstOrDefault(d => d.WorkflowId == ProgrammeService.DossierWorkflow(c.ProgrammeId) && Str(d.Data, "call.id") == c.Id);
+            if (existing is not null)
+            {
+                ExistingApplications[c.ProgrammeId + "/" + c.Id] = existing;
+            }
+            else if (Scope.AuthorityId is { } b && own.TryGetValue(ApplicationKey(c, b), out var beyond))
+            {
+                // Not among the first page of dossiers: a link with the id is still better than a refused start.
+                ExistingApplications[c.ProgrammeId + "/" + c.Id] = new DossierSnapshot(beyond, ProgrammeService.DossierWorkflow(c.ProgrammeId), 0, string.Empty, 0, new System.Text.Json.Nodes.JsonObject(), string.Empty, default, default);
+            }
+        }
     }
+
+    private static string ApplicationKey(Call c, string authority) => $"{ProgrammeService.DossierWorkflow(c.ProgrammeId)}|{c.Id}|{authority}";
+
+    /// <summary>Per open call (<c>programme/call</c>): the dossier of this authority's application for it, if any.</summary>
+    public Dictionary<string, DossierSnapshot> ExistingApplications { get; } = new(StringComparer.Ordinal);
 }

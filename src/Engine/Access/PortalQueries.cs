@@ -28,6 +28,26 @@ public sealed class PortalQueries(NpgsqlDataSource dataSource)
         return keys;
     }
 
+    /// <summary>The dossiers that hold the given unique keys (e.g. <c>programme/dossier|callId|authority</c>: an authority's application for a call).</summary>
+    public async Task<IReadOnlyDictionary<string, Guid>> DossiersByKeyAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken = default)
+    {
+        var found = new Dictionary<string, Guid>(StringComparer.Ordinal);
+        if (keys.Count == 0)
+        {
+            return found;
+        }
+
+        await using var cmd = dataSource.CreateCommand("SELECT key, dossier_id FROM dossier_unique WHERE key = ANY($1)");
+        cmd.Parameters.AddWithValue(keys.ToArray());
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            found[reader.GetString(0)] = reader.GetGuid(1);
+        }
+
+        return found;
+    }
+
     /// <summary>The portal lines of <paramref name="dossierIds"/> (dossiers the caller may see).</summary>
     public async Task<IReadOnlyDictionary<Guid, PortalLine>> LinesAsync(IReadOnlyCollection<Guid> dossierIds, CancellationToken cancellationToken = default)
     {

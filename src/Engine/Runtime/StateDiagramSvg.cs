@@ -31,6 +31,11 @@ public static class StateDiagramSvg
     private const int Margin = 24;
     private const int MaxPerRow = 5;
 
+    /// <summary>Width reserved per character of an arrow's label (font size 10; a conservative Arial average), for keeping labels apart.</summary>
+    public const double LabelCharWidth = 6.0;
+
+    private const double LabelHeight = 12;
+
     public static string Render(WorkflowDefinition definition, string language = "nl", DiagramPath? path = null, string id = "workflow-diagram")
     {
         ArgumentNullException.ThrowIfNull(definition);
@@ -151,6 +156,7 @@ public static class StateDiagramSvg
 
         sb.Append("<g class=\"transitions\">\n");
         var labelNo = 0;
+        var arrows = new List<(string From, string To, string Labels, bool IsTaken, string D, double Lx, double Ly)>();
         var downward = drawnFrom.Where(e => pos.ContainsKey(e.From) && pos.ContainsKey(e.To) && pos[e.To].Y > pos[e.From].Y).ToList();
         foreach (var (from, to, triggers) in drawnFrom)
         {
@@ -209,9 +215,45 @@ public static class StateDiagramSvg
 
             labelNo++;
             var labels = string.Join(" / ", triggers.Select(TriggerLabel));
+            arrows.Add((from, to, labels, isTaken, d, lx, ly));
+        }
+
+        // Labels keep apart: each in turn moves to the nearest free place (up and down the arrow's middle, then
+        // sideways) where its box crosses neither a state nor a label placed before it.
+        var obstacles = pos.Values.Select(p => (X: p.X - 2, Y: p.Y - 2, W: NodeWidth + 4.0, H: NodeHeight + 4.0)).ToList();
+        var placedLabels = new List<(double X, double Y, double W, double H)>();
+        var maxX = width - 4.0;
+        foreach (var (from, to, labels, isTaken, d, lx0, ly0) in arrows)
+        {
+            var text = Shorten(labels, 34);
+            var w = (text.Length * LabelCharWidth) + 2;
+            (double X, double Y, double W, double H) Box(double x, double y) => (x - (w / 2), y - 9 - 1, w, LabelHeight + 2);
+            bool Free((double X, double Y, double W, double H) b) =>
+                b.X >= 0 && b.X + b.W <= maxX && b.Y >= 0 && b.Y + b.H <= height + 200
+                && !obstacles.Concat(placedLabels).Any(o => b.X < o.X + o.W && o.X < b.X + b.W && b.Y < o.Y + o.H && o.Y < b.Y + b.H);
+            var (lx, ly) = (lx0, ly0);
+            var found = false;
+            foreach (var dx in new[] { 0.0, 40, -40, 80, -80, 120, -120, 160, -160 })
+            {
+                for (var step = 0; step <= 12 && !found; step++)
+                {
+                    var dy = (step % 2 == 0 ? 1 : -1) * ((step + 1) / 2) * (LabelHeight + 1);
+                    if (Free(Box(lx0 + dx, ly0 + dy)))
+                    {
+                        (lx, ly, found) = (lx0 + dx, ly0 + dy, true);
+                    }
+                }
+
+                if (found)
+                {
+                    break;
+                }
+            }
+
+            placedLabels.Add(Box(lx, ly));
             sb.Append(CultureInfo.InvariantCulture, $"<g class=\"transition{(isTaken ? " taken" : string.Empty)}\" data-from=\"{E(from)}\" data-to=\"{E(to)}\"><title>{E(StateTitle(definition, from, language))} → {E(StateTitle(definition, to, language))}: {E(labels)}</title>");
             sb.Append(CultureInfo.InvariantCulture, $"<path d=\"{d}\" fill=\"none\" stroke=\"{(isTaken ? "#0b6623" : "#8a8a8a")}\" stroke-width=\"{(isTaken ? "3" : "1.3")}\" marker-end=\"url(#{E(id)}-arrow{(isTaken ? "-taken" : string.Empty)})\"/>");
-            sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{F(lx)}\" y=\"{F(ly)}\" font-size=\"10\" text-anchor=\"middle\" fill=\"{(isTaken ? "#0b4619" : "#3d3d3d")}\" stroke=\"#ffffff\" stroke-width=\"3\" paint-order=\"stroke\">{E(Shorten(labels, 34))}</text></g>\n");
+            sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{F(lx)}\" y=\"{F(ly)}\" font-size=\"10\" text-anchor=\"middle\" fill=\"{(isTaken ? "#0b4619" : "#3d3d3d")}\" stroke=\"#ffffff\" stroke-width=\"3\" paint-order=\"stroke\">{E(text)}</text></g>\n");
         }
 
         sb.Append("</g>\n<g class=\"states\">\n");

@@ -67,4 +67,61 @@ public sealed class StateDiagramSvgTests
         var markdown = DefinitionDiff.Markdown([diff], v4.Id);
         Assert.Contains("## v2 → v4", markdown, StringComparison.Ordinal);
     }
+
+    /// <summary>
+    /// Issue 20: the arrows' labels of every shipped definition, in both languages, keep apart: no two label boxes
+    /// intersect, and no label lies on a state. A label's box is its text's width (<see cref="StateDiagramSvg.LabelCharWidth"/>
+    /// per character at font size 10, a conservative Arial average) by its line height, around its anchor.
+    /// </summary>
+    [Theory]
+    [InlineData("nl")]
+    [InlineData("en")]
+    public void No_two_labels_of_a_shipped_diagram_overlap_and_no_label_covers_a_state(string language)
+    {
+        var ns = (System.Xml.Linq.XNamespace)"http://www.w3.org/2000/svg";
+        static double D(System.Xml.Linq.XElement e, string a) => double.Parse(e.Attribute(a)!.Value, System.Globalization.CultureInfo.InvariantCulture);
+        var problems = new List<string>();
+        var files = Directory.GetFiles(Path.Combine(Programmes.ProgrammeHarness.RepoRoot, "workflows"), "*.v*.json", SearchOption.AllDirectories)
+            .Where(f => !f.Contains(Path.DirectorySeparatorChar + "migrations" + Path.DirectorySeparatorChar, StringComparison.Ordinal)
+                        && !f.Contains(Path.DirectorySeparatorChar + "calls" + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            .ToList();
+        Assert.True(files.Count >= 6, "shipped definitions found: " + files.Count);
+        foreach (var file in files)
+        {
+            var programme = Path.GetFileName(Path.GetDirectoryName(file)!);
+            var d = Load(programme, Path.GetFileName(file));
+            var xml = System.Xml.Linq.XDocument.Parse(StateDiagramSvg.Render(d, language));
+            var labels = xml.Descendants(ns + "g").Where(g => (string?)g.Attribute("class") is { } c && (c == "transition" || c.StartsWith("transition ", StringComparison.Ordinal)))
+                .Select(g => (Name: (string)g.Attribute("data-from")! + "->" + (string)g.Attribute("data-to")!, Text: g.Element(ns + "text")!))
+                .Select(l =>
+                {
+                    var w = l.Text.Value.Length * StateDiagramSvg.LabelCharWidth;
+                    return (l.Name, X: D(l.Text, "x") - (w / 2), Y: D(l.Text, "y") - 9, W: w, H: 12.0);
+                })
+                .ToList();
+            var states = xml.Descendants(ns + "g").Where(g => (string?)g.Attribute("class") is { } c && (c == "state" || c.StartsWith("state ", StringComparison.Ordinal)))
+                .Select(g => (Name: (string)g.Attribute("data-state")!, Rect: g.Element(ns + "rect")!))
+                .Select(s => (s.Name, X: D(s.Rect, "x"), Y: D(s.Rect, "y"), W: D(s.Rect, "width"), H: D(s.Rect, "height")))
+                .ToList();
+            static bool Cross((string, double X, double Y, double W, double H) a, (string, double X, double Y, double W, double H) b) =>
+                a.X < b.X + b.W && b.X < a.X + a.W && a.Y < b.Y + b.H && b.Y < a.Y + a.H;
+            for (var i = 0; i < labels.Count; i++)
+            {
+                for (var j = i + 1; j < labels.Count; j++)
+                {
+                    if (Cross(labels[i], labels[j]))
+                    {
+                        problems.Add($"{programme}/{Path.GetFileName(file)} ({language}): label {labels[i].Name} overlaps label {labels[j].Name}");
+                    }
+                }
+
+                foreach (var s in states.Where(s => Cross(labels[i], s)))
+                {
+                    problems.Add($"{programme}/{Path.GetFileName(file)} ({language}): label {labels[i].Name} covers state {s.Name}");
+                }
+            }
+        }
+
+        Assert.True(problems.Count == 0, $"{problems.Count} overlaps:\n" + string.Join("\n", problems));
+    }
 }

@@ -73,7 +73,8 @@
       check.appendChild(table);
       var dl = el('dl', { 'class': 'facts' });
       function fact(label, value, id) { dl.appendChild(el('dt', {}, label)); dl.appendChild(el('dd', { 'data-testid': id }, value)); }
-      fact(t.threshold, t.moreThan + ' ' + num.format(c.threshold) + ' — ' + (c.overThreshold ? t.met : t.notMet), 'check-threshold');
+      // A threshold of 0 (Oefenkansen: any authority with residents of that origin) is no threshold to show.
+      if (c.threshold > 0) { fact(t.threshold, t.moreThan + ' ' + num.format(c.threshold) + ' — ' + (c.overThreshold ? t.met : t.notMet), 'check-threshold'); }
       fact(t.oneRegion, (c.oneRegion ? t.yes : t.no) + ' (' + c.regions.join(', ') + ')', 'check-region');
       fact(t.other, c.inAnotherApplication ? t.no : t.yes, 'check-other');
       fact(t.bonus, c.cooperationBonus ? t.bonusYes : t.bonusNo, 'check-bonus');
