@@ -8,7 +8,7 @@
 -- Now the guard inserts the position into journal_position, whose primary key is named journal_dossier_seq like the
 -- constraint of the unpartitioned journal (0001): one unique-index insert, and a duplicate is refused by PostgreSQL's
 -- own unique check, SQLSTATE 23505 with that constraint name, waiting for a concurrent insert of the same position
--- to end as a UNIQUE constraint does. The guard still locks the dossier's row (every append of one dossier waits for
+-- to end as a UNIQUE constraint does. The guard still holds the dossier's row (every append of one dossier waits for
 -- the one before it to end) and still refuses an event of a dossier that has no row (SQLSTATE 23503).
 --
 -- journal_position is append-only like the journal (the same triggers) and the service's role may only read and
@@ -43,10 +43,18 @@ BEGIN
     END IF;
 END $$;
 
--- The guard: lock the dossier's row, refuse an event of a dossier without one, claim the position.
+-- The guard: refuse an event of a dossier without a row, make sure this transaction holds the row, claim the position.
+-- The row is locked (FOR NO KEY UPDATE, as in 0020) unless the version this transaction sees was written by this very
+-- transaction (xmin: the known path's guarded UPDATE, or the INSERT of a new dossier): any other writer of the row waits
+-- for this transaction to end in that case already, and locking a version this transaction wrote costs a WAL record
+-- for nothing. The locking path (SELECT ... FOR UPDATE first) finds the row locked already: its lock costs no WAL.
 CREATE OR REPLACE FUNCTION journal_guard_append() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE written_here boolean;
 BEGIN
-    PERFORM 1 FROM dossier WHERE id = NEW.dossier_id FOR NO KEY UPDATE;
+    SELECT d.xmin = pg_current_xact_id_if_assigned()::xid INTO written_here FROM dossier d WHERE d.id = NEW.dossier_id;
+    IF FOUND AND written_here IS NOT TRUE THEN
+        PERFORM 1 FROM dossier WHERE id = NEW.dossier_id FOR NO KEY UPDATE;
+    END IF;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'journal event for dossier %, which does not exist', NEW.dossier_id
             USING ERRCODE = 'foreign_key_violation', TABLE = 'journal', CONSTRAINT = 'journal_dossier_exists';

@@ -159,6 +159,29 @@ public sealed class JournalPartitionTests
     }
 
     [Fact]
+    public async Task An_append_after_the_dossier_row_was_written_in_the_same_transaction_still_makes_other_appends_of_the_dossier_wait()
+    {
+        await using var ds = await DatabaseAsync(partitioned: true);
+        var h = new RuntimeHarness(ds, Definitions);
+        var dossier = (await h.CreateAsync("test/cycle")).DossierId;
+
+        // As the known path does: the row is updated first, then the event appended (the guard takes no lock of its own).
+        await using var first = await ds.OpenConnectionAsync();
+        await using var tx = await first.BeginTransactionAsync();
+        await using (var write = new NpgsqlCommand($"UPDATE dossier SET version = 2 WHERE id = '{dossier}'; " + CopyOfFirstEvent(dossier, 2, "2024-06-01T10:00:00Z"), first, tx))
+        {
+            await write.ExecuteNonQueryAsync();
+        }
+
+        var second = Task.Run(() => ExecAsync(ds, CopyOfFirstEvent(dossier, 3, "2022-06-01T10:00:00Z")));
+        await Task.Delay(500);
+        Assert.False(second.IsCompleted, "an append of another position must wait for the transaction that wrote the dossier's row");
+        await tx.CommitAsync();
+        await second;
+        Assert.Equal(["1", "2", "3"], await RowsAsync(ds, $"SELECT dossier_seq FROM journal WHERE dossier_id = '{dossier}' ORDER BY dossier_seq"));
+    }
+
+    [Fact]
     public async Task Two_runtimes_firing_one_dossier_from_clocks_in_different_years_append_one_linear_chain()
     {
         await using var ds = await DatabaseAsync(partitioned: true);
