@@ -1,9 +1,9 @@
 -- The journal's chain positions in one unpartitioned key table (docs/decisions/2026-12-07-journal-partitions.md,
--- "2026-12-07: the guard's probe replaced by a key table"). Migration 0020's append guard refused a second event at
+-- "Revision: the key table journal_position"). Migration 0020's append guard refused a second event at
 -- a dossier's chain position by probing (dossier_id, dossier_seq) in the unique index of every yearly partition:
 -- about fourteen index probes, and a lock on each partition and each of those indexes, on every append. Measured in
--- docs/benchmarks.md ("Fires at full size, the journal's append guard"): the guard took 210-340 us of PostgreSQL time
--- per fire, the whole regression of PostgreSQL CPU per fire since 0020.
+-- docs/benchmarks.md ("Fires at full size, the append guard's key table"): the guard took 210-340 us of PostgreSQL time
+-- per fire, about the whole regression of PostgreSQL CPU per fire since 0020.
 --
 -- Now the guard inserts the position into journal_position, whose primary key is named journal_dossier_seq like the
 -- constraint of the unpartitioned journal (0001): one unique-index insert, and a duplicate is refused by PostgreSQL's
