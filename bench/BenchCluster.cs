@@ -45,6 +45,8 @@ public sealed class BenchCluster : IAsyncDisposable
         {
             settings["shared_preload_libraries"] = "pg_stat_statements";
             settings["pg_stat_statements.track"] = "all";
+            settings["pg_stat_statements.track_planning"] = "on";
+            settings["track_functions"] = "all";
         }
 
         var pg = await EmbeddedPostgres.StartAsync(new EmbeddedPostgresSettings
@@ -118,7 +120,7 @@ public sealed class BenchCluster : IAsyncDisposable
     {
         if (Statements)
         {
-            await using var cmd = DataSource.CreateCommand("SELECT pg_stat_statements_reset()");
+            await using var cmd = DataSource.CreateCommand("SELECT pg_stat_statements_reset(), pg_stat_reset()");
             await cmd.ExecuteNonQueryAsync();
         }
     }
@@ -143,6 +145,19 @@ public sealed class BenchCluster : IAsyncDisposable
             double Per(double v) => v / Math.Max(1, operations);
             Console.WriteLine($"  {Per(r.GetInt64(0)),6:F2} {Per(r.GetDouble(1) * 1000),8:F1} {Per(r.GetDouble(2) * 1000),6:F1} {Per(r.GetInt64(3)),6:F2} {Per(r.GetInt64(4)),6:F1} " +
                               $"{Per(r.GetInt64(5)),5:F1} {Per((double)r.GetDecimal(6)),7:F0}  {r.GetString(7)}");
+        }
+
+        // Functions (track_functions = all): triggers included, e.g. the journal's append guard. Backends report these
+        // when idle, at most once a second: wait for the last reports.
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        await r.DisposeAsync();
+        await using var functions = DataSource.CreateCommand("SELECT calls, total_time, self_time, funcname FROM pg_stat_user_functions WHERE calls > 0 ORDER BY total_time DESC LIMIT 8");
+        await using var f = await functions.ExecuteReaderAsync();
+        Console.WriteLine("functions, per operation: calls, total us, self us");
+        while (await f.ReadAsync())
+        {
+            double Per(double v) => v / Math.Max(1, operations);
+            Console.WriteLine($"  {Per(f.GetInt64(0)),6:F2} {Per(f.GetDouble(1) * 1000),8:F1} {Per(f.GetDouble(2) * 1000),8:F1}  {f.GetString(3)}");
         }
     }
 

@@ -451,6 +451,17 @@ public sealed partial class ScaleGenerator
             await seqCmd.ExecuteNonQueryAsync();
         }
 
+        // The chain positions the append guard would have claimed (migration 0021, journal_position), so that the
+        // generated events are guarded like appended ones and the key table has its real size.
+        var positionsWatch = Stopwatch.StartNew();
+        await using (var positions = new NpgsqlCommand("INSERT INTO journal_position (dossier_id, dossier_seq) SELECT dossier_id, dossier_seq FROM journal ORDER BY dossier_id, dossier_seq", conn))
+        {
+            positions.CommandTimeout = 0;
+            await positions.ExecuteNonQueryAsync();
+        }
+
+        progress?.Report($"journal positions: {seq:N0} in {positionsWatch.Elapsed.TotalSeconds:F0} s");
+
         progress?.Report($"letters: {letters:N0} after {watch.Elapsed.TotalSeconds:F0} s");
         return new Generated(dossiers, seq, deadlines, notices, letters, letterBytes, watch.Elapsed, seq);
     }

@@ -1155,7 +1155,8 @@ public sealed class HostileInputTests(HostileFactory api, ITestOutputHelper outp
 
                 break;
             case Outcome.Accepted:
-                var outside = changed.Where(t => !(expect.Tables ?? []).Contains(t)).ToList();
+                // journal_position is the journal's key table (migration 0021): it changes where the journal may.
+                var outside = changed.Where(t => !(expect.Tables ?? []).Contains(t == "journal_position" ? "journal" : t)).ToList();
                 if (outside.Count > 0)
                 {
                     fail.Add($"changed rows outside its tables: {string.Join(", ", outside)}");

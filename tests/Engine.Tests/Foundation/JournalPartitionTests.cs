@@ -33,6 +33,16 @@ public sealed class JournalPartitionTests
         return ds;
     }
 
+    /// <summary>A database migrated up to and including 0020 (partitioned, its probing guard), without the key table of journal_positions.</summary>
+    private static async Task<NpgsqlDataSource> DatabaseBeforePositionsAsync()
+    {
+        var ds = NpgsqlDataSource.Create(await TestCluster.CreateEmptyDatabaseAsync());
+        await new Migrator(ds).MigrateAsync(Migrator.Embedded.TakeWhile(m => m.Name != "journal_positions").ToList());
+        return ds;
+    }
+
+    private const string PositionsMissing = "SELECT dossier_id, dossier_seq FROM journal EXCEPT SELECT dossier_id, dossier_seq FROM journal_position";
+
     private static async Task<List<string>> RowsAsync(NpgsqlDataSource ds, string sql)
     {
         await using var cmd = ds.CreateCommand(sql);
@@ -156,6 +166,29 @@ public sealed class JournalPartitionTests
     }
 
     [Fact]
+    public async Task An_append_after_the_dossier_row_was_written_in_the_same_transaction_still_makes_other_appends_of_the_dossier_wait()
+    {
+        await using var ds = await DatabaseAsync(partitioned: true);
+        var h = new RuntimeHarness(ds, Definitions);
+        var dossier = (await h.CreateAsync("test/cycle")).DossierId;
+
+        // As the known path does: the row is updated first, then the event appended (the guard takes no lock of its own).
+        await using var first = await ds.OpenConnectionAsync();
+        await using var tx = await first.BeginTransactionAsync();
+        await using (var write = new NpgsqlCommand($"UPDATE dossier SET version = 2 WHERE id = '{dossier}'; " + CopyOfFirstEvent(dossier, 2, "2024-06-01T10:00:00Z"), first, tx))
+        {
+            await write.ExecuteNonQueryAsync();
+        }
+
+        var second = Task.Run(() => ExecAsync(ds, CopyOfFirstEvent(dossier, 3, "2022-06-01T10:00:00Z")));
+        await Task.Delay(500);
+        Assert.False(second.IsCompleted, "an append of another position must wait for the transaction that wrote the dossier's row");
+        await tx.CommitAsync();
+        await second;
+        Assert.Equal(["1", "2", "3"], await RowsAsync(ds, $"SELECT dossier_seq FROM journal WHERE dossier_id = '{dossier}' ORDER BY dossier_seq"));
+    }
+
+    [Fact]
     public async Task Two_runtimes_firing_one_dossier_from_clocks_in_different_years_append_one_linear_chain()
     {
         await using var ds = await DatabaseAsync(partitioned: true);
@@ -253,5 +286,103 @@ public sealed class JournalPartitionTests
         var listed = await JournalPartitions.ListAsync(ds);
         Assert.Equal($"journal_{year}", listed.Single(p => p.Name == $"journal_{year}").Name);
         Assert.Equal("journal_later", listed[^1].Name);
+    }
+
+    [Fact]
+    public async Task The_key_table_migration_backfills_every_position_keeps_a_tampered_fork_for_replay_and_refuses_duplicates_afterwards()
+    {
+        await using var ds = await DatabaseBeforePositionsAsync();
+        var h = new RuntimeHarness(ds, Definitions, start: new DateTimeOffset(2024, 12, 30, 9, 0, 0, TimeSpan.Zero));
+        var clean = (await h.CreateAsync("test/cycle")).DossierId;
+        var forked = (await h.CreateAsync("test/cycle")).DossierId;
+        for (var day = 0; day < 4; day++)
+        {
+            await h.FireAsync(clean, "next");
+            await h.FireAsync(forked, "next");
+            h.Clock.Advance(TimeSpan.FromDays(1)); // across the Brussels new year: two partitions
+        }
+
+        // A superuser with triggers off forks a chain across partitions before the migration (0020's guard bypassed).
+        await h.ExecuteAsSuperuserBypassingTriggersAsync(CopyOfFirstEvent(forked, 2, "2023-06-01T10:00:00Z"));
+        Assert.Equal(["2"], await RowsAsync(ds, $"SELECT count(*) FROM journal WHERE dossier_id = '{forked}' AND dossier_seq = 2"));
+
+        await new Migrator(ds).MigrateAsync();
+
+        Assert.Empty(await RowsAsync(ds, PositionsMissing));
+        Assert.Equal(["10"], await RowsAsync(ds, "SELECT count(*) FROM journal_position")); // 11 events, the fork's position once
+        var replay = await h.Replayer.ReplayAllAsync(new ReplayAllOptions());
+        Assert.False(replay.Ok);
+        Assert.Equal(forked, Assert.Single(replay.Failures).DossierId); // the auditor still sees the fork
+
+        // Appends go on, each claiming its position; a second event at a position is refused in any year.
+        await h.FireAsync(clean, "next");
+        Assert.Empty(await RowsAsync(ds, PositionsMissing));
+        foreach (var at in new[] { "2022-02-01T10:00:00Z", "2025-03-01T10:00:00Z", "2031-03-01T10:00:00Z" })
+        {
+            var again = await Assert.ThrowsAsync<PostgresException>(() => ExecAsync(ds, CopyOfFirstEvent(clean, 3, at)));
+            Assert.Equal(PostgresErrorCodes.UniqueViolation, again.SqlState);
+            Assert.Equal("journal_dossier_seq", again.ConstraintName);
+        }
+
+        Assert.Equal(["6"], await RowsAsync(ds, $"SELECT count(*) FROM journal WHERE dossier_id = '{clean}'"));
+    }
+
+    [Fact]
+    public async Task The_key_table_is_append_only_and_a_fork_written_around_it_is_still_caught_by_replay()
+    {
+        await using var ds = await DatabaseAsync(partitioned: true);
+        var h = new RuntimeHarness(ds, Definitions);
+        var dossier = (await h.CreateAsync("test/cycle")).DossierId;
+        await h.FireAsync(dossier, "next");
+        await h.FireAsync(dossier, "next");
+        Assert.Equal([$"{dossier}|1", $"{dossier}|2", $"{dossier}|3"], await RowsAsync(ds, "SELECT dossier_id, dossier_seq FROM journal_position ORDER BY 2"));
+        var other = (await h.CreateAsync("test/cycle")).DossierId;
+
+        // The service's role may append (the guard claims the position with its privileges) and read, nothing else.
+        await using (var conn = await ds.OpenConnectionAsync())
+        {
+            await using (var role = new NpgsqlCommand("SET ROLE subsidy_app", conn))
+            {
+                await role.ExecuteNonQueryAsync();
+            }
+
+            await using (var append = new NpgsqlCommand(CopyOfFirstEvent(other, 2, "2024-05-01T10:00:00Z"), conn))
+            {
+                await append.ExecuteNonQueryAsync();
+            }
+
+            await using (var duplicate = new NpgsqlCommand(CopyOfFirstEvent(other, 2, "2022-05-01T10:00:00Z"), conn))
+            {
+                var e = await Assert.ThrowsAsync<PostgresException>(() => duplicate.ExecuteNonQueryAsync());
+                Assert.Equal(PostgresErrorCodes.UniqueViolation, e.SqlState);
+            }
+
+            foreach (var sql in new[] { $"DELETE FROM journal_position WHERE dossier_id = '{dossier}' AND dossier_seq = 2", "UPDATE journal_position SET dossier_seq = dossier_seq + 100", "TRUNCATE journal_position" })
+            {
+                await using var cmd = new NpgsqlCommand(sql, conn);
+                var e = await Assert.ThrowsAsync<PostgresException>(() => cmd.ExecuteNonQueryAsync());
+                Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, e.SqlState);
+            }
+        }
+
+        // Its owner is refused by the append-only triggers, as on the journal.
+        foreach (var sql in new[] { $"DELETE FROM journal_position WHERE dossier_id = '{dossier}' AND dossier_seq = 2", "UPDATE journal_position SET dossier_seq = dossier_seq + 100", "TRUNCATE journal_position" })
+        {
+            var e = await Assert.ThrowsAsync<PostgresException>(() => ExecAsync(ds, sql));
+            Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, e.SqlState);
+            Assert.Contains("append-only", e.MessageText, StringComparison.Ordinal);
+        }
+
+        Assert.True((await h.Replayer.ReplayAsync(dossier)).Ok);
+
+        // A superuser with triggers off frees position 2, then appends a second event there through the guard, which
+        // accepts it: replay, which reads the journal itself, reports the fork.
+        await h.ExecuteAsSuperuserBypassingTriggersAsync($"DELETE FROM journal_position WHERE dossier_id = '{dossier}' AND dossier_seq = 2");
+        await ExecAsync(ds, CopyOfFirstEvent(dossier, 2, "2020-06-01T10:00:00Z"));
+        Assert.Equal(["2"], await RowsAsync(ds, $"SELECT count(*) FROM journal WHERE dossier_id = '{dossier}' AND dossier_seq = 2"));
+        var replay = await h.Replayer.ReplayAllAsync(new ReplayAllOptions());
+        Assert.False(replay.Ok);
+        var report = Assert.Single(replay.Failures, f => f.DossierId == dossier);
+        Assert.Contains(report.Divergences, d => d.DossierSeq == 2);
     }
 }
