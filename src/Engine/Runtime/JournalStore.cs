@@ -42,7 +42,21 @@ public sealed class JournalStore(NpgsqlDataSource dataSource)
     /// </summary>
     public async Task<IReadOnlyList<JournalEvent>> ForDossierAsync(Guid dossierId, int afterDossierSeq, int upToDossierSeq, CancellationToken cancellationToken = default)
     {
-        await using var cmd = dataSource.CreateCommand($"SELECT {Columns} FROM journal WHERE dossier_id = $1 AND dossier_seq > $2 AND dossier_seq <= $3 ORDER BY dossier_seq, seq");
+        await using var cmd = dataSource.CreateCommand(ForDossierSql);
+        return await ReadDossierAsync(cmd, dossierId, afterDossierSeq, upToDossierSeq, cancellationToken);
+    }
+
+    /// <summary>The same read inside a caller's transaction (one snapshot with what else it reads).</summary>
+    public async Task<IReadOnlyList<JournalEvent>> ForDossierAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, Guid dossierId, int afterDossierSeq, int upToDossierSeq, CancellationToken cancellationToken = default)
+    {
+        await using var cmd = new NpgsqlCommand(ForDossierSql, conn, tx);
+        return await ReadDossierAsync(cmd, dossierId, afterDossierSeq, upToDossierSeq, cancellationToken);
+    }
+
+    private const string ForDossierSql = $"SELECT {Columns} FROM journal WHERE dossier_id = $1 AND dossier_seq > $2 AND dossier_seq <= $3 ORDER BY dossier_seq, seq";
+
+    private static async Task<IReadOnlyList<JournalEvent>> ReadDossierAsync(NpgsqlCommand cmd, Guid dossierId, int afterDossierSeq, int upToDossierSeq, CancellationToken cancellationToken)
+    {
         cmd.Parameters.AddWithValue(dossierId);
         cmd.Parameters.AddWithValue(afterDossierSeq);
         cmd.Parameters.AddWithValue(upToDossierSeq);

@@ -96,15 +96,32 @@ public sealed class Replayer(NpgsqlDataSource dataSource, WorkflowCatalog catalo
 {
     private const string SnapshotColumns = WorkflowRuntime.SnapshotColumns;
 
+    /// <summary>
+    /// Replays one dossier. Its journal and its projection are read in one snapshot (a read-only REPEATABLE READ
+    /// transaction): read one after the other, an event committed in between (a transition, the outbox's
+    /// <c>notice.sent</c> record) made an untampered dossier of a running service look divergent.
+    /// </summary>
     public async Task<ReplayReport> ReplayAsync(Guid dossierId, CancellationToken cancellationToken = default)
     {
-        var events = await journal.ForDossierAsync(dossierId, cancellationToken);
+        IReadOnlyList<JournalEvent> events;
         DossierSnapshot? stored;
-        await using (var cmd = dataSource.CreateCommand($"SELECT {SnapshotColumns} FROM dossier WHERE id = $1"))
+        await using (var conn = await dataSource.OpenConnectionAsync(cancellationToken))
+        await using (var tx = await conn.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken))
         {
-            cmd.Parameters.AddWithValue(dossierId);
-            await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
-            stored = await reader.ReadAsync(cancellationToken) ? WorkflowRuntime.ReadSnapshot(reader) : null;
+            await using (var readOnly = new NpgsqlCommand("SET TRANSACTION READ ONLY", conn, tx))
+            {
+                await readOnly.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            events = await journal.ForDossierAsync(conn, tx, dossierId, 0, int.MaxValue, cancellationToken);
+            await using (var cmd = new NpgsqlCommand($"SELECT {SnapshotColumns} FROM dossier WHERE id = $1", conn, tx))
+            {
+                cmd.Parameters.AddWithValue(dossierId);
+                await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+                stored = await reader.ReadAsync(cancellationToken) ? WorkflowRuntime.ReadSnapshot(reader) : null;
+            }
+
+            await tx.CommitAsync(cancellationToken);
         }
 
         if (stored is null && events.Count == 0)
