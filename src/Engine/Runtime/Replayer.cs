@@ -198,10 +198,26 @@ public sealed class Replayer(NpgsqlDataSource dataSource, WorkflowCatalog catalo
 
         try
         {
+            // The two streams read one snapshot of the database: the journal's transaction exports it and the
+            // projections' transaction imports it, so a transition or record committed while the replay runs is in
+            // neither stream (read apart, it was in one and not the other, and an untampered dossier looked divergent).
             await using var journalConn = await dataSource.OpenConnectionAsync(cts.Token);
             await using var dossierConn = await dataSource.OpenConnectionAsync(cts.Token);
-            await using var journalCmd = new NpgsqlCommand($"SELECT {JournalStore.Columns} FROM journal ORDER BY dossier_id, dossier_seq, seq", journalConn);
-            await using var dossierCmd = new NpgsqlCommand($"SELECT {SnapshotColumns} FROM dossier ORDER BY id", dossierConn);
+            await using var journalTx = await journalConn.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cts.Token);
+            string exported;
+            await using (var export = new NpgsqlCommand("SET TRANSACTION READ ONLY; SELECT pg_export_snapshot()", journalConn, journalTx))
+            {
+                exported = (string)(await export.ExecuteScalarAsync(cts.Token))!;
+            }
+
+            await using var dossierTx = await dossierConn.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cts.Token);
+            await using (var import = new NpgsqlCommand($"SET TRANSACTION READ ONLY; SET TRANSACTION SNAPSHOT '{exported.Replace("'", "''", StringComparison.Ordinal)}'", dossierConn, dossierTx))
+            {
+                await import.ExecuteNonQueryAsync(cts.Token);
+            }
+
+            await using var journalCmd = new NpgsqlCommand($"SELECT {JournalStore.Columns} FROM journal ORDER BY dossier_id, dossier_seq, seq", journalConn, journalTx);
+            await using var dossierCmd = new NpgsqlCommand($"SELECT {SnapshotColumns} FROM dossier ORDER BY id", dossierConn, dossierTx);
             await using var journalReader = await journalCmd.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, cts.Token);
             await using var dossierReader = await dossierCmd.ExecuteReaderAsync(cts.Token);
 
