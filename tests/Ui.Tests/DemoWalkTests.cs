@@ -159,6 +159,12 @@ public sealed partial class DemoWalkTests(DemoUiHost host) : IClassFixture<DemoU
                 {
                     problems.Add($"{where}: Dutch date '{m.Value}'");
                 }
+
+                // So do amounts: "€ 5.000.000,00" on an English page is read as five thousand.
+                foreach (Match m in DutchMoney().Matches(text))
+                {
+                    problems.Add($"{where}: Dutch amount '{m.Value}'");
+                }
             }
 
             foreach (var phrase in english)
@@ -278,6 +284,9 @@ public sealed partial class DemoWalkTests(DemoUiHost host) : IClassFixture<DemoU
 
     [GeneratedRegex(@"\b\d{1,2} (?:januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december) \d{4}(?: om \d\d:\d\d)?")]
     private static partial Regex DutchDate();
+
+    [GeneratedRegex(@"€\s?-?\d{1,3}(?:\.\d{3})*,\d{2}\b")]
+    private static partial Regex DutchMoney();
 
     /// <summary>The English column of the screens' catalogue (phrases of two words or more that differ from the Dutch).</summary>
     private static List<string> EnglishPhrases()

@@ -35,6 +35,11 @@ public abstract class UiPageModel : PageModel
 
     public static string Money(decimal amount) => NlBeFormat.Money(amount);
 
+    /// <summary>An amount in euro in the page's language: <c>€ 1.234,56</c> (Dutch), <c>€ 1,234.56</c> (English).</summary>
+    public string Eur(decimal amount) => Lang == "en"
+        ? "€ " + Math.Round(amount, 2, MidpointRounding.AwayFromZero).ToString("#,##0.00", CultureInfo.InvariantCulture)
+        : NlBeFormat.Money(amount);
+
     /// <summary>An instant in Belgian time in the page's language ("7 december 2026 om 05:14", "7 December 2026 at 05:14").</summary>
     public string When(DateTimeOffset at) => PageDates.DateTime(at, Lang);
 

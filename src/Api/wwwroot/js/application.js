@@ -5,7 +5,7 @@
 (function () {
   var table = document.getElementById('application-table');
   if (!table) return;
-  var fmt = new Intl.NumberFormat('nl-BE', { style: 'currency', currency: 'EUR' });
+  var fmt = new Intl.NumberFormat(document.documentElement.lang === 'en' ? 'en-GB' : 'nl-BE', { style: 'currency', currency: 'EUR' });
   var ratio = parseFloat(table.dataset.ratio) || 0;
   var perUnit = parseFloat(table.dataset.perUnit) || 0;
   var capText = table.dataset.cap || '';

@@ -6,7 +6,7 @@
   var text = document.getElementById('picker-text');
   if (!text) return;
   var t = text.dataset;
-  var num = new Intl.NumberFormat('nl-BE');
+  var num = new Intl.NumberFormat(document.documentElement.lang === 'en' ? 'en-GB' : 'nl-BE');
   function el(tag, attrs, content) {
     var e = document.createElement(tag);
     Object.keys(attrs || {}).forEach(function (k) { e.setAttribute(k, attrs[k]); });
