@@ -152,6 +152,12 @@ public sealed partial class DemoWalkTests(DemoUiHost host) : IClassFixture<DemoU
                 }
             }
 
+            // A threshold of 0 (Oefenkansen) is no threshold: "meer dan 0" / "more than 0" must not be shown.
+            foreach (Match m in ZeroThreshold().Matches(text))
+            {
+                problems.Add($"{where}: a zero threshold shown as one ('{m.Value}')");
+            }
+
             // Dates follow the page's language (letters stay Dutch, but they sit in an iframe, outside the body's text).
             if (lang == "en")
             {
@@ -287,6 +293,9 @@ public sealed partial class DemoWalkTests(DemoUiHost host) : IClassFixture<DemoU
 
     [GeneratedRegex(@"€\s?-?\d{1,3}(?:\.\d{3})*,\d{2}\b")]
     private static partial Regex DutchMoney();
+
+    [GeneratedRegex(@"\b(?:meer dan|more than) 0(?![\d.,])")]
+    private static partial Regex ZeroThreshold();
 
     /// <summary>The English column of the screens' catalogue (phrases of two words or more that differ from the Dutch).</summary>
     private static List<string> EnglishPhrases()
