@@ -166,10 +166,15 @@ public sealed partial class DemoWalkTests(DemoUiHost host) : IClassFixture<DemoU
                     problems.Add($"{where}: Dutch date '{m.Value}'");
                 }
 
-                // So do amounts: "€ 5.000.000,00" on an English page is read as five thousand.
+                // So do amounts and counts: "€ 5.000.000,00" or "more than 7.500" on an English page reads as a fraction.
                 foreach (Match m in DutchMoney().Matches(text))
                 {
                     problems.Add($"{where}: Dutch amount '{m.Value}'");
+                }
+
+                foreach (Match m in DutchThousands().Matches(text))
+                {
+                    problems.Add($"{where}: Dutch number '{m.Value}'");
                 }
             }
 
@@ -296,6 +301,9 @@ public sealed partial class DemoWalkTests(DemoUiHost host) : IClassFixture<DemoU
 
     [GeneratedRegex(@"\b(?:meer dan|more than) 0(?![\d.,])")]
     private static partial Regex ZeroThreshold();
+
+    [GeneratedRegex(@"(?<![\d.,])\d{1,3}(?:\.\d{3})+(?![\d.,])")]
+    private static partial Regex DutchThousands();
 
     /// <summary>The English column of the screens' catalogue (phrases of two words or more that differ from the Dutch).</summary>
     private static List<string> EnglishPhrases()

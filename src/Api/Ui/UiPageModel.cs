@@ -35,6 +35,11 @@ public abstract class UiPageModel : PageModel
 
     public static string Money(decimal amount) => NlBeFormat.Money(amount);
 
+    /// <summary>A number in the page's language: <c>33.848</c> (Dutch), <c>33,848</c> (English).</summary>
+    public string Num(decimal value) => Lang == "en"
+        ? value.ToString(decimal.Truncate(value) == value ? "#,##0" : "#,##0.##", CultureInfo.InvariantCulture)
+        : NlBeFormat.Number(value);
+
     /// <summary>An amount in euro in the page's language: <c>€ 1.234,56</c> (Dutch), <c>€ 1,234.56</c> (English).</summary>
     public string Eur(decimal amount) => Lang == "en"
         ? "€ " + Math.Round(amount, 2, MidpointRounding.AwayFromZero).ToString("#,##0.00", CultureInfo.InvariantCulture)
