@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using SubsidyEngine.Api.Ui;
+using SubsidyEngine.Engine.Programmes;
 using SubsidyEngine.Engine.Runtime;
 using SubsidyEngine.Testing;
 
@@ -111,6 +112,8 @@ public sealed partial class DemoWalkTests(DemoUiHost host) : IClassFixture<DemoU
         await using var _ = context;
         var denied = DeniedIds(lang);
         var english = lang == "nl" ? EnglishPhrases() : [];
+        var dutchCallNames = host.Services.GetRequiredService<ProgrammeCatalog>().Programmes.SelectMany(p => p.Calls)
+            .Where(c => c.Name.Nl != c.Name.En).Select(c => c.Name.Nl).ToList();
         var problems = new List<string>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var queue = new Queue<string>();
@@ -175,6 +178,31 @@ public sealed partial class DemoWalkTests(DemoUiHost host) : IClassFixture<DemoU
                 foreach (Match m in DutchThousands().Matches(text))
                 {
                     problems.Add($"{where}: Dutch number '{m.Value}'");
+                }
+
+                // The live amounts of the application table as the server writes them ("€ 20,000.00", not en-GB's "€20,000.00").
+                foreach (Match m in EuroWithoutSpace().Matches(text))
+                {
+                    problems.Add($"{where}: amount without the space after the euro sign '{m.Value}'");
+                }
+
+                // A call's Dutch name in a dossier's title ("Plan Samenleven - oproep projectjaar 2 (2023-2024) - Genk");
+                // not on a letter's page, whose title is the Dutch letter's subject (letters are Dutch).
+                foreach (var name in dutchCallNames.Where(n => !path.Contains("/letters/", StringComparison.Ordinal) && text.Contains(n, StringComparison.Ordinal)))
+                {
+                    problems.Add($"{where}: Dutch call name '{name}'");
+                }
+            }
+
+            problems.AddRange((await ScreenProblemsAsync(page)).Select(p => $"{where}: {p}"));
+
+            // A deadline whose due time has passed does not read "loopt" / "running" (the demo's interim report of
+            // Antwerpen, due in July, read "loopt" in December).
+            foreach (var row in await page.EvalOnSelectorAllAsync<string[][]>("tr[data-due]", "rows => rows.map(r => [r.dataset.due, r.cells[r.cells.length - 1].textContent.trim()])"))
+            {
+                if (DateTimeOffset.Parse(row[0], System.Globalization.CultureInfo.InvariantCulture) < DateTimeOffset.UtcNow && row[1] is "loopt" or "running")
+                {
+                    problems.Add($"{where}: a deadline due {row[0]} reads '{row[1]}'");
                 }
             }
 
@@ -263,6 +291,12 @@ public sealed partial class DemoWalkTests(DemoUiHost host) : IClassFixture<DemoU
         return problems;
     }
 
+    /// <summary>
+    /// What the screenshot review of issue 20 found on screens that a text check cannot see (see
+    /// <see cref="UiHost.ScreenProblemsAsync"/>).
+    /// </summary>
+    private static Task<List<string>> ScreenProblemsAsync(IPage page) => UiHost.ScreenProblemsAsync(page);
+
     /// <summary>Internal ids of the definitions a person must not read: states, triggers, letter templates, deadline kinds, record kinds.</summary>
     private HashSet<string> DeniedIds(string lang)
     {
@@ -304,6 +338,9 @@ public sealed partial class DemoWalkTests(DemoUiHost host) : IClassFixture<DemoU
 
     [GeneratedRegex(@"(?<![\d.,])\d{1,3}(?:\.\d{3})+(?![\d.,])")]
     private static partial Regex DutchThousands();
+
+    [GeneratedRegex(@"€\d[\d,.]*")]
+    private static partial Regex EuroWithoutSpace();
 
     /// <summary>The English column of the screens' catalogue (phrases of two words or more that differ from the Dutch).</summary>
     private static List<string> EnglishPhrases()

@@ -56,6 +56,7 @@ public sealed class JourneyTests(UiHost host) : IClassFixture<UiHost>
         await Assertions.Expect(genk.Locator("#live-required-total")).ToContainTextAsync("43.800,00");
         await Assertions.Expect(genk.Locator("#cap_3\\.1")).ToHaveTextAsync("Boven het maximum: alleen 23 wordt gefinancierd.");
         await UiHost.ShotAsync(genk, "31-application-contribution-and-cap");
+        Assert.Empty(await UiHost.ScreenProblemsAsync(genk)); // the nine columns fit the card (they stuck out by 28 px)
 
         // Submitting without the confirmation tick: refused with the reason, and nothing typed is lost.
         await genk.ClickAsync("#submit-application");
@@ -89,6 +90,7 @@ public sealed class JourneyTests(UiHost host) : IClassFixture<UiHost>
         await Assertions.Expect(row.Locator("[data-testid=deadline]")).ToContainTextAsync("20 juni 2023");
         await Assertions.Expect(row.Locator("[data-testid=unopened]")).ToContainTextAsync("nieuwe brie");
         await UiHost.ShotAsync(genk, "33-portal-list");
+        Assert.Empty(await UiHost.ScreenProblemsAsync(genk)); // the calendar card stood inside the call's card
 
         // Genk reads the questions next to the answer form, and answers.
         await genk.GotoAsync(dossierUrl);

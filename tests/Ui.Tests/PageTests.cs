@@ -117,6 +117,7 @@ public sealed class PageTests(UiHost host) : IClassFixture<UiHost>
         var feed = await context.APIRequest.GetAsync(first);
         Assert.Equal(200, feed.Status);
         Assert.Contains("BEGIN:VCALENDAR", await feed.TextAsync(), StringComparison.Ordinal);
+        await Assertions.Expect(genk.Locator("[data-testid=calendar-active]")).ToHaveTextAsync("1 actieve link"); // not "1 actieve links"
         await UiHost.ShotAsync(genk, "27-portal-calendar");
 
         await genk.ClickAsync("#calendar-renew"); // without the confirmation: refused, nothing revoked

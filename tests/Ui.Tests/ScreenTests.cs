@@ -113,6 +113,7 @@ public sealed class ScreenTests(UiHost host) : IClassFixture<UiHost>
         await Assertions.Expect(officer.Locator(".msg.ok")).ToContainTextAsync("Termijn verlengd");
         await Assertions.Expect(officer.Locator("[data-testid=due-final-report]")).ToContainTextAsync("31 december 2026");
         await UiHost.ShotAsync(officer, "23-deadline-extended");
+        Assert.Empty(await UiHost.ScreenProblemsAsync(officer)); // the search field showed the typed id, now the reference
         Assert.Equal(1, await host.ScalarAsync("SELECT count(*) FROM journal WHERE dossier_id = $1 AND kind = 'deadline.extended'", dossier));
     }
 
@@ -157,6 +158,7 @@ public sealed class ScreenTests(UiHost host) : IClassFixture<UiHost>
         await Assertions.Expect(auditor.Locator("#asof-amounts tr[data-field='payment.awardEur']")).ToHaveCountAsync(0); // not awarded yet then
         await Assertions.Expect(auditor.Locator("#chain-result")).ToHaveAttributeAsync("data-ok", "true");
         await UiHost.ShotAsync(auditor, "25-as-of");
+        Assert.Empty(await UiHost.ScreenProblemsAsync(auditor));
 
         await auditor.FillAsync("#asof-at", "01/01/2024 00:00");
         await auditor.ClickAsync("#asof-show");

@@ -152,6 +152,28 @@ public sealed class UiHost : WebApplicationFactory<Program>, IAsyncLifetime
     public static Task UrlAsync(IPage page, Regex pattern) =>
         Assertions.Expect(page).ToHaveURLAsync(pattern, new() { Timeout = 90_000 });
 
+    /// <summary>
+    /// Layout faults a person sees on a screenshot and a text check does not (issue 20's screenshot review): a card
+    /// inside another card, a card whose content sticks out on the right, an action listed under "why not" while
+    /// its own button is on the page, and an internal id (a GUID) in a field.
+    /// </summary>
+    public static async Task<List<string>> ScreenProblemsAsync(IPage page)
+    {
+        var found = await page.EvaluateAsync<string[]>(
+            """
+            () => {
+              const out = [];
+              document.querySelectorAll('section.card section.card').forEach(c => out.push('a card inside a card: ' + (c.querySelector('h2,h3')?.textContent || c.id).trim()));
+              document.querySelectorAll('section.card').forEach(c => { if (c.scrollWidth > c.clientWidth + 1) out.push('content wider than its card (' + c.scrollWidth + ' > ' + c.clientWidth + ' px): ' + (c.querySelector('h2,h3')?.textContent || '').trim()); });
+              const buttons = new Set([...document.querySelectorAll('button[type=submit]')].map(b => b.textContent.trim()));
+              document.querySelectorAll('#blocked li strong').forEach(s => { if (buttons.has(s.textContent.trim())) out.push('"' + s.textContent.trim() + '" listed as not possible while its button is on the page'); });
+              document.querySelectorAll('input:not([type=hidden])').forEach(i => { if (/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i.test(i.value)) out.push('an id in the field ' + (i.id || i.name) + ': ' + i.value); });
+              return out;
+            }
+            """);
+        return [.. found];
+    }
+
     public static Task ShotAsync(IPage page, string name) =>
         page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotFolder, name + ".png"), FullPage = true });
 

@@ -61,6 +61,7 @@ public sealed class AsOfModel(DossierQueries queries, TimeTravel travel, Engine.
         }
 
         Dossier = await NoticesModel.FindAsync(Scope, queries, DossierQuery, ct);
+        DossierQuery = NoticesModel.ShownQuery(Dossier, DossierQuery);
         if (Dossier is null)
         {
             Errors.Add(T("dossier") + ": " + T("none"));

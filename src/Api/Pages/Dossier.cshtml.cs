@@ -67,7 +67,26 @@ public sealed class DossierModel(
     /// Refused options worth explaining here: not automatic, and not an action only the call page takes (an
     /// application's <c>allocate</c> is fired by the call's confirmed allocation, never from the application).
     /// </summary>
-    public IEnumerable<TriggerOption> Blocked => Options.Where(o => o.RoleAllowed && !o.Permitted && !o.Definition.Automatic && !(!IsCall && CallPageOnly.Contains(o.Trigger)));
+    public IEnumerable<TriggerOption> Blocked => Options.Where(o => o.RoleAllowed && !o.Permitted && !o.Definition.Automatic && !(!IsCall && CallPageOnly.Contains(o.Trigger))
+        && !FormOnPage(o.Trigger));
+
+    /// <summary>
+    /// The report the municipality files on this page (its form has a card of its own), else null.
+    /// </summary>
+    public string? ReportTrigger => Scope.IsMunicipality ? (Allowed("report-interim") ? "report-interim" : Allowed("report-final") ? "report-final" : null) : null;
+
+    /// <summary>Whether the municipality edits the application table on this page (save, update, submit).</summary>
+    public bool ApplicationEditable => Scope.IsMunicipality && (Allowed("save-draft") || Allowed("update-application"));
+
+    /// <summary>
+    /// Whether the trigger's own form is on this page (the report card; the submit under the application table).
+    /// Such a trigger is not listed as refused: judged on what is stored, not on the figures the form asks for, it
+    /// would read "the report holds no realised reach" or "at least one action needs a planned reach" right next to
+    /// the form the person is filling in (issue 20's screenshot review). A refused post of that form shows the reason.
+    /// </summary>
+    private bool FormOnPage(string trigger) =>
+        (ReportTrigger is not null && trigger is "report-interim" or "report-final")
+        || (ApplicationEditable && trigger == "submit");
 
     /// <summary>Application triggers that only the call page fires (for all applications of the call at once).</summary>
     public static readonly HashSet<string> CallPageOnly = ["allocate"];

@@ -140,8 +140,13 @@ public sealed class NoticesModel(NoticeDispatcher dispatcher, ReminderSweeper re
         }
 
         Dossier = await FindAsync(Scope, queries, DossierQuery, ct);
+        DossierQuery = ShownQuery(Dossier, DossierQuery);
         Deadlines = Dossier is null ? [] : await queries.DeadlinesAsync(Scope, Dossier.Id, ct) ?? [];
     }
+
+    /// <summary>What the search field shows once the dossier is found: its reference, not the id that may have been typed or linked.</summary>
+    public static string? ShownQuery(DossierSnapshot? found, string? query) =>
+        found is not null && Str(found.Data, "reference") is { Length: > 0 } reference ? reference : query;
 
     /// <summary>A dossier by id or by exact reference (case-insensitive), within the scope; shared with the as-of screen.</summary>
     public static async Task<DossierSnapshot?> FindAsync(AccessScope scope, DossierQueries queries, string? query, CancellationToken ct)

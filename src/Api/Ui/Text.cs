@@ -195,6 +195,7 @@ public static class Text
         ["calendar.renew"] = ("Intrekken en nieuwe link maken", "Revoke and create a new link"),
         ["calendar.renew.confirm"] = ("Ik begrijp dat de vorige link(s) niet meer werken.", "I understand the previous link(s) stop working."),
         ["calendar.active"] = ("actieve links", "active links"),
+        ["calendar.active.one"] = ("actieve link", "active link"),
         ["calendar.url"] = ("Uw agendalink", "Your calendar link"),
         ["calendar.created"] = ("Nieuwe agendalink gemaakt. Kopieer hem nu: hij wordt niet opnieuw getoond.", "New calendar link created. Copy it now: it is not shown again."),
         ["copy"] = ("Kopiëren", "Copy"),

@@ -65,6 +65,34 @@ public abstract class UiPageModel : PageModel
     public string BadDate(string fieldLabel, bool withTime = false) =>
         string.Format(CultureInfo.InvariantCulture, T(withTime ? "datetime.invalid" : "date.invalid"), fieldLabel);
 
+    /// <summary>
+    /// A dossier's title in the page's language. The stored title is Dutch ("Plan Samenleven - oproep projectjaar 2
+    /// (2023-2024) - Genk": the call's name, then the applicant); on an English page the call's Dutch name at its
+    /// start is replaced by the call's English name from the programme data.
+    /// </summary>
+    public string DossierTitle(JsonObject data)
+    {
+        var stored = Str(data, "title");
+        if (Lang != "en" || stored.Length == 0 || HttpContext?.RequestServices.GetService(typeof(Engine.Programmes.ProgrammeCatalog)) is not Engine.Programmes.ProgrammeCatalog catalog)
+        {
+            return stored;
+        }
+
+        var call = catalog.Programmes.SelectMany(p => p.Calls)
+            .Where(c => c.Name.Nl.Length > 0 && stored.StartsWith(c.Name.Nl, StringComparison.Ordinal))
+            .MaxBy(c => c.Name.Nl.Length);
+        return call is null ? stored : call.Name.En + stored[call.Name.Nl.Length..];
+    }
+
+    /// <summary>
+    /// A deadline's status in the page's language; an open deadline whose due time has passed reads "verstreken" /
+    /// "overdue", not "loopt" / "running" (a report deadline has no timeout: it stays open when the report is late).
+    /// </summary>
+    public string DeadlineStatus(string status, DateTimeOffset due) =>
+        status == "open" && due <= (HttpContext?.RequestServices.GetService(typeof(TimeProvider)) as TimeProvider ?? TimeProvider.System).GetUtcNow()
+            ? T("overdue")
+            : Labels.DeadlineStatus(status, Lang);
+
     public static string Str(JsonObject data, string path) => Engine.Programmes.ProgrammeGuards.Str(data, path) ?? string.Empty;
 
     public static decimal Dec(JsonNode? node, string path) => Engine.Programmes.ProgrammeGuards.Dec(node, path);

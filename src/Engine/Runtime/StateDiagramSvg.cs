@@ -271,15 +271,18 @@ public static class StateDiagramSvg
             sb.Append(CultureInfo.InvariantCulture, $"<g class=\"state{(isCurrent ? " current" : string.Empty)}{(wasVisited ? " visited" : string.Empty)}\" data-state=\"{E(s.Id)}\"{(isCurrent ? " aria-current=\"step\"" : string.Empty)}><title>{E(StateTitle(definition, s.Id, language) + status)}</title>");
             sb.Append(CultureInfo.InvariantCulture, $"<rect x=\"{F(x)}\" y=\"{F(y)}\" width=\"{NodeWidth}\" height=\"{NodeHeight}\" rx=\"{(s.Terminal ? 22 : 8)}\" fill=\"{fill}\" stroke=\"{stroke}\" stroke-width=\"{(isCurrent ? 3 : wasVisited ? 2 : 1.2)}\"{(isParent ? " stroke-dasharray=\"5 3\"" : string.Empty)}/>");
             var lines = Wrap(Label(s), 26);
-            var baseY = y + (NodeHeight / 2.0) - ((lines.Count - 1) * 7) + 4;
+            var hasParentLine = s.Parent is not null && pos.ContainsKey(s.Parent);
+
+            // A name on two lines moves up when the parent's line ("↳ Lopend projectjaar") sits under it, so the two keep apart.
+            var baseY = y + (NodeHeight / 2.0) - ((lines.Count - 1) * 7) + 4 - (hasParentLine && lines.Count > 1 ? 5 : 0);
             for (var i = 0; i < lines.Count; i++)
             {
                 sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{F(x + (NodeWidth / 2.0))}\" y=\"{F(baseY + (i * 14))}\" font-size=\"12\" text-anchor=\"middle\" fill=\"#1a1a1a\"{(isCurrent ? " font-weight=\"bold\"" : string.Empty)}>{E(lines[i])}</text>");
             }
 
-            if (s.Parent is not null && pos.ContainsKey(s.Parent))
+            if (hasParentLine)
             {
-                sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{F(x + 6)}\" y=\"{F(y + NodeHeight - 4)}\" font-size=\"9\" fill=\"#4a4a4a\">↳ {E(Shorten(Label(definition.FindState(s.Parent)!), 30))}</text>");
+                sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{F(x + 6)}\" y=\"{F(y + NodeHeight - 4)}\" font-size=\"9\" fill=\"#4a4a4a\">↳ {E(Shorten(Label(definition.FindState(s.Parent!)!), 30))}</text>");
             }
 
             sb.Append("</g>\n");

@@ -48,6 +48,42 @@ public sealed class StateDiagramSvgTests
         Assert.Contains(taken, g => g.Attribute("data-from")!.Value == "submitted" && g.Attribute("data-to")!.Value == "eligible");
     }
 
+    /// <summary>
+    /// Issue 20's screenshot review: a state's name on two lines ("Tussentijds rapport in / beoordeling") sat on the
+    /// "↳ Lopend projectjaar" line of its parent. In every shipped diagram, in both languages, the name's lines
+    /// (font size 12: 10 above the baseline, 3 below) keep clear of the parent's line (font size 9: 7 above).
+    /// </summary>
+    [Theory]
+    [InlineData("nl")]
+    [InlineData("en")]
+    public void A_state_name_on_two_lines_keeps_clear_of_its_parent_line(string language)
+    {
+        var ns = (System.Xml.Linq.XNamespace)"http://www.w3.org/2000/svg";
+        var problems = new List<string>();
+        foreach (var (programme, file) in new[] { ("plan-samenleven", "dossier.v4.json"), ("plan-samenleven", "dossier.v3.json"), ("oefenkansen-nederlands", "dossier.v2.json") })
+        {
+            var xml = System.Xml.Linq.XDocument.Parse(StateDiagramSvg.Render(Load(programme, file), language));
+            foreach (var g in xml.Descendants(ns + "g").Where(g => (string?)g.Attribute("class") is { } c && (c == "state" || c.StartsWith("state ", StringComparison.Ordinal))))
+            {
+                var texts = g.Elements(ns + "text").ToList();
+                var parent = texts.FirstOrDefault(t => t.Value.StartsWith('↳'));
+                if (parent is null)
+                {
+                    continue;
+                }
+
+                var parentTop = double.Parse(parent.Attribute("y")!.Value, System.Globalization.CultureInfo.InvariantCulture) - 7;
+                var lowest = texts.Where(t => t != parent).Max(t => double.Parse(t.Attribute("y")!.Value, System.Globalization.CultureInfo.InvariantCulture)) + 3;
+                if (lowest > parentTop)
+                {
+                    problems.Add($"{programme}/{file} ({language}): {g.Attribute("data-state")!.Value} name reaches {lowest}, its parent line starts at {parentTop}");
+                }
+            }
+        }
+
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
+    }
+
     [Fact]
     public void The_diff_of_two_versions_names_the_states_and_transitions_added_removed_and_changed()
     {

@@ -5,7 +5,9 @@
 (function () {
   var table = document.getElementById('application-table');
   if (!table) return;
-  var fmt = new Intl.NumberFormat(document.documentElement.lang === 'en' ? 'en-GB' : 'nl-BE', { style: 'currency', currency: 'EUR' });
+  // "€ 1.234,56" (Dutch) and "€ 1,234.56" (English), as the server writes amounts (en-GB's own currency style, "€1,234.56", differs).
+  var number = new Intl.NumberFormat(document.documentElement.lang === 'en' ? 'en-GB' : 'nl-BE', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  var fmt = { format: function (v) { return '€ ' + number.format(v); } };
   var ratio = parseFloat(table.dataset.ratio) || 0;
   var perUnit = parseFloat(table.dataset.perUnit) || 0;
   var capText = table.dataset.cap || '';
