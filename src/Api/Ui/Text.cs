@@ -262,6 +262,7 @@ public static class Text
         ["picker.passed"] = ("Deze samenstelling voldoet aan de ontvankelijkheidsvoorwaarden (het agentschap controleert opnieuw).", "This composition meets the eligibility conditions (the agency checks again)."),
         ["picker.failed"] = ("Deze samenstelling voldoet niet aan de ontvankelijkheidsvoorwaarden:", "This composition does not meet the eligibility conditions:"),
         ["board.unopened"] = ("Oproepen nog niet geopend", "Calls not opened yet"),
+        ["board.unopened.explain.read"] = ("Deze oproepen staan in de programmagegevens maar hebben nog geen dossier: een dossierbehandelaar opent ze. Lokale besturen zien een oproep pas wanneer ze open is voor aanvragen.", "These calls are in the programme data but have no dossier yet: a grant officer opens them. Local authorities see a call only once it is open for applications."),
         ["board.unopened.explain"] = ("Deze oproepen staan in de programmagegevens maar hebben nog geen dossier. Open een oproep om ze voor te bereiden; lokale besturen zien haar pas wanneer ze open is voor aanvragen.", "These calls are in the programme data but have no dossier yet. Open a call to prepare it; local authorities see it only once it is open for applications."),
         ["board.open.call"] = ("Oproep openen", "Open the call"),
         ["call.open.window"] = ("Open de oproep nu voor aanvragen (de indieningsperiode is begonnen).", "Open the call for applications now (the application window has started)."),
