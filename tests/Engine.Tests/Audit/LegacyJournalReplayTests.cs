@@ -1,5 +1,6 @@
+using SubsidyEngine.Engine.Audit;
+using SubsidyEngine.Engine.Journal;
 using SubsidyEngine.Engine.Letters;
-using SubsidyEngine.Engine.Runtime;
 using SubsidyEngine.Engine.Tests.Programmes;
 using SubsidyEngine.Testing;
 
