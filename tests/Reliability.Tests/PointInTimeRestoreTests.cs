@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using Npgsql;
 using SubsidyEngine.Engine.Database;
+using SubsidyEngine.Tools.Database;
 using SubsidyEngine.Engine.Runtime;
 using SubsidyEngine.Testing;
 using SubsidyEngine.Workflows.Expressions;

@@ -7,6 +7,7 @@ using System.Text.RegularExpressions;
 using Npgsql;
 using SubsidyEngine.Engine.Access;
 using SubsidyEngine.Engine.Database;
+using SubsidyEngine.Tools.Database;
 using SubsidyEngine.Engine.Hosting;
 using SubsidyEngine.Engine.Programmes;
 using SubsidyEngine.Engine.Runtime;
