@@ -6,7 +6,7 @@ using Npgsql;
 using SubsidyEngine.Engine.Programmes;
 using SubsidyEngine.Engine.Runtime;
 
-namespace SubsidyEngine.Engine.Simulation;
+namespace SubsidyEngine.Tools.Simulation;
 
 /// <summary>Totals of one action in one call.</summary>
 /// <param name="Applicants">Applications (eligible) with the action in their table.</param>
