@@ -14,7 +14,7 @@ using SubsidyEngine.Engine.Notices;
 using SubsidyEngine.Engine.Programmes;
 using SubsidyEngine.Engine.Runtime;
 using SubsidyEngine.Templates;
-using SubsidyEngine.Templates.Pdf;
+using SubsidyEngine.Pdf;
 using SubsidyEngine.Workflows.Expressions;
 using SubsidyEngine.Workflows.Loading;
 

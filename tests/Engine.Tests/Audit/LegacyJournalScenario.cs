@@ -5,7 +5,7 @@ using SubsidyEngine.Engine.Mail;
 using SubsidyEngine.Engine.Notices;
 using SubsidyEngine.Engine.Runtime;
 using SubsidyEngine.Engine.Tests.Programmes;
-using SubsidyEngine.Templates.Pdf;
+using SubsidyEngine.Pdf;
 using SubsidyEngine.Testing;
 
 namespace SubsidyEngine.Engine.Tests.Audit;
