@@ -1,5 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using SubsidyEngine.Api.Hosting;
+using SubsidyEngine.Engine.Audit;
+using SubsidyEngine.Engine.Diagrams;
 using SubsidyEngine.Engine.Hosting;
 using SubsidyEngine.Engine.Runtime;
 
@@ -112,7 +114,7 @@ internal static class CliVerbs
 
     private static async Task<int> ReplayAsync(IServiceProvider services, string[] args)
     {
-        var replay = services.GetRequiredService<Engine.Letters.AuditReplay>();
+        var replay = services.GetRequiredService<Engine.Audit.AuditReplay>();
         var letters = !args.Contains("--no-letters");
         var dossierIndex = Array.IndexOf(args, "--dossier");
         if (dossierIndex >= 0 && dossierIndex + 1 < args.Length)

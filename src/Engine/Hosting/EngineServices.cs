@@ -2,8 +2,10 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using SubsidyEngine.Engine.Audit;
 using SubsidyEngine.Engine.Configuration;
 using SubsidyEngine.Engine.Database;
+using SubsidyEngine.Engine.Journal;
 using SubsidyEngine.Engine.Programmes;
 using SubsidyEngine.Engine.Runtime;
 using SubsidyEngine.Workflows.Expressions;
@@ -88,8 +90,8 @@ public static class EngineServices
         services.AddSingleton<Letters.LetterModelBuilder>();
         services.AddSingleton(_ => new Templates.LetterRenderer());
         services.AddSingleton<Letters.NoticeLetters>();
-        services.AddSingleton<Letters.LetterVerifier>();
-        services.AddSingleton<Letters.AuditReplay>();
+        services.AddSingleton<LetterVerifier>();
+        services.AddSingleton<AuditReplay>();
         services.AddSingleton<Letters.DossierLetters>();
         services.AddSingleton<Notices.INoticeComposer>(sp => new Letters.TemplateNoticeComposer(
             sp.GetRequiredService<Letters.NoticeLetters>(), sp.GetRequiredService<ProgrammeCatalog>(),

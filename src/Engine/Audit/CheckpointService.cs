@@ -3,9 +3,11 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using Npgsql;
+using SubsidyEngine.Engine.Journal;
+using SubsidyEngine.Engine.Runtime;
 using SubsidyEngine.Workflows.Expressions;
 
-namespace SubsidyEngine.Engine.Runtime;
+namespace SubsidyEngine.Engine.Audit;
 
 /// <summary>
 /// One journal checkpoint: the digest of every dossier's chain head at a moment, chained to the previous

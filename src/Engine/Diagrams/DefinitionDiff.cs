@@ -1,8 +1,9 @@
 using System.Text;
 using System.Text.Json;
+using SubsidyEngine.Engine.Runtime;
 using SubsidyEngine.Workflows.Model;
 
-namespace SubsidyEngine.Engine.Runtime;
+namespace SubsidyEngine.Engine.Diagrams;
 
 /// <summary>One difference between two versions of a definition.</summary>
 /// <param name="Kind"><c>added</c>, <c>removed</c> or <c>changed</c>.</param>

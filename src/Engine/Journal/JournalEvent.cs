@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace SubsidyEngine.Engine.Runtime;
+namespace SubsidyEngine.Engine.Journal;
 
 /// <summary>
 /// One journal event. <see cref="ComputeHash"/> implements the canonical forms documented byte for byte in

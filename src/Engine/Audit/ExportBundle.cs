@@ -6,9 +6,10 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Npgsql;
+using SubsidyEngine.Engine.Journal;
 using SubsidyEngine.Templates;
 
-namespace SubsidyEngine.Engine.Runtime;
+namespace SubsidyEngine.Engine.Audit;
 
 /// <summary>What to export: one dossier, a call (the call dossier and every dossier whose data.parent is it), or everything.</summary>
 public sealed record ExportScope(string Kind, Guid? Id)
@@ -130,7 +131,7 @@ public sealed class ExportBundle(NpgsqlDataSource dataSource, TimeProvider clock
                 events++;
                 dossiersSeen.Add(e.DossierId);
                 definitionsUsed.TryAdd((e.DefinitionId, e.DefinitionVersion), e.DefinitionHash);
-                foreach (var (id, version) in Replayer.TemplateVersionsOf(e.Effects))
+                foreach (var (id, version) in RecordedEffects.TemplateVersionsOf(e.Effects))
                 {
                     templatesUsed.Add((id, version));
                 }

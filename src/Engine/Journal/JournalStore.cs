@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using Npgsql;
 
-namespace SubsidyEngine.Engine.Runtime;
+namespace SubsidyEngine.Engine.Journal;
 
 /// <summary>Reads the journal (append-only; nothing here writes).</summary>
 public sealed class JournalStore(NpgsqlDataSource dataSource)

@@ -1,7 +1,8 @@
 using System.Text;
+using SubsidyEngine.Engine.Runtime;
 using SubsidyEngine.Workflows.Compilation;
 
-namespace SubsidyEngine.Engine.Runtime;
+namespace SubsidyEngine.Engine.Diagrams;
 
 /// <summary>
 /// Generates the documentation of every definition into <c>docs/workflows</c>: per version a Markdown page with the

@@ -1,6 +1,6 @@
-using SubsidyEngine.Engine.Runtime;
 
-namespace SubsidyEngine.Engine.Letters;
+
+namespace SubsidyEngine.Engine.Audit;
 
 /// <summary>
 /// The auditor's replay: the events of every dossier re-fired and verified (<see cref="Replayer"/>), then every stored

@@ -1,6 +1,6 @@
 using Npgsql;
 
-namespace SubsidyEngine.Engine.Database;
+namespace SubsidyEngine.Engine.Journal;
 
 /// <summary>
 /// The journal is partitioned by year of <c>occurred_at</c> in Europe/Brussels (migration 0020,

@@ -3,7 +3,7 @@ using System.Net;
 using System.Text;
 using SubsidyEngine.Workflows.Model;
 
-namespace SubsidyEngine.Engine.Runtime;
+namespace SubsidyEngine.Engine.Diagrams;
 
 /// <summary>A dossier's way through its definition: the states it was in and the transitions it took, in order.</summary>
 /// <param name="States">Visited states, first to last (the last is the current state).</param>

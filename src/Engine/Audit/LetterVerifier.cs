@@ -2,10 +2,12 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using Npgsql;
+using SubsidyEngine.Engine.Journal;
+using SubsidyEngine.Engine.Letters;
 using SubsidyEngine.Engine.Notices;
 using SubsidyEngine.Engine.Runtime;
 
-namespace SubsidyEngine.Engine.Letters;
+namespace SubsidyEngine.Engine.Audit;
 
 /// <summary>What the letter check of a replay found: how many stored letters were re-rendered, and every divergence.</summary>
 public sealed record LetterVerification(int Letters, IReadOnlyList<Divergence> Divergences)

@@ -1,12 +1,13 @@
 using System.Text.Json.Nodes;
 using Npgsql;
 using SubsidyEngine.Engine.Programmes;
+using SubsidyEngine.Engine.Runtime;
 using SubsidyEngine.Workflows.Compilation;
 using SubsidyEngine.Workflows.Expressions;
 using SubsidyEngine.Workflows.Model;
 using SubsidyEngine.Workflows.Schema;
 
-namespace SubsidyEngine.Engine.Runtime;
+namespace SubsidyEngine.Engine.Audit;
 
 /// <summary>One thing wrong with a stored dossier: where (a JSON path into its data, or <c>$</c>) and what.</summary>
 public sealed record DataProblem(Guid DossierId, string Workflow, int Version, string Path, string Problem)

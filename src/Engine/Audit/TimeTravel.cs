@@ -1,6 +1,8 @@
 using System.Text.Json.Nodes;
+using SubsidyEngine.Engine.Journal;
+using SubsidyEngine.Engine.Runtime;
 
-namespace SubsidyEngine.Engine.Runtime;
+namespace SubsidyEngine.Engine.Audit;
 
 /// <summary>A deadline as the journal knows it at a moment.</summary>
 public sealed record DeadlineAsOf(Guid Id, string Kind, DateTimeOffset Due, string Rule, string? Timeout, string? BoundState, bool Remind, int SetBySeq);

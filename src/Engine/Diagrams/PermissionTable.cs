@@ -1,9 +1,10 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using SubsidyEngine.Engine.Runtime;
 using SubsidyEngine.Workflows.Compilation;
 using SubsidyEngine.Workflows.Expressions;
 
-namespace SubsidyEngine.Engine.Runtime;
+namespace SubsidyEngine.Engine.Diagrams;
 
 /// <summary>
 /// The permission table generated from the definitions (role x relation x trigger, every definition and version):

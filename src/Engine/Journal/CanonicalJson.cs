@@ -1,8 +1,9 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using SubsidyEngine.Engine.Runtime;
 
-namespace SubsidyEngine.Engine.Runtime;
+namespace SubsidyEngine.Engine.Journal;
 
 /// <summary>
 /// The canonical JSON text stored in the journal: object keys sorted by ordinal (UTF-16) order, no whitespace,
