@@ -5,7 +5,7 @@ namespace SubsidyEngine.Bench;
 
 /// <summary>
 /// The plain-text derivation alone (issue 21): the hand-written <see cref="HtmlText"/> against the walker over
-/// AngleSharp's DOM (<see cref="HtmlTextWalker"/>), on every approved letter, alternating the two in one process:
+/// AngleSharp's DOM (<see cref="PlainTextWalker"/>), on every approved letter, alternating the two in one process:
 /// thread CPU and bytes allocated per letter, best of each round. Checks first that both give the same text.
 /// </summary>
 public static class PlainTextScenario
@@ -15,7 +15,7 @@ public static class PlainTextScenario
         var letters = Directory.GetFiles(FindApproved(), "*.html").Order(StringComparer.Ordinal).Select(File.ReadAllText).ToList();
         foreach (var letter in letters)
         {
-            if (HtmlText.ToPlainText(letter) != HtmlTextWalker.ToPlainText(letter))
+            if (HtmlText.ToPlainText(letter) != PlainTextWalker.ToPlainText(letter))
             {
                 throw new InvalidOperationException("the walker's text differs from HtmlText's on an approved letter");
             }
@@ -44,7 +44,7 @@ public static class PlainTextScenario
         for (var i = 0; i < 3; i++)
         {
             Measure(HtmlText.ToPlainText, out _);
-            Measure(HtmlTextWalker.ToPlainText, out _);
+            Measure(PlainTextWalker.ToPlainText, out _);
         }
 
         var old = new List<double>();
@@ -53,7 +53,7 @@ public static class PlainTextScenario
         for (var round = 0; round < rounds; round++)
         {
             old.Add(Measure(HtmlText.ToPlainText, out oldKb));
-            walker.Add(Measure(HtmlTextWalker.ToPlainText, out walkerKb));
+            walker.Add(Measure(PlainTextWalker.ToPlainText, out walkerKb));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"round {round + 1}: HtmlText {old[^1],7:F1} us  walker {walker[^1],7:F1} us per letter (load {File.ReadAllText("/proc/loadavg").Split(' ')[0]})"));
         }
