@@ -11,7 +11,7 @@ using SubsidyEngine.Engine.Letters;
 using SubsidyEngine.Engine.Notices;
 using SubsidyEngine.Engine.Programmes;
 using SubsidyEngine.Engine.Runtime;
-using SubsidyEngine.Engine.Simulation;
+using SubsidyEngine.Tools.Simulation;
 
 namespace SubsidyEngine.Bench;
 

@@ -1,4 +1,4 @@
-using SubsidyEngine.Engine.Simulation;
+using SubsidyEngine.Tools.Simulation;
 using SubsidyEngine.Engine.Tests.Programmes;
 using SubsidyEngine.Testing;
 

@@ -8,6 +8,7 @@ using Npgsql;
 using SubsidyEngine.Engine.Access;
 using SubsidyEngine.Engine.Audit;
 using SubsidyEngine.Engine.Database;
+using SubsidyEngine.Tools.Database;
 using SubsidyEngine.Engine.Hosting;
 using SubsidyEngine.Engine.Journal;
 using SubsidyEngine.Engine.Programmes;

@@ -3,8 +3,9 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using SubsidyEngine.Engine.Database;
+using SubsidyEngine.Tools.Database;
 
-namespace SubsidyEngine.Engine.Simulation;
+namespace SubsidyEngine.Tools.Simulation;
 
 /// <summary>
 /// The database a simulation runs on: by default a fresh private PostgreSQL cluster in a temporary folder (the

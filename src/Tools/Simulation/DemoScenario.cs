@@ -5,7 +5,7 @@ using SubsidyEngine.Engine.Programmes.Model;
 using SubsidyEngine.Engine.Runtime;
 using SubsidyEngine.Workflows.Expressions;
 
-namespace SubsidyEngine.Engine.Simulation;
+namespace SubsidyEngine.Tools.Simulation;
 
 /// <summary>Who acts in the demo: the journal names these users (the seeded development users of the service).</summary>
 /// <param name="OfficerUserId">The officer's user id.</param>

@@ -3,7 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 
-namespace SubsidyEngine.Engine.Simulation;
+namespace SubsidyEngine.Tools.Simulation;
 
 /// <summary>
 /// The demo's calendar: the shipped programme data moved forward by whole months so that <em>today</em> the Plan

@@ -2,7 +2,7 @@ using SubsidyEngine.Engine.Programmes;
 using SubsidyEngine.Engine.Programmes.Model;
 using SubsidyEngine.Engine.Rules;
 
-namespace SubsidyEngine.Engine.Simulation;
+namespace SubsidyEngine.Tools.Simulation;
 
 /// <summary>The figures the generated programme must reproduce (DOMAIN §3 and §4); the defaults are the real ones.</summary>
 public sealed record SimulationTargets

@@ -1,7 +1,7 @@
 #pragma warning disable CS1573 // Record parameters are documented only where the name does not say it all.
 using System.Globalization;
 
-namespace SubsidyEngine.Engine.Simulation;
+namespace SubsidyEngine.Tools.Simulation;
 
 /// <summary>One row of a generated application table (planned reach never above the maximum, so funded = planned).</summary>
 public sealed record PlannedRow(string Action, int Planned, int Priority, decimal Rate);

@@ -9,7 +9,7 @@ using SubsidyEngine.Engine.Rules;
 using SubsidyEngine.Engine.Runtime;
 using SubsidyEngine.Workflows.Expressions;
 
-namespace SubsidyEngine.Engine.Simulation;
+namespace SubsidyEngine.Tools.Simulation;
 
 /// <summary>Options of a simulation run.</summary>
 public sealed record SimulationOptions

@@ -7,7 +7,7 @@ using SubsidyEngine.Engine.Programmes;
 using SubsidyEngine.Engine.Programmes.Model;
 using SubsidyEngine.Engine.Runtime;
 
-namespace SubsidyEngine.Engine.Simulation;
+namespace SubsidyEngine.Tools.Simulation;
 
 /// <summary>Totals of one action in one call.</summary>
 /// <param name="Applicants">Applications (eligible) with the action in their table.</param>

@@ -1,4 +1,4 @@
-namespace SubsidyEngine.Engine.Simulation;
+namespace SubsidyEngine.Tools.Simulation;
 
 /// <summary>
 /// A settable clock for the programme simulation: the runtime, the deadline sweep and the migrator read the time

@@ -4,8 +4,9 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
+using SubsidyEngine.Engine.Database;
 
-namespace SubsidyEngine.Engine.Database;
+namespace SubsidyEngine.Tools.Database;
 
 /// <summary>Raised when the embedded cluster cannot be provisioned; the message is meant for the operator as is.</summary>
 public sealed class EmbeddedPostgresException(string message, Exception? inner = null) : Exception(message, inner);
@@ -40,7 +41,7 @@ public sealed record EmbeddedPostgresSettings
 /// 127.0.0.1 only, stopped cleanly on <see cref="DisposeAsync"/>. PostgreSQL refuses to run as root, so a root
 /// process runs the server as the <c>postgres</c> OS user (created when missing).
 /// </summary>
-public sealed class EmbeddedPostgres : IAsyncDisposable
+public sealed class EmbeddedPostgres : IEmbeddedDatabase
 {
     private const string ServerUser = "postgres";
     private readonly ILogger _logger;
