@@ -1,5 +1,6 @@
 using System.Globalization;
 using CsvHelper;
+using SubsidyEngine.Engine.Programmes.Model;
 using SubsidyEngine.Workflows.Loading;
 
 namespace SubsidyEngine.Engine.Programmes;

@@ -1,3 +1,4 @@
+using SubsidyEngine.Engine.Programmes.Model;
 using SubsidyEngine.Workflows.Loading;
 
 namespace SubsidyEngine.Engine.Programmes;
