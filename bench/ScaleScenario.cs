@@ -160,11 +160,12 @@ public static partial class ScaleScenario
             o.PublicBaseUrl = "http://127.0.0.1:5080";
         });
         services.AddSubsidyEngine(_ => connection);
+        services.AddSingleton<SubsidyEngine.Templates.IPdfRenderer>(_ => new SubsidyEngine.Pdf.PdfRenderer());
         services.AddSubsidyNotices();
         // The real letters without their PDFs: the generator does not copy PDFs, and rendering them in Chromium is
         // most of a programme run's time.
         services.AddSingleton<INoticeComposer>(sp => new TemplateNoticeComposer(sp.GetRequiredService<NoticeLetters>(), sp.GetRequiredService<ProgrammeCatalog>(),
-            sp.GetRequiredService<SubsidyEngine.Templates.Pdf.PdfRenderer>(), sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<SubsidyOptions>>().Value.Notices) { RenderPdfs = false });
+            sp.GetRequiredService<SubsidyEngine.Templates.IPdfRenderer>(), sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<SubsidyOptions>>().Value.Notices) { RenderPdfs = false });
         services.AddSingleton<TimeProvider>(clock);
         await using var provider = services.BuildServiceProvider();
         await EngineServices.PrepareAsync(provider, CancellationToken.None);

@@ -3,7 +3,6 @@ using SubsidyEngine.Api.Ui;
 using SubsidyEngine.Engine.Access;
 using SubsidyEngine.Engine.Letters;
 using SubsidyEngine.Templates;
-using SubsidyEngine.Templates.Pdf;
 
 namespace SubsidyEngine.Api.Pages;
 
@@ -11,7 +10,7 @@ namespace SubsidyEngine.Api.Pages;
 /// One letter of a dossier, rendered from the journal (<see cref="NoticeLetters"/>), as HTML or PDF. A municipality
 /// opening it records <c>letter.opened</c> once per notice and user (idempotency key).
 /// </summary>
-public sealed class LetterModel(DossierQueries queries, NoticeLetters letters, PdfRenderer pdf, DossierLetters dossierLetters) : UiPageModel
+public sealed class LetterModel(DossierQueries queries, NoticeLetters letters, IPdfRenderer pdf, DossierLetters dossierLetters) : UiPageModel
 {
     public Guid DossierId { get; private set; }
 

@@ -38,11 +38,11 @@ public static class EngineServices
         services.AddSingleton(sp => WorkflowsFolder.Resolve(
             sp.GetRequiredService<IOptions<SubsidyOptions>>().Value, sp.GetRequiredService<DatabaseHandle>(), sp.GetRequiredService<TimeProvider>(),
             ownsServer, sp.GetService<IDemoWorkflows>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger("SubsidyEngine.Demo")));
-        services.AddSingleton(sp =>
-        {
-            var options = sp.GetRequiredService<IOptions<SubsidyOptions>>().Value;
-            return ProgrammeCatalog.Load(sp.GetRequiredService<WorkflowsFolder>().Path, options.ResolveAuthoritiesFile());
-        });
+        // Everything under workflows/ is reported in one go (WorkflowFiles): the programme data's problems are kept
+        // here and thrown with the definitions' when the workflow catalogue loads (at the start, PrepareAsync).
+        services.AddSingleton(sp => ProgrammeCatalog.TryLoad(
+            sp.GetRequiredService<WorkflowsFolder>().Path, sp.GetRequiredService<IOptions<SubsidyOptions>>().Value.ResolveAuthoritiesFile()));
+        services.AddSingleton(sp => sp.GetRequiredService<ProgrammeCatalogLoad>().Catalog);
         services.AddSingleton(sp => ProgrammeRules.Create(sp.GetRequiredService<ProgrammeCatalog>()));
         services.AddSingleton<ProgrammeService>();
         services.AddSingleton<Commands.DossierCommands>();
@@ -51,7 +51,8 @@ public static class EngineServices
         services.AddSingleton(sp => WorkflowCatalog.Load(
             sp.GetRequiredService<WorkflowsFolder>().Path,
             sp.GetRequiredService<RuleRegistry>(),
-            sp.GetRequiredService<ILetterTemplates>()));
+            sp.GetRequiredService<ILetterTemplates>(),
+            sp.GetRequiredService<ProgrammeCatalogLoad>().Problems));
         services.AddSingleton<DefinitionStore>();
         services.AddSingleton(sp => new WorkflowRuntime(
             sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<WorkflowCatalog>(), sp.GetRequiredService<DefinitionStore>(),
@@ -72,7 +73,8 @@ public static class EngineServices
             AuditorsAddress = sp.GetRequiredService<IOptions<SubsidyOptions>>().Value.Smtp.AuditorAddress,
         });
 
-        // Letters: rendered from the journal with the versioned templates; PDFs by one shared Chromium.
+        // Letters: rendered from the journal with the versioned templates; PDFs by the host's Templates.IPdfRenderer
+        // (SubsidyEngine.Pdf: one shared Chromium), which the Engine does not register.
         services.AddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<SubsidyOptions>>().Value;
@@ -88,14 +90,13 @@ public static class EngineServices
         });
         services.AddSingleton<Letters.LetterModelBuilder>();
         services.AddSingleton(_ => new Templates.LetterRenderer());
-        services.AddSingleton(_ => new Templates.Pdf.PdfRenderer());
         services.AddSingleton<Letters.NoticeLetters>();
         services.AddSingleton<LetterVerifier>();
         services.AddSingleton<AuditReplay>();
         services.AddSingleton<Letters.DossierLetters>();
         services.AddSingleton<Notices.INoticeComposer>(sp => new Letters.TemplateNoticeComposer(
             sp.GetRequiredService<Letters.NoticeLetters>(), sp.GetRequiredService<ProgrammeCatalog>(),
-            sp.GetRequiredService<Templates.Pdf.PdfRenderer>(), sp.GetRequiredService<IOptions<SubsidyOptions>>().Value.Notices));
+            sp.GetRequiredService<Templates.IPdfRenderer>(), sp.GetRequiredService<IOptions<SubsidyOptions>>().Value.Notices));
         return services;
     }
 

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using Npgsql;
 using SubsidyEngine.Engine.Access;
 using SubsidyEngine.Engine.Runtime;
-using SubsidyEngine.Templates.Pdf;
+using SubsidyEngine.Templates;
 
 namespace SubsidyEngine.Engine.Letters;
 
@@ -24,7 +24,7 @@ public sealed record LetterPdf(LetterSummary Letter, byte[] Bytes, string FileNa
 /// rendering (table <c>letter</c>, migration 0002) is served as stored; a notice not composed yet is rendered from
 /// the journal by <see cref="NoticeLetters"/>, which gives the same HTML hash.
 /// </summary>
-public sealed class DossierLetters(NpgsqlDataSource dataSource, NoticeLetters letters, PdfRenderer pdf, WorkflowRuntime runtime)
+public sealed class DossierLetters(NpgsqlDataSource dataSource, NoticeLetters letters, IPdfRenderer pdf, WorkflowRuntime runtime)
 {
     private const string Select =
         "SELECT n.id, n.dossier_seq, n.kind, n.template_id, n.template_version, n.status, n.created_at, n.sent_at, " +
