@@ -344,7 +344,7 @@ public sealed class NoticeDispatcher
     private static NoticeToCompose ReadNotice(NpgsqlDataReader r) => new(
         r.GetGuid(0), r.GetGuid(1), r.GetString(2), r.GetString(3), r.GetInt32(4), r.GetInt32(5), r.GetInt64(6),
         r.GetFieldValue<DateTimeOffset>(7), r.GetString(10), r.GetString(11), CanonicalJson.ParseObject(r.GetString(12)), ReminderInfo.Read(r, 13),
-        NoticeSnapshot.Read(r, 17));
+        NoticeSnapshot.Read(r, 17) is { } snapshot ? snapshot with { DataSha256 = ComposedNotice.Sha256Of(r.GetString(12)) } : null);
 
     /// <summary>
     /// One notice as the dispatcher reads it to send it (<see cref="DetailsSelect"/>: its snapshot, its reminder),
@@ -572,6 +572,11 @@ public sealed class NoticeDispatcher
         {
             args["deadline"] = r.DeadlineId.ToString("D");
             args["stage"] = r.OffsetCode;
+        }
+
+        if (n.Snapshot?.DataSha256 is { } dataSha256)
+        {
+            args["dataSha256"] = dataSha256; // the snapshot the letter was rendered from (export bundle: notices.jsonl "data")
         }
 
         try
