@@ -36,7 +36,7 @@ public static class IdempotencyKeys
     /// endpoints, the hidden field of the pages), in English and Dutch.
     /// </summary>
     public static FieldError Error(string field) =>
-        new(field, Rule) { Rule = "idempotency-key", Nl = $"{field}: moet 1 tot {MaxLength} zichtbare ASCII-tekens zijn" };
+        new(field, Rule) { Rule = "idempotency-key", Nl = $"De verzendsleutel moet 1 tot {MaxLength} zichtbare ASCII-tekens lang zijn." };
 
     /// <summary>A key the runtime stores (namespaced): 1 to <see cref="MaxStoredLength"/> characters.</summary>
     public static bool IsStorable(string key)
