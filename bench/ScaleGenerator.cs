@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Npgsql;
 using NpgsqlTypes;
+using SubsidyEngine.Engine.Journal;
 using SubsidyEngine.Engine.Runtime;
 
 namespace SubsidyEngine.Bench;

@@ -1,7 +1,9 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
+using SubsidyEngine.Engine.Audit;
 using SubsidyEngine.Engine.Configuration;
+using SubsidyEngine.Engine.Journal;
 using SubsidyEngine.Engine.Notices;
 using SubsidyEngine.Engine.Runtime;
 using SubsidyEngine.Testing;
