@@ -354,7 +354,7 @@ public sealed class AccessMatrixTests(MatrixFactory api) : IClassFixture<MatrixF
     {
         if (!_antiforgery.TryGetValue(persona, out var pair))
         {
-            pair = await api.AntiforgeryAsync(persona == "anonymous" ? null : persona);
+            pair = await api.AntiforgeryOfAsync(persona == "anonymous" ? null : persona);
             _antiforgery[persona] = pair;
         }
 

@@ -205,7 +205,7 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
     }
 
     /// <summary>The antiforgery cookie and token of <paramref name="persona"/> (null: anonymous): a page form post needs both.</summary>
-    public async Task<(string Cookie, string Token)> AntiforgeryAsync(string? persona)
+    public async Task<(string Cookie, string Token)> AntiforgeryOfAsync(string? persona)
     {
         using var client = As(persona);
         var response = await client.GetAsync("/auth/antiforgery");

@@ -20,7 +20,7 @@ public sealed partial class PageCommandTests(ApiFactory api) : IClassFixture<Api
 
     private async Task<(HttpStatusCode Status, string Html)> PostFormAsync(HttpClient client, string path, params (string Name, string Value)[] fields)
     {
-        var (cookie, token) = await api.AntiforgeryAsync("officer");
+        var (cookie, token) = await api.AntiforgeryOfAsync("officer");
         using var request = new HttpRequestMessage(HttpMethod.Post, path)
         {
             Content = new FormUrlEncodedContent(fields.Select(f => new KeyValuePair<string, string>(f.Name, f.Value))),
@@ -31,8 +31,9 @@ public sealed partial class PageCommandTests(ApiFactory api) : IClassFixture<Api
         return (response.StatusCode, await response.Content.ReadAsStringAsync());
     }
 
+    /// <summary>The dossier's creation and transitions (delivery records such as the letter's notice.sent come and go with the dispatcher).</summary>
     private Task<long> EventsAsync(Guid id, string? trigger = null) =>
-        api.ScalarAsync($"SELECT count(*) FROM journal WHERE dossier_id = '{id:D}'" + (trigger is null ? string.Empty : $" AND trigger = '{trigger}'"));
+        api.ScalarAsync($"SELECT count(*) FROM journal WHERE dossier_id = '{id:D}' AND kind IN ('created', 'transition')" + (trigger is null ? string.Empty : $" AND trigger = '{trigger}'"));
 
     private static string Alerts(string html) => Regex.Match(html, "<div class=\"msg err\" role=\"alert\">.*?</div>", RegexOptions.Singleline).Value;
 
@@ -107,6 +108,7 @@ public sealed partial class PageCommandTests(ApiFactory api) : IClassFixture<Api
             Assert.Equal(string.Empty, Alerts(form.Html));
         }
 
-        Assert.Equal(before + 2, await EventsAsync(id, "set-amount"));
+        Assert.Equal(2, await EventsAsync(id, "set-amount"));
+        Assert.Equal(before + 2, await EventsAsync(id));
     }
 }
