@@ -6,6 +6,7 @@ using SubsidyEngine.Engine.Journal;
 using SubsidyEngine.Engine.Letters;
 using SubsidyEngine.Engine.Mail;
 using SubsidyEngine.Engine.Notices;
+using SubsidyEngine.Engine.Runtime;
 using SubsidyEngine.Engine.Tests.Programmes;
 using SubsidyEngine.Templates;
 using SubsidyEngine.Templates.Pdf;
