@@ -13,6 +13,7 @@ using SubsidyEngine.Engine.Letters;
 using SubsidyEngine.Engine.Mail;
 using SubsidyEngine.Engine.Notices;
 using SubsidyEngine.Engine.Programmes;
+using SubsidyEngine.Engine.Programmes.Model;
 using SubsidyEngine.Engine.Runtime;
 using SubsidyEngine.Templates;
 using SubsidyEngine.Templates.Pdf;

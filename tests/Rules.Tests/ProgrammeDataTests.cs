@@ -1,5 +1,6 @@
 using System.Text;
 using SubsidyEngine.Engine.Programmes;
+using SubsidyEngine.Engine.Programmes.Model;
 
 namespace SubsidyEngine.Rules.Tests;
 

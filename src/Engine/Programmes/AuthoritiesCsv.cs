@@ -1,5 +1,6 @@
 using System.Globalization;
 using CsvHelper;
+using SubsidyEngine.Engine.Programmes.Model;
 
 namespace SubsidyEngine.Engine.Programmes;
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using SubsidyEngine.Engine.Programmes.Model;
 
 namespace SubsidyEngine.Engine.Programmes;
 
@@ -214,7 +215,7 @@ internal sealed class JsonDataReader
     {
         var configurable = Bool("configurable") ?? false;
         var note = String("note", required: false);
-        return configurable || note is not null ? new Provenance(configurable, note) : Programmes.Provenance.FromSources;
+        return configurable || note is not null ? new Provenance(configurable, note) : Programmes.Model.Provenance.FromSources;
     }
 
     /// <summary>Reports every property of this object that no reader asked for (a typo, or a field in the wrong place).</summary>

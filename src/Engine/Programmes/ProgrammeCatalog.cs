@@ -1,3 +1,5 @@
+using SubsidyEngine.Engine.Programmes.Model;
+
 namespace SubsidyEngine.Engine.Programmes;
 
 /// <summary>
