@@ -304,7 +304,7 @@ internal static class ScaleMeasurements
         await using var empty = NpgsqlDataSource.Create(cluster.Postgres.BuildConnectionString("scale_empty"));
         await new Engine.Database.Migrator(empty).MigrateAsync();
 
-        var problems = new List<DefinitionProblem>();
+        var problems = new List<LoadProblem>();
         var def = DefinitionLoader.LoadDefinition(Encoding.UTF8.GetBytes(FiresScenario.Definition), "bench/cycle.v1.json", problems)!;
         var catalog = WorkflowCatalog.FromDefinitions([def], new RuleRegistry(), new FiresScenario.NoTemplates());
         var officer = new Actor("bench", "officer");
