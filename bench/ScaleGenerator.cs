@@ -48,10 +48,17 @@ public sealed partial class ScaleGenerator
         LetterHash,
         CallId,
         CallSha,
+        AllocationHash,
     }
 
     /// <summary>A call file of the templates' programme: its id, the SHA-256 of its bytes (the call snapshot's <c>dataSha256</c>) and the bytes.</summary>
-    public sealed record CallFile(string Id, string Sha256, byte[] Bytes);
+    public sealed record CallFile(string Id, string Sha256, byte[] Bytes, Engine.Programmes.Call Call);
+
+    /// <summary>
+    /// A call's allocation in a template (the <c>confirm-allocation</c> event): its <c>inputsSha256</c> is a hash
+    /// over the applications' ids, so each copy's is computed again from the copy's own inputs.
+    /// </summary>
+    internal sealed record Allocation(int Event, int Call);
 
     internal sealed record Derived(int Dossier, int DossierSeq, string Purpose, int Index);
 
@@ -74,6 +81,11 @@ public sealed partial class ScaleGenerator
         internal List<object?[]> Deadlines { get; } = [];
 
         internal List<object?[]> UniqueKeys { get; } = [];
+
+        internal List<Allocation> Allocations { get; } = [];
+
+        /// <summary>Template event index to its allocation (index into <see cref="Allocations"/>).</summary>
+        internal Dictionary<int, int> AllocationOf { get; } = [];
 
         internal List<object?[]> Notices { get; } = [];
 
@@ -107,7 +119,13 @@ public sealed partial class ScaleGenerator
     {
         var ids = string.Join('|', calls.Select(c => Regex.Escape(c.Id)));
         var initials = string.Concat(programme.Split('-', StringSplitOptions.RemoveEmptyEntries).Select(w => char.ToUpperInvariant(w[0])));
-        return new Regex($"(?<=\")(?:{ids})(?=\")|(?<=\\b{Regex.Escape(initials)}-)(?:{ids})(?![0-9A-Za-z.])|(?<=\\|)(?:{ids})(?=\\||$)", RegexOptions.CultureInvariant);
+        const string end = "(?![0-9A-Za-z]|[.-][0-9A-Za-z])";
+        return new Regex(
+            $"(?<=\")(?:{ids})(?=\")" +
+            $"|(?<=\\b{Regex.Escape(initials)}-)(?:{ids})(?![0-9A-Za-z]|\\.[0-9A-Za-z])" +
+            $"|(?<=\\|)(?:{ids})(?=\\||$)" +
+            $"|(?<=\\b(?:call|oproep|Call|Oproep) )(?:{ids}){end}",
+            RegexOptions.CultureInvariant);
     }
 
     /// <summary>Reads a programme run: every dossier, event, deadline, notice and letter of <paramref name="source"/>.</summary>
@@ -162,6 +180,27 @@ public sealed partial class ScaleGenerator
         foreach (var (call, i) in calls.Select((c, i) => (c, i)))
         {
             lookup[call.Sha256] = new Slot(SlotKind.CallSha, i, false);
+        }
+
+        // The allocations of the template's calls: their inputs hash is derived from the applications' ids.
+        var callOfDossier = new Dictionary<Guid, string>();
+        await using (var cmd = source.CreateCommand("SELECT id, data #>> '{call,id}' FROM dossier WHERE data #>> '{call,id}' IS NOT NULL"))
+        await using (var r = await cmd.ExecuteReaderAsync())
+        {
+            while (await r.ReadAsync())
+            {
+                callOfDossier[r.GetGuid(0)] = r.GetString(1);
+            }
+        }
+
+        for (var i = 0; i < events.Count; i++)
+        {
+            if (events[i].Trigger == "confirm-allocation" && JsonNode.Parse(events[i].Effects)?["computed"]?["allocation"]?["result"]?["inputsSha256"]?.GetValue<string>() is { } inputsSha)
+            {
+                t.AllocationOf[i] = t.Allocations.Count;
+                lookup[inputsSha] = new Slot(SlotKind.AllocationHash, t.Allocations.Count, false);
+                t.Allocations.Add(new Allocation(i, callIndex[callOfDossier[events[i].DossierId]]));
+            }
         }
 
         var eventIndex = new Dictionary<long, int>();
@@ -315,6 +354,9 @@ public sealed partial class ScaleGenerator
         /// <summary>The SHA-256 of the copy's call files (set when they are written).</summary>
         public string[] CallShas { get; } = new string[template.Calls.Count];
 
+        /// <summary>The <c>inputsSha256</c> of the copy's allocations (set when the allocation event is written).</summary>
+        public string?[] AllocationHashes { get; } = new string?[template.Allocations.Count];
+
         public string[] EventHashes { get; } = new string[template.EventCount];
 
         public string?[] LetterHashes { get; } = new string?[template.LetterCount];
@@ -390,12 +432,22 @@ public sealed partial class ScaleGenerator
                         }
                     }
 
+                    var inputs = Render(inputsText, inst);
+                    if (template.AllocationOf.TryGetValue(ei, out var allocation))
+                    {
+                        // The copy's allocation, computed by the rule itself from the copy's inputs: its hash names the copy's applications.
+                        var call = template.Calls[template.Allocations[allocation].Call].Call;
+                        var requests = Engine.Programmes.ProgrammeGuards.AllocationRequests(JsonNode.Parse(inputs)?["requests"]);
+                        var result = Engine.Rules.AllocationRule.Allocate(call.Budget.Eur, call.Parameters.Allocation, requests);
+                        inst.AllocationHashes[allocation] = Engine.Programmes.ProgrammeGuards.AllocationSummary(result, call.Parameters.Allocation, requests)["inputsSha256"]!.GetValue<string>();
+                    }
+
                     var e = (source with
                     {
                         DossierId = inst.Ids[dossier],
                         Arguments = Render(argumentsText, inst),
                         Effects = Render(effectsText, inst),
-                        Inputs = Render(inputsText, inst),
+                        Inputs = inputs,
                         PrevHash = prevIndex < 0 ? JournalEvent.GenesisHash : inst.EventHashes[prevIndex],
                     }).WithHash();
                     inst.EventHashes[ei] = e.Hash;
@@ -656,6 +708,9 @@ public sealed partial class ScaleGenerator
                     break;
                 case SlotKind.CallSha:
                     sb.Append(inst.CallShas[slot.Index]);
+                    break;
+                case SlotKind.AllocationHash:
+                    sb.Append(inst.AllocationHashes[slot.Index] ?? throw new InvalidOperationException("an allocation's inputs hash quoted before the allocation was written"));
                     break;
             }
         }

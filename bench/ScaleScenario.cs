@@ -258,7 +258,7 @@ public static partial class ScaleScenario
         var copy = NpgsqlDataSource.Create(connection);
         var programmes = provider.GetRequiredService<ProgrammeCatalog>();
         var calls = programmes.Programme(options.ProgrammeId).Calls
-            .Select(c => new ScaleGenerator.CallFile(c.Id, c.File.Sha256, File.ReadAllBytes(Path.Combine(root, "workflows", options.ProgrammeId, c.File.RelativePath)))).ToList();
+            .Select(c => new ScaleGenerator.CallFile(c.Id, c.File.Sha256, File.ReadAllBytes(Path.Combine(root, "workflows", options.ProgrammeId, c.File.RelativePath)), c)).ToList();
         foreach (var call in calls)
         {
             if (ProgrammeLoader.Sha256Hex(call.Bytes) != call.Sha256)
