@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Npgsql;
 using SubsidyEngine.Engine.Database;
+using SubsidyEngine.Tools.Database;
 
 namespace SubsidyEngine.Bench;
 

@@ -8,6 +8,7 @@ using Hangfire.PostgreSql;
 using Npgsql;
 using SubsidyEngine.Engine.Configuration;
 using SubsidyEngine.Engine.Hosting;
+using SubsidyEngine.Engine.Journal;
 using SubsidyEngine.Engine.Letters;
 using SubsidyEngine.Engine.Mail;
 using SubsidyEngine.Engine.Notices;

@@ -3,6 +3,8 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Npgsql;
 using NpgsqlTypes;
+using SubsidyEngine.Engine.Audit;
+using SubsidyEngine.Engine.Journal;
 using SubsidyEngine.Engine.Runtime;
 using SubsidyEngine.Workflows.Expressions;
 using SubsidyEngine.Workflows.Loading;

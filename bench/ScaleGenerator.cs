@@ -8,6 +8,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Npgsql;
 using NpgsqlTypes;
+using SubsidyEngine.Engine.Journal;
 using SubsidyEngine.Engine.Runtime;
 
 namespace SubsidyEngine.Bench;

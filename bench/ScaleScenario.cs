@@ -3,14 +3,15 @@ using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using SubsidyEngine.Engine.Audit;
 using SubsidyEngine.Engine.Configuration;
-using SubsidyEngine.Engine.Database;
 using SubsidyEngine.Engine.Hosting;
+using SubsidyEngine.Engine.Journal;
 using SubsidyEngine.Engine.Letters;
 using SubsidyEngine.Engine.Notices;
 using SubsidyEngine.Engine.Programmes;
 using SubsidyEngine.Engine.Runtime;
-using SubsidyEngine.Engine.Simulation;
+using SubsidyEngine.Tools.Simulation;
 
 namespace SubsidyEngine.Bench;
 

@@ -6,8 +6,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using SubsidyEngine.Api.Auth;
 using SubsidyEngine.Engine.Access;
+using SubsidyEngine.Engine.Audit;
 using SubsidyEngine.Engine.Hosting;
-using SubsidyEngine.Engine.Runtime;
 using SubsidyEngine.Testing;
 
 namespace SubsidyEngine.Api.Tests;

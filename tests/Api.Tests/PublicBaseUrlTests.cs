@@ -3,7 +3,6 @@ using System.Net;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
-using SubsidyEngine.Engine.Letters;
 using SubsidyEngine.Engine.Notices;
 using SubsidyEngine.Testing;
 

@@ -1,7 +1,10 @@
 using System.Diagnostics;
 using System.Text;
 using Npgsql;
+using SubsidyEngine.Engine.Audit;
 using SubsidyEngine.Engine.Database;
+using SubsidyEngine.Engine.Journal;
+using SubsidyEngine.Tools.Database;
 using SubsidyEngine.Engine.Runtime;
 using SubsidyEngine.Testing;
 using SubsidyEngine.Workflows.Expressions;

@@ -1,6 +1,5 @@
 using System.Security.Claims;
 using SubsidyEngine.Engine.Access;
-using SubsidyEngine.Engine.Runtime;
 
 namespace SubsidyEngine.Api.Auth;
 

@@ -1,9 +1,11 @@
 using System.Globalization;
-using System.Text.Json;
 using System.Text.Encodings.Web;
+using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Spectre.Console;
+using SubsidyEngine.Engine.Audit;
+using SubsidyEngine.Engine.Journal;
 using SubsidyEngine.Engine.Runtime;
 
 namespace SubsidyEngine.Api.Cli;
@@ -21,7 +23,7 @@ internal static class AuditVerbs
     /// Replays everything (events, then letters unless <paramref name="letters"/> is false); Spectre.Console progress
     /// bars on stderr only when stderr is a terminal.
     /// </summary>
-    public static async Task<ReplaySummary> ReplayAllWithProgressAsync(Engine.Letters.AuditReplay replay, bool letters = true)
+    public static async Task<ReplaySummary> ReplayAllWithProgressAsync(Engine.Audit.AuditReplay replay, bool letters = true)
     {
         if (Console.IsErrorRedirected)
         {

@@ -1,5 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using SubsidyEngine.Api.Hosting;
+using SubsidyEngine.Engine.Audit;
+using SubsidyEngine.Engine.Diagrams;
 using SubsidyEngine.Engine.Hosting;
 using SubsidyEngine.Engine.Runtime;
 
@@ -25,7 +27,7 @@ internal static class CliVerbs
             {
                 return await SimulateVerb.RunAsync(args[1..]);
             }
-            catch (Exception e) when (e is WorkflowException or Engine.Database.EmbeddedPostgresException or InvalidOperationException)
+            catch (Exception e) when (e is WorkflowException or Tools.Database.EmbeddedPostgresException or InvalidOperationException)
             {
                 await Console.Error.WriteLineAsync(e.Message);
                 return 2;
@@ -59,7 +61,7 @@ internal static class CliVerbs
                 _ => 2,
             };
         }
-        catch (Exception e) when (e is WorkflowException or Engine.Database.EmbeddedPostgresException or Engine.Database.MigrationMismatchException or Workflows.Loading.DefinitionValidationException)
+        catch (Exception e) when (e is WorkflowException or Tools.Database.EmbeddedPostgresException or Engine.Database.MigrationMismatchException or Workflows.Loading.DefinitionValidationException)
         {
             await (error ?? Console.Error).WriteLineAsync(e.Message);
             return 2;
@@ -112,7 +114,7 @@ internal static class CliVerbs
 
     private static async Task<int> ReplayAsync(IServiceProvider services, string[] args)
     {
-        var replay = services.GetRequiredService<Engine.Letters.AuditReplay>();
+        var replay = services.GetRequiredService<Engine.Audit.AuditReplay>();
         var letters = !args.Contains("--no-letters");
         var dossierIndex = Array.IndexOf(args, "--dossier");
         if (dossierIndex >= 0 && dossierIndex + 1 < args.Length)

@@ -3,7 +3,7 @@ using SubsidyEngine.Engine.Configuration;
 using SubsidyEngine.Engine.Hosting;
 using SubsidyEngine.Engine.Programmes;
 using SubsidyEngine.Engine.Runtime;
-using SubsidyEngine.Engine.Simulation;
+using SubsidyEngine.Tools.Simulation;
 
 namespace SubsidyEngine.Api.Cli;
 

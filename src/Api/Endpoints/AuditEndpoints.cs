@@ -1,7 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using SubsidyEngine.Api.Auth;
-using SubsidyEngine.Engine.Letters;
-using SubsidyEngine.Engine.Runtime;
+using SubsidyEngine.Engine.Audit;
 
 namespace SubsidyEngine.Api.Endpoints;
 

@@ -6,8 +6,8 @@ using Microsoft.AspNetCore.Mvc;
 using SubsidyEngine.Api.Auth;
 using SubsidyEngine.Api.Hosting;
 using SubsidyEngine.Engine.Access;
+using SubsidyEngine.Engine.Audit;
 using SubsidyEngine.Engine.Commands;
-using SubsidyEngine.Engine.Letters;
 using SubsidyEngine.Engine.Runtime;
 using static SubsidyEngine.Api.Endpoints.EndpointConventions;
 

@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
 using SubsidyEngine.Engine.Access;
+using SubsidyEngine.Engine.Audit;
+using SubsidyEngine.Engine.Journal;
 using SubsidyEngine.Engine.Runtime;
 using SubsidyEngine.Workflows.Expressions;
 using SubsidyEngine.Workflows.Model;

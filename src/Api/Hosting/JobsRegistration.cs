@@ -3,9 +3,11 @@ using Hangfire.Dashboard;
 using Hangfire.PostgreSql;
 using Hangfire.Storage;
 using Microsoft.Extensions.Options;
+using SubsidyEngine.Engine.Audit;
 using SubsidyEngine.Engine.Configuration;
 using SubsidyEngine.Engine.Database;
 using SubsidyEngine.Engine.Hosting;
+using SubsidyEngine.Engine.Journal;
 using SubsidyEngine.Engine.Notices;
 using SubsidyEngine.Engine.Runtime;
 

@@ -1,12 +1,16 @@
 using Microsoft.Extensions.Options;
 using SubsidyEngine.Engine.Configuration;
 using SubsidyEngine.Engine.Hosting;
+using SubsidyEngine.Tools.Hosting;
 
 namespace SubsidyEngine.Api.Hosting;
 
 internal static class ServiceRegistration
 {
-    /// <summary>Options (validated at start), the Engine over the configured or embedded database, start-up work.</summary>
+    /// <summary>
+    /// Options (validated at start), the Engine over the configured database or, when none is configured, the private
+    /// cluster and demo of <see cref="ToolsServices.AddEmbeddedDefault"/>; start-up work.
+    /// </summary>
     public static IServiceCollection AddSubsidyCore(this IServiceCollection services, IConfiguration configuration, bool ownsServer = true)
     {
         services.AddOptions<SubsidyOptions>()
@@ -14,6 +18,7 @@ internal static class ServiceRegistration
             .ValidateOnStart();
         services.AddSingleton<IPostConfigureOptions<SubsidyOptions>, PublicBaseUrlDefault>();
         services.AddSingleton<IValidateOptions<SubsidyOptions>, SubsidyOptionsValidator>();
+        services.AddEmbeddedDefault();
         services.AddSubsidyEngine(
             sp => sp.GetRequiredService<IConfiguration>().GetConnectionString("Subsidy"), ownsServer,
             sp => sp.GetRequiredService<IConfiguration>().GetConnectionString("SubsidyStaleReads"));

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Mvc;
 using SubsidyEngine.Api.Ui;
 using SubsidyEngine.Engine.Access;
+using SubsidyEngine.Engine.Audit;
 using SubsidyEngine.Engine.Runtime;
 
 namespace SubsidyEngine.Api.Pages;
@@ -9,9 +10,9 @@ namespace SubsidyEngine.Api.Pages;
 /// "State as of a date" for auditors (and officers, admins): a dossier (id or reference) and a moment in Belgian
 /// time; shows the state, amounts, open deadlines and letters as the journal alone had them then
 /// (<see cref="TimeTravel"/>, like <c>/api/dossiers/{id}/as-of</c>), and the verification of the whole chain
-/// (<see cref="Engine.Letters.AuditReplay.ReplayAsync"/>: hash chain, effects, projection, and the stored letters re-rendered).
+/// (<see cref="Engine.Audit.AuditReplay.ReplayAsync"/>: hash chain, effects, projection, and the stored letters re-rendered).
 /// </summary>
-public sealed class AsOfModel(DossierQueries queries, TimeTravel travel, Engine.Letters.AuditReplay replayer, WorkflowCatalog catalog, TimeProvider clock) : UiPageModel
+public sealed class AsOfModel(DossierQueries queries, TimeTravel travel, Engine.Audit.AuditReplay replayer, WorkflowCatalog catalog, TimeProvider clock) : UiPageModel
 {
     /// <summary>Amount fields shown, with their label key: the dossier data's figures computed by the rules.</summary>
     public static readonly (string Path, string Label)[] AmountFields =

@@ -5,6 +5,9 @@ using Microsoft.AspNetCore.Mvc;
 using SubsidyEngine.Api.Auth;
 using SubsidyEngine.Api.Ui;
 using SubsidyEngine.Engine.Access;
+using SubsidyEngine.Engine.Audit;
+using SubsidyEngine.Engine.Diagrams;
+using SubsidyEngine.Engine.Journal;
 using SubsidyEngine.Engine.Programmes;
 using SubsidyEngine.Engine.Rules;
 using SubsidyEngine.Engine.Runtime;
@@ -21,7 +24,7 @@ namespace SubsidyEngine.Api.Pages;
 /// </summary>
 public sealed class DossierModel(
     DossierQueries queries, WorkflowRuntime runtime, Engine.Commands.DossierCommands commands, WorkflowCatalog catalog, ProgrammeCatalog programmes, ProgrammeService service,
-    Engine.Letters.AuditReplay replay, TimeProvider clock, IAuthorizationService authorization) : UiPageModel
+    Engine.Audit.AuditReplay replay, TimeProvider clock, IAuthorizationService authorization) : UiPageModel
 {
     /// <summary>Triggers with a dedicated form on this page (or on the call panel); never offered as generic buttons.</summary>
     public static readonly HashSet<string> Dedicated = ["save-draft", "update-application", "submit", "report-interim", "report-final", "declare-eligible", "declare-ineligible", "allocate", "confirm-allocation"];

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Mvc;
 using SubsidyEngine.Api.Ui;
+using SubsidyEngine.Engine.Diagrams;
 using SubsidyEngine.Engine.Runtime;
 using SubsidyEngine.Workflows.Compilation;
 

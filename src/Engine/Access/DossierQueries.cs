@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using Npgsql;
+using SubsidyEngine.Engine.Journal;
 using SubsidyEngine.Engine.Runtime;
 
 namespace SubsidyEngine.Engine.Access;

@@ -1,8 +1,9 @@
-using SubsidyEngine.Workflows.Schema;
 using System.Security.Cryptography;
 using System.Text;
 using Npgsql;
+using SubsidyEngine.Engine.Journal;
 using SubsidyEngine.Engine.Runtime;
+using SubsidyEngine.Workflows.Schema;
 
 namespace SubsidyEngine.Engine.Access;
 

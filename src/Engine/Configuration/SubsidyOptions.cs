@@ -80,7 +80,7 @@ public sealed class SubsidyOptions
 /// What letters state about the sending agency (section <c>Subsidy:Letters</c>): the signatory, the contact and the
 /// agency's account that recovery decisions ask authorities to pay into. These are inputs of every letter: a changed
 /// setting changes the letters rendered afterwards, and the audit's re-rendering of earlier letters reports it
-/// (see <see cref="Letters.LetterVerifier"/>).
+/// (see <see cref="Audit.LetterVerifier"/>).
 /// </summary>
 public sealed class LetterOptions : IValidatableObject
 {

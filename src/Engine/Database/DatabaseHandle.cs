@@ -6,13 +6,14 @@ namespace SubsidyEngine.Engine.Database;
 
 /// <summary>
 /// The service's database: the configured connection string, or the embedded cluster started on demand under
-/// <c>DataDirectory/pg</c>. Disposing it stops an embedded cluster this process started.
+/// <c>DataDirectory/pg</c> by the host's <see cref="IEmbeddedDatabaseStarter"/>. Disposing it stops an embedded
+/// cluster this process started.
 /// </summary>
 public sealed class DatabaseHandle : IAsyncDisposable
 {
-    private readonly EmbeddedPostgres? _embedded;
+    private readonly IEmbeddedDatabase? _embedded;
 
-    private DatabaseHandle(string connectionString, EmbeddedPostgres? embedded)
+    private DatabaseHandle(string connectionString, IEmbeddedDatabase? embedded)
     {
         ConnectionString = connectionString;
         _embedded = embedded;
@@ -58,12 +59,12 @@ public sealed class DatabaseHandle : IAsyncDisposable
     /// <summary>True when the service runs on its private cluster (the development sign-in is allowed only then).</summary>
     public bool IsEmbedded => _embedded is not null;
 
-    public EmbeddedPostgres? Embedded => _embedded;
-
     public NpgsqlDataSource DataSource { get; }
 
-    /// <summary>Uses <paramref name="connectionString"/> when given, else provisions the embedded cluster.</summary>
-    public static async Task<DatabaseHandle> OpenAsync(string? connectionString, SubsidyOptions options, ILogger logger, bool ownsServer = true, CancellationToken cancellationToken = default)
+    /// <summary>Uses <paramref name="connectionString"/> when given, else starts the embedded cluster with <paramref name="embedded"/>.</summary>
+    /// <exception cref="InvalidOperationException">No connection string, and the host registered no <see cref="IEmbeddedDatabaseStarter"/>.</exception>
+    public static async Task<DatabaseHandle> OpenAsync(
+        string? connectionString, SubsidyOptions options, IEmbeddedDatabaseStarter? embedded, ILogger logger, bool ownsServer = true, CancellationToken cancellationToken = default)
     {
         if (!string.IsNullOrWhiteSpace(connectionString))
         {
@@ -79,20 +80,19 @@ public sealed class DatabaseHandle : IAsyncDisposable
             return new DatabaseHandle(connectionString, null);
         }
 
+        if (embedded is null)
+        {
+            throw new InvalidOperationException(
+                "No ConnectionStrings:Subsidy is configured and this program has no embedded PostgreSQL: set a connection string (environment variable ConnectionStrings__Subsidy).");
+        }
+
         var cluster = Path.Combine(Path.GetFullPath(options.DataDirectory), "pg");
         logger.LogInformation("No ConnectionStrings:Subsidy configured: using the embedded PostgreSQL cluster in {Directory}", cluster);
-        var embedded = await EmbeddedPostgres.StartAsync(
-            new EmbeddedPostgresSettings
-            {
-                ClusterDirectory = cluster,
-                Port = options.Embedded.Port,
-                Database = options.Embedded.Database,
-                BinDirectory = options.Embedded.BinDirectory,
-                StopAdoptedServer = ownsServer,
-            },
+        var started = await embedded.StartAsync(
+            new EmbeddedDatabaseRequest(cluster, options.Embedded.Port, options.Embedded.Database, options.Embedded.BinDirectory, ownsServer),
             logger,
             cancellationToken);
-        return new DatabaseHandle(embedded.ConnectionString, embedded);
+        return new DatabaseHandle(started.ConnectionString, started);
     }
 
     public async ValueTask DisposeAsync()

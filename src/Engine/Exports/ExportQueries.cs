@@ -3,8 +3,8 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Npgsql;
 using SubsidyEngine.Engine.Access;
+using SubsidyEngine.Engine.Journal;
 using SubsidyEngine.Engine.Programmes;
-using SubsidyEngine.Engine.Runtime;
 using SubsidyEngine.Workflows.Expressions;
 
 namespace SubsidyEngine.Engine.Exports;

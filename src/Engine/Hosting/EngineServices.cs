@@ -2,15 +2,20 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using SubsidyEngine.Engine.Audit;
 using SubsidyEngine.Engine.Configuration;
 using SubsidyEngine.Engine.Database;
+using SubsidyEngine.Engine.Journal;
 using SubsidyEngine.Engine.Programmes;
 using SubsidyEngine.Engine.Runtime;
 using SubsidyEngine.Workflows.Expressions;
 
 namespace SubsidyEngine.Engine.Hosting;
 
-/// <summary>Registers the Engine: database (configured or embedded), migrations, workflow catalogue and runtime.</summary>
+/// <summary>
+/// Registers the Engine: database (configured, or embedded through the host's <see cref="IEmbeddedDatabaseStarter"/>),
+/// migrations, workflow catalogue and runtime.
+/// </summary>
 public static class EngineServices
 {
     /// <param name="services">The service collection.</param>
@@ -25,14 +30,14 @@ public static class EngineServices
         {
             var options = sp.GetRequiredService<IOptions<SubsidyOptions>>().Value;
             var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger("SubsidyEngine.Database");
-            return DatabaseHandle.OpenAsync(connectionString(sp), options, logger, ownsServer).GetAwaiter().GetResult();
+            return DatabaseHandle.OpenAsync(connectionString(sp), options, sp.GetService<IEmbeddedDatabaseStarter>(), logger, ownsServer).GetAwaiter().GetResult();
         });
         services.AddSingleton<NpgsqlDataSource>(sp => sp.GetRequiredService<DatabaseHandle>().DataSource);
         services.AddSingleton(sp => StaleReads.Create(sp.GetRequiredService<DatabaseHandle>(), staleReadsConnectionString?.Invoke(sp)));
         services.AddSingleton<Migrator>();
         services.AddSingleton(sp => WorkflowsFolder.Resolve(
             sp.GetRequiredService<IOptions<SubsidyOptions>>().Value, sp.GetRequiredService<DatabaseHandle>(), sp.GetRequiredService<TimeProvider>(),
-            ownsServer, sp.GetRequiredService<ILoggerFactory>().CreateLogger("SubsidyEngine.Demo")));
+            ownsServer, sp.GetService<IDemoWorkflows>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger("SubsidyEngine.Demo")));
         services.AddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<SubsidyOptions>>().Value;
@@ -85,8 +90,8 @@ public static class EngineServices
         services.AddSingleton(_ => new Templates.LetterRenderer());
         services.AddSingleton(_ => new Templates.Pdf.PdfRenderer());
         services.AddSingleton<Letters.NoticeLetters>();
-        services.AddSingleton<Letters.LetterVerifier>();
-        services.AddSingleton<Letters.AuditReplay>();
+        services.AddSingleton<LetterVerifier>();
+        services.AddSingleton<AuditReplay>();
         services.AddSingleton<Letters.DossierLetters>();
         services.AddSingleton<Notices.INoticeComposer>(sp => new Letters.TemplateNoticeComposer(
             sp.GetRequiredService<Letters.NoticeLetters>(), sp.GetRequiredService<ProgrammeCatalog>(),

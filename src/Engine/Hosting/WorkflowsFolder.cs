@@ -2,15 +2,14 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 using SubsidyEngine.Engine.Configuration;
 using SubsidyEngine.Engine.Database;
-using SubsidyEngine.Engine.Simulation;
 
 namespace SubsidyEngine.Engine.Hosting;
 
 /// <summary>
 /// The workflows folder the catalogues load from. Normally <see cref="SubsidyOptions.ResolveWorkflowsDirectory"/>.
 /// On the embedded default with <c>Subsidy:Demo</c> on (the default), the service's first start on a new database
-/// writes the demo's copy (<c>&lt;DataDirectory&gt;/demo/workflows</c>: the call files moved in time by
-/// <see cref="DemoCalendar"/>) and marks the demo as pending; the demo loader then fills the database. Once that copy
+/// writes the demo's copy (<c>&lt;DataDirectory&gt;/demo/workflows</c>: the call files moved in time by the host's
+/// <see cref="IDemoWorkflows"/>) and marks the demo as pending; the demo loader then fills the database. Once that copy
 /// exists, every later start of the service and every verb on the same DataDirectory load from it (the dossiers'
 /// call data came from it), whatever <c>Subsidy:Demo</c> says. Never on a configured connection string.
 /// </summary>
@@ -34,7 +33,13 @@ public sealed class WorkflowsFolder
     /// <summary>The marker written once the demo is loaded.</summary>
     public static string LoadedMarker(string demoFolder) => System.IO.Path.Combine(demoFolder, "loaded");
 
-    public static WorkflowsFolder Resolve(SubsidyOptions options, DatabaseHandle database, TimeProvider clock, bool ownsServer, ILogger logger)
+    /// <param name="options">The service's options.</param>
+    /// <param name="database">The database (the demo is for the embedded default only).</param>
+    /// <param name="clock">Today, for the demo's calendar.</param>
+    /// <param name="ownsServer">True for the service; a CLI verb never creates or loads the demo.</param>
+    /// <param name="demo">Writes the demo's copy; null when the host has none (then no new demo is made).</param>
+    /// <param name="logger">Logs the demo's copy.</param>
+    public static WorkflowsFolder Resolve(SubsidyOptions options, DatabaseHandle database, TimeProvider clock, bool ownsServer, IDemoWorkflows? demo, ILogger logger)
     {
         var source = options.ResolveWorkflowsDirectory();
         if (!database.IsEmbedded)
@@ -42,25 +47,23 @@ public sealed class WorkflowsFolder
             return new WorkflowsFolder(source, false, null);
         }
 
-        var demo = System.IO.Path.Combine(System.IO.Path.GetFullPath(options.DataDirectory), "demo");
-        var copy = System.IO.Path.Combine(demo, "workflows");
+        var folder = System.IO.Path.Combine(System.IO.Path.GetFullPath(options.DataDirectory), "demo");
+        var copy = System.IO.Path.Combine(folder, "workflows");
         if (Directory.Exists(copy))
         {
-            var pending = ownsServer && options.Demo && !File.Exists(LoadedMarker(demo)) && DatabaseIsEmpty(database.DataSource);
-            return new WorkflowsFolder(copy, pending, demo);
+            var pending = ownsServer && options.Demo && !File.Exists(LoadedMarker(folder)) && DatabaseIsEmpty(database.DataSource);
+            return new WorkflowsFolder(copy, pending, folder);
         }
 
-        if (!ownsServer || !options.Demo || !DatabaseIsEmpty(database.DataSource))
+        if (demo is null || !ownsServer || !options.Demo || !DatabaseIsEmpty(database.DataSource))
         {
             return new WorkflowsFolder(source, false, null);
         }
 
-        var shifts = DemoCalendar.MonthShifts(source, clock.GetUtcNow());
-        Directory.CreateDirectory(demo);
-        DemoCalendar.WriteShiftedCopy(source, copy, shifts);
-        logger.LogInformation("New embedded database: the demo's programme data is {Folder} (call dates moved by {Shifts} months)",
-            copy, string.Join(", ", shifts.Select(s => $"{s.Key} {s.Value}")));
-        return new WorkflowsFolder(copy, true, demo);
+        Directory.CreateDirectory(folder);
+        var shifts = demo.WriteCopy(source, copy, clock.GetUtcNow());
+        logger.LogInformation("New embedded database: the demo's programme data is {Folder} (call dates moved by {Shifts} months)", copy, shifts);
+        return new WorkflowsFolder(copy, true, folder);
     }
 
     /// <summary>No dossier yet (or not even the schema: a database the migrations have not reached).</summary>

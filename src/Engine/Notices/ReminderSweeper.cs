@@ -1,11 +1,12 @@
-using SubsidyEngine.Workflows.Schema;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using SubsidyEngine.Engine.Configuration;
+using SubsidyEngine.Engine.Journal;
 using SubsidyEngine.Engine.Runtime;
 using SubsidyEngine.Workflows.Expressions;
+using SubsidyEngine.Workflows.Schema;
 
 namespace SubsidyEngine.Engine.Notices;
 

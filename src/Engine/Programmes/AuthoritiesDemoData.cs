@@ -90,17 +90,17 @@ public static class AuthoritiesDemoData
             var inhabitants = long.Parse(csv.GetString("inhabitants")!, NumberStyles.None, CultureInfo.InvariantCulture);
             var count = IllustrativeNonEu14Count(nis, arrondissement, inhabitants);
             authorities.Add(new Authority(nis, name, AuthorityKind.Municipality, arrondissement, province, inhabitants, count,
-                FacilityMunicipalities.Contains(nis), PlaceholderEmail(nis), $"Gemeentehuis {name} (placeholder address)", IllustrativeIban(nis)));
+                FacilityMunicipalities.Contains(nis), PlaceholderEmail(nis), $"Gemeentehuis {name} (fictief adres)", IllustrativeIban(nis)));
         }
 
         // Brussels-Capital Region, 1 January 2020 (Statbel); 45% of non-EU-14 origin is ILLUSTRATIVE.
         const long brusselsInhabitants = 1_218_255;
         authorities.Add(new Authority(VgcId, "Vlaamse Gemeenschapscommissie", AuthorityKind.Vgc, "Brussel-Hoofdstad",
             "Brussels Hoofdstedelijk Gewest", brusselsInhabitants, (long)decimal.Floor(brusselsInhabitants * 0.45m), false,
-            PlaceholderEmail("vgc"), "Emile Jacqmainlaan 135, 1000 Brussel (placeholder)", IllustrativeIban("90001")));
+            PlaceholderEmail("vgc"), "Emile Jacqmainlaan 135, 1000 Brussel (fictief adres)", IllustrativeIban("90001")));
         // vzw De Rand counts no residents of its own: it is eligible together with the facility municipalities.
         authorities.Add(new Authority(DeRandId, "vzw De Rand", AuthorityKind.DeRand, "Halle-Vilvoorde", "Vlaams-Brabant", 0, 0,
-            false, PlaceholderEmail("de-rand"), "Kaasmarkt 75, 1780 Wemmel (placeholder)", IllustrativeIban("90002")));
+            false, PlaceholderEmail("de-rand"), "Kaasmarkt 75, 1780 Wemmel (fictief adres)", IllustrativeIban("90002")));
         return authorities.OrderBy(a => a.Id, StringComparer.Ordinal).ToList();
     }
 

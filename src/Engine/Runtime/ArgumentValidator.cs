@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using SubsidyEngine.Engine.Journal;
 using SubsidyEngine.Workflows.Model;
 using SubsidyEngine.Workflows.Schema;
 

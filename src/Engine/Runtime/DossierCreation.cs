@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Npgsql;
+using SubsidyEngine.Engine.Journal;
 using SubsidyEngine.Workflows.Expressions;
 
 namespace SubsidyEngine.Engine.Runtime;

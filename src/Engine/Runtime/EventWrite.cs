@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Npgsql;
 using NpgsqlTypes;
+using SubsidyEngine.Engine.Journal;
 using SubsidyEngine.Workflows.Model;
 
 namespace SubsidyEngine.Engine.Runtime;

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Npgsql;
+using SubsidyEngine.Engine.Journal;
 using SubsidyEngine.Workflows.Expressions;
 
 namespace SubsidyEngine.Engine.Runtime;

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
+using SubsidyEngine.Engine.Journal;
 using SubsidyEngine.Workflows.Calendar;
 using SubsidyEngine.Workflows.Decisions;
 using SubsidyEngine.Workflows.Expressions;

@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
 using Npgsql;
+using SubsidyEngine.Engine.Audit;
+using SubsidyEngine.Engine.Journal;
 using SubsidyEngine.Engine.Runtime;
 using SubsidyEngine.Testing;
 

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Npgsql;
-using SubsidyEngine.Engine.Runtime;
+using SubsidyEngine.Engine.Audit;
+using SubsidyEngine.Engine.Journal;
 using SubsidyEngine.Testing;
 
 namespace SubsidyEngine.Engine.Tests.Audit;

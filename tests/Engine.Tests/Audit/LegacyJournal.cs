@@ -18,6 +18,12 @@ public static class LegacyJournal
 
     public static string FixturePath(string name) => Path.Combine(AppContext.BaseDirectory, "Audit", "Fixtures", name + ".json");
 
+    /// <summary>
+    /// The authorities register as it stood when the fixture was written (<c>Audit/Fixtures/authorities-{name}.csv</c>):
+    /// the fixture's dossiers predate the journaled postal address, so their letters re-render only from that register.
+    /// </summary>
+    public static string RegisterPath(string name) => Path.Combine(AppContext.BaseDirectory, "Audit", "Fixtures", $"authorities-{name}.csv");
+
     /// <summary>Every row of <see cref="Tables"/> as JSON (generated columns and PDFs left out).</summary>
     public static async Task<JsonObject> DumpAsync(NpgsqlDataSource dataSource)
     {

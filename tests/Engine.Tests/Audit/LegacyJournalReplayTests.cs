@@ -1,5 +1,7 @@
+using SubsidyEngine.Engine.Audit;
+using SubsidyEngine.Engine.Journal;
 using SubsidyEngine.Engine.Letters;
-using SubsidyEngine.Engine.Runtime;
+using SubsidyEngine.Engine.Programmes;
 using SubsidyEngine.Engine.Tests.Programmes;
 using SubsidyEngine.Testing;
 
@@ -23,8 +25,11 @@ public sealed class LegacyJournalReplayTests(PostgresDatabase db) : IClassFixtur
         await LegacyJournal.LoadAsync(db.DataSource, fixture);
         var h = new ProgrammeHarness(db, DateTimeOffset.UtcNow);
         var journal = new JournalStore(db.DataSource);
-        // The letter settings of the build that wrote the fixture (its recovery letters name the placeholder account).
-        var letters = new NoticeLetters(journal, h.Catalog, new LetterModelBuilder(ProgrammeHarness.Programmes, LetterSettings.Default("http://127.0.0.1:5080") with { AgencyIban = LetterSettings.PlaceholderAgencyIbanBefore20261207 }), new Templates.LetterRenderer());
+        // The letter settings of the build that wrote the fixture (its recovery letters name the placeholder account),
+        // and the register of its time: its dossiers predate the journaled address, so their letters were addressed
+        // from the register as it then stood (docs/audit.md, "Letters of dossiers started before ...").
+        var register = ProgrammeCatalog.Load(Path.Combine(ProgrammeHarness.RepoRoot, "workflows"), LegacyJournal.RegisterPath(fixture));
+        var letters = new NoticeLetters(journal, h.Catalog, new LetterModelBuilder(register, LetterSettings.Default("http://127.0.0.1:5080") with { AgencyIban = LetterSettings.PlaceholderAgencyIbanBefore20261207 }), new Templates.LetterRenderer());
 
         var report = await new AuditReplay(h.Replayer, new LetterVerifier(db.DataSource, journal, letters)).ReplayAllAsync(new ReplayAllOptions());
 

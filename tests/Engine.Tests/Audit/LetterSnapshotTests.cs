@@ -1,10 +1,11 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
+using SubsidyEngine.Engine.Audit;
 using SubsidyEngine.Engine.Configuration;
+using SubsidyEngine.Engine.Journal;
 using SubsidyEngine.Engine.Letters;
 using SubsidyEngine.Engine.Mail;
 using SubsidyEngine.Engine.Notices;
-using SubsidyEngine.Engine.Runtime;
 using SubsidyEngine.Engine.Tests.Programmes;
 using SubsidyEngine.Templates;
 using SubsidyEngine.Templates.Pdf;

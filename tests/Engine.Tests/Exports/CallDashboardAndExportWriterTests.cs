@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using ClosedXML.Excel;
 using SubsidyEngine.Engine.Exports;
+using SubsidyEngine.Engine.Journal;
 using SubsidyEngine.Engine.Programmes;
 using SubsidyEngine.Engine.Runtime;
 

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Npgsql;
-using SubsidyEngine.Engine.Database;
+using SubsidyEngine.Tools.Database;
 using SubsidyEngine.Testing;
 
 namespace SubsidyEngine.Engine.Tests.Foundation;

@@ -1,7 +1,8 @@
 using System.Text.Json.Nodes;
 using Npgsql;
+using SubsidyEngine.Engine.Audit;
 using SubsidyEngine.Engine.Database;
-using SubsidyEngine.Engine.Runtime;
+using SubsidyEngine.Engine.Journal;
 using SubsidyEngine.Engine.Tests.Runtime;
 using SubsidyEngine.Testing;
 

@@ -1,4 +1,5 @@
 using Npgsql;
+using SubsidyEngine.Engine.Audit;
 using SubsidyEngine.Engine.Runtime;
 using SubsidyEngine.Testing;
 

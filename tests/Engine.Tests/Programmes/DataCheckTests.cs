@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
+using SubsidyEngine.Engine.Audit;
 using SubsidyEngine.Engine.Programmes;
-using SubsidyEngine.Engine.Runtime;
 using SubsidyEngine.Testing;
 
 namespace SubsidyEngine.Engine.Tests.Programmes;

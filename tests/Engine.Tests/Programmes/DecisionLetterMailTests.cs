@@ -1,9 +1,10 @@
 using MimeKit;
+using SubsidyEngine.Engine.Audit;
 using SubsidyEngine.Engine.Configuration;
+using SubsidyEngine.Engine.Journal;
 using SubsidyEngine.Engine.Letters;
 using SubsidyEngine.Engine.Mail;
 using SubsidyEngine.Engine.Notices;
-using SubsidyEngine.Engine.Runtime;
 using SubsidyEngine.Templates.Pdf;
 using SubsidyEngine.Testing;
 

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
+using SubsidyEngine.Engine.Journal;
 using SubsidyEngine.Engine.Letters;
 using SubsidyEngine.Engine.Programmes;
-using SubsidyEngine.Engine.Runtime;
 using SubsidyEngine.Testing;
 
 namespace SubsidyEngine.Engine.Tests.Programmes;

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using MimeKit;
 using SubsidyEngine.Engine.Configuration;
+using SubsidyEngine.Engine.Journal;
 using SubsidyEngine.Engine.Letters;
 using SubsidyEngine.Engine.Mail;
 using SubsidyEngine.Engine.Notices;

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using SubsidyEngine.Engine.Audit;
 using SubsidyEngine.Engine.Notices;
-using SubsidyEngine.Engine.Runtime;
 using SubsidyEngine.Testing;
 
 namespace SubsidyEngine.Engine.Tests.Programmes;

@@ -1,4 +1,5 @@
 using SubsidyEngine.Engine.Configuration;
+using SubsidyEngine.Engine.Journal;
 using SubsidyEngine.Engine.Letters;
 using SubsidyEngine.Engine.Runtime;
 using SubsidyEngine.Testing;

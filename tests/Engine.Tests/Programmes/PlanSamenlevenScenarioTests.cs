@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using SubsidyEngine.Engine.Audit;
+using SubsidyEngine.Engine.Journal;
 using SubsidyEngine.Engine.Runtime;
 using SubsidyEngine.Testing;
 

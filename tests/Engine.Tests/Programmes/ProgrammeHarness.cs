@@ -1,6 +1,8 @@
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Time.Testing;
+using SubsidyEngine.Engine.Audit;
 using SubsidyEngine.Engine.Hosting;
+using SubsidyEngine.Engine.Journal;
 using SubsidyEngine.Engine.Programmes;
 using SubsidyEngine.Engine.Runtime;
 using SubsidyEngine.Testing;

@@ -1,3 +1,4 @@
+using SubsidyEngine.Engine.Diagrams;
 using SubsidyEngine.Engine.Runtime;
 using SubsidyEngine.Workflows.Loading;
 

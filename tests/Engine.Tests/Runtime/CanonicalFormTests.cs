@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using SubsidyEngine.Engine.Runtime;
+using SubsidyEngine.Engine.Journal;
 
 namespace SubsidyEngine.Engine.Tests.Runtime;
 

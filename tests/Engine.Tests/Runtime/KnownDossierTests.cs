@@ -1,6 +1,8 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using SubsidyEngine.Engine.Access;
+using SubsidyEngine.Engine.Audit;
+using SubsidyEngine.Engine.Journal;
 using SubsidyEngine.Engine.Runtime;
 using SubsidyEngine.Testing;
 using SubsidyEngine.Workflows.Expressions;

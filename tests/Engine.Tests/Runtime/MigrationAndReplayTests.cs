@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using SubsidyEngine.Engine.Audit;
 using SubsidyEngine.Engine.Runtime;
 using SubsidyEngine.Testing;
 using SubsidyEngine.Workflows.Loading;

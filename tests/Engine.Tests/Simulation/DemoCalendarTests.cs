@@ -1,4 +1,4 @@
-using SubsidyEngine.Engine.Simulation;
+using SubsidyEngine.Tools.Simulation;
 
 namespace SubsidyEngine.Engine.Tests.Simulation;
 

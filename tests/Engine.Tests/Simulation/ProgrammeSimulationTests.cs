@@ -1,4 +1,4 @@
-using SubsidyEngine.Engine.Simulation;
+using SubsidyEngine.Tools.Simulation;
 using SubsidyEngine.Engine.Tests.Programmes;
 using SubsidyEngine.Testing;
 
@@ -51,8 +51,8 @@ public sealed class SimulationRuns : IAsyncLifetime
     private readonly Dictionary<string, Npgsql.NpgsqlDataSource> _dataSources = new(StringComparer.Ordinal);
 
     /// <summary>The check-data verb's check over a run's database (as the verb runs it on a service's database).</summary>
-    public Task<SubsidyEngine.Engine.Runtime.DataCheckReport> CheckDataAsync(string name) =>
-        new SubsidyEngine.Engine.Runtime.DataCheck(_dataSources[name], _simulations[name].Runtime.Catalog, _simulations[name].Runtime, ProgrammeHarness.Programmes,
+    public Task<SubsidyEngine.Engine.Audit.DataCheckReport> CheckDataAsync(string name) =>
+        new SubsidyEngine.Engine.Audit.DataCheck(_dataSources[name], _simulations[name].Runtime.Catalog, _simulations[name].Runtime, ProgrammeHarness.Programmes,
             new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2026, 12, 7, 9, 0, 0, TimeSpan.Zero))).CheckAllAsync();
 
     public Task<SimulationSummary> RunAsync(string name, int seed) =>
