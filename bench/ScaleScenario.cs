@@ -173,7 +173,7 @@ public static partial class ScaleScenario
     /// <c>check-data</c> on the generated database: the verb's own <see cref="DataCheck"/> (every stored dossier's
     /// definition, state, argument-written data, permitted transitions and, for an application, its call's table).
     /// </summary>
-    private static async Task<IReadOnlyList<Engine.Runtime.DataProblem>> CheckDataAsync(NpgsqlDataSource ds, WorkflowCatalog catalog, ProgrammeCatalog programmes, Dictionary<string, string> results)
+    private static async Task<IReadOnlyList<Engine.Audit.DataProblem>> CheckDataAsync(NpgsqlDataSource ds, WorkflowCatalog catalog, ProgrammeCatalog programmes, Dictionary<string, string> results)
     {
         var clock = TimeProvider.System;
         var runtime = new WorkflowRuntime(ds, catalog, new DefinitionStore(ds, clock), clock);
