@@ -39,7 +39,7 @@ public static class FiresScenario
         var seconds = quick ? 4 : 15;
         await using var cluster = await BenchCluster.StartAsync();
         var ds = cluster.DataSource;
-        var problems = new List<DefinitionProblem>();
+        var problems = new List<LoadProblem>();
         var def = DefinitionLoader.LoadDefinition(Encoding.UTF8.GetBytes(Definition), "bench/cycle.v1.json", problems)!;
         var catalog = WorkflowCatalog.FromDefinitions([def], new RuleRegistry(), new NoTemplates());
         var clock = TimeProvider.System;

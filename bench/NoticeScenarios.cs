@@ -13,6 +13,7 @@ using SubsidyEngine.Engine.Letters;
 using SubsidyEngine.Engine.Mail;
 using SubsidyEngine.Engine.Notices;
 using SubsidyEngine.Engine.Programmes;
+using SubsidyEngine.Engine.Programmes.Model;
 using SubsidyEngine.Engine.Runtime;
 using SubsidyEngine.Templates;
 using SubsidyEngine.Templates.Pdf;
@@ -53,7 +54,7 @@ public static class NoticeScenarios
 
     private static WorkflowCatalog Catalog()
     {
-        var problems = new List<DefinitionProblem>();
+        var problems = new List<LoadProblem>();
         var def = DefinitionLoader.LoadDefinition(Encoding.UTF8.GetBytes(Definition), "bench/notice.v1.json", problems)
             ?? throw new InvalidOperationException(string.Join("; ", problems));
         return WorkflowCatalog.FromDefinitions([def], new RuleRegistry(), new BenchTemplates());
@@ -215,7 +216,7 @@ public static class NoticeScenarios
     {
         var ds = cluster.DataSource;
         var clock = TimeProvider.System;
-        var problems = new List<DefinitionProblem>();
+        var problems = new List<LoadProblem>();
         var def = DefinitionLoader.LoadDefinition(Encoding.UTF8.GetBytes(CycleDefinition), "bench/cycle.v1.json", problems)
             ?? throw new InvalidOperationException(string.Join("; ", problems));
         var catalog = WorkflowCatalog.FromDefinitions([def], new RuleRegistry(), LetterTemplateDirectory.Default);

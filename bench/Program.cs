@@ -20,6 +20,7 @@ IReadOnlyList<string> lines = scenario switch
     "dispatch" => await NoticeScenarios.DispatchAsync(quick),
     "replay" => await ReplayScenario.RunAsync(quick),
     "letters" => await LettersScenario.RunAsync(quick),
+    "plaintext" => await PlainTextScenario.RunAsync(quick),
     "http" => await HttpScenario.RunAsync(quick),
     "allocation" => await AllocationScenario.RunAsync(quick),
     "startup" => await StartupScenario.RunAsync(quick),

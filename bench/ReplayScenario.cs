@@ -47,7 +47,7 @@ public static class ReplayScenario
         const int perDossier = 100;
         await using var cluster = await BenchCluster.StartAsync();
         var ds = cluster.DataSource;
-        var problems = new List<DefinitionProblem>();
+        var problems = new List<LoadProblem>();
         var def = DefinitionLoader.LoadDefinition(Encoding.UTF8.GetBytes(Definition), "bench/cycle.v1.json", problems)!;
         var catalog = WorkflowCatalog.FromDefinitions([def], new RuleRegistry(), new NoTemplates());
         var clock = TimeProvider.System;

@@ -344,7 +344,7 @@ internal static class ScaleMeasurements
         // the warm-up below, when both hold the bench's own dossiers.
         await AnalyzeAsync(empty);
 
-        var problems = new List<DefinitionProblem>();
+        var problems = new List<LoadProblem>();
         var def = DefinitionLoader.LoadDefinition(Encoding.UTF8.GetBytes(FiresScenario.Definition), "bench/cycle.v1.json", problems)!;
         var catalog = WorkflowCatalog.FromDefinitions([def], new RuleRegistry(), new FiresScenario.NoTemplates());
         var officer = new Actor("bench", "officer");

@@ -77,7 +77,18 @@ app.Lifetime.ApplicationStarted.Register(() =>
     }
 });
 
-await app.RunAsync();
+try
+{
+    await app.RunAsync();
+}
+catch (SubsidyEngine.Workflows.Loading.LoadProblemsException e)
+{
+    // Invalid files under workflows/ (or the register) stop the start with every problem, one per line (the host has
+    // logged the exception already); the exit code is the one of a bad setting.
+    await Console.Error.WriteLineAsync(e.Message);
+    return 2;
+}
+
 return 0;
 
 /// <summary>Entry point, visible to WebApplicationFactory in the API tests.</summary>

@@ -54,7 +54,7 @@ public sealed class PointInTimeRestoreTests(ITestOutputHelper output)
         GiveToPostgres(archive, backup);
         try
         {
-            var problems = new List<DefinitionProblem>();
+            var problems = new List<LoadProblem>();
             var def = DefinitionLoader.LoadDefinition(Encoding.UTF8.GetBytes(Definition), "pitr/cycle.v1.json", problems) ?? throw new InvalidOperationException(string.Join("; ", problems));
             var catalog = WorkflowCatalog.FromDefinitions([def], new RuleRegistry(), new NoTemplates());
             var officer = new Actor("pitr", "officer");

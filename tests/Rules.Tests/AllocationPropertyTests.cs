@@ -1,6 +1,6 @@
 using FsCheck;
 using FsCheck.Xunit;
-using SubsidyEngine.Engine.Programmes;
+using SubsidyEngine.Engine.Programmes.Model;
 using SubsidyEngine.Engine.Rules;
 
 namespace SubsidyEngine.Rules.Tests;

@@ -4,8 +4,8 @@ namespace SubsidyEngine.Rules.Tests;
 
 public class ApplicationTableTests
 {
-    private static readonly SubsidyEngine.Engine.Programmes.Call Year1 = TestData.PlanSamenleven.GetCall("2022");
-    private static readonly SubsidyEngine.Engine.Programmes.Call Year2 = TestData.PlanSamenleven.GetCall("2023");
+    private static readonly SubsidyEngine.Engine.Programmes.Model.Call Year1 = TestData.PlanSamenleven.GetCall("2022");
+    private static readonly SubsidyEngine.Engine.Programmes.Model.Call Year2 = TestData.PlanSamenleven.GetCall("2023");
     private static readonly DateOnly Submitted = new(2023, 7, 3);
 
     private static ApplicationTableInput Table(params ApplicationRowInput[] rows) => new("app-1", rows, Submitted, false, []);

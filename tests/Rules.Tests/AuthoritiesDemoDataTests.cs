@@ -1,4 +1,5 @@
 using SubsidyEngine.Engine.Programmes;
+using SubsidyEngine.Engine.Programmes.Model;
 
 namespace SubsidyEngine.Rules.Tests;
 

@@ -17,7 +17,7 @@ public class AuthorityCsvTests
         """;
         var result = AuthorityCsv.Parse(new StringReader(csv), "authorities.csv");
         Assert.False(result.Succeeded);
-        var messages = result.Problems.Select(p => $"{p.Location}: {p.Message}").ToList();
+        var messages = result.Problems.Select(p => $"{p.Path}: {p.Message}").ToList();
         Assert.Contains(messages, m => m.StartsWith("line 4: column kind", StringComparison.Ordinal));
         Assert.Contains(messages, m => m.StartsWith("line 4: column non_eu14_origin_residents", StringComparison.Ordinal));
         Assert.Contains(messages, m => m.StartsWith("line 5: column facility_municipality", StringComparison.Ordinal));

@@ -4,7 +4,7 @@ namespace SubsidyEngine.Rules.Tests;
 
 public class ContinuationTests
 {
-    private static readonly SubsidyEngine.Engine.Programmes.ContinuationParameters Parameters =
+    private static readonly SubsidyEngine.Engine.Programmes.Model.ContinuationParameters Parameters =
         TestData.PlanSamenleven.Parameters.Continuation;
 
     private static ContinuationRowResult One(int pledged, int realised, MotivationDecision motivation = MotivationDecision.None) =>

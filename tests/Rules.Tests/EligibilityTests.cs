@@ -1,4 +1,4 @@
-using SubsidyEngine.Engine.Programmes;
+using SubsidyEngine.Engine.Programmes.Model;
 using SubsidyEngine.Engine.Rules;
 
 namespace SubsidyEngine.Rules.Tests;

@@ -1,5 +1,6 @@
 using System.Text;
 using SubsidyEngine.Engine.Programmes;
+using SubsidyEngine.Engine.Programmes.Model;
 
 namespace SubsidyEngine.Rules.Tests;
 
@@ -147,7 +148,7 @@ public class ProgrammeDataTests
 
         Assert.False(result.Succeeded);
         Assert.Null(result.Programme);
-        var found = result.Problems.Select(p => $"{p.File} {p.Location}").ToList();
+        var found = result.Problems.Select(p => $"{p.File} {p.Path}").ToList();
         Assert.All(result.Problems, p => Assert.Equal("calls/2031.json", p.File));
         Assert.Contains("calls/2031.json $.id", found);                                   // id does not match the file name
         Assert.Contains("calls/2031.json $.applicationWindow.deadline", found);           // window out of order
@@ -182,9 +183,9 @@ public class ProgrammeDataTests
 
             var thrown = Assert.Throws<ProgrammeDataException>(() => ProgrammeLoader.Load(folder.FullName));
 
-            Assert.Contains(thrown.Problems, p => p.File == "programme.json" && p.Location == "$.parameters.paymentSchedule.advanceShare");
-            Assert.Contains(thrown.Problems, p => p.File == "calls/2023.json" && p.Location.EndsWith(".rates[0].eurPerUnit", StringComparison.Ordinal));
-            Assert.Contains(thrown.Problems, p => p.File == "calls/2024.json" && p.Location == "$.projectPeriod.end");
+            Assert.Contains(thrown.Problems, p => p.File == "programme.json" && p.Path == "$.parameters.paymentSchedule.advanceShare");
+            Assert.Contains(thrown.Problems, p => p.File == "calls/2023.json" && p.Path.EndsWith(".rates[0].eurPerUnit", StringComparison.Ordinal));
+            Assert.Contains(thrown.Problems, p => p.File == "calls/2024.json" && p.Path == "$.projectPeriod.end");
             Assert.Contains("calls/2023.json", thrown.Message, StringComparison.Ordinal);
         }
         finally
@@ -216,7 +217,7 @@ public class ProgrammeDataTests
             .Replace("2023-07-10T12:00:00+02:00", "2023-07-10T12:00:00+01:00", StringComparison.Ordinal);
         var result = ProgrammeLoader.Parse(programme,
             [("calls/2023.json", Encoding.UTF8.GetBytes(call)), ("calls/2024.json", Encoding.UTF8.GetBytes("{ \"id\": "))]);
-        Assert.Contains(result.Problems, p => p.File == "calls/2023.json" && p.Location == "$.applicationWindow.deadline"
+        Assert.Contains(result.Problems, p => p.File == "calls/2023.json" && p.Path == "$.applicationWindow.deadline"
                                               && p.Message.Contains("Europe/Brussels", StringComparison.Ordinal));
         Assert.Contains(result.Problems, p => p.File == "calls/2024.json" && p.Message.Contains("not valid JSON", StringComparison.Ordinal));
     }

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Playwright;
 using SubsidyEngine.Api.Auth;
 using SubsidyEngine.Engine.Programmes;
+using SubsidyEngine.Engine.Programmes.Model;
 using SubsidyEngine.Engine.Runtime;
 using SubsidyEngine.Workflows.Expressions;
 

@@ -8,6 +8,7 @@ using Microsoft.Playwright;
 using Npgsql;
 using SubsidyEngine.Api.Auth;
 using SubsidyEngine.Engine.Programmes;
+using SubsidyEngine.Engine.Programmes.Model;
 using SubsidyEngine.Engine.Runtime;
 using SubsidyEngine.Testing;
 using SubsidyEngine.Workflows.Expressions;

@@ -27,7 +27,7 @@ internal static class CliVerbs
             {
                 return await SimulateVerb.RunAsync(args[1..]);
             }
-            catch (Exception e) when (e is WorkflowException or Tools.Database.EmbeddedPostgresException or InvalidOperationException)
+            catch (Exception e) when (e is WorkflowException or Tools.Database.EmbeddedPostgresException or InvalidOperationException or Workflows.Loading.LoadProblemsException)
             {
                 await Console.Error.WriteLineAsync(e.Message);
                 return 2;
@@ -61,7 +61,7 @@ internal static class CliVerbs
                 _ => 2,
             };
         }
-        catch (Exception e) when (e is WorkflowException or Tools.Database.EmbeddedPostgresException or Engine.Database.MigrationMismatchException or Workflows.Loading.DefinitionValidationException)
+        catch (Exception e) when (e is WorkflowException or Tools.Database.EmbeddedPostgresException or Engine.Database.MigrationMismatchException or Workflows.Loading.LoadProblemsException)
         {
             await (error ?? Console.Error).WriteLineAsync(e.Message);
             return 2;

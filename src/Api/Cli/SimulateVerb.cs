@@ -74,8 +74,8 @@ internal static class SimulateVerb
             .Build();
         var settings = config.GetSection(SubsidyOptions.SectionName).Get<SubsidyOptions>() ?? new SubsidyOptions();
         var watch = Stopwatch.StartNew();
-        var programmes = ProgrammeCatalog.Load(settings.ResolveWorkflowsDirectory(), settings.ResolveAuthoritiesFile());
-        var catalog = WorkflowCatalog.Load(settings.ResolveWorkflowsDirectory(), ProgrammeRules.Create(programmes), LetterTemplateDirectory.Default);
+        var files = WorkflowFiles.Load(settings.ResolveWorkflowsDirectory(), settings.ResolveAuthoritiesFile(), LetterTemplateDirectory.Default);
+        var (programmes, catalog) = (files.Programmes, files.Workflows);
 
         await using var database = connection is null
             ? await SimulationDatabase.StartTemporaryAsync(settings.Embedded.BinDirectory)

@@ -2,7 +2,7 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using SubsidyEngine.Api.Auth;
 using SubsidyEngine.Engine.Access;
-using SubsidyEngine.Engine.Programmes;
+using SubsidyEngine.Engine.Programmes.Model;
 using SubsidyEngine.Engine.Runtime;
 using static SubsidyEngine.Api.Endpoints.EndpointConventions;
 

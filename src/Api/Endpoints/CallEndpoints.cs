@@ -1,12 +1,13 @@
 using System.Security.Claims;
-using Microsoft.AspNetCore.Http.HttpResults;
-using SubsidyEngine.Api.Auth;
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using SubsidyEngine.Api.Auth;
 using SubsidyEngine.Api.Hosting;
 using SubsidyEngine.Engine.Access;
 using SubsidyEngine.Engine.Commands;
 using SubsidyEngine.Engine.Programmes;
+using SubsidyEngine.Engine.Programmes.Model;
 using SubsidyEngine.Engine.Rules;
 using SubsidyEngine.Engine.Runtime;
 using static SubsidyEngine.Api.Endpoints.EndpointConventions;

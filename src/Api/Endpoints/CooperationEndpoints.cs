@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using SubsidyEngine.Api.Auth;
 using SubsidyEngine.Engine.Access;
 using SubsidyEngine.Engine.Programmes;
+using SubsidyEngine.Engine.Programmes.Model;
 using SubsidyEngine.Engine.Rules;
 using SubsidyEngine.Engine.Runtime;
 using static SubsidyEngine.Api.Endpoints.EndpointConventions;

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
 using SubsidyEngine.Api.Auth;
 using SubsidyEngine.Engine.Programmes;
+using SubsidyEngine.Engine.Programmes.Model;
 using static SubsidyEngine.Api.Endpoints.EndpointConventions;
 
 namespace SubsidyEngine.Api.Endpoints;

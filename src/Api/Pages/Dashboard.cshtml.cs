@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Mvc;
 using SubsidyEngine.Api.Ui;
 using SubsidyEngine.Engine.Access;
 using SubsidyEngine.Engine.Programmes;
+using SubsidyEngine.Engine.Programmes.Model;
 using SubsidyEngine.Engine.Runtime;
 
 namespace SubsidyEngine.Api.Pages;

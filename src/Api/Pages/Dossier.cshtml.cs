@@ -9,6 +9,7 @@ using SubsidyEngine.Engine.Audit;
 using SubsidyEngine.Engine.Diagrams;
 using SubsidyEngine.Engine.Journal;
 using SubsidyEngine.Engine.Programmes;
+using SubsidyEngine.Engine.Programmes.Model;
 using SubsidyEngine.Engine.Rules;
 using SubsidyEngine.Engine.Runtime;
 using SubsidyEngine.Workflows.Compilation;

@@ -4,6 +4,7 @@ using SubsidyEngine.Engine.Access;
 using SubsidyEngine.Engine.Configuration;
 using SubsidyEngine.Engine.Notices;
 using SubsidyEngine.Engine.Programmes;
+using SubsidyEngine.Engine.Programmes.Model;
 using SubsidyEngine.Engine.Runtime;
 
 namespace SubsidyEngine.Api.Pages;

@@ -1,6 +1,7 @@
 using System.Text;
 using Npgsql;
 using SubsidyEngine.Engine.Programmes;
+using SubsidyEngine.Engine.Programmes.Model;
 
 namespace SubsidyEngine.Engine.Access;
 

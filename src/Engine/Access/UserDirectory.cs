@@ -58,7 +58,7 @@ public sealed class UserDirectory(NpgsqlDataSource dataSource, TimeProvider cloc
     /// The register of authorities (<c>Subsidy:AuthoritiesFile</c>). When set, a municipality user must act for an
     /// authority in it: creating one for another authority, or a key for one, is refused on <c>authorityId</c>.
     /// </summary>
-    public Programmes.AuthorityRegister? Register { get; init; }
+    public Programmes.Model.AuthorityRegister? Register { get; init; }
 
     /// <summary>Whether a municipality acting for <paramref name="authorityId"/> may exist: the authority is in the register (always true without one).</summary>
     public bool IsKnownAuthority(string? authorityId) => Register is null || (authorityId is not null && Register.Find(authorityId) is not null);

@@ -12,12 +12,7 @@ internal sealed class StreamedReplay(NpgsqlDataSource dataSource, WorkflowCatalo
 {
     private const string SnapshotColumns = WorkflowRuntime.SnapshotColumns;
 
-    /// <summary>
-    /// Replays every dossier by reading the journal once, ordered by (dossier_id, dossier_seq), merged with the
-    /// dossier projections ordered by id (two ordered streams on two connections). Memory holds one dossier's
-    /// events per worker and a bounded queue, whatever the size of the journal. Recorded checkpoints are verified
-    /// in the same pass (their head digests are recomputed from the streamed chain heads).
-    /// </summary>
+    /// <inheritdoc cref="Replayer.ReplayAllAsync(ReplayAllOptions, CancellationToken)"/>
     public async Task<ReplaySummary> RunAsync(ReplayAllOptions options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);

@@ -1,6 +1,5 @@
 using System.Text;
 using System.Text.Json;
-using SubsidyEngine.Engine.Runtime;
 using SubsidyEngine.Workflows.Model;
 
 namespace SubsidyEngine.Engine.Diagrams;

@@ -5,6 +5,7 @@ using Npgsql;
 using SubsidyEngine.Engine.Access;
 using SubsidyEngine.Engine.Journal;
 using SubsidyEngine.Engine.Programmes;
+using SubsidyEngine.Engine.Programmes.Model;
 using SubsidyEngine.Workflows.Expressions;
 
 namespace SubsidyEngine.Engine.Exports;

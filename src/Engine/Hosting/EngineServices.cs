@@ -38,11 +38,11 @@ public static class EngineServices
         services.AddSingleton(sp => WorkflowsFolder.Resolve(
             sp.GetRequiredService<IOptions<SubsidyOptions>>().Value, sp.GetRequiredService<DatabaseHandle>(), sp.GetRequiredService<TimeProvider>(),
             ownsServer, sp.GetService<IDemoWorkflows>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger("SubsidyEngine.Demo")));
-        services.AddSingleton(sp =>
-        {
-            var options = sp.GetRequiredService<IOptions<SubsidyOptions>>().Value;
-            return ProgrammeCatalog.Load(sp.GetRequiredService<WorkflowsFolder>().Path, options.ResolveAuthoritiesFile());
-        });
+        // Everything under workflows/ is reported in one go (WorkflowFiles): the programme data's problems are kept
+        // here and thrown with the definitions' when the workflow catalogue loads (at the start, PrepareAsync).
+        services.AddSingleton(sp => ProgrammeCatalog.TryLoad(
+            sp.GetRequiredService<WorkflowsFolder>().Path, sp.GetRequiredService<IOptions<SubsidyOptions>>().Value.ResolveAuthoritiesFile()));
+        services.AddSingleton(sp => sp.GetRequiredService<ProgrammeCatalogLoad>().Catalog);
         services.AddSingleton(sp => ProgrammeRules.Create(sp.GetRequiredService<ProgrammeCatalog>()));
         services.AddSingleton<ProgrammeService>();
         services.AddSingleton<Commands.DossierCommands>();
@@ -51,7 +51,8 @@ public static class EngineServices
         services.AddSingleton(sp => WorkflowCatalog.Load(
             sp.GetRequiredService<WorkflowsFolder>().Path,
             sp.GetRequiredService<RuleRegistry>(),
-            sp.GetRequiredService<ILetterTemplates>()));
+            sp.GetRequiredService<ILetterTemplates>(),
+            sp.GetRequiredService<ProgrammeCatalogLoad>().Problems));
         services.AddSingleton<DefinitionStore>();
         services.AddSingleton(sp => new WorkflowRuntime(
             sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<WorkflowCatalog>(), sp.GetRequiredService<DefinitionStore>(),

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using SubsidyEngine.Engine.Programmes;
+using SubsidyEngine.Engine.Programmes.Model;
 using SubsidyEngine.Workflows.Calendar;
 using static SubsidyEngine.Engine.Programmes.ProgrammeGuards;
 

@@ -34,7 +34,7 @@ public sealed record CalendarToken(Guid Id, string AuthorityId, string Secret, D
 /// SEQUENCE that counts the extensions, so clients update the event instead of adding one. Tokens are 256-bit
 /// random secrets; the database keeps only their SHA-256, so a database leak does not reveal feed addresses.
 /// </remarks>
-public sealed class CalendarFeed(NpgsqlDataSource dataSource, TimeProvider clock, SubsidyOptions options, WorkflowCatalog? workflows = null, Programmes.AuthorityRegister? authorities = null)
+public sealed class CalendarFeed(NpgsqlDataSource dataSource, TimeProvider clock, SubsidyOptions options, WorkflowCatalog? workflows = null, Programmes.Model.AuthorityRegister? authorities = null)
 {
     /// <summary>The value of the calendar's PRODID.</summary>
     public const string ProductId = "-//Agentschap Binnenlands Bestuur//SubsidyEngine Plan Samenleven//NL";

@@ -1,10 +1,12 @@
 using System.Globalization;
 using CsvHelper;
+using SubsidyEngine.Engine.Programmes.Model;
+using SubsidyEngine.Workflows.Loading;
 
 namespace SubsidyEngine.Engine.Programmes;
 
 /// <summary>The outcome of an authority CSV import: the register when every line was valid, and every problem found.</summary>
-public sealed record AuthorityImportResult(AuthorityRegister? Register, IReadOnlyList<DataProblem> Problems)
+public sealed record AuthorityImportResult(AuthorityRegister? Register, IReadOnlyList<LoadProblem> Problems)
 {
     /// <summary>True when every line was valid.</summary>
     public bool Succeeded => Register is not null && Problems.Count == 0;
@@ -46,7 +48,7 @@ public static class AuthorityCsv
     public static AuthorityImportResult Parse(TextReader text, string sourceName)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var problems = new List<DataProblem>();
+        var problems = new List<LoadProblem>();
         var authorities = new List<Authority>();
         var seen = new Dictionary<string, long>(StringComparer.Ordinal);
         var options = new CsvReaderOptions
@@ -62,7 +64,7 @@ public static class AuthorityCsv
         var hasIban = header.Contains("iban", StringComparer.Ordinal);
         if (header.Count == 0 || missing.Count > 0)
         {
-            problems.Add(new DataProblem(sourceName, "header",
+            problems.Add(new LoadProblem(sourceName, "header",
                 $"missing column(s): {string.Join(", ", missing)}; expected {string.Join(",", Columns)}"));
             return new AuthorityImportResult(null, problems);
         }
@@ -145,7 +147,7 @@ public static class AuthorityCsv
 
             if (lineProblems.Count > 0)
             {
-                problems.AddRange(lineProblems.Select(p => new DataProblem(sourceName, line, p)));
+                problems.AddRange(lineProblems.Select(p => new LoadProblem(sourceName, line, p)));
                 continue;
             }
             authorities.Add(new Authority(id, name, kind, arrondissement, province, inhabitants, nonEu14, facility!.Value, email,

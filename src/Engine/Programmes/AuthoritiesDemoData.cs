@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using CsvHelper;
+using SubsidyEngine.Engine.Programmes.Model;
 
 namespace SubsidyEngine.Engine.Programmes;
 

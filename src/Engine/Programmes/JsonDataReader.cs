@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
+using SubsidyEngine.Engine.Programmes.Model;
+using SubsidyEngine.Workflows.Loading;
 
 namespace SubsidyEngine.Engine.Programmes;
 
@@ -10,10 +12,10 @@ namespace SubsidyEngine.Engine.Programmes;
 internal sealed class JsonDataReader
 {
     private readonly JsonElement _element;
-    private readonly List<DataProblem> _problems;
+    private readonly List<LoadProblem> _problems;
     private readonly HashSet<string> _read = new(StringComparer.Ordinal) { "$comment" };
 
-    public JsonDataReader(JsonElement element, string path, string file, List<DataProblem> problems)
+    public JsonDataReader(JsonElement element, string path, string file, List<LoadProblem> problems)
     {
         _element = element;
         Path = path;
@@ -27,7 +29,7 @@ internal sealed class JsonDataReader
 
     public string PathOf(string name) => $"{Path}.{name}";
 
-    public void Problem(string path, string message) => _problems.Add(new DataProblem(File, path, message));
+    public void Problem(string path, string message) => _problems.Add(new LoadProblem(File, path, message));
 
     public bool Has(string name) => _element.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null;
 
@@ -214,7 +216,7 @@ internal sealed class JsonDataReader
     {
         var configurable = Bool("configurable") ?? false;
         var note = String("note", required: false);
-        return configurable || note is not null ? new Provenance(configurable, note) : Programmes.Provenance.FromSources;
+        return configurable || note is not null ? new Provenance(configurable, note) : Programmes.Model.Provenance.FromSources;
     }
 
     /// <summary>Reports every property of this object that no reader asked for (a typo, or a field in the wrong place).</summary>

@@ -1,4 +1,10 @@
+using SubsidyEngine.Engine.Programmes.Model;
+using SubsidyEngine.Workflows.Loading;
+
 namespace SubsidyEngine.Engine.Programmes;
+
+/// <summary>The programmes that loaded (and the register, empty when its file has problems), and every problem found.</summary>
+public sealed record ProgrammeCatalogLoad(ProgrammeCatalog Catalog, IReadOnlyList<LoadProblem> Problems);
 
 /// <summary>
 /// Every programme's data (calls, catalogues, parameters) loaded from the workflows folder, and the register of
@@ -33,11 +39,25 @@ public sealed class ProgrammeCatalog
         return call is not null;
     }
 
-    /// <summary>Loads every folder under <paramref name="workflowsFolder"/> that holds a programme.json, and the register CSV.</summary>
+    /// <summary>
+    /// Loads every folder under <paramref name="workflowsFolder"/> that holds a programme.json, and the register CSV;
+    /// throws <see cref="LoadProblemsException"/> with every problem of every file.
+    /// </summary>
     public static ProgrammeCatalog Load(string workflowsFolder, string authoritiesCsv)
     {
+        var loaded = TryLoad(workflowsFolder, authoritiesCsv);
+        return loaded.Problems.Count == 0 ? loaded.Catalog : throw new LoadProblemsException(loaded.Problems);
+    }
+
+    /// <summary>
+    /// Loads every programme folder and the register without throwing: the catalogue of what loaded (the programmes
+    /// without problems; an empty register when the CSV has problems) and every problem, each file named relative to
+    /// <paramref name="workflowsFolder"/> (<c>plan-samenleven/calls/2023.json</c>) as the definitions' are.
+    /// </summary>
+    public static ProgrammeCatalogLoad TryLoad(string workflowsFolder, string authoritiesCsv)
+    {
         var programmes = new List<Programme>();
-        var problems = new List<string>();
+        var problems = new List<LoadProblem>();
         if (Directory.Exists(workflowsFolder))
         {
             foreach (var dir in Directory.GetDirectories(workflowsFolder).Order(StringComparer.Ordinal))
@@ -54,22 +74,14 @@ public sealed class ProgrammeCatalog
                 }
                 else
                 {
-                    problems.AddRange(result.Problems.Select(p => p.ToString()));
+                    var name = Path.GetFileName(dir);
+                    problems.AddRange(result.Problems.Select(p => p with { File = $"{name}/{p.File}" }));
                 }
             }
         }
 
         var register = AuthorityCsv.TryLoad(authoritiesCsv);
-        if (!register.Succeeded)
-        {
-            problems.AddRange(register.Problems.Select(p => p.ToString()));
-        }
-
-        if (problems.Count > 0)
-        {
-            throw new InvalidOperationException("Invalid programme data:\n  - " + string.Join("\n  - ", problems));
-        }
-
-        return new ProgrammeCatalog(programmes, register.Register!, authoritiesCsv);
+        problems.AddRange(register.Problems);
+        return new ProgrammeCatalogLoad(new ProgrammeCatalog(programmes, register.Succeeded ? register.Register! : new AuthorityRegister([]), authoritiesCsv), problems);
     }
 }

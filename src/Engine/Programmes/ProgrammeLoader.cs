@@ -2,11 +2,13 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using SubsidyEngine.Engine.Programmes.Model;
+using SubsidyEngine.Workflows.Loading;
 
 namespace SubsidyEngine.Engine.Programmes;
 
 /// <summary>The outcome of loading a programme folder: the programme when there were no problems, and every problem found.</summary>
-public sealed record ProgrammeLoadResult(Programme? Programme, IReadOnlyList<DataProblem> Problems)
+public sealed record ProgrammeLoadResult(Programme? Programme, IReadOnlyList<LoadProblem> Problems)
 {
     /// <summary>True when the folder loaded without problems.</summary>
     public bool Succeeded => Programme is not null && Problems.Count == 0;
@@ -42,11 +44,11 @@ public static class ProgrammeLoader
     public static ProgrammeLoadResult TryLoad(string folder)
     {
         ArgumentNullException.ThrowIfNull(folder);
-        var problems = new List<DataProblem>();
+        var problems = new List<LoadProblem>();
         var programmePath = System.IO.Path.Combine(folder, ProgrammeFileName);
         if (!File.Exists(programmePath))
         {
-            problems.Add(new DataProblem(ProgrammeFileName, "$", $"file not found in '{folder}'"));
+            problems.Add(new LoadProblem(ProgrammeFileName, "$", $"file not found in '{folder}'"));
             return new ProgrammeLoadResult(null, problems);
         }
 
@@ -68,7 +70,7 @@ public static class ProgrammeLoader
     {
         ArgumentNullException.ThrowIfNull(programmeJson);
         ArgumentNullException.ThrowIfNull(callFiles);
-        var problems = new List<DataProblem>();
+        var problems = new List<LoadProblem>();
         var programmeFile = new DataFileVersion(ProgrammeFileName, Sha256Hex(programmeJson));
 
         using var programmeDocument = ParseDocument(ProgrammeFileName, programmeJson, problems);
@@ -113,7 +115,7 @@ public static class ProgrammeLoader
             if (call is null) continue;
             if (seenCallIds.TryGetValue(call.Id, out var other))
             {
-                problems.Add(new DataProblem(fileName, "$.id", $"call id '{call.Id}' is also used by {other}"));
+                problems.Add(new LoadProblem(fileName, "$.id", $"call id '{call.Id}' is also used by {other}"));
                 continue;
             }
             seenCallIds[call.Id] = fileName;
@@ -121,7 +123,7 @@ public static class ProgrammeLoader
         }
         if (callFiles.Count == 0)
         {
-            problems.Add(new DataProblem(CallsFolderName, "$", "a programme needs at least one call file calls/<id>.json"));
+            problems.Add(new LoadProblem(CallsFolderName, "$", "a programme needs at least one call file calls/<id>.json"));
         }
         ValidateCallReferences(calls, problems);
 
@@ -155,7 +157,7 @@ public static class ProgrammeLoader
         return Sha256Hex(Encoding.UTF8.GetBytes(text.ToString()));
     }
 
-    private static JsonDocument? ParseDocument(string fileName, byte[] bytes, List<DataProblem> problems)
+    private static JsonDocument? ParseDocument(string fileName, byte[] bytes, List<LoadProblem> problems)
     {
         try
         {
@@ -163,10 +165,7 @@ public static class ProgrammeLoader
         }
         catch (JsonException e)
         {
-            var where = e.LineNumber is { } line
-                ? $"line {(line + 1).ToString(CultureInfo.InvariantCulture)}, byte {(e.BytePositionInLine ?? 0).ToString(CultureInfo.InvariantCulture)}"
-                : "$";
-            problems.Add(new DataProblem(fileName, where, $"not valid JSON: {e.Message}"));
+            problems.Add(LoadProblem.FromJson(fileName, e));
             return null;
         }
     }
@@ -329,7 +328,7 @@ public static class ProgrammeLoader
 
     private static Call? ReadCall(
         string fileName, byte[] bytes, string programmeId, IReadOnlyDictionary<int, Objective> objectives,
-        ProgrammeParameters? programmeParameters, TimeZoneInfo? timeZone, List<DataProblem> problems)
+        ProgrammeParameters? programmeParameters, TimeZoneInfo? timeZone, List<LoadProblem> problems)
     {
         var before = problems.Count;
         using var document = ParseDocument(fileName, bytes, problems);
@@ -592,7 +591,7 @@ public static class ProgrammeLoader
         return actions;
     }
 
-    private static void ValidateCallReferences(List<Call> calls, List<DataProblem> problems)
+    private static void ValidateCallReferences(List<Call> calls, List<LoadProblem> problems)
     {
         foreach (var call in calls)
         {
@@ -600,12 +599,12 @@ public static class ProgrammeLoader
             var previous = calls.FirstOrDefault(c => c.Id == previousId);
             if (previous is null)
             {
-                problems.Add(new DataProblem(call.File.RelativePath, "$.eligibility.restrictedToPreviousSubmittersOf",
+                problems.Add(new LoadProblem(call.File.RelativePath, "$.eligibility.restrictedToPreviousSubmittersOf",
                     $"refers to call '{previousId}', which does not exist"));
             }
             else if (previous.Year >= call.Year)
             {
-                problems.Add(new DataProblem(call.File.RelativePath, "$.eligibility.restrictedToPreviousSubmittersOf",
+                problems.Add(new LoadProblem(call.File.RelativePath, "$.eligibility.restrictedToPreviousSubmittersOf",
                     $"refers to call '{previousId}', which is not an earlier project year"));
             }
         }

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Npgsql;
+using SubsidyEngine.Engine.Programmes.Model;
 using SubsidyEngine.Engine.Rules;
 using SubsidyEngine.Engine.Runtime;
 using SubsidyEngine.Workflows.Expressions;

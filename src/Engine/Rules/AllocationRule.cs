@@ -1,5 +1,5 @@
 #pragma warning disable CS1573 // Record parameters are documented only where the name does not say it all.
-using SubsidyEngine.Engine.Programmes;
+using SubsidyEngine.Engine.Programmes.Model;
 
 namespace SubsidyEngine.Engine.Rules;
 

@@ -65,13 +65,17 @@ public sealed class WorkflowCatalog
 
     public static DefinitionValidator Validator(RuleRegistry rules, ILetterTemplates templates) => new(Roles.All, rules, templates.Exists);
 
-    /// <summary>Loads and validates a folder; throws with every problem of every file when any is invalid.</summary>
-    public static WorkflowCatalog Load(string folder, RuleRegistry rules, ILetterTemplates templates)
+    /// <summary>
+    /// Loads and validates a folder's definitions and migrations; throws with every problem of every file when any is
+    /// invalid, after <paramref name="earlierProblems"/> (those of the folder's programme data: see
+    /// <see cref="Hosting.WorkflowFiles"/>), so that one start reports everything wrong under <c>workflows/</c>.
+    /// </summary>
+    public static WorkflowCatalog Load(string folder, RuleRegistry rules, ILetterTemplates templates, IReadOnlyList<LoadProblem>? earlierProblems = null)
     {
         var result = DefinitionLoader.LoadFolder(folder, Validator(rules, templates));
-        if (result.Problems.Count > 0)
+        if (result.Problems.Count > 0 || earlierProblems is { Count: > 0 })
         {
-            throw new DefinitionValidationException(result.Problems);
+            throw new LoadProblemsException([.. earlierProblems ?? [], .. result.Problems]);
         }
 
         return new WorkflowCatalog(result.Definitions, result.Migrations, rules, templates, folder);
@@ -85,7 +89,7 @@ public sealed class WorkflowCatalog
         var problems = validator.Validate(list).Concat(validator.ValidateMigrations(migrations ?? [], list)).ToList();
         if (problems.Count > 0)
         {
-            throw new DefinitionValidationException(problems);
+            throw new LoadProblemsException(problems);
         }
 
         return new WorkflowCatalog(list, migrations ?? [], rules, templates, null);

@@ -132,7 +132,7 @@ public sealed class WorkflowRuntime
 
     internal static void ThrowIfLossy(JsonNode? arguments)
     {
-        if (CanonicalJson.LossyNumbers(arguments) is { Count: > 0 } lossy)
+        if (ArgumentValidator.LossyNumbers(arguments) is { Count: > 0 } lossy)
         {
             throw new ArgumentValidationException(lossy);
         }

@@ -1,4 +1,5 @@
 using SubsidyEngine.Engine.Programmes;
+using SubsidyEngine.Engine.Programmes.Model;
 using SubsidyEngine.Engine.Rules;
 
 namespace SubsidyEngine.Tools.Simulation;

@@ -4,6 +4,7 @@ using Npgsql;
 using SubsidyEngine.Engine.Audit;
 using SubsidyEngine.Engine.Journal;
 using SubsidyEngine.Engine.Programmes;
+using SubsidyEngine.Engine.Programmes.Model;
 using SubsidyEngine.Engine.Rules;
 using SubsidyEngine.Engine.Runtime;
 using SubsidyEngine.Workflows.Expressions;

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Npgsql;
 using SubsidyEngine.Engine.Programmes;
+using SubsidyEngine.Engine.Programmes.Model;
 using SubsidyEngine.Engine.Runtime;
 
 namespace SubsidyEngine.Tools.Simulation;

@@ -8,21 +8,8 @@ using SubsidyEngine.Workflows.Model;
 
 namespace SubsidyEngine.Workflows.Loading;
 
-/// <summary>A problem found while loading or validating a definition, with the file and the JSON path.</summary>
-public sealed record DefinitionProblem(string File, string Path, string Message)
-{
-    public override string ToString() => $"{File}: {Path}: {Message}";
-}
-
-/// <summary>Raised when one or more definition files are invalid; lists every problem of every file.</summary>
-public sealed class DefinitionValidationException(IReadOnlyList<DefinitionProblem> problems)
-    : Exception("Invalid workflow definitions:\n" + string.Join('\n', problems.Select(p => "  - " + p)))
-{
-    public IReadOnlyList<DefinitionProblem> Problems { get; } = problems;
-}
-
 /// <summary>The result of loading a folder: the definitions and migrations that parsed, and every problem found.</summary>
-public sealed record LoadResult(IReadOnlyList<WorkflowDefinition> Definitions, IReadOnlyList<MigrationSpec> Migrations, IReadOnlyList<DefinitionProblem> Problems);
+public sealed record LoadResult(IReadOnlyList<WorkflowDefinition> Definitions, IReadOnlyList<MigrationSpec> Migrations, IReadOnlyList<LoadProblem> Problems);
 
 /// <summary>
 /// Reads <c>workflows/&lt;programme&gt;/&lt;workflow&gt;.v&lt;N&gt;.json</c> definition files and
@@ -46,12 +33,12 @@ public static partial class DefinitionLoader
     /// <summary>Loads every definition and migration under <paramref name="root"/> and validates them together.</summary>
     public static LoadResult LoadFolder(string root, DefinitionValidator validator)
     {
-        var problems = new List<DefinitionProblem>();
+        var problems = new List<LoadProblem>();
         var definitions = new List<WorkflowDefinition>();
         var migrations = new List<MigrationSpec>();
         if (!Directory.Exists(root))
         {
-            problems.Add(new DefinitionProblem(root, "$", "the workflows folder does not exist"));
+            problems.Add(new LoadProblem(root, "$", "the workflows folder does not exist"));
             return new LoadResult(definitions, migrations, problems);
         }
 
@@ -86,12 +73,12 @@ public static partial class DefinitionLoader
             var expectedVersion = int.Parse(m.Groups["v"].Value, CultureInfo.InvariantCulture);
             if (def.Id != expectedId)
             {
-                problems.Add(new DefinitionProblem(relative, "$.id", $"id '{def.Id}' does not match the file name (expected '{expectedId}')"));
+                problems.Add(new LoadProblem(relative, "$.id", $"id '{def.Id}' does not match the file name (expected '{expectedId}')"));
             }
 
             if (def.Version != expectedVersion)
             {
-                problems.Add(new DefinitionProblem(relative, "$.version", $"version {def.Version} does not match the file name (expected {expectedVersion})"));
+                problems.Add(new LoadProblem(relative, "$.version", $"version {def.Version} does not match the file name (expected {expectedVersion})"));
             }
 
             definitions.Add(def);
@@ -103,14 +90,14 @@ public static partial class DefinitionLoader
     }
 
     /// <summary>Parses one definition from its bytes; parse errors become problems.</summary>
-    public static WorkflowDefinition? LoadDefinition(byte[] bytes, string sourcePath, List<DefinitionProblem> problems)
+    public static WorkflowDefinition? LoadDefinition(byte[] bytes, string sourcePath, List<LoadProblem> problems)
     {
         try
         {
             var def = JsonSerializer.Deserialize<WorkflowDefinition>(bytes, Json);
             if (def is null)
             {
-                problems.Add(new DefinitionProblem(sourcePath, "$", "empty file"));
+                problems.Add(new LoadProblem(sourcePath, "$", "empty file"));
                 return null;
             }
 
@@ -118,12 +105,12 @@ public static partial class DefinitionLoader
         }
         catch (JsonException e)
         {
-            problems.Add(new DefinitionProblem(sourcePath, e.Path ?? "$", e.Message));
+            problems.Add(LoadProblem.FromJson(sourcePath, e));
             return null;
         }
     }
 
-    private static MigrationSpec? LoadMigration(string file, string relative, List<DefinitionProblem> problems)
+    private static MigrationSpec? LoadMigration(string file, string relative, List<LoadProblem> problems)
     {
         try
         {
@@ -133,7 +120,7 @@ public static partial class DefinitionLoader
         }
         catch (JsonException e)
         {
-            problems.Add(new DefinitionProblem(relative, e.Path ?? "$", e.Message));
+            problems.Add(LoadProblem.FromJson(relative, e));
             return null;
         }
     }

@@ -15,12 +15,12 @@ public sealed class DefinitionValidator(IReadOnlySet<string> roles, RuleRegistry
     /// <summary>Input names the runtime adds itself (a definition may not declare them).</summary>
     public static readonly IReadOnlySet<string> ReservedInputs = new HashSet<string>(["actor"], StringComparer.Ordinal);
 
-    public IEnumerable<DefinitionProblem> Validate(IReadOnlyList<WorkflowDefinition> definitions)
+    public IEnumerable<LoadProblem> Validate(IReadOnlyList<WorkflowDefinition> definitions)
     {
-        var problems = new List<DefinitionProblem>();
+        var problems = new List<LoadProblem>();
         foreach (var dup in definitions.GroupBy(d => d.Key).Where(g => g.Count() > 1))
         {
-            problems.Add(new DefinitionProblem(string.Join(", ", dup.Select(d => d.SourcePath)), "$", $"{dup.Key} is defined more than once"));
+            problems.Add(new LoadProblem(string.Join(", ", dup.Select(d => d.SourcePath)), "$", $"{dup.Key} is defined more than once"));
         }
 
         foreach (var def in definitions)
@@ -32,10 +32,10 @@ public sealed class DefinitionValidator(IReadOnlySet<string> roles, RuleRegistry
     }
 
     /// <summary>All problems of one definition.</summary>
-    public IReadOnlyList<DefinitionProblem> Validate(WorkflowDefinition def)
+    public IReadOnlyList<LoadProblem> Validate(WorkflowDefinition def)
     {
-        var problems = new List<DefinitionProblem>();
-        void Add(string path, string message) => problems.Add(new DefinitionProblem(def.SourcePath, path, message));
+        var problems = new List<LoadProblem>();
+        void Add(string path, string message) => problems.Add(new LoadProblem(def.SourcePath, path, message));
 
         if (string.IsNullOrWhiteSpace(def.Id))
         {
@@ -304,13 +304,13 @@ public sealed class DefinitionValidator(IReadOnlySet<string> roles, RuleRegistry
         }
     }
 
-    private void ValidateGuard(JsonNode? node, string path, List<DefinitionProblem> problems, WorkflowDefinition def, Action<string, string> add)
+    private void ValidateGuard(JsonNode? node, string path, List<LoadProblem> problems, WorkflowDefinition def, Action<string, string> add)
     {
         var guardProblems = new List<string>();
         var guard = GuardExpression.Parse(node, path, guardProblems);
         foreach (var gp in guardProblems)
         {
-            problems.Add(new DefinitionProblem(def.SourcePath, gp.Split(':')[0], gp[(gp.IndexOf(':', StringComparison.Ordinal) + 2)..]));
+            problems.Add(new LoadProblem(def.SourcePath, gp.Split(':')[0], gp[(gp.IndexOf(':', StringComparison.Ordinal) + 2)..]));
         }
 
         foreach (var rule in guard?.RuleNames ?? [])
@@ -536,7 +536,7 @@ public sealed class DefinitionValidator(IReadOnlySet<string> roles, RuleRegistry
     };
 
     /// <summary>Checks migration specs against the definitions they connect.</summary>
-    public IEnumerable<DefinitionProblem> ValidateMigrations(IReadOnlyList<MigrationSpec> migrations, IReadOnlyList<WorkflowDefinition> definitions)
+    public IEnumerable<LoadProblem> ValidateMigrations(IReadOnlyList<MigrationSpec> migrations, IReadOnlyList<WorkflowDefinition> definitions)
     {
         foreach (var m in migrations)
         {
@@ -544,22 +544,22 @@ public sealed class DefinitionValidator(IReadOnlySet<string> roles, RuleRegistry
             var to = definitions.FirstOrDefault(d => d.Id == m.Workflow && d.Version == m.ToVersion);
             if (string.IsNullOrWhiteSpace(m.Id))
             {
-                yield return new DefinitionProblem(m.SourcePath, "$.id", "missing migration id");
+                yield return new LoadProblem(m.SourcePath, "$.id", "missing migration id");
             }
 
             if (from is null)
             {
-                yield return new DefinitionProblem(m.SourcePath, "$.fromVersion", $"{m.Workflow} v{m.FromVersion} does not exist");
+                yield return new LoadProblem(m.SourcePath, "$.fromVersion", $"{m.Workflow} v{m.FromVersion} does not exist");
             }
 
             if (to is null)
             {
-                yield return new DefinitionProblem(m.SourcePath, "$.toVersion", $"{m.Workflow} v{m.ToVersion} does not exist");
+                yield return new LoadProblem(m.SourcePath, "$.toVersion", $"{m.Workflow} v{m.ToVersion} does not exist");
             }
 
             if (m.ToVersion <= m.FromVersion)
             {
-                yield return new DefinitionProblem(m.SourcePath, "$.toVersion", "a migration must go to a later version");
+                yield return new LoadProblem(m.SourcePath, "$.toVersion", "a migration must go to a later version");
             }
 
             if (from is null || to is null)
@@ -571,12 +571,12 @@ public sealed class DefinitionValidator(IReadOnlySet<string> roles, RuleRegistry
             {
                 if (from.FindState(oldState) is null)
                 {
-                    yield return new DefinitionProblem(m.SourcePath, $"$.stateMap.{oldState}", $"'{oldState}' is not a state of v{m.FromVersion}");
+                    yield return new LoadProblem(m.SourcePath, $"$.stateMap.{oldState}", $"'{oldState}' is not a state of v{m.FromVersion}");
                 }
 
                 if (to.FindState(newState) is null)
                 {
-                    yield return new DefinitionProblem(m.SourcePath, $"$.stateMap.{oldState}", $"'{newState}' is not a state of v{m.ToVersion}");
+                    yield return new LoadProblem(m.SourcePath, $"$.stateMap.{oldState}", $"'{newState}' is not a state of v{m.ToVersion}");
                 }
             }
 
@@ -584,7 +584,7 @@ public sealed class DefinitionValidator(IReadOnlySet<string> roles, RuleRegistry
             {
                 if (to.FindState(state) is null)
                 {
-                    yield return new DefinitionProblem(m.SourcePath, $"$.effects.{state}", $"'{state}' is not a state of v{m.ToVersion}");
+                    yield return new LoadProblem(m.SourcePath, $"$.effects.{state}", $"'{state}' is not a state of v{m.ToVersion}");
                 }
             }
         }

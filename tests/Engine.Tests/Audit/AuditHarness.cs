@@ -42,7 +42,7 @@ public sealed partial class AuditHarness
     public AuditHarness(PostgresDatabase db)
     {
         Db = db;
-        var problems = new List<DefinitionProblem>();
+        var problems = new List<LoadProblem>();
         var audit = File.ReadAllBytes(Path.Combine(ProgrammeHarness.RepoRoot, "workflows", "system", "audit.v1.json"));
         var defs = new[]
         {
@@ -52,7 +52,7 @@ public sealed partial class AuditHarness
         };
         if (problems.Count > 0)
         {
-            throw new DefinitionValidationException(problems);
+            throw new LoadProblemsException(problems);
         }
 
         Catalog = WorkflowCatalog.FromDefinitions(defs, RuntimeHarness.DefaultRules(), LetterTemplateDirectory.Default);

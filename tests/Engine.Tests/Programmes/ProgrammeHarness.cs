@@ -4,6 +4,7 @@ using SubsidyEngine.Engine.Audit;
 using SubsidyEngine.Engine.Hosting;
 using SubsidyEngine.Engine.Journal;
 using SubsidyEngine.Engine.Programmes;
+using SubsidyEngine.Engine.Programmes.Model;
 using SubsidyEngine.Engine.Runtime;
 using SubsidyEngine.Testing;
 using SubsidyEngine.Workflows.Expressions;

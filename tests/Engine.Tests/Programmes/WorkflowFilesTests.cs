@@ -67,6 +67,41 @@ public sealed class WorkflowFilesTests
         }
     }
 
+    [Fact]
+    public void A_broken_definition_and_a_broken_programme_file_in_one_folder_are_reported_together_in_the_same_shape()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "subsidy-wf-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            CopyFolder(Path.Combine(ProgrammeHarness.RepoRoot, "workflows"), root);
+            var v4 = Path.Combine(root, "plan-samenleven", "dossier.v4.json");
+            var definition = File.ReadAllText(v4);
+            const string Reaction = "{\"deadline\": {\"kind\": \"reaction\",";
+            Assert.Contains(Reaction, definition, StringComparison.Ordinal);
+            File.WriteAllText(v4, definition.Replace(Reaction, "{\"deadline\": {\"kind\": \"site-visit\",", StringComparison.Ordinal));
+            var call = Path.Combine(root, "plan-samenleven", "calls", "2023.json");
+            var data = File.ReadAllText(call);
+            const string Budget = "\"budget\": {";
+            Assert.Contains(Budget, data, StringComparison.Ordinal);
+            File.WriteAllText(call, data.Replace(Budget, "\"budget\": { \"colour\": \"red\",", StringComparison.Ordinal));
+
+            var thrown = Assert.Throws<LoadProblemsException>(() => Hosting.WorkflowFiles.Load(root,
+                Path.Combine(ProgrammeHarness.RepoRoot, "data", "authorities", "flemish-authorities-demo.csv"), Hosting.LetterTemplateDirectory.Default));
+
+            // One list, one shape: the file relative to the workflows folder, a JSON path, a message.
+            Assert.Contains(thrown.Problems, p => p.File == "plan-samenleven/calls/2023.json" && p.Path == "$.budget.colour"
+                                                  && p.Message == "is not a known property here");
+            Assert.Contains(thrown.Problems, p => p.File == "plan-samenleven/dossier.v4.json" && p.Path.StartsWith("$.", StringComparison.Ordinal)
+                                                  && p.Message.Contains("site-visit", StringComparison.Ordinal));
+            Assert.Contains("plan-samenleven/calls/2023.json: $.budget.colour: is not a known property here", thrown.Message, StringComparison.Ordinal);
+            Assert.Contains("plan-samenleven/dossier.v4.json: $.", thrown.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
     private static void CopyFolder(string from, string to)
     {
         foreach (var dir in Directory.GetDirectories(from, "*", SearchOption.AllDirectories))

@@ -186,7 +186,7 @@ public sealed class DefinitionValidatorTests
           ]
         }
         """;
-        var problems = new List<DefinitionProblem>();
+        var problems = new List<LoadProblem>();
         var def = DefinitionLoader.LoadDefinition(Encoding.UTF8.GetBytes(broken), "broken.v1.json", problems)!;
         var validator = WorkflowCatalog.Validator(RuntimeHarness.DefaultRules(), new FixedTemplates("letter-a"));
 
@@ -222,7 +222,7 @@ public sealed class DefinitionValidatorTests
           ]
         }
         """;
-        var problems = new List<DefinitionProblem>();
+        var problems = new List<LoadProblem>();
         var def = DefinitionLoader.LoadDefinition(Encoding.UTF8.GetBytes(json), "graph.v1.json", problems)!;
 
         problems.AddRange(WorkflowCatalog.Validator(RuntimeHarness.DefaultRules(), new FixedTemplates()).Validate(def));
@@ -247,7 +247,7 @@ public sealed class DefinitionValidatorCycleTests
           "transitions": [ { "from": "A", "trigger": "go", "to": "Z", "roles": ["officer"] } ]
         }
         """;
-        var problems = new List<DefinitionProblem>();
+        var problems = new List<LoadProblem>();
         var def = DefinitionLoader.LoadDefinition(Encoding.UTF8.GetBytes(json), "cycle.v1.json", problems)!;
 
         var result = await Task.Run(() => WorkflowCatalog.Validator(RuntimeHarness.DefaultRules(), new FixedTemplates()).Validate(def))

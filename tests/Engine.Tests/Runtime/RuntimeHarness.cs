@@ -35,11 +35,11 @@ public sealed class RuntimeHarness
         DataSource = dataSource;
         Clock = new FakeTimeProvider(start ?? new DateTimeOffset(2023, 5, 26, 9, 0, 0, TimeSpan.Zero));
         Rules = rules ?? DefaultRules();
-        var problems = new List<DefinitionProblem>();
+        var problems = new List<LoadProblem>();
         var defs = definitionsJson.Select((json, i) => DefinitionLoader.LoadDefinition(Encoding.UTF8.GetBytes(json), $"test-{i}.json", problems)!).ToList();
         if (problems.Count > 0)
         {
-            throw new DefinitionValidationException(problems);
+            throw new LoadProblemsException(problems);
         }
 
         Catalog = WorkflowCatalog.FromDefinitions(defs, Rules, new FixedTemplates("letter-a", "notice-a"), migrations);

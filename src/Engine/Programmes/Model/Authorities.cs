@@ -1,7 +1,7 @@
 #pragma warning disable CS1573 // Record parameters are documented only where the name does not say it all.
 using System.Diagnostics.CodeAnalysis;
 
-namespace SubsidyEngine.Engine.Programmes;
+namespace SubsidyEngine.Engine.Programmes.Model;
 
 /// <summary>What kind of local authority an applicant is.</summary>
 public enum AuthorityKind

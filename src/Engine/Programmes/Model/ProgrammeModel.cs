@@ -1,5 +1,5 @@
 #pragma warning disable CS1573 // Record parameters are documented only where the name does not say it all.
-namespace SubsidyEngine.Engine.Programmes;
+namespace SubsidyEngine.Engine.Programmes.Model;
 
 /// <summary>A text in Dutch (the language of the letters) and English (the language of the code and the docs).</summary>
 public sealed record LocalizedText(string Nl, string En);
