@@ -53,7 +53,7 @@ public sealed partial class ScaleGenerator
     }
 
     /// <summary>A call file of the templates' programme: its id, the SHA-256 of its bytes (the call snapshot's <c>dataSha256</c>) and the bytes.</summary>
-    public sealed record CallFile(string Id, string Sha256, byte[] Bytes, Engine.Programmes.Call Call);
+    public sealed record CallFile(string Id, string Sha256, byte[] Bytes, Engine.Programmes.Model.Call Call);
 
     /// <summary>
     /// A call's allocation in a template (the <c>confirm-allocation</c> event): its <c>inputsSha256</c> is a hash
