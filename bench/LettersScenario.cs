@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using SubsidyEngine.Templates;
-using SubsidyEngine.Templates.Pdf;
+using SubsidyEngine.Pdf;
 
 namespace SubsidyEngine.Bench;
 

@@ -16,7 +16,7 @@ using SubsidyEngine.Engine.Programmes;
 using SubsidyEngine.Engine.Programmes.Model;
 using SubsidyEngine.Engine.Runtime;
 using SubsidyEngine.Templates;
-using SubsidyEngine.Templates.Pdf;
+using SubsidyEngine.Pdf;
 using SubsidyEngine.Workflows.Expressions;
 using SubsidyEngine.Workflows.Loading;
 

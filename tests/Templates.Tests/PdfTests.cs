@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
-using SubsidyEngine.Templates.Pdf;
+using SubsidyEngine.Pdf;
 
 namespace SubsidyEngine.Templates.Tests;
 

@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Options;
 using SubsidyEngine.Engine.Configuration;
 using SubsidyEngine.Engine.Hosting;
+using SubsidyEngine.Pdf;
+using SubsidyEngine.Templates;
 using SubsidyEngine.Tools.Hosting;
 
 namespace SubsidyEngine.Api.Hosting;
@@ -9,7 +11,7 @@ internal static class ServiceRegistration
 {
     /// <summary>
     /// Options (validated at start), the Engine over the configured database or, when none is configured, the private
-    /// cluster and demo of <see cref="ToolsServices.AddEmbeddedDefault"/>; start-up work.
+    /// cluster and demo of <see cref="ToolsServices.AddEmbeddedDefault"/>; the PDF renderer; start-up work.
     /// </summary>
     public static IServiceCollection AddSubsidyCore(this IServiceCollection services, IConfiguration configuration, bool ownsServer = true)
     {
@@ -22,6 +24,8 @@ internal static class ServiceRegistration
         services.AddSubsidyEngine(
             sp => sp.GetRequiredService<IConfiguration>().GetConnectionString("Subsidy"), ownsServer,
             sp => sp.GetRequiredService<IConfiguration>().GetConnectionString("SubsidyStaleReads"));
+        // Letter PDFs: one shared Chromium, started on the first PDF and disposed by the container at shutdown.
+        services.AddSingleton<IPdfRenderer>(_ => new PdfRenderer());
         services.AddSingleton<StartupState>();
         return services;
     }

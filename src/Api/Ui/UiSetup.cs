@@ -12,7 +12,8 @@ internal static class UiSetup
             o.Conventions.AuthorizeFolder("/", Policies.Read);
             o.Conventions.AllowAnonymousToPage("/Lang");
         });
-        // The letter services (NoticeLetters, LetterRenderer, one shared PdfRenderer) are registered by the Engine.
+        // The letter services (NoticeLetters, LetterRenderer) are registered by the Engine, the one shared PDF renderer by
+        // ServiceRegistration.AddSubsidyCore.
         return builder;
     }
 }

@@ -73,7 +73,8 @@ public static class EngineServices
             AuditorsAddress = sp.GetRequiredService<IOptions<SubsidyOptions>>().Value.Smtp.AuditorAddress,
         });
 
-        // Letters: rendered from the journal with the versioned templates; PDFs by one shared Chromium.
+        // Letters: rendered from the journal with the versioned templates; PDFs by the host's Templates.IPdfRenderer
+        // (SubsidyEngine.Pdf: one shared Chromium), which the Engine does not register.
         services.AddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<SubsidyOptions>>().Value;
@@ -89,14 +90,13 @@ public static class EngineServices
         });
         services.AddSingleton<Letters.LetterModelBuilder>();
         services.AddSingleton(_ => new Templates.LetterRenderer());
-        services.AddSingleton(_ => new Templates.Pdf.PdfRenderer());
         services.AddSingleton<Letters.NoticeLetters>();
         services.AddSingleton<LetterVerifier>();
         services.AddSingleton<AuditReplay>();
         services.AddSingleton<Letters.DossierLetters>();
         services.AddSingleton<Notices.INoticeComposer>(sp => new Letters.TemplateNoticeComposer(
             sp.GetRequiredService<Letters.NoticeLetters>(), sp.GetRequiredService<ProgrammeCatalog>(),
-            sp.GetRequiredService<Templates.Pdf.PdfRenderer>(), sp.GetRequiredService<IOptions<SubsidyOptions>>().Value.Notices));
+            sp.GetRequiredService<Templates.IPdfRenderer>(), sp.GetRequiredService<IOptions<SubsidyOptions>>().Value.Notices));
         return services;
     }
 

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using Npgsql;
 using SubsidyEngine.Engine.Access;
 using SubsidyEngine.Engine.Runtime;
-using SubsidyEngine.Templates.Pdf;
+using SubsidyEngine.Templates;
 
 namespace SubsidyEngine.Engine.Letters;
 
@@ -26,7 +26,7 @@ public sealed record LetterPdf(LetterSummary Letter, byte[] Bytes, string FileNa
 /// <see cref="NoticeLetters.RenderAsync(Notices.NoticeToCompose, CancellationToken)"/>: from the notice's snapshot),
 /// so the preview has the bytes that will be sent.
 /// </summary>
-public sealed class DossierLetters(NpgsqlDataSource dataSource, NoticeLetters letters, PdfRenderer pdf, WorkflowRuntime runtime)
+public sealed class DossierLetters(NpgsqlDataSource dataSource, NoticeLetters letters, IPdfRenderer pdf, WorkflowRuntime runtime)
 {
     private const string Select =
         "SELECT n.id, n.dossier_seq, n.kind, n.template_id, n.template_version, n.status, n.created_at, n.sent_at, " +

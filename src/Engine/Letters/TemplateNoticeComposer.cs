@@ -2,7 +2,7 @@ using SubsidyEngine.Engine.Configuration;
 using SubsidyEngine.Engine.Mail;
 using SubsidyEngine.Engine.Notices;
 using SubsidyEngine.Engine.Programmes;
-using SubsidyEngine.Templates.Pdf;
+using SubsidyEngine.Templates;
 
 namespace SubsidyEngine.Engine.Letters;
 
@@ -13,7 +13,7 @@ namespace SubsidyEngine.Engine.Letters;
 /// (headless Chromium). A reminder's stage and deadline come from the reminder row. A notice written before the
 /// snapshot existed (migration 0030) is rendered from the journal, as the audit re-renders every letter.
 /// </summary>
-public sealed class TemplateNoticeComposer(NoticeLetters letters, ProgrammeCatalog programmes, PdfRenderer pdf, NoticeOptions options) : INoticeComposer
+public sealed class TemplateNoticeComposer(NoticeLetters letters, ProgrammeCatalog programmes, IPdfRenderer pdf, NoticeOptions options) : INoticeComposer
 {
     /// <summary>Letters that carry a PDF (decisions and formal notices); reminders and digests are mail only.</summary>
     public static readonly IReadOnlySet<string> WithPdf = new HashSet<string>(

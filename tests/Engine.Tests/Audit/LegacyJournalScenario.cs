@@ -6,7 +6,7 @@ using SubsidyEngine.Engine.Letters;
 using SubsidyEngine.Engine.Mail;
 using SubsidyEngine.Engine.Notices;
 using SubsidyEngine.Engine.Tests.Programmes;
-using SubsidyEngine.Templates.Pdf;
+using SubsidyEngine.Pdf;
 using SubsidyEngine.Testing;
 
 namespace SubsidyEngine.Engine.Tests.Audit;

@@ -8,7 +8,7 @@ using SubsidyEngine.Engine.Mail;
 using SubsidyEngine.Engine.Notices;
 using SubsidyEngine.Engine.Tests.Programmes;
 using SubsidyEngine.Templates;
-using SubsidyEngine.Templates.Pdf;
+using SubsidyEngine.Pdf;
 using SubsidyEngine.Testing;
 
 namespace SubsidyEngine.Engine.Tests.Audit;

@@ -9,7 +9,7 @@ using SubsidyEngine.Engine.Notices;
 using SubsidyEngine.Engine.Runtime;
 using SubsidyEngine.Engine.Tests.Programmes;
 using SubsidyEngine.Templates;
-using SubsidyEngine.Templates.Pdf;
+using SubsidyEngine.Pdf;
 using SubsidyEngine.Testing;
 using SubsidyEngine.Workflows.Expressions;
 

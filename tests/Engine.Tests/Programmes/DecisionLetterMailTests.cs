@@ -5,7 +5,7 @@ using SubsidyEngine.Engine.Journal;
 using SubsidyEngine.Engine.Letters;
 using SubsidyEngine.Engine.Mail;
 using SubsidyEngine.Engine.Notices;
-using SubsidyEngine.Templates.Pdf;
+using SubsidyEngine.Pdf;
 using SubsidyEngine.Testing;
 
 namespace SubsidyEngine.Engine.Tests.Programmes;

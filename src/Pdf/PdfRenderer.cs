@@ -1,6 +1,7 @@
 using Microsoft.Playwright;
+using SubsidyEngine.Templates;
 
-namespace SubsidyEngine.Templates.Pdf;
+namespace SubsidyEngine.Pdf;
 
 /// <summary>Settings of <see cref="PdfRenderer"/>.</summary>
 public sealed record PdfRendererOptions
@@ -16,7 +17,7 @@ public sealed record PdfRendererOptions
 }
 
 /// <summary>
-/// Prints letter HTML to A4 PDF with headless Chromium through Playwright. One browser process is started on first
+/// The <see cref="IPdfRenderer"/> of the service: prints letter HTML to A4 PDF with headless Chromium through Playwright. One browser process is started on first
 /// use and reused; every render gets its own browser context and page (offline, JavaScript off), so concurrent
 /// callers are isolated. A browser that died is started again on the next render.
 /// </summary>
@@ -24,7 +25,7 @@ public sealed record PdfRendererOptions
 /// PDF bytes are not reproducible (Chromium writes creation dates and ids); the letter's identity is the hash of its
 /// HTML (<see cref="RenderedLetter.HtmlSha256"/>).
 /// </remarks>
-public sealed class PdfRenderer : IAsyncDisposable
+public sealed class PdfRenderer : IPdfRenderer, IAsyncDisposable
 {
     private static readonly string[] ChromiumArgs =
     [
@@ -50,14 +51,14 @@ public sealed class PdfRenderer : IAsyncDisposable
         _renderGate = new SemaphoreSlim(Math.Max(1, _options.MaxConcurrentRenders));
     }
 
-    /// <summary>Prints a rendered letter to PDF.</summary>
+    /// <inheritdoc />
     public Task<byte[]> RenderAsync(RenderedLetter letter, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(letter);
         return RenderAsync(letter.Html, cancellationToken);
     }
 
-    /// <summary>Prints an HTML document to an A4 PDF and returns its bytes.</summary>
+    /// <inheritdoc />
     /// <exception cref="PdfRendererUnavailableException">Chromium is missing or cannot be started.</exception>
     public async Task<byte[]> RenderAsync(string html, CancellationToken cancellationToken = default)
     {
