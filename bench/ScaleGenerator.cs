@@ -2,6 +2,9 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Npgsql;
 using NpgsqlTypes;
@@ -21,6 +24,11 @@ namespace SubsidyEngine.Bench;
 /// HTML hashed again; the <c>notice.sent</c> records name the new hashes. Letter PDFs are not copied (see
 /// docs/benchmarks.md, scale). The global <c>seq</c> follows time: the instances advance in lockstep through the
 /// merged timeline of the templates, so every checkpoint cut is a time cut as in production.
+/// Every copy also gets its own calls: a call file per call of the programme with the copy's own call id (written
+/// next to the programme's own call files in a generated workflows folder the scale service and replay read), and
+/// every place where a template names a call (the call id in data, arguments and inputs, the references built from
+/// it, the creation's unique keys, the call file's SHA-256 in the call snapshot, the letters' text) names the copy's.
+/// Copies of a programme therefore never share an allocation, a unique key or an export.
 /// </summary>
 public sealed partial class ScaleGenerator
 {
@@ -39,7 +47,19 @@ public sealed partial class ScaleGenerator
         Derived,
         EventHash,
         LetterHash,
+        CallId,
+        CallSha,
+        AllocationHash,
     }
+
+    /// <summary>A call file of the templates' programme: its id, the SHA-256 of its bytes (the call snapshot's <c>dataSha256</c>) and the bytes.</summary>
+    public sealed record CallFile(string Id, string Sha256, byte[] Bytes, Engine.Programmes.Model.Call Call);
+
+    /// <summary>
+    /// A call's allocation in a template (the <c>confirm-allocation</c> event): its <c>inputsSha256</c> is a hash
+    /// over the applications' ids, so each copy's is computed again from the copy's own inputs.
+    /// </summary>
+    internal sealed record Allocation(int Event, int Call);
 
     internal sealed record Derived(int Dossier, int DossierSeq, string Purpose, int Index);
 
@@ -47,6 +67,9 @@ public sealed partial class ScaleGenerator
     public sealed class Template
     {
         public required string Name { get; init; }
+
+        /// <summary>The programme's call files the template run read (every copy gets its own of each).</summary>
+        public required IReadOnlyList<CallFile> Calls { get; init; }
 
         internal List<Guid> DossierIds { get; } = [];
 
@@ -57,6 +80,13 @@ public sealed partial class ScaleGenerator
         internal List<(int Dossier, string WorkflowId, int WorkflowVersion, string State, int Version, Text Data, int HeadEvent, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)> Dossiers { get; } = [];
 
         internal List<object?[]> Deadlines { get; } = [];
+
+        internal List<object?[]> UniqueKeys { get; } = [];
+
+        internal List<Allocation> Allocations { get; } = [];
+
+        /// <summary>Template event index to its allocation (index into <see cref="Allocations"/>).</summary>
+        internal Dictionary<int, int> AllocationOf { get; } = [];
 
         internal List<object?[]> Notices { get; } = [];
 
@@ -75,15 +105,36 @@ public sealed partial class ScaleGenerator
 
     private const string DeadlineColumns = "id, dossier_id, kind, due_at, rule, timeout_trigger, bound_state, set_by_seq, status, closed_at, closed_by_seq, remind";
     private const string NoticeColumns = "id, dossier_id, journal_seq, dossier_seq, kind, template_id, template_version, dedupe_key, status, attempts, next_attempt_at, last_error, created_at, sent_at, last_attempt_at, message_id, transport, server_reply, failed_at, outcome_journal_seq";
+    private const string UniqueColumns = "key, dossier_id";
     private const string LetterColumns = "notice_id, template_id, template_version, to_recipients, cc_recipients, subject, html, text_body, html_sha256, pdf, pdf_file_name, rendered_at";
 
     [GeneratedRegex("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{64}|[0-9a-f]{32}", RegexOptions.CultureInvariant)]
     private static partial Regex Token();
 
-    /// <summary>Reads a programme run: every dossier, event, deadline, notice and letter of <paramref name="source"/>.</summary>
-    public static async Task<Template> ReadTemplateAsync(NpgsqlDataSource source, string name)
+    /// <summary>
+    /// The places where a call id of <paramref name="calls"/> stands: a whole JSON string (<c>"2023"</c>: the call
+    /// snapshot's id, the <c>call</c> argument), a reference (<c>PS-2023</c>, <c>PS-2023-71016</c>:
+    /// <see cref="Engine.Programmes.ProgrammeGuards.Reference"/>) and a unique key (<c>workflow|2023|71016</c>).
+    /// </summary>
+    private static Regex CallToken(IReadOnlyList<CallFile> calls, string programme)
     {
-        var t = new Template { Name = name };
+        var ids = string.Join('|', calls.Select(c => Regex.Escape(c.Id)));
+        var initials = string.Concat(programme.Split('-', StringSplitOptions.RemoveEmptyEntries).Select(w => char.ToUpperInvariant(w[0])));
+        const string end = "(?![0-9A-Za-z]|[.-][0-9A-Za-z])";
+        return new Regex(
+            $"(?<=\")(?:{ids})(?=\")" +
+            $"|(?<=\\b{Regex.Escape(initials)}-)(?:{ids})(?![0-9A-Za-z]|\\.[0-9A-Za-z])" +
+            $"|(?<=\\|)(?:{ids})(?=\\||$)" +
+            $"|(?<=\\b(?:call|oproep|Call|Oproep) )(?:{ids}){end}",
+            RegexOptions.CultureInvariant);
+    }
+
+    /// <summary>Reads a programme run: every dossier, event, deadline, notice and letter of <paramref name="source"/>.</summary>
+    public static async Task<Template> ReadTemplateAsync(NpgsqlDataSource source, string name, string programme, IReadOnlyList<CallFile> calls)
+    {
+        var t = new Template { Name = name, Calls = calls };
+        var callToken = CallToken(calls, programme);
+        var callIndex = calls.Select((c, i) => (c.Id, i)).ToDictionary(x => x.Id, x => x.i, StringComparer.Ordinal);
         var dossierIndex = new Dictionary<Guid, int>();
         var events = new List<JournalEvent>();
         await using (var cmd = source.CreateCommand($"SELECT {JournalStore.Columns} FROM journal ORDER BY seq"))
@@ -127,6 +178,32 @@ public sealed partial class ScaleGenerator
             }
         }
 
+        foreach (var (call, i) in calls.Select((c, i) => (c, i)))
+        {
+            lookup[call.Sha256] = new Slot(SlotKind.CallSha, i, false);
+        }
+
+        // The allocations of the template's calls: their inputs hash is derived from the applications' ids.
+        var callOfDossier = new Dictionary<Guid, string>();
+        await using (var cmd = source.CreateCommand("SELECT id, data #>> '{call,id}' FROM dossier WHERE data #>> '{call,id}' IS NOT NULL"))
+        await using (var r = await cmd.ExecuteReaderAsync())
+        {
+            while (await r.ReadAsync())
+            {
+                callOfDossier[r.GetGuid(0)] = r.GetString(1);
+            }
+        }
+
+        for (var i = 0; i < events.Count; i++)
+        {
+            if (events[i].Trigger == "confirm-allocation" && JsonNode.Parse(events[i].Effects)?["computed"]?["allocation"]?["result"]?["inputsSha256"]?.GetValue<string>() is { } inputsSha)
+            {
+                t.AllocationOf[i] = t.Allocations.Count;
+                lookup[inputsSha] = new Slot(SlotKind.AllocationHash, t.Allocations.Count, false);
+                t.Allocations.Add(new Allocation(i, callIndex[callOfDossier[events[i].DossierId]]));
+            }
+        }
+
         var eventIndex = new Dictionary<long, int>();
         for (var i = 0; i < events.Count; i++)
         {
@@ -154,17 +231,33 @@ public sealed partial class ScaleGenerator
 
         Text Parse(string text)
         {
-            var literals = new List<string>();
-            var slots = new List<Slot>();
-            var last = 0;
+            var found = new List<(int Index, int Length, Slot Slot)>();
             foreach (Match m in Token().Matches(text))
             {
                 if (lookup.TryGetValue(m.Value, out var slot))
                 {
-                    literals.Add(text[last..m.Index]);
-                    slots.Add(slot);
-                    last = m.Index + m.Length;
+                    found.Add((m.Index, m.Length, slot));
                 }
+            }
+
+            foreach (Match m in callToken.Matches(text))
+            {
+                found.Add((m.Index, m.Length, new Slot(SlotKind.CallId, callIndex[m.Value], false)));
+            }
+
+            var literals = new List<string>();
+            var slots = new List<Slot>();
+            var last = 0;
+            foreach (var (index, length, slot) in found.OrderBy(f => f.Index))
+            {
+                if (index < last)
+                {
+                    continue; // inside a token already taken (a call id inside a hash cannot stand between quotes, but be safe)
+                }
+
+                literals.Add(text[last..index]);
+                slots.Add(slot);
+                last = index + length;
             }
 
             literals.Add(text[last..]);
@@ -223,6 +316,7 @@ public sealed partial class ScaleGenerator
         }
 
         await ReadRowsAsync("deadline", DeadlineColumns, t.Deadlines, []);
+        await ReadRowsAsync("dossier_unique", UniqueColumns, t.UniqueKeys, []);
         await ReadRowsAsync("notice", NoticeColumns, t.Notices, [2, 19]);
         return t;
     }
@@ -246,14 +340,23 @@ public sealed partial class ScaleGenerator
     }
 
     /// <summary>What the generator wrote.</summary>
-    public sealed record Generated(long Dossiers, long Events, long Deadlines, long Notices, long Letters, long LetterHtmlBytes, TimeSpan Elapsed, long LastSeq);
+    public sealed record Generated(long Dossiers, long Events, long Deadlines, long Notices, long Letters, long LetterHtmlBytes, TimeSpan Elapsed, long LastSeq, int Calls, long UniqueKeys);
 
     /// <summary>One copy of a template: its new dossier ids, and the hashes of its events and letters as they are written.</summary>
-    private sealed class Instance(Template template, Guid[] ids)
+    private sealed class Instance(Template template, Guid[] ids, string[] callIds)
     {
         public Template Template { get; } = template;
 
         public Guid[] Ids { get; } = ids;
+
+        /// <summary>The copy's own id of each of the template's calls.</summary>
+        public string[] CallIds { get; } = callIds;
+
+        /// <summary>The SHA-256 of the copy's call files (set when they are written).</summary>
+        public string[] CallShas { get; } = new string[template.Calls.Count];
+
+        /// <summary>The <c>inputsSha256</c> of the copy's allocations (set when the allocation event is written).</summary>
+        public string?[] AllocationHashes { get; } = new string?[template.Allocations.Count];
 
         public string[] EventHashes { get; } = new string[template.EventCount];
 
@@ -266,9 +369,11 @@ public sealed partial class ScaleGenerator
     /// Writes <paramref name="copies"/>[i] copies of <paramref name="templates"/>[i] into <paramref name="target"/> (a
     /// migrated, empty database) with binary COPY, as the cluster's superuser without the journal's triggers
     /// (<c>session_replication_role = replica</c>, docs/decisions/2026-12-07-journal-partitions.md): a bulk load that
-    /// replay verifies afterwards.
+    /// replay verifies afterwards. The copies' call files are written to <paramref name="callsFolder"/> (the
+    /// <c>calls</c> folder of the templates' programme in the workflows folder the service then reads): copy
+    /// <c>n</c> (1-based, over all templates) of call <c>2023</c> is call <c>2023-k&lt;n&gt;</c>.
     /// </summary>
-    public static async Task<Generated> GenerateAsync(NpgsqlDataSource target, IReadOnlyList<Template> templates, IReadOnlyList<int> copies, IProgress<string>? progress = null)
+    public static async Task<Generated> GenerateAsync(NpgsqlDataSource target, IReadOnlyList<Template> templates, IReadOnlyList<int> copies, string callsFolder, IProgress<string>? progress = null)
     {
         var watch = Stopwatch.StartNew();
         var instances = new List<Instance>();
@@ -277,9 +382,13 @@ public sealed partial class ScaleGenerator
             for (var k = 0; k < copies[t]; k++)
             {
                 var ids = templates[t].DossierIds.Select(_ => Guid.CreateVersion7()).ToArray();
-                instances.Add(new Instance(templates[t], ids));
+                var n = instances.Count + 1;
+                instances.Add(new Instance(templates[t], ids, templates[t].Calls.Select(c => CopyCallId(c.Id, n)).ToArray()));
             }
         }
+
+        var calls = await WriteCallFilesAsync(callsFolder, instances);
+        progress?.Report($"call files: {calls:N0} in {callsFolder} after {watch.Elapsed.TotalSeconds:F0} s");
 
         // The merged timeline: every template event once, in time order; each is then written for all copies of its template.
         var timeline = templates.SelectMany((t, ti) => t.Events.Select((e, ei) => (Template: ti, Event: ei, e.Event.OccurredAt, e.Event.Seq)))
@@ -324,12 +433,22 @@ public sealed partial class ScaleGenerator
                         }
                     }
 
+                    var inputs = Render(inputsText, inst);
+                    if (template.AllocationOf.TryGetValue(ei, out var allocation))
+                    {
+                        // The copy's allocation, computed by the rule itself from the copy's inputs: its hash names the copy's applications.
+                        var call = template.Calls[template.Allocations[allocation].Call].Call;
+                        var requests = Engine.Programmes.ProgrammeGuards.AllocationRequests(JsonNode.Parse(inputs)?["requests"]);
+                        var result = Engine.Rules.AllocationRule.Allocate(call.Budget.Eur, call.Parameters.Allocation, requests);
+                        inst.AllocationHashes[allocation] = Engine.Programmes.ProgrammeGuards.AllocationSummary(result, call.Parameters.Allocation, requests)["inputsSha256"]!.GetValue<string>();
+                    }
+
                     var e = (source with
                     {
                         DossierId = inst.Ids[dossier],
                         Arguments = Render(argumentsText, inst),
                         Effects = Render(effectsText, inst),
-                        Inputs = Render(inputsText, inst),
+                        Inputs = inputs,
                         PrevHash = prevIndex < 0 ? JournalEvent.GenesisHash : inst.EventHashes[prevIndex],
                     }).WithHash();
                     inst.EventHashes[ei] = e.Hash;
@@ -401,6 +520,7 @@ public sealed partial class ScaleGenerator
         }
 
         progress?.Report($"dossiers: {dossiers:N0} after {watch.Elapsed.TotalSeconds:F0} s");
+        var uniqueKeys = await CopyRowsAsync(conn, "dossier_unique", UniqueColumns, [NpgsqlDbType.Text, NpgsqlDbType.Uuid], instances, t => t.UniqueKeys, []);
         var deadlines = await CopyRowsAsync(conn, "deadline", DeadlineColumns,
             [NpgsqlDbType.Uuid, NpgsqlDbType.Uuid, NpgsqlDbType.Text, NpgsqlDbType.TimestampTz, NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Integer, NpgsqlDbType.Text, NpgsqlDbType.TimestampTz, NpgsqlDbType.Integer, NpgsqlDbType.Boolean],
             instances, t => t.Deadlines, []);
@@ -408,7 +528,7 @@ public sealed partial class ScaleGenerator
             [NpgsqlDbType.Uuid, NpgsqlDbType.Uuid, NpgsqlDbType.Bigint, NpgsqlDbType.Integer, NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Integer, NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Integer,
              NpgsqlDbType.TimestampTz, NpgsqlDbType.Text, NpgsqlDbType.TimestampTz, NpgsqlDbType.TimestampTz, NpgsqlDbType.TimestampTz, NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.TimestampTz, NpgsqlDbType.Bigint],
             instances, t => t.Notices, [2, 19]);
-        progress?.Report($"deadlines: {deadlines:N0}, notices: {notices:N0} after {watch.Elapsed.TotalSeconds:F0} s");
+        progress?.Report($"unique keys: {uniqueKeys:N0}, deadlines: {deadlines:N0}, notices: {notices:N0} after {watch.Elapsed.TotalSeconds:F0} s");
 
         await using (var copy = await conn.BeginBinaryImportAsync($"COPY letter ({LetterColumns}) FROM STDIN (FORMAT BINARY)"))
         {
@@ -464,7 +584,43 @@ public sealed partial class ScaleGenerator
         progress?.Report($"journal positions: {seq:N0} in {positionsWatch.Elapsed.TotalSeconds:F0} s");
 
         progress?.Report($"letters: {letters:N0} after {watch.Elapsed.TotalSeconds:F0} s");
-        return new Generated(dossiers, seq, deadlines, notices, letters, letterBytes, watch.Elapsed, seq);
+        return new Generated(dossiers, seq, deadlines, notices, letters, letterBytes, watch.Elapsed, seq, calls, uniqueKeys);
+    }
+
+    /// <summary>The id of copy <paramref name="copy"/> (1-based) of call <paramref name="callId"/>: a code (letters, digits, dash) as the <c>call</c> argument's schema asks.</summary>
+    internal static string CopyCallId(string callId, int copy) => string.Create(CultureInfo.InvariantCulture, $"{callId}-k{copy}");
+
+    /// <summary>
+    /// Writes every copy's call files: the template's call file with the copy's id, and a restriction to a previous
+    /// call's submitters (<c>eligibility.restrictedToPreviousSubmittersOf</c>) pointing at the copy's own previous
+    /// call. The SHA-256 of the written bytes is what the copy's call snapshots carry.
+    /// </summary>
+    private static async Task<int> WriteCallFilesAsync(string callsFolder, List<Instance> instances)
+    {
+        Directory.CreateDirectory(callsFolder);
+        var options = new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+        var written = 0;
+        foreach (var inst in instances)
+        {
+            var calls = inst.Template.Calls;
+            for (var c = 0; c < calls.Count; c++)
+            {
+                var json = JsonNode.Parse(Encoding.UTF8.GetString(calls[c].Bytes))!.AsObject();
+                json["id"] = inst.CallIds[c];
+                if (json["eligibility"] is JsonObject eligibility && eligibility["restrictedToPreviousSubmittersOf"]?.GetValue<string>() is { } previous)
+                {
+                    var p = calls.Select((x, i) => (x.Id, i)).First(x => x.Id == previous).i;
+                    eligibility["restrictedToPreviousSubmittersOf"] = inst.CallIds[p];
+                }
+
+                var bytes = Encoding.UTF8.GetBytes(json.ToJsonString(options) + "\n");
+                inst.CallShas[c] = Convert.ToHexStringLower(SHA256.HashData(bytes));
+                await File.WriteAllBytesAsync(Path.Combine(callsFolder, inst.CallIds[c] + ".json"), bytes);
+                written++;
+            }
+        }
+
+        return written;
     }
 
     private static int PreviousOf(Template template, int eventIndex)
@@ -547,6 +703,15 @@ public sealed partial class ScaleGenerator
                     break;
                 case SlotKind.LetterHash:
                     sb.Append(inst.LetterHashes[slot.Index] ?? throw new InvalidOperationException("a letter hash quoted before its letter was rendered"));
+                    break;
+                case SlotKind.CallId:
+                    sb.Append(inst.CallIds[slot.Index]);
+                    break;
+                case SlotKind.CallSha:
+                    sb.Append(inst.CallShas[slot.Index]);
+                    break;
+                case SlotKind.AllocationHash:
+                    sb.Append(inst.AllocationHashes[slot.Index] ?? throw new InvalidOperationException("an allocation's inputs hash quoted before the allocation was written"));
                     break;
             }
         }

@@ -65,8 +65,14 @@ public static partial class ScaleScenario
         {
             // 1. The templates: two programme runs through the real runtime, with every notice delivered as it falls due.
             var watch = Stopwatch.StartNew();
+            var sourceWorkflows = Path.Combine(root, "workflows");
             var finished = await RunTemplateAsync(cluster, root, work.FullName, "template_finished", new SimulationOptions { Seed = 1, ToYear = 2026 });
             var live = await RunTemplateAsync(cluster, root, work.FullName, "template_live", new SimulationOptions { Seed = 2, ToYear = 2024, EndAt = LiveUntil });
+
+            // The workflows folder the generated database is read with: the repository's, plus every copy's own call
+            // files (ScaleGenerator: copies of a programme share no call id).
+            var workflows = Path.Combine(work.FullName, "workflows");
+            CopyFolder(sourceWorkflows, workflows);
             Console.WriteLine($"templates in {watch.Elapsed.TotalSeconds:F0} s: {ScaleGenerator.Describe(finished.Template)}; {ScaleGenerator.Describe(live.Template)}");
 
             // 2. Copies of both into the bench database.
@@ -75,11 +81,12 @@ public static partial class ScaleScenario
             await ScaleGenerator.CopyDefinitionsAsync(finished.DataSource, cluster.DataSource);
             await ScaleGenerator.CopyDefinitionsAsync(live.DataSource, cluster.DataSource);
             var generated = await ScaleGenerator.GenerateAsync(cluster.DataSource, [finished.Template, live.Template], [copiesFinished, copiesLive],
-                new Progress<string>(line => Console.WriteLine($"generator: {line}")));
+                Path.Combine(workflows, Programme, ProgrammeLoader.CallsFolderName), new Progress<string>(line => Console.WriteLine($"generator: {line}")));
             await finished.DataSource.DisposeAsync();
             await live.DataSource.DisposeAsync();
             Console.WriteLine($"generated {generated.Dossiers:N0} dossiers, {generated.Events:N0} events, {generated.Deadlines:N0} deadlines, {generated.Notices:N0} notices, " +
-                              $"{generated.Letters:N0} letters ({copiesFinished:N0} copies of the finished programme, {copiesLive:N0} of the live one) in {generated.Elapsed.TotalSeconds:F0} s");
+                              $"{generated.Letters:N0} letters, {generated.UniqueKeys:N0} unique keys, {generated.Calls:N0} calls ({copiesFinished:N0} copies of the finished programme, {copiesLive:N0} of the live one) in {generated.Elapsed.TotalSeconds:F0} s");
+            results["calls"] = generated.Calls.ToString(CultureInfo.InvariantCulture);
             results["dossiers"] = generated.Dossiers.ToString(CultureInfo.InvariantCulture);
             results["events"] = generated.Events.ToString(CultureInfo.InvariantCulture);
             results["generate_s"] = generated.Elapsed.TotalSeconds.ToString("F0", CultureInfo.InvariantCulture);
@@ -91,14 +98,15 @@ public static partial class ScaleScenario
 
             if (pagesOnly)
             {
-                await ScaleMeasurements.PagesAsync(cluster, work.FullName, quick, results, everyUser: true);
+                await ScaleMeasurements.PagesAsync(cluster, work.FullName, workflows, quick, results, everyUser: true);
                 results["total_s"] = total.Elapsed.TotalSeconds.ToString("F0", CultureInfo.InvariantCulture);
                 Console.WriteLine($"all figures: {string.Join(' ', results.Select(kv => $"{kv.Key}={kv.Value}"))}");
                 return ["RESULT pages " + string.Join(' ', results.Where(kv => kv.Key.EndsWith("_ms", StringComparison.Ordinal) || kv.Key == "dossiers").Select(kv => $"{kv.Key}={kv.Value}"))];
             }
 
             // 3. Replay of everything, as `replay --all` without the letters: events/s and the peak working set.
-            var catalog = WorkflowCatalog.Load(Path.Combine(root, "workflows"), ProgrammeRules.Create(Programmes(root)), LetterTemplateDirectory.Default);
+            var programmes = Programmes(root, workflows);
+            var catalog = WorkflowCatalog.Load(workflows, ProgrammeRules.Create(programmes), LetterTemplateDirectory.Default);
             var (rate, peakMb, summary) = await ReplayAsync(cluster.DataSource, catalog);
             results["replay_events_per_s"] = rate.ToString("F0", CultureInfo.InvariantCulture);
             results["replay_peak_mb"] = peakMb.ToString("F0", CultureInfo.InvariantCulture);
@@ -109,9 +117,16 @@ public static partial class ScaleScenario
                     summary.Failures.Take(5).Select(f => f.First?.ToString()).Concat(summary.CheckpointProblems.Take(5).Select(p => p.ToString()))));
             }
 
-            // 4. Sizes, VACUUM and ANALYZE; pages and the call export through the service; the sweep; fires.
+            // 4. check-data (the verb's DataCheck) on everything: every stored dossier against its definition and its call.
+            var problems = await CheckDataAsync(cluster.DataSource, catalog, programmes, results);
+            if (problems.Count > 0)
+            {
+                throw new InvalidOperationException($"check-data found {problems.Count} problems in the generated data: " + string.Join("; ", problems.Take(5)));
+            }
+
+            // 5. Sizes, VACUUM and ANALYZE; pages and the call export through the service; the sweep; fires.
             await ScaleMeasurements.SizesAndMaintenanceAsync(cluster.DataSource, results);
-            await ScaleMeasurements.PagesAsync(cluster, work.FullName, quick, results);
+            await ScaleMeasurements.PagesAsync(cluster, work.FullName, workflows, quick, results);
             await ScaleMeasurements.SweepAsync(cluster, catalog, generated.Dossiers, quick, results);
             await ScaleMeasurements.FiresAsync(cluster, quick, results);
 
@@ -120,7 +135,7 @@ public static partial class ScaleScenario
             string R(string key) => results.TryGetValue(key, out var v) ? v : "n/a";
             return [$"RESULT scale dossiers={R("dossiers")} events={R("events")} board_p95_ms={R("board_first_p95_ms")} board_filtered_p95_ms={R("board_filtered_p95_ms")} " +
                     $"dashboard_p95_ms={R("dashboard_p95_ms")} dossier_p95_ms={R("dossier_p95_ms")} portal_p95_ms={R("portal_p95_ms")} sweep_s={R("sweep_s")} " +
-                    $"replay_events_per_s={R("replay_events_per_s")} export_s={R("export_s")} fires_ratio_to_empty={R("fires_ratio_to_empty")} generate_s={R("generate_s")}"];
+                    $"replay_events_per_s={R("replay_events_per_s")} export_s={R("export_s")} export_large_s={R("export_large_s")} check_data_problems={R("check_data_problems")} fires_ratio_to_empty={R("fires_ratio_to_empty")} generate_s={R("generate_s")}"];
         }
         finally
         {
@@ -134,8 +149,55 @@ public static partial class ScaleScenario
         }
     }
 
-    private static ProgrammeCatalog Programmes(string root) =>
-        ProgrammeCatalog.Load(Path.Combine(root, "workflows"), Path.Combine(root, "data", "authorities", "flemish-authorities-demo.csv"));
+    /// <summary>The programme the templates simulate (<see cref="SimulationOptions.ProgrammeId"/>'s default).</summary>
+    private static readonly string Programme = new SimulationOptions().ProgrammeId;
+
+    private static ProgrammeCatalog Programmes(string root, string workflows) =>
+        ProgrammeCatalog.Load(workflows, Path.Combine(root, "data", "authorities", "flemish-authorities-demo.csv"));
+
+    private static void CopyFolder(string source, string target)
+    {
+        foreach (var dir in Directory.GetDirectories(source, "*", SearchOption.AllDirectories))
+        {
+            Directory.CreateDirectory(Path.Combine(target, Path.GetRelativePath(source, dir)));
+        }
+
+        Directory.CreateDirectory(target);
+        foreach (var file in Directory.GetFiles(source, "*", SearchOption.AllDirectories))
+        {
+            File.Copy(file, Path.Combine(target, Path.GetRelativePath(source, file)), overwrite: true);
+        }
+    }
+
+    /// <summary>
+    /// <c>check-data</c> on the generated database: the verb's own <see cref="DataCheck"/> (every stored dossier's
+    /// definition, state, argument-written data, permitted transitions and, for an application, its call's table).
+    /// </summary>
+    private static async Task<IReadOnlyList<Engine.Audit.DataProblem>> CheckDataAsync(NpgsqlDataSource ds, WorkflowCatalog catalog, ProgrammeCatalog programmes, Dictionary<string, string> results)
+    {
+        var clock = TimeProvider.System;
+        var runtime = new WorkflowRuntime(ds, catalog, new DefinitionStore(ds, clock), clock);
+        var watch = Stopwatch.StartNew();
+        var lastReport = Stopwatch.StartNew();
+        var report = await new DataCheck(ds, catalog, runtime, programmes, clock).CheckAllAsync(new SyncProgress<int>(n =>
+        {
+            if (lastReport.Elapsed > TimeSpan.FromSeconds(30))
+            {
+                Console.WriteLine($"check-data: {n:N0} dossiers after {watch.Elapsed.TotalSeconds:F0} s");
+                lastReport.Restart();
+            }
+        }));
+        Console.WriteLine($"check-data: checked {report.Dossiers:N0} dossiers, {report.Problems.Count} problems in {watch.Elapsed.TotalSeconds:F0} s");
+        foreach (var problem in report.Problems.Take(20))
+        {
+            Console.WriteLine($"check-data: {problem}");
+        }
+
+        results["check_data_dossiers"] = report.Dossiers.ToString(CultureInfo.InvariantCulture);
+        results["check_data_problems"] = report.Problems.Count.ToString(CultureInfo.InvariantCulture);
+        results["check_data_s"] = watch.Elapsed.TotalSeconds.ToString("F0", CultureInfo.InvariantCulture);
+        return report.Problems;
+    }
 
     private sealed record TemplateRun(ScaleGenerator.Template Template, NpgsqlDataSource DataSource);
 
@@ -196,7 +258,18 @@ public static partial class ScaleScenario
         }
 
         var copy = NpgsqlDataSource.Create(connection);
-        var template = await ScaleGenerator.ReadTemplateAsync(copy, database);
+        var programmes = provider.GetRequiredService<ProgrammeCatalog>();
+        var calls = programmes.Programme(options.ProgrammeId).Calls
+            .Select(c => new ScaleGenerator.CallFile(c.Id, c.File.Sha256, File.ReadAllBytes(Path.Combine(root, "workflows", options.ProgrammeId, c.File.RelativePath)), c)).ToList();
+        foreach (var call in calls)
+        {
+            if (ProgrammeLoader.Sha256Hex(call.Bytes) != call.Sha256)
+            {
+                throw new InvalidOperationException($"{database}: call file {call.Id} changed on disk during the run");
+            }
+        }
+
+        var template = await ScaleGenerator.ReadTemplateAsync(copy, database, options.ProgrammeId, calls);
         Console.WriteLine($"{database}: simulated until {Brussels.Local(clock.GetUtcNow()):yyyy-MM-dd HH:mm}, {delivered} notices delivered on the way, in {watch.Elapsed.TotalSeconds:F0} s");
         return new TemplateRun(template, copy);
     }

@@ -204,6 +204,15 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
         return client;
     }
 
+    /// <summary>The antiforgery cookie and token of <paramref name="persona"/> (null: anonymous): a page form post needs both.</summary>
+    public async Task<(string Cookie, string Token)> AntiforgeryOfAsync(string? persona)
+    {
+        using var client = As(persona);
+        var response = await client.GetAsync("/auth/antiforgery");
+        var cookie = response.Headers.GetValues("Set-Cookie").Select(v => v.Split(';')[0]).Single(v => v.StartsWith("subsidy.antiforgery=", StringComparison.Ordinal));
+        return (cookie, JsonNode.Parse(await response.Content.ReadAsStringAsync())!["token"]!.GetValue<string>());
+    }
+
     public async Task<long> ScalarAsync(string sql)
     {
         await using var ds = NpgsqlDataSource.Create(ConnectionString);

@@ -8,7 +8,7 @@ namespace SubsidyEngine.Api.Endpoints;
 /// <summary>Shared pieces of the endpoint groups: documentation conventions, header checks, small problem helpers.</summary>
 internal static partial class EndpointConventions
 {
-    public const string IdempotencyKeyHeader = "Idempotency-Key";
+    public const string IdempotencyKeyHeader = IdempotencyKeys.Name;
 
     public const string ReplayedHeader = "Idempotent-Replayed";
 
@@ -51,7 +51,7 @@ internal static partial class EndpointConventions
 
         if (!IdempotencyKeys.IsValid(key))
         {
-            errors.Add(new FieldError(IdempotencyKeyHeader, IdempotencyKeys.Rule));
+            errors.Add(IdempotencyKeys.Error(IdempotencyKeyHeader));
             return null;
         }
 

@@ -28,7 +28,7 @@ public static class LetterEndpoints
         group.MapGet("/", ListAsync).Documented("ListLetters", "List the letters",
             "The letters and reminders of the dossier in creation order, with delivery status and whether the rendering is stored.", 400, 401, 403, 404);
         group.MapGet("/{noticeId}/html", HtmlAsync).Produces<string>(StatusCodes.Status200OK, "text/html").Documented("GetLetterHtml", "Get a letter as HTML",
-            "The letter as stored when it was composed for sending (else rendered from the journal, same HTML hash; header X-Letter-Stored says which). " +
+            "The letter as stored when it was composed for sending (else rendered from the notice's snapshot exactly as the dispatcher will send it; header X-Letter-Stored says which). " +
             "X-Html-Sha256 carries the hash. Opening by a municipality user records letter.opened.", 400, 401, 403, 404);
         group.MapGet("/{noticeId}/pdf", PdfAsync).Produces(StatusCodes.Status200OK, contentType: "application/pdf").Documented("GetLetterPdf", "Get a letter as PDF",
             "The letter's PDF as stored (else printed from its HTML). Opening by a municipality user records letter.opened.", 400, 401, 403, 404);

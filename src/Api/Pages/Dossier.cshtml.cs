@@ -245,7 +245,10 @@ public sealed class DossierModel(
             return NotFound();
         }
 
-        var trigger = Allowed("save-draft") ? "save-draft" : Allowed("update-application") ? "update-application" : null;
+        // A repeated post (same form key) names the trigger the form was rendered for: the state may have moved on.
+        var repeated = await commands.UsedAsync(Scope, FormKey, ct);
+        var trigger = repeated && Request.Form["trigger"].ToString() is "save-draft" or "update-application" ? Request.Form["trigger"].ToString()
+            : Allowed("save-draft") ? "save-draft" : Allowed("update-application") ? "update-application" : null;
         if (trigger is null)
         {
             Errors.Add(T("not.permitted"));
@@ -298,12 +301,12 @@ public sealed class DossierModel(
             application["rows"] = rows;
         }
 
-        if (await TryAsync(() => commands.FireAsync(Scope, id, trigger, new JsonObject { ["application"] = application }, Dossier.Version, null, ct)))
+        if (await TryAsync(() => commands.FireAsync(Scope, id, trigger, new JsonObject { ["application"] = application }, Dossier.Version, FormKey, ct)))
         {
             Posted = null; // saved: the stored table is what was typed
             ConfirmTicked = false;
             Messages.Add(T("saved"));
-            if (submit && trigger == "save-draft" && await TryAsync(() => commands.FireAsync(Scope, id, "submit", [], null, null, ct)))
+            if (submit && trigger == "save-draft" && await TryAsync(() => commands.FireAsync(Scope, id, "submit", [], null, FormKey is { } key ? key + SubmitKeySuffix : null, ct)))
             {
                 Messages.Add(TriggerLabel(Workflow, "submit") + ": " + T("done"));
             }
@@ -349,7 +352,7 @@ public sealed class DossierModel(
             return NotFound();
         }
 
-        if (!Allowed(eligible ? "declare-eligible" : "declare-ineligible"))
+        if (!Allowed(eligible ? "declare-eligible" : "declare-ineligible") && !await commands.UsedAsync(Scope, FormKey, ct))
         {
             // Not an application of a programme (or not in review): the service would find no programme and fail.
             Errors.Add(T("not.permitted"));
@@ -357,7 +360,7 @@ public sealed class DossierModel(
         }
 
         var decision = string.IsNullOrWhiteSpace(comment) ? new JsonObject() : new JsonObject { ["comment"] = comment };
-        if (await TryAsync(() => commands.FireAsync(Scope, id, eligible ? "declare-eligible" : "declare-ineligible", decision, Dossier.Version, null, ct)))
+        if (await TryAsync(() => commands.FireAsync(Scope, id, eligible ? "declare-eligible" : "declare-ineligible", decision, Dossier.Version, FormKey, ct)))
         {
             Messages.Add(T(eligible ? "eligible" : "ineligible") + ": " + T("done"));
         }
@@ -518,9 +521,12 @@ public sealed class DossierModel(
         return Page();
     }
 
+    /// <summary>The submit that follows a save in one post has its own key: the form's key with this suffix.</summary>
+    private const string SubmitKeySuffix = "/submit";
+
     private async Task<bool> FireAndReloadAsync(Guid id, string trigger, JsonObject args, CancellationToken ct)
     {
-        var done = await TryAsync(() => commands.FireAsync(Scope, id, trigger, args, Dossier.Version, null, ct));
+        var done = await TryAsync(() => commands.FireAsync(Scope, id, trigger, args, Dossier.Version, FormKey, ct));
         if (done)
         {
             Messages.Add(TriggerLabel(Workflow, trigger) + ": " + T("done"));

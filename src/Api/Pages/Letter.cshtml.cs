@@ -2,21 +2,21 @@ using Microsoft.AspNetCore.Mvc;
 using SubsidyEngine.Api.Ui;
 using SubsidyEngine.Engine.Access;
 using SubsidyEngine.Engine.Letters;
-using SubsidyEngine.Templates;
 
 namespace SubsidyEngine.Api.Pages;
 
 /// <summary>
-/// One letter of a dossier, rendered from the journal (<see cref="NoticeLetters"/>), as HTML or PDF. A municipality
-/// opening it records <c>letter.opened</c> once per notice and user (idempotency key).
+/// One letter of a dossier as HTML or PDF, as the letters API serves it (<see cref="DossierLetters"/>): the stored
+/// rendering once composed, before that the rendering the dispatcher will send (from the notice's snapshot). A
+/// municipality opening it records <c>letter.opened</c> once per notice and user (idempotency key).
 /// </summary>
-public sealed class LetterModel(DossierQueries queries, NoticeLetters letters, IPdfRenderer pdf, DossierLetters dossierLetters) : UiPageModel
+public sealed class LetterModel(DossierQueries queries, DossierLetters dossierLetters) : UiPageModel
 {
     public Guid DossierId { get; private set; }
 
     public NoticeRecord Notice { get; private set; } = null!;
 
-    public RenderedLetter Letter { get; private set; } = null!;
+    public LetterHtml Letter { get; private set; } = null!;
 
     public async Task<IActionResult> OnGetAsync(Guid id, Guid noticeId, CancellationToken ct)
     {
@@ -37,8 +37,8 @@ public sealed class LetterModel(DossierQueries queries, NoticeLetters letters, I
             return NotFound();
         }
 
-        var bytes = await pdf.RenderAsync(Letter, ct);
-        return File(bytes, "application/pdf", $"{Notice.TemplateId}-{id:N}.pdf");
+        var pdf = await dossierLetters.PdfAsync(Scope, id, noticeId, ct);
+        return pdf is null ? NotFound() : File(pdf.Bytes, "application/pdf", pdf.FileName);
     }
 
     private async Task<bool> LoadAsync(Guid id, Guid noticeId, CancellationToken ct)
@@ -50,9 +50,14 @@ public sealed class LetterModel(DossierQueries queries, NoticeLetters letters, I
             return false;
         }
 
+        if (await dossierLetters.HtmlAsync(Scope, id, noticeId, ct) is not { } letter)
+        {
+            return false;
+        }
+
         DossierId = id;
         Notice = notice;
-        Letter = await letters.RenderAsync(id, notice.DossierSeq, notice.TemplateId, notice.TemplateVersion, cancellationToken: ct);
+        Letter = letter;
         return true;
     }
 }

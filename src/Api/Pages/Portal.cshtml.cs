@@ -82,7 +82,7 @@ public sealed class PortalModel(
         var list = (participants ?? string.Empty).Split([',', ' ', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct().ToList();
         try
         {
-            var result = await commands.StartApplicationAsync(Scope, programme, call, new Engine.Commands.StartApplication(null, list, null), null, ct);
+            var result = await commands.StartApplicationAsync(Scope, programme, call, new Engine.Commands.StartApplication(null, list, null), FormKey, ct);
             return LocalRedirect($"/dossiers/{result.DossierId:D}");
         }
         catch (DossierExistsException e)

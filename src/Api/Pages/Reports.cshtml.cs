@@ -65,7 +65,7 @@ public sealed class ReportsModel(DossierQueries queries, WorkflowRuntime runtime
             var args = new JsonObject { ["motivationsAccepted"] = new JsonArray((accepted ?? []).Distinct(StringComparer.Ordinal).Select(a => (JsonNode)JsonValue.Create(a)!).ToArray()) };
             try
             {
-                await commands.FireAsync(Scope, id, "decide-continuation", args, version, null, ct);
+                await commands.FireAsync(Scope, id, "decide-continuation", args, version, FormKey, ct);
                 Messages.Add(UiPageModel.Str(dossier.Data, "reference") + ": " + TriggerLabel(catalog.Get(dossier.WorkflowId, dossier.WorkflowVersion), "decide-continuation") + " — " + T("done"));
             }
             catch (WorkflowException e)

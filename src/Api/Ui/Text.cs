@@ -114,6 +114,8 @@ public static class Text
         ["param.reaction"] = ("Reactie", "Reaction"),
         ["param.openDossiers"] = ("Aantal open dossiers", "Open dossiers"),
         ["param.comment"] = ("Motivering", "Comment"),
+        ["form.reused"] = ("Dit formulier werd al verstuurd met andere gegevens. Open de pagina opnieuw en probeer het nog eens.", "This form was already sent with other values. Open the page again and try once more."),
+        ["changed.meanwhile"] = ("Het dossier werd intussen gewijzigd. Bekijk de huidige gegevens en probeer het opnieuw.", "The dossier changed in the meantime. Check the current data and try again."),
         ["no.rights"] = ("U hebt geen rechten voor deze actie.", "You may not do this."),
         ["of"] = ("van", "of"),
         ["page"] = ("Pagina", "Page"),

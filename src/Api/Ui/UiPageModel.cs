@@ -21,6 +21,12 @@ public abstract class UiPageModel : PageModel
 
     public string T(string key) => Text.Get(key, Lang);
 
+    /// <summary>
+    /// The idempotency key of the posted form (<see cref="IdempotencyKeyTagHelper"/>), null when the post has none;
+    /// handlers pass it to the command path, which checks it with the same rule as the REST header.
+    /// </summary>
+    public string? FormKey => Request.HasFormContentType && Request.Form.TryGetValue(IdempotencyKeyTagHelper.Field, out var key) && key.Count > 0 ? key.ToString() : null;
+
     /// <summary>Messages shown above the page (after a command), and reasons of a refused command.</summary>
     public List<string> Messages { get; } = [];
 
@@ -113,6 +119,12 @@ public abstract class UiPageModel : PageModel
                 break;
             case TransitionForbiddenException:
                 Errors.Add(T("no.rights"));
+                break;
+            case IdempotencyConflictException:
+                Errors.Add(T("form.reused"));
+                break;
+            case ConcurrencyConflictException:
+                Errors.Add(T("changed.meanwhile"));
                 break;
             default:
                 Errors.Add(e.Message);

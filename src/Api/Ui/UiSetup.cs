@@ -2,7 +2,7 @@ using SubsidyEngine.Api.Auth;
 
 namespace SubsidyEngine.Api.Ui;
 
-/// <summary>The server-rendered web app (Razor Pages): pages need a signed-in user; letters and PDFs come from the journal.</summary>
+/// <summary>The server-rendered web app (Razor Pages): pages need a signed-in user; letters and PDFs are the stored renderings, or what the dispatcher will send.</summary>
 internal static class UiSetup
 {
     public static WebApplicationBuilder AddSubsidyUi(this WebApplicationBuilder builder)

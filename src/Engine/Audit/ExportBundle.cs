@@ -339,7 +339,7 @@ public sealed class ExportBundle(NpgsqlDataSource dataSource, TimeProvider clock
         await using (var file = File.Create(Path.Combine(folder, "notices.jsonl")))
         {
             await using var cmd = new NpgsqlCommand(
-                $"SELECT n.id, n.dossier_id, n.journal_seq, n.dossier_seq, n.kind, n.template_id, n.template_version, n.status, n.created_at, n.sent_at FROM notice n {where} ORDER BY n.dossier_id, n.dossier_seq, n.id", conn, tx);
+                $"SELECT n.id, n.dossier_id, n.journal_seq, n.dossier_seq, n.kind, n.template_id, n.template_version, n.status, n.created_at, n.sent_at, n.data::text, n.state, n.data_seq, n.caused_at FROM notice n {where} ORDER BY n.dossier_id, n.dossier_seq, n.id", conn, tx);
             if (ids is not null)
             {
                 cmd.Parameters.AddWithValue(ids);
@@ -360,6 +360,14 @@ public sealed class ExportBundle(NpgsqlDataSource dataSource, TimeProvider clock
                     ["status"] = r.GetString(7),
                     ["created_at"] = JournalEvent.FormatTime(r.GetFieldValue<DateTimeOffset>(8)),
                     ["sent_at"] = r.IsDBNull(9) ? null : JournalEvent.FormatTime(r.GetFieldValue<DateTimeOffset>(9)),
+
+                    // The snapshot the letter is rendered from (migration 0030; null for older notices): the data as
+                    // stored, byte for byte (its SHA-256 is the dataSha256 of the notice.sent record), the state, the
+                    // event it is as of, and the causing event's time. docs/audit.md says how to check it.
+                    ["data"] = r.IsDBNull(10) ? null : r.GetString(10),
+                    ["state"] = r.IsDBNull(11) ? null : r.GetString(11),
+                    ["data_seq"] = r.IsDBNull(12) ? null : r.GetInt32(12),
+                    ["caused_at"] = r.IsDBNull(13) ? null : JournalEvent.FormatTime(r.GetFieldValue<DateTimeOffset>(13)),
                 };
                 await file.WriteAsync(Encoding.UTF8.GetBytes(o.ToJsonString(new JsonSerializerOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n"), ct);
             }

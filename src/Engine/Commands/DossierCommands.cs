@@ -131,10 +131,25 @@ public sealed class DossierCommands(WorkflowRuntime runtime, ProgrammeService pr
         }
     }
 
-    /// <summary>Keys are per user: two callers choosing the same key never see (or block) each other's results.</summary>
+    /// <summary>
+    /// Keys are per user: two callers choosing the same key never see (or block) each other's results. A key that
+    /// breaks the one rule (<see cref="IdempotencyKeys.IsValid"/>) is refused here, whichever entry point sent it.
+    /// </summary>
     public static string? Namespaced(AccessScope scope, string? key)
     {
         ArgumentNullException.ThrowIfNull(scope);
+        if (key is not null && !IdempotencyKeys.IsValid(key))
+        {
+            throw new ArgumentValidationException([IdempotencyKeys.Error(IdempotencyKeys.Name)]);
+        }
+
         return key is null ? null : $"{scope.UserId}:{key}";
     }
+
+    /// <summary>
+    /// Whether the caller already used <paramref name="idempotencyKey"/> (a page form posted twice): the page then
+    /// skips its own checks of the current state and lets the runtime answer with the first post's result.
+    /// </summary>
+    public async Task<bool> UsedAsync(AccessScope scope, string? idempotencyKey, CancellationToken cancellationToken = default) =>
+        Namespaced(scope, idempotencyKey) is { } key && await runtime.IdempotencyKeyUsedAsync(key, cancellationToken);
 }

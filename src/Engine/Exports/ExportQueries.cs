@@ -76,6 +76,36 @@ public sealed class ExportQueries(NpgsqlDataSource dataSource)
         ArgumentNullException.ThrowIfNull(scope);
         ArgumentNullException.ThrowIfNull(filter);
         var columns = ColumnsOf(kind);
+        var (sql, parameters) = Statement(scope, kind, filter);
+        await using var cmd = dataSource.CreateCommand(sql);
+        cmd.Parameters.AddRange(parameters.ToArray());
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        var rows = new List<object?[]>();
+        var count = 0;
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            if (++count > MaxRows)
+            {
+                throw new ExportTooLargeException(MaxRows);
+            }
+
+            var d = new Source(
+                reader.GetGuid(0), reader.GetString(1), reader.GetInt32(2), reader.GetString(3), CanonicalJson.ParseObject(reader.GetString(4)),
+                reader.GetFieldValue<DateTimeOffset>(5), reader.GetFieldValue<DateTimeOffset>(6), reader.IsDBNull(7) ? null : reader.GetFieldValue<DateTimeOffset>(7));
+            rows.AddRange(RowsOf(kind, d));
+        }
+
+        return new ExportTable(kind, columns, rows);
+    }
+
+    /// <summary>
+    /// The statement of an export and its parameters. Programme, call and reference are the stored columns of
+    /// migration 0031 (an index on call and reference), not expressions over the data of every dossier.
+    /// </summary>
+    internal static (string Sql, List<NpgsqlParameter> Parameters) Statement(AccessScope scope, string kind, ExportFilter filter)
+    {
+        ArgumentNullException.ThrowIfNull(scope);
+        ArgumentNullException.ThrowIfNull(filter);
         var parameters = new List<NpgsqlParameter>();
         var sql = new StringBuilder(
             "SELECT d.id, d.workflow_id, d.workflow_version, d.state, d.data::text, d.created_at, d.updated_at, " +
@@ -90,12 +120,12 @@ public sealed class ExportQueries(NpgsqlDataSource dataSource)
 
         if (filter.Programme is not null)
         {
-            Add("d.data ->> 'programme' = @", filter.Programme);
+            Add("d.programme = @", filter.Programme);
         }
 
         if (filter.Call is not null)
         {
-            Add("d.data #>> '{call,id}' = @", filter.Call);
+            Add("d.call_id = @", filter.Call);
         }
 
         if (filter.State is not null)
@@ -116,26 +146,8 @@ public sealed class ExportQueries(NpgsqlDataSource dataSource)
                 break;
         }
 
-        sql.Append(CultureInfo.InvariantCulture, $" ORDER BY d.data ->> 'reference', d.id LIMIT {MaxRows + 1}");
-        await using var cmd = dataSource.CreateCommand(sql.ToString());
-        cmd.Parameters.AddRange(parameters.ToArray());
-        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
-        var rows = new List<object?[]>();
-        var count = 0;
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            if (++count > MaxRows)
-            {
-                throw new ExportTooLargeException(MaxRows);
-            }
-
-            var d = new Source(
-                reader.GetGuid(0), reader.GetString(1), reader.GetInt32(2), reader.GetString(3), CanonicalJson.ParseObject(reader.GetString(4)),
-                reader.GetFieldValue<DateTimeOffset>(5), reader.GetFieldValue<DateTimeOffset>(6), reader.IsDBNull(7) ? null : reader.GetFieldValue<DateTimeOffset>(7));
-            rows.AddRange(RowsOf(kind, d));
-        }
-
-        return new ExportTable(kind, columns, rows);
+        sql.Append(CultureInfo.InvariantCulture, $" ORDER BY d.reference, d.id LIMIT {MaxRows + 1}");
+        return (sql.ToString(), parameters);
     }
 
     private sealed record Source(Guid Id, string Workflow, int WorkflowVersion, string State, JsonObject Data, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, DateTimeOffset? SettledAt);

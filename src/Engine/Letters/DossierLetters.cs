@@ -12,7 +12,7 @@ public sealed record LetterSummary(
     Guid NoticeId, int DossierSeq, string Kind, string TemplateId, int TemplateVersion, string Status, DateTimeOffset CreatedAt, DateTimeOffset? SentAt,
     bool Stored, string? Subject, string? HtmlSha256, bool HasPdf);
 
-/// <summary>A letter's HTML: the stored rendering (the bytes that were or will be sent) or, before that exists, a rendering from the journal.</summary>
+/// <summary>A letter's HTML: the stored rendering (the bytes that were or will be sent) or, before that exists, the rendering the dispatcher will send (from the notice's snapshot).</summary>
 public sealed record LetterHtml(LetterSummary Letter, string Subject, string Html, string HtmlSha256, bool Stored);
 
 /// <summary>A letter's PDF and its file name.</summary>
@@ -21,8 +21,10 @@ public sealed record LetterPdf(LetterSummary Letter, byte[] Bytes, string FileNa
 /// <summary>
 /// The letters of a dossier as a reader sees them, shared by the letter screen and the letters API. Visibility is
 /// the caller's <see cref="AccessScope"/> in the SQL (a foreign dossier's letters do not exist for it). A stored
-/// rendering (table <c>letter</c>, migration 0002) is served as stored; a notice not composed yet is rendered from
-/// the journal by <see cref="NoticeLetters"/>, which gives the same HTML hash.
+/// rendering (table <c>letter</c>, migration 0002) is served as stored; a notice not composed yet is read and
+/// rendered as the dispatcher will (<see cref="Notices.NoticeDispatcher.ReadNoticeAsync"/>,
+/// <see cref="NoticeLetters.RenderAsync(Notices.NoticeToCompose, CancellationToken)"/>: from the notice's snapshot),
+/// so the preview has the bytes that will be sent.
 /// </summary>
 public sealed class DossierLetters(NpgsqlDataSource dataSource, NoticeLetters letters, IPdfRenderer pdf, WorkflowRuntime runtime)
 {
@@ -74,7 +76,7 @@ public sealed class DossierLetters(NpgsqlDataSource dataSource, NoticeLetters le
         return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
     }
 
-    /// <summary>The letter's HTML (stored, else rendered from the journal); null when not visible.</summary>
+    /// <summary>The letter's HTML (stored, else rendered as the dispatcher will send it); null when not visible.</summary>
     public async Task<LetterHtml?> HtmlAsync(AccessScope scope, Guid dossierId, Guid noticeId, CancellationToken cancellationToken = default)
     {
         var letter = await FindAsync(scope, dossierId, noticeId, cancellationToken);
@@ -94,7 +96,14 @@ public sealed class DossierLetters(NpgsqlDataSource dataSource, NoticeLetters le
             }
         }
 
-        var rendered = await letters.RenderAsync(dossierId, letter.DossierSeq, letter.TemplateId, letter.TemplateVersion, cancellationToken: cancellationToken);
+        // Not composed yet: the preview is what the dispatcher will send, the notice read and rendered as it does.
+        var notice = await Notices.NoticeDispatcher.ReadNoticeAsync(dataSource, noticeId, cancellationToken);
+        if (notice is null)
+        {
+            return null;
+        }
+
+        var rendered = await letters.RenderAsync(notice, cancellationToken);
         return new LetterHtml(letter, rendered.Subject, rendered.Html, rendered.HtmlSha256, false);
     }
 

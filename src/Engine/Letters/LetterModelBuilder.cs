@@ -9,7 +9,7 @@ namespace SubsidyEngine.Engine.Letters;
 
 /// <summary>What caused a letter: the dossier data as of the causing journal event, and the event's time.</summary>
 /// <param name="DossierId">The dossier.</param>
-/// <param name="Data">The dossier data right after the causing event (rebuilt from the journal).</param>
+/// <param name="Data">The dossier data of the notice's snapshot (as of the causing event; a reminder's as of the sweep), or rebuilt from the journal by the audit.</param>
 /// <param name="At">The time of the causing event.</param>
 /// <param name="Reminder">For reminders and timeouts: the deadline kind, its due time, and the stage.</param>
 /// <param name="TemplateVersion">

@@ -53,9 +53,7 @@ public sealed class TemplateNoticeComposer(NoticeLetters letters, ProgrammeCatal
         Templates.RenderedLetter letter;
         try
         {
-            letter = notice.Snapshot is { } snapshot
-                ? letters.Render(notice.DossierId, notice.DossierData, snapshot.CausedAt, notice.TemplateId, notice.TemplateVersion, ReminderFor(notice))
-                : await letters.RenderAsync(notice.DossierId, notice.DossierSeq, notice.TemplateId, notice.TemplateVersion, ReminderFor(notice), ct);
+            letter = await letters.RenderAsync(notice, ct);
         }
         catch (Exception e) when (e is Templates.LetterTemplateNotFoundException or Templates.LetterRenderException or ArgumentException or LetterModelException)
         {

@@ -339,14 +339,25 @@ public sealed class NoticeDispatcher
         ORDER BY n.id
         """;
 
-    private static ClaimedNotice ReadClaimed(NpgsqlDataReader r)
+    private static ClaimedNotice ReadClaimed(NpgsqlDataReader r) =>
+        new(ReadNotice(r), r.GetInt32(8), r.IsDBNull(9) ? null : r.GetFieldValue<DateTimeOffset>(9));
+
+    private static NoticeToCompose ReadNotice(NpgsqlDataReader r) => new(
+        r.GetGuid(0), r.GetGuid(1), r.GetString(2), r.GetString(3), r.GetInt32(4), r.GetInt32(5), r.GetInt64(6),
+        r.GetFieldValue<DateTimeOffset>(7), r.GetString(10), r.GetString(11), CanonicalJson.ParseObject(r.GetString(12)), ReminderInfo.Read(r, 13),
+        NoticeSnapshot.Read(r, 17) is { } snapshot ? snapshot with { DataSha256 = ComposedNotice.Sha256Of(r.GetString(12)) } : null);
+
+    /// <summary>
+    /// One notice as the dispatcher reads it to send it (<see cref="DetailsSelect"/>: its snapshot, its reminder),
+    /// without claiming it; null when there is no such notice. The preview of a letter not sent yet renders this.
+    /// </summary>
+    internal static async Task<NoticeToCompose?> ReadNoticeAsync(NpgsqlDataSource dataSource, Guid noticeId, CancellationToken cancellationToken)
     {
-        var reminder = ReminderInfo.Read(r, 13);
-        var notice = new NoticeToCompose(
-            r.GetGuid(0), r.GetGuid(1), r.GetString(2), r.GetString(3), r.GetInt32(4), r.GetInt32(5), r.GetInt64(6),
-            r.GetFieldValue<DateTimeOffset>(7), r.GetString(10), r.GetString(11), CanonicalJson.ParseObject(r.GetString(12)), reminder,
-            NoticeSnapshot.Read(r, 17));
-        return new ClaimedNotice(notice, r.GetInt32(8), r.IsDBNull(9) ? null : r.GetFieldValue<DateTimeOffset>(9));
+        ArgumentNullException.ThrowIfNull(dataSource);
+        await using var cmd = dataSource.CreateCommand(DetailsSelect("(SELECT * FROM notice WHERE id = $1)"));
+        cmd.Parameters.AddWithValue(noticeId);
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? ReadNotice(reader) : null;
     }
 
     /// <summary>Recording transactions allowed in flight while the next message is sent (see <see cref="DeliverAsync"/>).</summary>
@@ -562,6 +573,11 @@ public sealed class NoticeDispatcher
         {
             args["deadline"] = r.DeadlineId.ToString("D");
             args["stage"] = r.OffsetCode;
+        }
+
+        if (n.Snapshot?.DataSha256 is { } dataSha256)
+        {
+            args["dataSha256"] = dataSha256; // the snapshot the letter was rendered from (export bundle: notices.jsonl "data")
         }
 
         try

@@ -95,6 +95,13 @@ public sealed record NoticeToCompose(
 /// </summary>
 public sealed record NoticeSnapshot(int DataSeq, DateTimeOffset CausedAt)
 {
+    /// <summary>
+    /// SHA-256 (lowercase hex) of the UTF-8 bytes of the snapshot's data as stored (<c>notice.data::text</c>, the
+    /// text the export bundle holds), set when the dispatcher read the notice; its <c>notice.sent</c> record carries it
+    /// as <c>dataSha256</c>, so the journal vouches for the snapshot a letter was rendered from (docs/audit.md).
+    /// </summary>
+    public string? DataSha256 { get; init; }
+
     /// <summary>The two columns of a notice <c>n</c> read by <see cref="Read"/> (the data and state are read apart).</summary>
     internal const string Columns = "n.data_seq, n.caused_at";
 

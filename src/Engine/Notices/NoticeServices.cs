@@ -9,7 +9,10 @@ using SubsidyEngine.Engine.Runtime;
 
 namespace SubsidyEngine.Engine.Notices;
 
-/// <summary>Registers the notice services: composer (plain until templates land), transport, dispatcher, sweeps, calendar and the wake-up signal.</summary>
+/// <summary>
+/// Registers the notice services: composer (the plain one unless a host registers another; the service registers the
+/// Scriban letter templates' <c>TemplateNoticeComposer</c>), transport, dispatcher, sweeps, calendar and the wake-up signal.
+/// </summary>
 public static class NoticeServices
 {
     /// <summary>

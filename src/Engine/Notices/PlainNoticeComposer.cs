@@ -8,8 +8,9 @@ using SubsidyEngine.Engine.Mail;
 namespace SubsidyEngine.Engine.Notices;
 
 /// <summary>
-/// A plain Dutch rendering of notices from the dossier data, without templates: the default until the Scriban
-/// letter templates land, and the composer of the engine tests and benchmarks.
+/// A plain Dutch rendering of notices from the dossier data, without templates: the composer of the engine tests and
+/// benchmarks, and of a host that registers no other (the service registers the Scriban letter templates'
+/// <c>TemplateNoticeComposer</c>, <c>EngineServices</c>).
 /// </summary>
 /// <remarks>
 /// Recipient: <c>contact.email</c> / <c>contact.name</c> of the dossier data when present (the authority's contact),

@@ -12,6 +12,9 @@ namespace SubsidyEngine.Engine.Runtime;
 /// </summary>
 public static class IdempotencyKeys
 {
+    /// <summary>The name a key goes by: the REST header, and the field an invalid key is refused under at every entry point.</summary>
+    public const string Name = "Idempotency-Key";
+
     /// <summary>The longest key a caller may choose.</summary>
     public const int MaxLength = 100;
 
@@ -27,6 +30,13 @@ public static class IdempotencyKeys
         ArgumentNullException.ThrowIfNull(key);
         return key.Length is > 0 and <= MaxLength && !key.Any(c => c is < '!' or > '~');
     }
+
+    /// <summary>
+    /// The refusal of a caller's key that breaks the rule, named <paramref name="field"/> (the header of the REST
+    /// endpoints, the hidden field of the pages), in English and Dutch.
+    /// </summary>
+    public static FieldError Error(string field) =>
+        new(field, Rule) { Rule = "idempotency-key", Nl = $"De verzendsleutel moet 1 tot {MaxLength} zichtbare ASCII-tekens lang zijn." };
 
     /// <summary>A key the runtime stores (namespaced): 1 to <see cref="MaxStoredLength"/> characters.</summary>
     public static bool IsStorable(string key)

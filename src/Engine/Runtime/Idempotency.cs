@@ -34,7 +34,7 @@ internal static class Idempotency
     {
         if (!IdempotencyKeys.IsStorable(key))
         {
-            throw new ArgumentValidationException([new FieldError("Idempotency-Key", $"must be 1 to {IdempotencyKeys.MaxStoredLength} characters")]);
+            throw new ArgumentValidationException([new FieldError(IdempotencyKeys.Name, $"must be 1 to {IdempotencyKeys.MaxStoredLength} characters")]);
         }
     }
 

@@ -108,6 +108,14 @@ public sealed class WorkflowRuntime
         return AfterCommit(result, committed);
     }
 
+    /// <summary>Whether a request with this (stored, namespaced) idempotency key has committed.</summary>
+    public async Task<bool> IdempotencyKeyUsedAsync(string key, CancellationToken cancellationToken = default)
+    {
+        await using var cmd = _parts.DataSource.CreateCommand("SELECT EXISTS (SELECT 1 FROM idempotency_key WHERE key = $1)");
+        cmd.Parameters.AddWithValue(key);
+        return await cmd.ExecuteScalarAsync(cancellationToken) is true;
+    }
+
     /// <summary>Every trigger of the dossier's current state as seen by <paramref name="actor"/>, with the reasons of failing guards.</summary>
     public async Task<IReadOnlyList<TriggerOption>> GetOptionsAsync(Guid dossierId, Actor actor, CancellationToken cancellationToken = default)
     {

@@ -2,7 +2,9 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using SubsidyEngine.Engine.Audit;
+using SubsidyEngine.Engine.Configuration;
 using SubsidyEngine.Engine.Journal;
+using SubsidyEngine.Engine.Notices;
 using SubsidyEngine.Engine.Runtime;
 using SubsidyEngine.Testing;
 
@@ -73,6 +75,103 @@ public sealed class BundleRecipeTests(PostgresDatabase db) : IClassFixture<Postg
 
     private static int LineOf(List<string> lines, Guid dossier, int seq) =>
         lines.FindIndex(l => l.Contains($"\"dossier_id\":\"{dossier:D}\",\"dossier_seq\":{seq},", StringComparison.Ordinal));
+
+    /// <summary>Recomputes <c>SHA256SUMS</c> over the altered files, as an attacker who rewrites the bundle would.</summary>
+    private static void Resum(string bundle)
+    {
+        var sums = Lines(bundle, "SHA256SUMS").Select(l =>
+        {
+            var file = l[66..];
+            return file == "manifest.json" ? l : Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(Path.Combine(bundle, file)))) + "  " + file;
+        });
+        Write(bundle, "SHA256SUMS", sums);
+    }
+
+    /// <summary>
+    /// Issue 21: the bundle holds every notice's snapshot (data, state, data_seq, caused_at), each sent letter's
+    /// notice.sent records the hash of the snapshot it was rendered from, and the documented script finds a
+    /// snapshot whose data, state or time was changed, even with SHA256SUMS regenerated to match.
+    /// </summary>
+    [Fact]
+    public async Task The_bundle_holds_the_notice_snapshots_and_the_documented_check_finds_a_tampered_one()
+    {
+        var h = new AuditHarness(db);
+        var ids = await h.SeedAsync();
+        var options = new NoticeOptions();
+        var outbox = new CapturingTransport();
+        var dispatcher = new NoticeDispatcher(db.DataSource, h.Runtime, new PlainNoticeComposer(options), outbox, h.Clock, options);
+        var sent = await dispatcher.DispatchDueAsync();
+        Assert.True(sent.Sent >= 3, $"two approvals and a closure notice, sent {sent.Sent}");
+        await h.Checkpoints.TakeAsync();
+        var bundle = Path.Combine(_root, "snapshots", "bundle");
+        var result = await h.Export.ExportAsync(ExportScope.All, bundle);
+        Assert.True(result.Problems.Count == 0, string.Join("\n", result.Problems));
+
+        // Every notice of the bundle carries its snapshot, the data as stored; every notice.sent the snapshot's hash.
+        var notices = Lines(bundle, "notices.jsonl").Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
+        Assert.True(notices.Count >= 3);
+        await using (var cmd = db.DataSource.CreateCommand("SELECT id::text, data::text, state, data_seq FROM notice"))
+        await using (var r = await cmd.ExecuteReaderAsync())
+        {
+            while (await r.ReadAsync())
+            {
+                var n = Assert.Single(notices, o => o["id"]!.GetValue<string>() == r.GetString(0));
+                Assert.Equal(r.GetString(1), n["data"]!.GetValue<string>());
+                Assert.Equal(r.GetString(2), n["state"]!.GetValue<string>());
+                Assert.Equal(r.GetInt32(3), n["data_seq"]!.GetValue<int>());
+                Assert.NotNull(n["caused_at"]);
+            }
+        }
+
+        var records = Lines(bundle, "journal.jsonl").Select(l => JsonNode.Parse(l)!.AsObject()).Where(e => e["kind"]!.GetValue<string>() == "notice.sent")
+            .Select(e => JsonNode.Parse(e["arguments"]!.GetValue<string>())!.AsObject()).ToList();
+        Assert.Equal(sent.Sent, records.Count);
+        foreach (var record in records)
+        {
+            var n = notices.Single(o => o["id"]!.GetValue<string>() == record["notice"]!.GetValue<string>());
+            Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(n["data"]!.GetValue<string>()))), record["dataSha256"]!.GetValue<string>());
+        }
+
+        var (sha, script) = AuditHarness.BundleRecipe();
+        var scriptPath = Path.Combine(_root, "verify_bundle.py");
+        await File.WriteAllTextAsync(scriptPath, script);
+        Assert.True(Sha(bundle, sha).Code == 0);
+        var ok = Verify(scriptPath, bundle);
+        Assert.True(ok.Code == 0, ok.Output);
+        Assert.Contains($", {notices.Count} notice snapshots", ok.Output, StringComparison.Ordinal);
+
+        // Tampered snapshots of Grant 1's award letter: each named by the script alone (SHA256SUMS regenerated).
+        var g1Letter = notices.First(o => o["dossier_id"]!.GetValue<string>() == ids.Grant1.ToString("D") && o["dossier_seq"]!.GetValue<int>() == 2)["id"]!.GetValue<string>();
+        var failures = new List<string>();
+        void Expect(string name, Action<JsonObject> tamper, string mustName)
+        {
+            var copy = Copy(bundle, "snapshot-" + name);
+            Write(copy, "notices.jsonl", Lines(copy, "notices.jsonl").Select(l =>
+            {
+                var o = JsonNode.Parse(l)!.AsObject();
+                if (o["id"]!.GetValue<string>() != g1Letter)
+                {
+                    return l;
+                }
+
+                tamper(o);
+                return o.ToJsonString(new System.Text.Json.JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+            }));
+            Resum(copy);
+            var sums = Sha(copy, sha);
+            var run = Verify(scriptPath, copy);
+            if (sums.Code != 0 || run.Code == 0 || !run.Output.Contains(mustName, StringComparison.Ordinal) || !run.Output.Contains(g1Letter, StringComparison.Ordinal))
+            {
+                failures.Add($"{name}: sha256sum exit {sums.Code}, script exit {run.Code}; expected '{mustName}' naming {g1Letter}:\n{run.Output}");
+            }
+        }
+
+        Expect("data", o => o["data"] = o["data"]!.GetValue<string>().Replace("12.5", "125.0", StringComparison.Ordinal), "does not hash to the dataSha256 this event recorded");
+        Expect("state", o => o["state"] = "closed", "snapshot state 'closed' is not the state after event 2");
+        Expect("time", o => o["caused_at"] = JournalEvent.FormatTime(DateTimeOffset.Parse(o["caused_at"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture).AddHours(-1)), "is not the time of event 2");
+        Expect("position", o => o["data_seq"] = 3, "snapshot as of event 3 for a");
+        Assert.True(failures.Count == 0, string.Join("\n\n", failures));
+    }
 
     [Fact]
     public async Task A_fresh_bundle_verifies_with_sha256sum_and_the_documented_script()
@@ -249,12 +348,7 @@ public sealed class BundleRecipeTests(PostgresDatabase db) : IClassFixture<Postg
             var heads = Lines(b, "heads.jsonl").Select(l => l.Contains(g1.ToString("D"), StringComparison.Ordinal)
                 ? $"{{\"dossier_id\":\"{g1:D}\",\"version\":3,\"head_hash\":\"{prev}\"}}" : l);
             Write(b, "heads.jsonl", heads);
-            var sums = Lines(b, "SHA256SUMS").Select(l =>
-            {
-                var file = l[66..];
-                return file == "manifest.json" ? l : Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(Path.Combine(b, file)))) + "  " + file;
-            });
-            Write(b, "SHA256SUMS", sums);
+            Resum(b);
         }, $"dossier {g1:D} event 3 ", shaMustFail: false, alsoName: "certified by checkpoint 1");
 
         Assert.True(failures.Count == 0, string.Join("\n\n", failures));

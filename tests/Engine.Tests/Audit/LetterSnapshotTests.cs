@@ -1,15 +1,17 @@
-using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
+using SubsidyEngine.Engine.Access;
 using SubsidyEngine.Engine.Audit;
 using SubsidyEngine.Engine.Configuration;
 using SubsidyEngine.Engine.Journal;
 using SubsidyEngine.Engine.Letters;
 using SubsidyEngine.Engine.Mail;
 using SubsidyEngine.Engine.Notices;
+using SubsidyEngine.Engine.Runtime;
 using SubsidyEngine.Engine.Tests.Programmes;
 using SubsidyEngine.Templates;
 using SubsidyEngine.Pdf;
 using SubsidyEngine.Testing;
+using SubsidyEngine.Workflows.Expressions;
 
 namespace SubsidyEngine.Engine.Tests.Audit;
 
@@ -140,10 +142,12 @@ public sealed class LetterSnapshotTests(PostgresDatabase db) : IClassFixture<Pos
         Assert.Equal(2, verification.Letters);
     }
 
-    [Fact]
-    public async Task A_reminder_carries_the_dossier_as_the_sweep_read_it_and_the_audit_replays_up_to_that_version()
+    /// <summary>
+    /// Genk's application with an information request (deadline 28/12/2026) and a later record that moves the
+    /// dossier's version past the event that set the deadline.
+    /// </summary>
+    private static async Task<(Guid App, Actor Genk, FireResult Request, FireResult Record)> InformationRequestedAsync(ProgrammeHarness h)
     {
-        var h = new ProgrammeHarness(db, new DateTimeOffset(2023, 5, 27, 9, 0, 0, TimeSpan.FromHours(2)));
         var genk = ProgrammeHarness.Municipality("71016");
         var call = await h.Service.OpenCallAsync("plan-samenleven", "2023", ProgrammeHarness.Officer);
         await h.FireAsync(call.DossierId, "open-window", null, ProgrammeHarness.Officer);
@@ -156,6 +160,14 @@ public sealed class LetterSnapshotTests(PostgresDatabase db) : IClassFixture<Pos
         // A later event moves the dossier's version past the one that set the deadline.
         var record = await h.Runtime.AppendRecordAsync(app, "letter.opened", new JsonObject { ["notice"] = Guid.NewGuid().ToString("D"), ["template"] = "information-request" }, genk, "snapshot-test");
         Assert.True(record.Version > request.Version);
+        return (app, genk, request, record);
+    }
+
+    [Fact]
+    public async Task A_reminder_carries_the_dossier_as_the_sweep_read_it_and_the_audit_replays_up_to_that_version()
+    {
+        var h = new ProgrammeHarness(db, new DateTimeOffset(2023, 5, 27, 9, 0, 0, TimeSpan.FromHours(2)));
+        var (app, _, request, record) = await InformationRequestedAsync(h);
 
         await using var pdf = new PdfRenderer();
         var outbox = new CapturingTransport();
@@ -183,6 +195,54 @@ public sealed class LetterSnapshotTests(PostgresDatabase db) : IClassFixture<Pos
         var verification = await new LetterVerifier(db.DataSource, new JournalStore(db.DataSource), Letters(h)).VerifyAsync(app);
         Assert.True(verification.Ok, string.Join("\n", verification.Divergences));
         Assert.Equal(3, verification.Letters);
+    }
+
+    /// <summary>
+    /// Issue 21: the preview of a letter not sent yet (the letters API, the letter page) shows what the dispatcher
+    /// will send. A reminder's snapshot is the dossier at the sweep; the dossier then changes (a journal event, and
+    /// the row behind the journal's back) before the dispatch: the preview and the sent letter are the same bytes,
+    /// with the reminder's stage, neither the deadline-time data nor the changed dossier.
+    /// </summary>
+    [Fact]
+    public async Task The_preview_of_a_reminder_not_yet_sent_is_byte_for_byte_the_letter_the_dispatcher_then_sends()
+    {
+        var h = new ProgrammeHarness(db, new DateTimeOffset(2023, 5, 27, 9, 0, 0, TimeSpan.FromHours(2)));
+        var (app, genk, request, _) = await InformationRequestedAsync(h);
+        await using var pdf = new PdfRenderer();
+        var outbox = new CapturingTransport();
+        var dispatcher = Dispatcher(h, pdf, outbox);
+        await dispatcher.DispatchDueAsync(); // acknowledgement and information request
+
+        h.Clock.SetUtcNow(new DateTimeOffset(2026, 12, 21, 8, 0, 0, TimeSpan.Zero)); // seven days left
+        Assert.Equal(1, await new ReminderSweeper(db.DataSource, h.Runtime, h.Clock, new NoticeOptions()).SweepAsync());
+        Guid reminderId;
+        await using (var cmd = db.DataSource.CreateCommand("SELECT id FROM notice WHERE dossier_id = $1 AND kind = 'reminder'"))
+        {
+            cmd.Parameters.AddWithValue(app);
+            reminderId = (Guid)(await cmd.ExecuteScalarAsync())!;
+        }
+
+        // The dossier changes after the sweep: a new application table (journaled), then the row behind the journal's back.
+        var changed = await h.FireAsync(app, "update-application", new JsonObject { ["application"] = ProgrammeHarness.Application(("2.1", 400, 1, 60m)) }, genk);
+        Assert.True(changed.Version > request.Version + 1);
+        await ChangeProjectionAsync(app);
+        Assert.Equal(1, await CountAsync($"SELECT count(*) FROM notice n JOIN dossier d ON d.id = n.dossier_id WHERE n.id = '{reminderId}' AND n.data <> d.data AND n.data_seq < d.version"));
+
+        var officer = new AccessScope(ProgrammeHarness.Officer.Id, Roles.Officer, null);
+        var previewed = await new DossierLetters(db.DataSource, Letters(h), pdf, h.Runtime).HtmlAsync(officer, app, reminderId);
+        Assert.NotNull(previewed);
+        Assert.False(previewed.Stored);
+
+        await dispatcher.DispatchDueAsync();
+        var sent = outbox.Sent[reminderId];
+        Assert.Equal(sent.HtmlBody, previewed.Html); // the same characters, so the same UTF-8 bytes
+        Assert.Equal(ComposedNotice.Sha256Of(sent.HtmlBody!), previewed.HtmlSha256);
+        Assert.DoesNotContain("GEWIJZIGD", previewed.Html, StringComparison.Ordinal);
+
+        // Once composed, the preview is the stored letter: the same bytes again.
+        var stored = await new DossierLetters(db.DataSource, Letters(h), pdf, h.Runtime).HtmlAsync(officer, app, reminderId);
+        Assert.True(stored!.Stored);
+        Assert.Equal(previewed.Html, stored.Html);
     }
 
     [Fact]
@@ -222,19 +282,5 @@ public sealed class LetterSnapshotTests(PostgresDatabase db) : IClassFixture<Pos
     {
         await using var cmd = db.DataSource.CreateCommand(sql);
         return (long)(await cmd.ExecuteScalarAsync())!;
-    }
-
-    /// <summary>Accepts every message and keeps it by notice id.</summary>
-    private sealed class CapturingTransport : IMailTransport
-    {
-        public ConcurrentDictionary<Guid, OutgoingMessage> Sent { get; } = new();
-
-        public Task<DeliveryReceipt> SendAsync(OutgoingMessage message, CancellationToken ct)
-        {
-            Sent[message.NoticeId] = message;
-            return Task.FromResult(new DeliveryReceipt($"<notice-{message.NoticeId:D}@test>", DateTimeOffset.UtcNow, "250 OK", DeliveryReceipt.EmlTransportName));
-        }
-
-        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }
