@@ -24,9 +24,14 @@ public sealed class TwoProcessTests(ITestOutputHelper output)
         using var httpB = rig.Client(b);
         HttpClient[] clients = [httpA, httpB];
 
-        // Overdue by a week (stage overdue-1, and the timeout is due) and due later today or soon (stage due / before-7, no timeout).
+        // Overdue by a week (stage overdue-1, and the timeout is due) and due at the end of today in Brussels (stage
+        // due, no timeout). Not "in two hours": from 21:00 UTC in winter that is tomorrow in Brussels, a deadline set a
+        // day before its due day has no current stage yet (before-7 was never current), and no reminder was due.
         var overdue = DateTimeOffset.UtcNow.AddDays(-7).ToString("O");
-        var soon = DateTimeOffset.UtcNow.AddHours(2).ToString("O");
+        var brussels = TimeZoneInfo.FindSystemTimeZoneById("Europe/Brussels");
+        var todayInBrussels = TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, brussels).Date;
+        var endOfToday = todayInBrussels.AddDays(1).AddSeconds(-1);
+        var soon = new DateTimeOffset(endOfToday, brussels.GetUtcOffset(endOfToday)).ToUniversalTime().ToString("O");
         var timed = new List<Guid>();
         var remind = new List<Guid>();
         var gate = new SemaphoreSlim(8);
