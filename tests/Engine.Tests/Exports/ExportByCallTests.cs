@@ -112,4 +112,71 @@ public sealed class ExportByCallTests
         Assert.Contains(plan, l => l.Contains("dossier_by_call", StringComparison.Ordinal));
         Assert.DoesNotContain(plan, l => l.Contains("Seq Scan on dossier", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task A_whole_programme_export_sorts_ids_and_references_and_reads_the_data_of_the_chosen_rows_only()
+    {
+        await using var ds = NpgsqlDataSource.Create(await TestCluster.CreateEmptyDatabaseAsync());
+        await new Migrator(ds).MigrateAsync();
+        await using var conn = await ds.OpenConnectionAsync();
+        await using (var fill = new NpgsqlCommand(
+            """
+            INSERT INTO workflow_definition VALUES ('ps/dossier', 1, 'h', 'p', 'c', now());
+            INSERT INTO dossier (id, workflow_id, workflow_version, state, version, data, head_hash, created_at, updated_at)
+            SELECT gen_random_uuid(), 'ps/dossier', 1, 'draft', 1,
+                   jsonb_build_object('programme', 'ps', 'call', jsonb_build_object('id', 'c' || (i % 20)), 'owner', i::text, 'reference', 'X-' || i, 'padding', repeat('x', 2000)), 'h', now(), now()
+            FROM generate_series(1, 2000) i;
+            ANALYZE dossier;
+            """, conn))
+        {
+            await fill.ExecuteNonQueryAsync();
+        }
+
+        var (sql, parameters) = ExportQueries.Statement(new AccessScope("officer", Roles.Officer, null), ExportKinds.Dossiers, new ExportFilter { Programme = "ps" });
+        await using var explain = new NpgsqlCommand("EXPLAIN (VERBOSE) " + sql, conn);
+        explain.Parameters.AddRange(parameters.ToArray());
+        var plan = new List<string>();
+        await using (var r = await explain.ExecuteReaderAsync())
+        {
+            while (await r.ReadAsync())
+            {
+                plan.Add(r.GetString(0));
+            }
+        }
+
+        // Every sort of the statement sorts what chooses and orders the rows, never the dossiers' data (before, the
+        // whole rows went through the sort: 286 MB spilled to disk for 19,727 dossiers in the scale benchmark).
+        var sorts = plan.Select((line, i) => (line, i)).Where(x => x.line.Contains("Sort  (", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(sorts);
+        foreach (var (_, i) in sorts)
+        {
+            var output = plan.Skip(i + 1).First(l => l.TrimStart().StartsWith("Output:", StringComparison.Ordinal));
+            Assert.DoesNotContain("data", output, StringComparison.Ordinal);
+        }
+
+        // And the rows are still the whole programme in reference order.
+        await using var run = new NpgsqlCommand(sql, conn);
+        run.Parameters.AddRange(parameters.Select(p => p.Clone()).ToArray());
+        var references = new List<string>();
+        await using (var r = await run.ExecuteReaderAsync())
+        {
+            while (await r.ReadAsync())
+            {
+                references.Add(System.Text.Json.Nodes.JsonNode.Parse(r.GetString(4))!["reference"]!.GetValue<string>());
+            }
+        }
+
+        var expected = new List<string>();
+        await using (var order = new NpgsqlCommand("SELECT reference FROM dossier ORDER BY reference, id", conn))
+        await using (var r = await order.ExecuteReaderAsync())
+        {
+            while (await r.ReadAsync())
+            {
+                expected.Add(r.GetString(0));
+            }
+        }
+
+        Assert.Equal(2000, references.Count);
+        Assert.Equal(expected, references);
+    }
 }
