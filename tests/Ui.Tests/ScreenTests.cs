@@ -75,6 +75,9 @@ public sealed class ScreenTests(UiHost host) : IClassFixture<UiHost>
         await Assertions.Expect(card.Locator("tr[data-action='2.1'] td").Nth(0)).ToHaveTextAsync("500");
         await Assertions.Expect(card.Locator("tr[data-action='2.1'] td").Nth(1)).ToHaveTextAsync("60");
         await Assertions.Expect(card.Locator("tr[data-action='2.1'] td").Nth(2)).ToHaveTextAsync("12 %");
+        // The action by its name from the call, not by its code alone, in the table and on the motivation's checkbox.
+        await Assertions.Expect(card.Locator("tr[data-action='2.1'] th")).ToHaveTextAsync("2.1 Anderstalige volwassenen nemen deel aan een oefenkans Nederlands");
+        await Assertions.Expect(card.Locator("label[for$='accept-2.1']")).ToHaveTextAsync("2.1 Anderstalige volwassenen nemen deel aan een oefenkans Nederlands");
         await UiHost.ShotAsync(officer, "21-report-review");
         await card.Locator("input[name=accepted][value='2.1']").CheckAsync();
         await card.Locator("button[data-trigger=decide-continuation]").ClickAsync();

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Mvc;
 using SubsidyEngine.Api.Ui;
 using SubsidyEngine.Engine.Access;
+using SubsidyEngine.Engine.Programmes;
 using SubsidyEngine.Engine.Runtime;
 using SubsidyEngine.Workflows.Compilation;
 
@@ -10,8 +11,8 @@ namespace SubsidyEngine.Api.Pages;
 /// <summary>One report awaiting review: the dossier, which report, its rows (pledged against realised) and the permitted transitions.</summary>
 public sealed record ReportUnderReview(DossierSnapshot Dossier, CompiledWorkflow Workflow, string Report, IReadOnlyList<ReportRow> Rows, string? Motivation, DateTimeOffset? SubmittedAt, IReadOnlyList<TriggerOption> Options);
 
-/// <summary>One action of a report: funded (pledged) reach and realised reach.</summary>
-public sealed record ReportRow(string ActionCode, int Pledged, int Realised)
+/// <summary>One action of a report: its code and name (from the dossier's call, in the page's language), funded (pledged) reach and realised reach.</summary>
+public sealed record ReportRow(string ActionCode, string? ActionName, int Pledged, int Realised)
 {
     public decimal Share => Pledged == 0 ? 0m : Math.Round(100m * Realised / Pledged, 1);
 }
@@ -23,7 +24,7 @@ public sealed record ReportRow(string ActionCode, int Pledged, int Realised)
 /// accepted, a dedicated form since its parameter is a list) and the generated forms of the dossier page
 /// (<c>_TransitionForms</c>, e.g. <c>settle</c>).
 /// </summary>
-public sealed class ReportsModel(DossierQueries queries, WorkflowRuntime runtime, Engine.Commands.DossierCommands commands, WorkflowCatalog catalog) : UiPageModel
+public sealed class ReportsModel(DossierQueries queries, WorkflowRuntime runtime, Engine.Commands.DossierCommands commands, WorkflowCatalog catalog, ProgrammeCatalog programmes) : UiPageModel
 {
     public const int Limit = 200;
 
@@ -89,10 +90,11 @@ public sealed class ReportsModel(DossierQueries queries, WorkflowRuntime runtime
             foreach (var d in page.Items)
             {
                 var realised = d.Data[report]?["realised"] as JsonObject ?? [];
+                var call = Str(d.Data, "programme") is { } p && Str(d.Data, "call.id") is { } c && programmes.TryGetCall(p, c, out var found) ? found : null;
                 var rows = ((d.Data["amounts"] as JsonObject)?["rows"] as JsonArray ?? []).OfType<JsonObject>()
                     .Select(r => Str(r, "actionCode"))
                     .Distinct(StringComparer.Ordinal)
-                    .Select(code => new ReportRow(code, Pledged(d.Data, code), realised[code] is JsonValue v && v.TryGetValue<decimal>(out var n) ? (int)n : 0))
+                    .Select(code => new ReportRow(code, call?.FindAction(code)?.Name is { } name ? (Lang == "en" ? name.En : name.Nl) : null, Pledged(d.Data, code), realised[code] is JsonValue v && v.TryGetValue<decimal>(out var n) ? (int)n : 0))
                     .ToList();
                 var at = Str(d.Data, report + ".at");
                 var options = await runtime.GetOptionsAsync(d.Id, Scope.Actor, ct);
