@@ -33,8 +33,8 @@ public static class NoticeEndpoints
         return new Actor(scope.UserId, "officer");
     }
 
-    public static async Task<Ok<IReadOnlyList<FailedNotice>>> FailedAsync(NoticeDispatcher dispatcher, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await dispatcher.ListFailedAsync(100, cancellationToken));
+    public static async Task<Ok<IReadOnlyList<FailedNotice>>> FailedAsync(NoticeQueries notices, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await notices.ListFailedAsync(100, cancellationToken));
 
     public static async Task<Results<NoContent, ProblemHttpResult>> RetryAsync(Guid id, HttpRequest request, ClaimsPrincipal user, NoticeDispatcher dispatcher, CancellationToken cancellationToken)
     {

@@ -13,7 +13,7 @@ namespace SubsidyEngine.Api.Pages;
 /// text) and paging. The counts per state come from one grouped SQL count over the whole filter, so they stay
 /// correct on every page; a page lists <see cref="PageSize"/> dossiers (newest change first).
 /// </summary>
-public sealed class BoardModel(DossierQueries queries, WorkflowCatalog catalog, ProgrammeCatalog programmes, Engine.Notices.NoticeDispatcher notices, ProgrammeService service) : UiPageModel
+public sealed class BoardModel(DossierQueries queries, WorkflowCatalog catalog, ProgrammeCatalog programmes, Engine.Notices.NoticeQueries notices, ProgrammeService service) : UiPageModel
 {
     public const int DefaultPageSize = 500;
 

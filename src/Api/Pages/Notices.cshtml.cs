@@ -13,7 +13,7 @@ namespace SubsidyEngine.Api.Pages;
 /// with an "extend" form (new date + reason, <see cref="ReminderSweeper.ExtendAsync"/>, journaled as
 /// <c>deadline.extended</c>): the same Engine calls as <c>NoticeEndpoints</c>.
 /// </summary>
-public sealed class NoticesModel(NoticeDispatcher dispatcher, ReminderSweeper reminders, DossierQueries queries) : UiPageModel
+public sealed class NoticesModel(NoticeDispatcher dispatcher, NoticeQueries notices, ReminderSweeper reminders, DossierQueries queries) : UiPageModel
 {
     public IReadOnlyList<FailedNotice> Failed { get; private set; } = [];
 
@@ -130,7 +130,7 @@ public sealed class NoticesModel(NoticeDispatcher dispatcher, ReminderSweeper re
 
     private async Task LoadAsync(CancellationToken ct)
     {
-        Failed = await dispatcher.ListFailedAsync(100, ct);
+        Failed = await notices.ListFailedAsync(100, ct);
         foreach (var id in Failed.Select(f => f.DossierId).Distinct())
         {
             if (await queries.GetAsync(Scope, id, ct) is { } d)

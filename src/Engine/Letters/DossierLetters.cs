@@ -22,7 +22,7 @@ public sealed record LetterPdf(LetterSummary Letter, byte[] Bytes, string FileNa
 /// The letters of a dossier as a reader sees them, shared by the letter screen and the letters API. Visibility is
 /// the caller's <see cref="AccessScope"/> in the SQL (a foreign dossier's letters do not exist for it). A stored
 /// rendering (table <c>letter</c>, migration 0002) is served as stored; a notice not composed yet is read and
-/// rendered as the dispatcher will (<see cref="Notices.NoticeDispatcher.ReadNoticeAsync"/>,
+/// rendered as the dispatcher will (<see cref="Notices.NoticeQueries.ReadNoticeAsync"/>,
 /// <see cref="NoticeLetters.RenderAsync(Notices.NoticeToCompose, CancellationToken)"/>: from the notice's snapshot),
 /// so the preview has the bytes that will be sent.
 /// </summary>
@@ -97,7 +97,7 @@ public sealed class DossierLetters(NpgsqlDataSource dataSource, NoticeLetters le
         }
 
         // Not composed yet: the preview is what the dispatcher will send, the notice read and rendered as it does.
-        var notice = await Notices.NoticeDispatcher.ReadNoticeAsync(dataSource, noticeId, cancellationToken);
+        var notice = await Notices.NoticeQueries.ReadNoticeAsync(dataSource, noticeId, cancellationToken);
         if (notice is null)
         {
             return null;

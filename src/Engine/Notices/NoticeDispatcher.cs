@@ -12,18 +12,6 @@ using SubsidyEngine.Workflows.Expressions;
 
 namespace SubsidyEngine.Engine.Notices;
 
-/// <summary>The delivery state of one notice (for officers and tests).</summary>
-public sealed record NoticeStatus(
-    Guid NoticeId,
-    Guid DossierId,
-    string Kind,
-    string Status,
-    int Attempts,
-    DateTimeOffset NextAttemptAt,
-    string? LastError,
-    string? MessageId,
-    DateTimeOffset? SentAt);
-
 /// <summary>
 /// Delivers the outbox: claims due notices set-based (<c>FOR UPDATE SKIP LOCKED</c>, in batches), renders each
 /// once into the immutable <c>letter</c> table, sends it through <see cref="IMailTransport"/>, and records the
@@ -47,7 +35,6 @@ public sealed record NoticeStatus(
 /// </remarks>
 public sealed class NoticeDispatcher
 {
-    private static readonly JsonSerializerOptions RecipientJson = new(JsonSerializerDefaults.Web);
     private readonly NpgsqlDataSource _dataSource;
     private readonly WorkflowRuntime _runtime;
     private readonly INoticeComposer _composer;
@@ -56,6 +43,8 @@ public sealed class NoticeDispatcher
     private readonly NoticeOptions _options;
     private readonly RetryPolicy _policy;
     private readonly IWorkSignal? _signal;
+    private readonly NoticeClaims _claims;
+    private readonly NoticeQueries _queries;
     private readonly ILogger _logger;
 
     /// <summary>Creates a dispatcher.</summary>
@@ -81,6 +70,8 @@ public sealed class NoticeDispatcher
         _policy = policy ?? RetryPolicy.Default;
         _signal = signal;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _claims = new NoticeClaims(dataSource, clock, options);
+        _queries = new NoticeQueries(dataSource);
     }
 
     private DateTimeOffset Now() => JournalEvent.Truncate(_clock.GetUtcNow());
@@ -91,10 +82,10 @@ public sealed class NoticeDispatcher
     /// <summary>Sends every notice due now, batch after batch, and returns what happened.</summary>
     public async Task<DispatchResult> DispatchDueAsync(CancellationToken cancellationToken = default)
     {
-        var total = DispatchResult.None with { Cancelled = await CancelStaleRemindersAsync(cancellationToken) };
+        var total = DispatchResult.None with { Cancelled = await _claims.CancelStaleRemindersAsync(cancellationToken) };
         while (true)
         {
-            var claimed = await ClaimAsync(_options.DispatchBatchSize, cancellationToken);
+            var claimed = await _claims.ClaimAsync(_options.DispatchBatchSize, cancellationToken);
             if (claimed.Count == 0)
             {
                 return total;
@@ -149,7 +140,7 @@ public sealed class NoticeDispatcher
                     WHERE n.status = 'pending' AND n.id > $2 AND NOT EXISTS (SELECT 1 FROM letter l WHERE l.notice_id = n.id)
                     ORDER BY n.id LIMIT $1
                 )
-                {DetailsSelect("todo")}
+                {NoticeRows.DetailsSelect("todo")}
                 """))
             {
                 cmd.Parameters.AddWithValue(batchSize);
@@ -157,7 +148,7 @@ public sealed class NoticeDispatcher
                 await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
                 while (await reader.ReadAsync(cancellationToken))
                 {
-                    batch.Add(ReadClaimed(reader));
+                    batch.Add(ClaimedNotice.Read(reader));
                 }
             }
 
@@ -176,57 +167,6 @@ public sealed class NoticeDispatcher
         }
     }
 
-    /// <summary>How many notices failed permanently and wait for an officer (the banner on the board).</summary>
-    public async Task<long> CountFailedAsync(CancellationToken cancellationToken = default)
-    {
-        await using var cmd = _dataSource.CreateCommand("SELECT count(*) FROM notice WHERE status = 'failed'");
-        return (long)(await cmd.ExecuteScalarAsync(cancellationToken))!;
-    }
-
-    /// <summary>Notices that failed permanently, newest first: the officers' list of undelivered mail.</summary>
-    public async Task<IReadOnlyList<FailedNotice>> ListFailedAsync(int limit = 100, CancellationToken cancellationToken = default)
-    {
-        await using var cmd = _dataSource.CreateCommand(
-            """
-            SELECT n.id, n.dossier_id, n.kind, n.template_id, n.attempts, n.last_error, n.failed_at, l.to_recipients::text
-            FROM notice n LEFT JOIN letter l ON l.notice_id = n.id
-            WHERE n.status = 'failed'
-            ORDER BY n.failed_at DESC NULLS LAST, n.id
-            LIMIT $1
-            """);
-        cmd.Parameters.AddWithValue(limit);
-        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
-        var list = new List<FailedNotice>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            list.Add(new FailedNotice(
-                reader.GetGuid(0), reader.GetGuid(1), reader.GetString(2), reader.GetString(3), reader.GetInt32(4),
-                reader.IsDBNull(5) ? null : reader.GetString(5),
-                reader.IsDBNull(6) ? null : reader.GetFieldValue<DateTimeOffset>(6),
-                reader.IsDBNull(7) ? [] : ParseRecipients(reader.GetString(7))));
-        }
-
-        return list;
-    }
-
-    /// <summary>The delivery state of one notice, or null when it does not exist.</summary>
-    public async Task<NoticeStatus?> GetStatusAsync(Guid noticeId, CancellationToken cancellationToken = default)
-    {
-        await using var cmd = _dataSource.CreateCommand(
-            "SELECT id, dossier_id, kind, status, attempts, next_attempt_at, last_error, message_id, sent_at FROM notice WHERE id = $1");
-        cmd.Parameters.AddWithValue(noticeId);
-        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
-        if (!await reader.ReadAsync(cancellationToken))
-        {
-            return null;
-        }
-
-        return new NoticeStatus(
-            reader.GetGuid(0), reader.GetGuid(1), reader.GetString(2), reader.GetString(3), reader.GetInt32(4),
-            reader.GetFieldValue<DateTimeOffset>(5), reader.IsDBNull(6) ? null : reader.GetString(6),
-            reader.IsDBNull(7) ? null : reader.GetString(7), reader.IsDBNull(8) ? null : reader.GetFieldValue<DateTimeOffset>(8));
-    }
-
     /// <summary>
     /// Puts a failed notice back in the queue (an officer fixed the address, the relay is repaired), recorded as a
     /// <c>notice.requeued</c> record event by <paramref name="actor"/>. The stored rendering is kept: the same
@@ -236,7 +176,7 @@ public sealed class NoticeDispatcher
     public async Task<bool> RetryAsync(Guid noticeId, Actor actor, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
-        var status = await GetStatusAsync(noticeId, cancellationToken) ?? throw new NoticeNotFoundException(noticeId);
+        var status = await _queries.GetStatusAsync(noticeId, cancellationToken) ?? throw new NoticeNotFoundException(noticeId);
         if (status.Status != "failed")
         {
             return false;
@@ -279,87 +219,6 @@ public sealed class NoticeDispatcher
         return true;
     }
 
-    private async Task<int> CancelStaleRemindersAsync(CancellationToken cancellationToken)
-    {
-        // A reminder created before its deadline was met, cleared or fired must not go out afterwards.
-        await using var cmd = _dataSource.CreateCommand(
-            """
-            UPDATE notice n SET status = 'cancelled', last_error = 'deadline ' || d.status || ' before the reminder was sent'
-            FROM reminder r JOIN deadline d ON d.id = r.deadline_id
-            WHERE r.id = n.id AND n.status = 'pending' AND n.kind = 'reminder' AND d.status <> 'open'
-            """);
-        return await cmd.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    /// <summary>Claims up to <paramref name="limit"/> due notices and reads what sending them needs, in one statement.</summary>
-    private async Task<List<ClaimedNotice>> ClaimAsync(int limit, CancellationToken cancellationToken)
-    {
-        var now = Now();
-        await using var cmd = _dataSource.CreateCommand(
-            $"""
-            WITH due AS (
-                SELECT id FROM notice
-                WHERE status IN ('pending', 'sending') AND next_attempt_at <= $1
-                ORDER BY next_attempt_at, id
-                LIMIT $2
-                FOR UPDATE SKIP LOCKED
-            ), claimed AS (
-                UPDATE notice n SET status = 'sending', attempts = n.attempts + 1, last_attempt_at = $1, next_attempt_at = $3
-                FROM due WHERE n.id = due.id
-                RETURNING n.*
-            )
-            {DetailsSelect("claimed")}
-            """);
-        cmd.Parameters.AddWithValue(now);
-        cmd.Parameters.AddWithValue(limit);
-        cmd.Parameters.AddWithValue(now + TimeSpan.FromSeconds(_options.LeaseSeconds));
-        var list = new List<ClaimedNotice>();
-        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            list.Add(ReadClaimed(reader));
-        }
-
-        return list;
-    }
-
-    /// <summary>
-    /// What sending a notice needs. The data and state are the notice's own snapshot, written in its cause's
-    /// transaction (migration 0030); the dossier row gives only the workflow id, and its current data and state
-    /// only for a notice written before the snapshot existed (whose letter the composer renders from the journal).
-    /// </summary>
-    private static string DetailsSelect(string source) =>
-        $"""
-        SELECT n.id, n.dossier_id, n.kind, n.template_id, n.template_version, n.dossier_seq, n.journal_seq, n.created_at, n.attempts,
-               n.last_attempt_at, d.workflow_id, CASE WHEN n.data IS NULL THEN d.state ELSE n.state END,
-               CASE WHEN n.data IS NULL THEN d.data ELSE n.data END::text, {ReminderInfo.Columns}, {NoticeSnapshot.Columns}
-        FROM {source} n
-        JOIN dossier d ON d.id = n.dossier_id
-        {ReminderInfo.Joins}
-        ORDER BY n.id
-        """;
-
-    private static ClaimedNotice ReadClaimed(NpgsqlDataReader r) =>
-        new(ReadNotice(r), r.GetInt32(8), r.IsDBNull(9) ? null : r.GetFieldValue<DateTimeOffset>(9));
-
-    private static NoticeToCompose ReadNotice(NpgsqlDataReader r) => new(
-        r.GetGuid(0), r.GetGuid(1), r.GetString(2), r.GetString(3), r.GetInt32(4), r.GetInt32(5), r.GetInt64(6),
-        r.GetFieldValue<DateTimeOffset>(7), r.GetString(10), r.GetString(11), CanonicalJson.ParseObject(r.GetString(12)), ReminderInfo.Read(r, 13),
-        NoticeSnapshot.Read(r, 17) is { } snapshot ? snapshot with { DataSha256 = ComposedNotice.Sha256Of(r.GetString(12)) } : null);
-
-    /// <summary>
-    /// One notice as the dispatcher reads it to send it (<see cref="DetailsSelect"/>: its snapshot, its reminder),
-    /// without claiming it; null when there is no such notice. The preview of a letter not sent yet renders this.
-    /// </summary>
-    internal static async Task<NoticeToCompose?> ReadNoticeAsync(NpgsqlDataSource dataSource, Guid noticeId, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(dataSource);
-        await using var cmd = dataSource.CreateCommand(DetailsSelect("(SELECT * FROM notice WHERE id = $1)"));
-        cmd.Parameters.AddWithValue(noticeId);
-        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? ReadNotice(reader) : null;
-    }
-
     /// <summary>Recording transactions allowed in flight while the next message is sent (see <see cref="DeliverAsync"/>).</summary>
     private const int RecordsInFlight = 8;
 
@@ -375,7 +234,7 @@ public sealed class NoticeDispatcher
     /// A batch is claimed at once but handled a chunk at a time: <see cref="RenderChunk"/> letters are rendered (each
     /// from its notice's snapshot, and decision letters go through Chromium), then sent.
     /// While the batch is being worked through, the claims of its notices not yet handled are kept alive
-    /// (<see cref="KeepClaimsAsync"/>) every third of the lease, so a slow but healthy sender (long dossiers, PDF
+    /// (<see cref="NoticeClaims.KeepClaimsAsync"/>) every third of the lease, so a slow but healthy sender (long dossiers, PDF
     /// letters, a loaded machine) keeps its batch: without that, the rest of the batch lapsed during rendering,
     /// another sender claimed it again, both rendered the same letters, and every such re-claim counted as an
     /// attempt until healthy notices were failed as "gave up" (found by the full-size crash test). A sender that
@@ -394,7 +253,7 @@ public sealed class NoticeDispatcher
                 if (start > 0 && Now() - renewed >= TimeSpan.FromSeconds(_options.LeaseSeconds / 3.0))
                 {
                     renewed = Now();
-                    await KeepClaimsAsync(claimed.GetRange(start, claimed.Count - start), cancellationToken);
+                    await _claims.KeepClaimsAsync(claimed.GetRange(start, claimed.Count - start), cancellationToken);
                 }
 
                 var chunk = claimed.GetRange(start, Math.Min(RenderChunk, claimed.Count - start));
@@ -415,7 +274,7 @@ public sealed class NoticeDispatcher
                         continue;
                     }
 
-                    if (!await RenewLeaseAsync(c, cancellationToken))
+                    if (!await _claims.RenewLeaseAsync(c, cancellationToken))
                     {
                         // The batch took longer than the lease and another sender claimed this notice meanwhile: it is theirs now.
                         _logger.LogWarning("Notice {Notice} was claimed by another sender after its lease ran out; not sending it here", c.Notice.NoticeId);
@@ -455,25 +314,6 @@ public sealed class NoticeDispatcher
 
         var sent = (await Task.WhenAll(records)).Count(r => r);
         return new DispatchResult(sent, retrying, failed, 0);
-    }
-
-    /// <summary>
-    /// Restarts the lease of every notice of <paramref name="rest"/> whose claim this sender still holds (the notice
-    /// is <c>sending</c> with the attempt count this claim set), in one statement, and returns how many it renewed;
-    /// notices claimed by someone else meanwhile are left alone (and skipped later by <see cref="RenewLeaseAsync"/>).
-    /// </summary>
-    private async Task<int> KeepClaimsAsync(List<ClaimedNotice> rest, CancellationToken cancellationToken)
-    {
-        await using var cmd = _dataSource.CreateCommand(
-            """
-            UPDATE notice n SET next_attempt_at = $3
-            FROM unnest($1::uuid[], $2::int[]) AS c(id, attempts)
-            WHERE n.id = c.id AND n.status = 'sending' AND n.attempts = c.attempts
-            """);
-        cmd.Parameters.AddWithValue(rest.Select(c => c.Notice.NoticeId).ToArray());
-        cmd.Parameters.AddWithValue(rest.Select(c => c.Attempts).ToArray());
-        cmd.Parameters.AddWithValue(Now() + TimeSpan.FromSeconds(_options.LeaseSeconds));
-        return await cmd.ExecuteNonQueryAsync(cancellationToken);
     }
 
     private async Task<bool> RecordReleasingAsync(ClaimedNotice c, StoredLetter letter, DeliveryReceipt receipt, SemaphoreSlim gate, CancellationToken cancellationToken)
@@ -520,15 +360,6 @@ public sealed class NoticeDispatcher
     /// <summary>Connection loss, server shutdown or restart, too many connections, time-outs, failovers: trying again may work.</summary>
     internal static bool IsTransientDatabaseError(Exception e) => Database.DatabaseErrors.IsUnavailable(e);
 
-    /// <summary>
-    /// Right before a message goes out: checks that this sender's claim still holds (the notice is <c>sending</c> and
-    /// nobody claimed it since: <c>attempts</c> is still the number this claim set) and starts the lease again from
-    /// now. A batch is claimed at once but sent one message after the other, so without this a slow batch (a slow
-    /// relay, 30 s time-outs) outlives the lease of its last notices, another sender claims them, and both send them.
-    /// </summary>
-    private async Task<bool> RenewLeaseAsync(ClaimedNotice c, CancellationToken cancellationToken) =>
-        await KeepClaimsAsync([c], cancellationToken) == 1;
-
     /// <summary>Backoff or failure after a delivery exception; true when the notice is now failed.</summary>
     private async Task<bool> HandleFailureAsync(ClaimedNotice c, MailDeliveryException e, CancellationToken cancellationToken)
     {
@@ -541,13 +372,7 @@ public sealed class NoticeDispatcher
         }
 
         _logger.LogInformation("Notice {Notice} will be retried at {At}: {Reason}", c.Notice.NoticeId, decision.NextAttemptAt, decision.Reason);
-        await using var cmd = _dataSource.CreateCommand(
-            "UPDATE notice SET status = 'pending', next_attempt_at = $2, last_error = $3 WHERE id = $1 AND status = 'sending' AND attempts = $4");
-        cmd.Parameters.AddWithValue(c.Notice.NoticeId);
-        cmd.Parameters.AddWithValue(JournalEvent.Truncate(decision.NextAttemptAt!.Value));
-        cmd.Parameters.AddWithValue(decision.Reason);
-        cmd.Parameters.AddWithValue(c.Attempts);
-        await cmd.ExecuteNonQueryAsync(cancellationToken);
+        await _claims.ReleaseForRetryAsync(c, decision.NextAttemptAt!.Value, decision.Reason, cancellationToken);
         return false;
     }
 
@@ -754,8 +579,8 @@ public sealed class NoticeDispatcher
             cmd.Parameters.AddWithValue(fresh.Select(f => f.Notice.Notice.NoticeId).ToArray());
             cmd.Parameters.AddWithValue(fresh.Select(f => f.Notice.Notice.TemplateId).ToArray());
             cmd.Parameters.AddWithValue(fresh.Select(f => f.Notice.Notice.TemplateVersion).ToArray());
-            cmd.Parameters.AddWithValue(fresh.Select(f => JsonSerializer.Serialize(f.Composed.To, RecipientJson)).ToArray());
-            cmd.Parameters.AddWithValue(fresh.Select(f => JsonSerializer.Serialize(f.Composed.Cc, RecipientJson)).ToArray());
+            cmd.Parameters.AddWithValue(fresh.Select(f => JsonSerializer.Serialize(f.Composed.To, NoticeRows.RecipientJson)).ToArray());
+            cmd.Parameters.AddWithValue(fresh.Select(f => JsonSerializer.Serialize(f.Composed.Cc, NoticeRows.RecipientJson)).ToArray());
             cmd.Parameters.AddWithValue(fresh.Select(f => f.Composed.Subject).ToArray());
             cmd.Parameters.AddWithValue(fresh.Select(f => f.Composed.Html).ToArray());
             cmd.Parameters.AddWithValue(fresh.Select(f => f.Composed.Text).ToArray());
@@ -816,15 +641,12 @@ public sealed class NoticeDispatcher
         while (await reader.ReadAsync(cancellationToken))
         {
             letters[reader.GetGuid(0)] = new StoredLetter(
-                ParseRecipients(reader.GetString(1)), ParseRecipients(reader.GetString(2)), reader.GetString(3), reader.GetString(4),
+                NoticeRows.ParseRecipients(reader.GetString(1)), NoticeRows.ParseRecipients(reader.GetString(2)), reader.GetString(3), reader.GetString(4),
                 reader.GetString(5), reader.GetString(6), reader.IsDBNull(7) ? null : reader.GetFieldValue<byte[]>(7), reader.IsDBNull(8) ? null : reader.GetString(8));
         }
 
         return letters;
     }
-
-    private static List<MailRecipient> ParseRecipients(string json) =>
-        JsonSerializer.Deserialize<List<MailRecipient>>(json, RecipientJson) ?? [];
 
     private static OutgoingMessage ToMessage(NoticeToCompose n, StoredLetter letter)
     {
@@ -846,8 +668,6 @@ public sealed class NoticeDispatcher
             Headers = headers,
         };
     }
-
-    private sealed record ClaimedNotice(NoticeToCompose Notice, int Attempts, DateTimeOffset? LastAttemptAt);
 
     private sealed record StoredLetter(
         IReadOnlyList<MailRecipient> To, IReadOnlyList<MailRecipient> Cc, string Subject, string Html, string Text, string HtmlSha256, byte[]? Pdf, string? PdfFileName);

@@ -16,7 +16,7 @@ namespace SubsidyEngine.Engine.Notices;
 public static class NoticeServices
 {
     /// <summary>
-    /// Adds <see cref="NoticeDispatcher"/>, <see cref="ReminderSweeper"/>, <see cref="CalendarFeed"/>,
+    /// Adds <see cref="NoticeDispatcher"/>, <see cref="NoticeQueries"/>, <see cref="ReminderSweeper"/>, <see cref="CalendarFeed"/>,
     /// <see cref="NoticeWorkSignal"/> (as <see cref="IWorkSignal"/>, which the runtime picks up), the mail transport
     /// (<see cref="MailTransport.Create"/>) and <see cref="PlainNoticeComposer"/> unless another
     /// <see cref="INoticeComposer"/> is registered. The background loop (<see cref="NoticeDispatchLoop"/>) is added by
@@ -36,6 +36,7 @@ public static class NoticeServices
         {
             OperationsAddress = Options(sp).Smtp.OperationsAddress,
         });
+        services.TryAddSingleton(sp => new NoticeQueries(sp.GetRequiredService<NpgsqlDataSource>()));
         services.TryAddSingleton(sp => new ReminderSweeper(
             sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<WorkflowRuntime>(), sp.GetRequiredService<TimeProvider>(),
             Options(sp).Notices, sp.GetService<IWorkSignal>(), sp.GetService<ILogger<ReminderSweeper>>()));

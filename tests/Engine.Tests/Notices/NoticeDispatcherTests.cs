@@ -46,7 +46,7 @@ public sealed class NoticeDispatcherTests(PostgresDatabase db, SmtpTestServer sm
         Assert.Equal(3, messages.Count);
         foreach (var id in notices)
         {
-            var status = await dispatcher.GetStatusAsync(id);
+            var status = await h.Queries.GetStatusAsync(id);
             Assert.Equal("sent", status!.Status);
             var message = Assert.Single(messages, m => m.Message.MessageId == status.MessageId);
             Assert.Equal(MessageComposer.MessageIdFor(id, "noreply-samenleven@abb.example.be"), message.Message.MessageId);
@@ -67,7 +67,7 @@ public sealed class NoticeDispatcherTests(PostgresDatabase db, SmtpTestServer sm
         var inner = new SmtpMailTransport(smtp.CreateSmtpOptions(), h.Clock);
         await Assert.ThrowsAsync<SimulatedCrashException>(() => h.NewDispatcher(new CrashAfterSendTransport(inner)).DispatchDueAsync());
         Assert.Single(await smtp.WaitForMessagesAsync(1, TimeSpan.FromSeconds(10)));
-        var afterCrash = await h.NewDispatcher().GetStatusAsync(notice);
+        var afterCrash = await h.Queries.GetStatusAsync(notice);
         Assert.Equal("sending", afterCrash!.Status);
         Assert.Equal(1, afterCrash.Attempts); // the attempt was recorded before SMTP
 
@@ -172,7 +172,7 @@ public sealed class NoticeDispatcherTests(PostgresDatabase db, SmtpTestServer sm
         Assert.Equal(4, during.Retrying);
         foreach (var id in notices)
         {
-            var status = await dispatcher.GetStatusAsync(id);
+            var status = await h.Queries.GetStatusAsync(id);
             Assert.Equal("pending", status!.Status);
             Assert.Equal(1, status.Attempts);
             Assert.Equal(h.Clock.GetUtcNow() + RetryPolicy.Default.DelayAfter(1), status.NextAttemptAt, TimeSpan.FromSeconds(1));
@@ -200,7 +200,7 @@ public sealed class NoticeDispatcherTests(PostgresDatabase db, SmtpTestServer sm
         var result = await dispatcher.DispatchDueAsync();
 
         Assert.Equal(1, result.Failed);
-        var failed = Assert.Single(await dispatcher.ListFailedAsync());
+        var failed = Assert.Single(await h.Queries.ListFailedAsync());
         Assert.Equal(notice, failed.NoticeId);
         Assert.Contains("550", failed.LastError, StringComparison.Ordinal);
         Assert.Equal("reject-me@gemeente.example.be", Assert.Single(failed.To).Address);
@@ -210,8 +210,8 @@ public sealed class NoticeDispatcherTests(PostgresDatabase db, SmtpTestServer sm
 
         Assert.True(await dispatcher.RetryAsync(notice, NoticeHarness.Officer));
         Assert.False(await dispatcher.RetryAsync(notice, NoticeHarness.Officer)); // already pending
-        Assert.Equal("pending", (await dispatcher.GetStatusAsync(notice))!.Status);
-        Assert.Empty(await dispatcher.ListFailedAsync());
+        Assert.Equal("pending", (await h.Queries.GetStatusAsync(notice))!.Status);
+        Assert.Empty(await h.Queries.ListFailedAsync());
         Assert.Single(await h.RecordsAsync(failed.DossierId, "notice.requeued"));
 
         // Still refused: failed again, recorded again; the chain stays valid.
@@ -236,7 +236,7 @@ public sealed class NoticeDispatcherTests(PostgresDatabase db, SmtpTestServer sm
             Assert.Equal(2, result.Sent);
             var files = Directory.GetFiles(Path.Combine(dataDirectory, "outbox"), "*.eml", SearchOption.AllDirectories);
             Assert.Equal(notices.Select(n => n.ToString("D") + ".eml").Order(), files.Select(Path.GetFileName).Order());
-            var status = await h.NewDispatcher(transport).GetStatusAsync(notices[0]);
+            var status = await h.Queries.GetStatusAsync(notices[0]);
             var record = Assert.Single(await h.RecordsAsync(status!.DossierId, "notice.sent"));
             Assert.Equal("eml", record["transport"]!.GetValue<string>());
             var mime = await MimeKit.MimeMessage.LoadAsync(files.Single(f => f.EndsWith(notices[0].ToString("D") + ".eml", StringComparison.Ordinal)));

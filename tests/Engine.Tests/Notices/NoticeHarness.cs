@@ -86,6 +86,9 @@ public sealed class NoticeHarness
 
     public static Actor Officer => RuntimeHarness.Officer;
 
+    /// <summary>The officers' reads of the outbox (failed notices, the state of one notice).</summary>
+    public NoticeQueries Queries => new(Runtime.Db.DataSource);
+
     public ReminderSweeper NewReminderSweeper() => new(Runtime.Db.DataSource, Runtime.Runtime, Clock, Options.Notices);
 
     /// <summary>A dispatcher with its own SMTP connection to the test server (or the given transport).</summary>

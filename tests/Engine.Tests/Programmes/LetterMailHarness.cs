@@ -53,6 +53,9 @@ public sealed class LetterMailHarness : IAsyncDisposable
 
     public NoticeDispatcher Dispatcher { get; }
 
+    /// <summary>The officers' reads of the outbox (failed notices, the state of one notice).</summary>
+    public NoticeQueries Queries => new(Db.DataSource);
+
     public ReminderSweeper Reminders { get; }
 
     public Microsoft.Extensions.Time.Testing.FakeTimeProvider Clock => Programme.Clock;

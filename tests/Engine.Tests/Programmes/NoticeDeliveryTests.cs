@@ -80,7 +80,7 @@ public sealed partial class NoticeDeliveryTests(PostgresDatabase db, SmtpTestSer
         var operations = Assert.Single(await h.SentAsync(), m => m.Recipients.Contains("ops@abb.example.be"));
         Assert.Contains(broken.ToString("D"), operations.Text, StringComparison.Ordinal);
         Assert.Contains("no-such-letter", operations.Text, StringComparison.Ordinal);
-        var failed = Assert.Single(await h.Dispatcher.ListFailedAsync());
+        var failed = Assert.Single(await h.Queries.ListFailedAsync());
         Assert.Equal(broken, failed.NoticeId);
         Assert.Contains("no-such-letter", failed.LastError, StringComparison.Ordinal);
         Assert.Equal(1, await CountAsync($"SELECT count(*) FROM journal WHERE kind = 'notice.failed' AND dossier_id = '{app}'"));
