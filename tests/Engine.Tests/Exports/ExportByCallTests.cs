@@ -83,18 +83,7 @@ public sealed class ExportByCallTests
         await using var ds = NpgsqlDataSource.Create(await TestCluster.CreateEmptyDatabaseAsync());
         await new Migrator(ds).MigrateAsync();
         await using var conn = await ds.OpenConnectionAsync();
-        await using (var fill = new NpgsqlCommand(
-            """
-            INSERT INTO workflow_definition VALUES ('ps/dossier', 1, 'h', 'p', 'c', now());
-            INSERT INTO dossier (id, workflow_id, workflow_version, state, version, data, head_hash, created_at, updated_at)
-            SELECT gen_random_uuid(), 'ps/dossier', 1, 'draft', 1,
-                   jsonb_build_object('programme', 'ps', 'call', jsonb_build_object('id', 'c' || (i % 200)), 'owner', i::text, 'reference', 'X-' || i), 'h', now(), now()
-            FROM generate_series(1, 20000) i;
-            ANALYZE dossier;
-            """, conn))
-        {
-            await fill.ExecuteNonQueryAsync();
-        }
+        await FillAsync(conn, dossiers: 20000, calls: 200, padding: 0);
 
         // The export's own statement, as BuildAsync runs it.
         var (sql, parameters) = ExportQueries.Statement(new AccessScope("officer", Roles.Officer, null), ExportKinds.Dossiers, new ExportFilter { Programme = "ps", Call = "c7" });
@@ -119,18 +108,7 @@ public sealed class ExportByCallTests
         await using var ds = NpgsqlDataSource.Create(await TestCluster.CreateEmptyDatabaseAsync());
         await new Migrator(ds).MigrateAsync();
         await using var conn = await ds.OpenConnectionAsync();
-        await using (var fill = new NpgsqlCommand(
-            """
-            INSERT INTO workflow_definition VALUES ('ps/dossier', 1, 'h', 'p', 'c', now());
-            INSERT INTO dossier (id, workflow_id, workflow_version, state, version, data, head_hash, created_at, updated_at)
-            SELECT gen_random_uuid(), 'ps/dossier', 1, 'draft', 1,
-                   jsonb_build_object('programme', 'ps', 'call', jsonb_build_object('id', 'c' || (i % 20)), 'owner', i::text, 'reference', 'X-' || i, 'padding', repeat('x', 2000)), 'h', now(), now()
-            FROM generate_series(1, 2000) i;
-            ANALYZE dossier;
-            """, conn))
-        {
-            await fill.ExecuteNonQueryAsync();
-        }
+        await FillAsync(conn, dossiers: 2000, calls: 20, padding: 2000);
 
         var (sql, parameters) = ExportQueries.Statement(new AccessScope("officer", Roles.Officer, null), ExportKinds.Dossiers, new ExportFilter { Programme = "ps" });
         await using var explain = new NpgsqlCommand("EXPLAIN (VERBOSE) " + sql, conn);
@@ -178,5 +156,28 @@ public sealed class ExportByCallTests
 
         Assert.Equal(2000, references.Count);
         Assert.Equal(expected, references);
+    }
+
+    /// <summary>Dossiers of programme <c>ps</c> spread over <paramref name="calls"/> calls, with <paramref name="padding"/> characters of data each.</summary>
+    private static async Task FillAsync(NpgsqlConnection conn, int dossiers, int calls, int padding)
+    {
+        await using var batch = new NpgsqlBatch(conn)
+        {
+            BatchCommands =
+            {
+                new("INSERT INTO workflow_definition VALUES ('ps/dossier', 1, 'h', 'p', 'c', now())"),
+                new("""
+                    INSERT INTO dossier (id, workflow_id, workflow_version, state, version, data, head_hash, created_at, updated_at)
+                    SELECT gen_random_uuid(), 'ps/dossier', 1, 'draft', 1,
+                           jsonb_build_object('programme', 'ps', 'call', jsonb_build_object('id', 'c' || (i % $2)), 'owner', i::text, 'reference', 'X-' || i, 'padding', repeat('x', $3)), 'h', now(), now()
+                    FROM generate_series(1, $1) i
+                    """)
+                {
+                    Parameters = { new() { Value = dossiers }, new() { Value = calls }, new() { Value = padding } },
+                },
+                new("ANALYZE dossier"),
+            },
+        };
+        await batch.ExecuteNonQueryAsync();
     }
 }
