@@ -13,10 +13,12 @@ namespace SubsidyEngine.Bench;
 public sealed class BenchCluster : IAsyncDisposable
 {
     private readonly string _root;
+    private readonly bool _keep;
 
-    private BenchCluster(string root, EmbeddedPostgres pg)
+    private BenchCluster(string root, EmbeddedPostgres pg, bool keep)
     {
         _root = root;
+        _keep = keep;
         Postgres = pg;
         // The service's own data source settings (DatabaseHandle), with a pool large enough for every client.
         DataSource = DatabaseHandle.CreateDataSource(pg.ConnectionString + ";Maximum Pool Size=200");
@@ -26,11 +28,21 @@ public sealed class BenchCluster : IAsyncDisposable
 
     public NpgsqlDataSource DataSource { get; }
 
-    public static async Task<BenchCluster> StartAsync(IReadOnlyDictionary<string, string>? serverSettings = null)
+    /// <param name="serverSettings">Server settings over the defaults.</param>
+    /// <param name="keptRoot">
+    /// A folder the cluster lives in and is kept in after the run (stopped, not removed); a later run with the same
+    /// folder starts the same cluster again (the <c>scale</c> scenario's <c>SCALE_KEEP</c>). Null: a fresh folder,
+    /// removed at the end.
+    /// </param>
+    public static async Task<BenchCluster> StartAsync(IReadOnlyDictionary<string, string>? serverSettings = null, string? keptRoot = null)
     {
-        var root = Path.Combine(Path.GetTempPath(), "subsidy-bench", Guid.NewGuid().ToString("N")[..12]);
+        var root = keptRoot ?? Path.Combine(Path.GetTempPath(), "subsidy-bench", Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(root);
-        File.SetUnixFileMode(Path.GetDirectoryName(root)!, (UnixFileMode)0b111_111_111 | UnixFileMode.StickyBit);
+        if (keptRoot is null)
+        {
+            File.SetUnixFileMode(Path.GetDirectoryName(root)!, (UnixFileMode)0b111_111_111 | UnixFileMode.StickyBit);
+        }
+
         File.SetUnixFileMode(root, (UnixFileMode)0b111_101_101);
         using var l = new TcpListener(IPAddress.Loopback, 0);
         l.Start();
@@ -57,7 +69,7 @@ public sealed class BenchCluster : IAsyncDisposable
             Database = "bench",
             ServerSettings = settings,
         });
-        var cluster = new BenchCluster(root, pg);
+        var cluster = new BenchCluster(root, pg, keptRoot is not null);
         await new Migrator(cluster.DataSource).MigrateAsync();
         if (Statements)
         {
@@ -166,6 +178,11 @@ public sealed class BenchCluster : IAsyncDisposable
     {
         await DataSource.DisposeAsync();
         await Postgres.DisposeAsync();
+        if (_keep)
+        {
+            return;
+        }
+
         try
         {
             Directory.Delete(_root, recursive: true);

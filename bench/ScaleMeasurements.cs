@@ -63,11 +63,13 @@ internal static class ScaleMeasurements
         Console.WriteLine($"pages: call {callId} ({callSize:N0} applications, state {state}), dossier {dossierId}, municipality {authority} ({authoritySize:N0} dossiers)");
 
         var users = new UserDirectory(ds, TimeProvider.System);
-        var officer = await users.CreateUserAsync("Scale officer", "scale-officer@abb.example.be", "officer", null);
+        // A run on kept data (SCALE_KEEP) finds the users of the earlier runs: each run has its own.
+        var run = DateTime.UtcNow.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture);
+        var officer = await users.CreateUserAsync("Scale officer", $"scale-officer-{run}@abb.example.be", "officer", null);
         var officerKey = await users.CreateKeyAsync(officer.Id, "bench scale");
-        var municipality = await users.CreateUserAsync("Scale municipality", "scale-gemeente@gemeente.example.be", "municipality", authority);
+        var municipality = await users.CreateUserAsync("Scale municipality", $"scale-gemeente-{run}@gemeente.example.be", "municipality", authority);
         var municipalityKey = await users.CreateKeyAsync(municipality.Id, "bench scale");
-        var auditor = await users.CreateUserAsync("Scale auditor", "scale-auditor@abb.example.be", "auditor", null);
+        var auditor = await users.CreateUserAsync("Scale auditor", $"scale-auditor-{run}@abb.example.be", "auditor", null);
         var auditorKey = await users.CreateKeyAsync(auditor.Id, "bench scale");
 
         var port = ServiceProcess.FreePort();

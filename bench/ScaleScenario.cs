@@ -57,44 +57,50 @@ public static partial class ScaleScenario
         var target = int.TryParse(Environment.GetEnvironmentVariable("SCALE_DOSSIERS"), out var n) ? n
             : pagesOnly ? (quick ? 2_000 : 10_000) : quick ? 20_000 : 1_000_000;
         var total = Stopwatch.StartNew();
-        await using var cluster = await BenchCluster.StartAsync(ServerSettings);
+        // SCALE_KEEP=<folder>: the cluster and the generated workflows folder live there and are kept after the run; a
+        // later run with the same folder measures the same data again without generating it (SCALE_PARTS picks what).
+        var keep = Environment.GetEnvironmentVariable("SCALE_KEEP") is { Length: > 0 } k ? Path.GetFullPath(k) : null;
+        var parts = Parts(Environment.GetEnvironmentVariable("SCALE_PARTS"));
+        if (keep is not null)
+        {
+            Directory.CreateDirectory(keep);
+        }
+
+        await using var cluster = await BenchCluster.StartAsync(ServerSettings, keep is null ? null : Path.Combine(keep, "cluster"));
         var root = ServiceProcess.RepoRoot();
-        var work = Directory.CreateTempSubdirectory("subsidy-bench-scale-");
+        var work = keep is null ? Directory.CreateTempSubdirectory("subsidy-bench-scale-") : Directory.CreateDirectory(Path.Combine(keep, "work"));
+        var generatedFile = keep is null ? null : Path.Combine(keep, "generated.txt");
         var results = new Dictionary<string, string>(StringComparer.Ordinal);
         try
         {
-            // 1. The templates: two programme runs through the real runtime, with every notice delivered as it falls due.
-            var watch = Stopwatch.StartNew();
-            var sourceWorkflows = Path.Combine(root, "workflows");
-            var finished = await RunTemplateAsync(cluster, root, work.FullName, "template_finished", new SimulationOptions { Seed = 1, ToYear = 2026 });
-            var live = await RunTemplateAsync(cluster, root, work.FullName, "template_live", new SimulationOptions { Seed = 2, ToYear = 2024, EndAt = LiveUntil });
-
-            // The workflows folder the generated database is read with: the repository's, plus every copy's own call
-            // files (ScaleGenerator: copies of a programme share no call id).
             var workflows = Path.Combine(work.FullName, "workflows");
-            CopyFolder(sourceWorkflows, workflows);
-            Console.WriteLine($"templates in {watch.Elapsed.TotalSeconds:F0} s: {ScaleGenerator.Describe(finished.Template)}; {ScaleGenerator.Describe(live.Template)}");
+            if (generatedFile is not null && File.Exists(generatedFile))
+            {
+                foreach (var line in File.ReadAllLines(generatedFile))
+                {
+                    var eq = line.IndexOf('=', StringComparison.Ordinal);
+                    results[line[..eq]] = line[(eq + 1)..];
+                }
 
-            // 2. Copies of both into the bench database.
-            var copiesFinished = Math.Max(1, (int)Math.Round(target * FinishedShare / finished.Template.DossierCount));
-            var copiesLive = Math.Max(1, (int)Math.Round(target * (1 - FinishedShare) / live.Template.DossierCount));
-            await ScaleGenerator.CopyDefinitionsAsync(finished.DataSource, cluster.DataSource);
-            await ScaleGenerator.CopyDefinitionsAsync(live.DataSource, cluster.DataSource);
-            var generated = await ScaleGenerator.GenerateAsync(cluster.DataSource, [finished.Template, live.Template], [copiesFinished, copiesLive],
-                Path.Combine(workflows, Programme, ProgrammeLoader.CallsFolderName), new Progress<string>(line => Console.WriteLine($"generator: {line}")));
-            await finished.DataSource.DisposeAsync();
-            await live.DataSource.DisposeAsync();
-            Console.WriteLine($"generated {generated.Dossiers:N0} dossiers, {generated.Events:N0} events, {generated.Deadlines:N0} deadlines, {generated.Notices:N0} notices, " +
-                              $"{generated.Letters:N0} letters, {generated.UniqueKeys:N0} unique keys, {generated.Calls:N0} calls ({copiesFinished:N0} copies of the finished programme, {copiesLive:N0} of the live one) in {generated.Elapsed.TotalSeconds:F0} s");
-            results["calls"] = generated.Calls.ToString(CultureInfo.InvariantCulture);
-            results["dossiers"] = generated.Dossiers.ToString(CultureInfo.InvariantCulture);
-            results["events"] = generated.Events.ToString(CultureInfo.InvariantCulture);
-            results["generate_s"] = generated.Elapsed.TotalSeconds.ToString("F0", CultureInfo.InvariantCulture);
+                Console.WriteLine($"kept data in {keep}: {results["dossiers"]} dossiers, {results["events"]} events, {results["calls"]} calls " +
+                                  $"(generated earlier in {results["generate_s"]} s); parts: {string.Join(',', parts)}");
+            }
+            else
+            {
+                await GenerateAsync(cluster, root, work.FullName, workflows, target, results);
+                if (generatedFile is not null)
+                {
+                    File.WriteAllLines(generatedFile, results.Select(kv => $"{kv.Key}={kv.Value}"));
+                }
+            }
 
-            var analyze = Stopwatch.StartNew();
-            await ExecAsync(cluster.DataSource, "ANALYZE");
-            results["first_analyze_s"] = analyze.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture);
-            Console.WriteLine($"ANALYZE after the load: {analyze.Elapsed.TotalSeconds:F1} s");
+            if (parts.Contains("analyze"))
+            {
+                var analyze = Stopwatch.StartNew();
+                await ExecAsync(cluster.DataSource, "ANALYZE");
+                results["first_analyze_s"] = analyze.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture);
+                Console.WriteLine($"ANALYZE after the load: {analyze.Elapsed.TotalSeconds:F1} s");
+            }
 
             if (pagesOnly)
             {
@@ -107,28 +113,47 @@ public static partial class ScaleScenario
             // 3. Replay of everything, as `replay --all` without the letters: events/s and the peak working set.
             var programmes = Programmes(root, workflows);
             var catalog = WorkflowCatalog.Load(workflows, ProgrammeRules.Create(programmes), LetterTemplateDirectory.Default);
-            var (rate, peakMb, summary) = await ReplayAsync(cluster.DataSource, catalog);
-            results["replay_events_per_s"] = rate.ToString("F0", CultureInfo.InvariantCulture);
-            results["replay_peak_mb"] = peakMb.ToString("F0", CultureInfo.InvariantCulture);
-            Console.WriteLine($"replay: {summary.OneLine}; {rate:F0} events/s, peak working set {peakMb:F0} MB");
-            if (!summary.Ok)
+            if (parts.Contains("replay"))
             {
-                throw new InvalidOperationException("replay of the generated data found divergences: " + string.Join("; ",
-                    summary.Failures.Take(5).Select(f => f.First?.ToString()).Concat(summary.CheckpointProblems.Take(5).Select(p => p.ToString()))));
+                var (rate, peakMb, summary) = await ReplayAsync(cluster.DataSource, catalog);
+                results["replay_events_per_s"] = rate.ToString("F0", CultureInfo.InvariantCulture);
+                results["replay_peak_mb"] = peakMb.ToString("F0", CultureInfo.InvariantCulture);
+                Console.WriteLine($"replay: {summary.OneLine}; {rate:F0} events/s, peak working set {peakMb:F0} MB");
+                if (!summary.Ok)
+                {
+                    throw new InvalidOperationException("replay of the generated data found divergences: " + string.Join("; ",
+                        summary.Failures.Take(5).Select(f => f.First?.ToString()).Concat(summary.CheckpointProblems.Take(5).Select(p => p.ToString()))));
+                }
             }
 
             // 4. check-data (the verb's DataCheck) on everything: every stored dossier against its definition and its call.
-            var problems = await CheckDataAsync(cluster.DataSource, catalog, programmes, results);
+            var problems = parts.Contains("check-data") ? await CheckDataAsync(cluster.DataSource, catalog, programmes, results) : [];
             if (problems.Count > 0)
             {
                 throw new InvalidOperationException($"check-data found {problems.Count} problems in the generated data: " + string.Join("; ", problems.Take(5)));
             }
 
             // 5. Sizes, VACUUM and ANALYZE; pages and the call export through the service; the sweep; fires.
-            await ScaleMeasurements.SizesAndMaintenanceAsync(cluster.DataSource, results);
-            await ScaleMeasurements.PagesAsync(cluster, work.FullName, workflows, quick, results);
-            await ScaleMeasurements.SweepAsync(cluster, catalog, generated.Dossiers, quick, results);
-            await ScaleMeasurements.FiresAsync(cluster, quick, results);
+            if (parts.Contains("sizes"))
+            {
+                await ScaleMeasurements.SizesAndMaintenanceAsync(cluster.DataSource, results);
+            }
+
+            if (parts.Contains("pages"))
+            {
+                await ScaleMeasurements.PagesAsync(cluster, work.FullName, workflows, quick, results);
+            }
+
+            // The sweep and the fires change the data (due deadlines, reminders, fired dossiers): run them last.
+            if (parts.Contains("sweep"))
+            {
+                await ScaleMeasurements.SweepAsync(cluster, catalog, long.Parse(results["dossiers"], CultureInfo.InvariantCulture), quick, results);
+            }
+
+            if (parts.Contains("fires"))
+            {
+                await ScaleMeasurements.FiresAsync(cluster, quick, results);
+            }
 
             results["total_s"] = total.Elapsed.TotalSeconds.ToString("F0", CultureInfo.InvariantCulture);
             Console.WriteLine($"all figures: {string.Join(' ', results.Select(kv => $"{kv.Key}={kv.Value}"))}");
@@ -141,12 +166,66 @@ public static partial class ScaleScenario
         {
             try
             {
-                work.Delete(recursive: true);
+                if (keep is null)
+                {
+                    work.Delete(recursive: true);
+                }
+
             }
             catch (IOException)
             {
             }
         }
+    }
+
+    /// <summary>Steps 1 and 2: the two template runs, then their copies into the bench database; the counts into <paramref name="results"/>.</summary>
+    private static async Task<long> GenerateAsync(BenchCluster cluster, string root, string work, string workflows, int target, Dictionary<string, string> results)
+    {
+        // 1. The templates: two programme runs through the real runtime, with every notice delivered as it falls due.
+        var watch = Stopwatch.StartNew();
+        var sourceWorkflows = Path.Combine(root, "workflows");
+        var finished = await RunTemplateAsync(cluster, root, work, "template_finished", new SimulationOptions { Seed = 1, ToYear = 2026 });
+        var live = await RunTemplateAsync(cluster, root, work, "template_live", new SimulationOptions { Seed = 2, ToYear = 2024, EndAt = LiveUntil });
+
+        // The workflows folder the generated database is read with: the repository's, plus every copy's own call
+        // files (ScaleGenerator: copies of a programme share no call id).
+        CopyFolder(sourceWorkflows, workflows);
+        Console.WriteLine($"templates in {watch.Elapsed.TotalSeconds:F0} s: {ScaleGenerator.Describe(finished.Template)}; {ScaleGenerator.Describe(live.Template)}");
+
+        // 2. Copies of both into the bench database.
+        var copiesFinished = Math.Max(1, (int)Math.Round(target * FinishedShare / finished.Template.DossierCount));
+        var copiesLive = Math.Max(1, (int)Math.Round(target * (1 - FinishedShare) / live.Template.DossierCount));
+        await ScaleGenerator.CopyDefinitionsAsync(finished.DataSource, cluster.DataSource);
+        await ScaleGenerator.CopyDefinitionsAsync(live.DataSource, cluster.DataSource);
+        var generated = await ScaleGenerator.GenerateAsync(cluster.DataSource, [finished.Template, live.Template], [copiesFinished, copiesLive],
+            Path.Combine(workflows, Programme, ProgrammeLoader.CallsFolderName), new Progress<string>(line => Console.WriteLine($"generator: {line}")));
+        await finished.DataSource.DisposeAsync();
+        await live.DataSource.DisposeAsync();
+        Console.WriteLine($"generated {generated.Dossiers:N0} dossiers, {generated.Events:N0} events, {generated.Deadlines:N0} deadlines, {generated.Notices:N0} notices, " +
+                          $"{generated.Letters:N0} letters, {generated.UniqueKeys:N0} unique keys, {generated.Calls:N0} calls ({copiesFinished:N0} copies of the finished programme, {copiesLive:N0} of the live one) in {generated.Elapsed.TotalSeconds:F0} s");
+        results["calls"] = generated.Calls.ToString(CultureInfo.InvariantCulture);
+        results["dossiers"] = generated.Dossiers.ToString(CultureInfo.InvariantCulture);
+        results["events"] = generated.Events.ToString(CultureInfo.InvariantCulture);
+        results["generate_s"] = generated.Elapsed.TotalSeconds.ToString("F0", CultureInfo.InvariantCulture);
+
+        return generated.Dossiers;
+    }
+
+    /// <summary>The measured parts, in the order they run.</summary>
+    private static readonly string[] AllParts = ["analyze", "replay", "check-data", "sizes", "pages", "sweep", "fires"];
+
+    /// <summary><c>SCALE_PARTS</c> (comma-separated names of <see cref="AllParts"/>); empty: every part.</summary>
+    private static HashSet<string> Parts(string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return new HashSet<string>(AllParts, StringComparer.Ordinal);
+        }
+
+        var parts = value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
+        var unknown = parts.Except(AllParts).ToList();
+        return unknown.Count == 0 ? parts
+            : throw new ArgumentException($"SCALE_PARTS: unknown part(s) {string.Join(", ", unknown)}; known: {string.Join(", ", AllParts)}");
     }
 
     /// <summary>The programme the templates simulate (<see cref="SimulationOptions.ProgrammeId"/>'s default).</summary>
