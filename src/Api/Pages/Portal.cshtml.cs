@@ -104,9 +104,9 @@ public sealed class PortalModel(
         Dossiers = (await queries.ListAsync(Scope, new DossierFilter(), 1, 200, ct, dataKeys: ["reference", "title", "extension", "extendedUntil", "call"])).Items;
         ActiveCalendarLinks = Scope.AuthorityId is null ? 0 : await calendar.CountActiveAsync(Scope.AuthorityId, ct);
         var now = clock.GetUtcNow();
-        var opened = await portal.OpenCallKeysAsync(ct);
-        OpenCalls = programmes.Programmes.SelectMany(p => p.Calls)
-            .Where(c => c.Window.Contains(now) && opened.Contains(ProgrammeInputs.CallDossierKey(c.ProgrammeId, c.Id))).ToList();
+        var inWindow = programmes.Programmes.SelectMany(p => p.Calls).Where(c => c.Window.Contains(now)).ToList();
+        var opened = await portal.OpenCallKeysAsync(inWindow.Select(c => ProgrammeInputs.CallDossierKey(c.ProgrammeId, c.Id)).ToList(), ct);
+        OpenCalls = inWindow.Where(c => opened.Contains(ProgrammeInputs.CallDossierKey(c.ProgrammeId, c.Id))).ToList();
         Lines = await portal.LinesAsync(Dossiers.Select(d => d.Id).ToList(), ct);
 
         // A call the authority already applied to (as applicant, or as a participant of another's application) shows

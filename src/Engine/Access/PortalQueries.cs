@@ -13,12 +13,24 @@ public sealed record PortalLine(Guid DossierId, string? DeadlineKind, DateTimeOf
 /// </summary>
 public sealed class PortalQueries(NpgsqlDataSource dataSource)
 {
-    /// <summary>The unique keys (<c>programme/call|callId</c>) of the call dossiers that are open for applications.</summary>
-    public async Task<IReadOnlySet<string>> OpenCallKeysAsync(CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Which of <paramref name="callKeys"/> (unique keys <c>programme/call|callId</c>, the calls whose window is open)
+    /// belong to a call dossier that is open for applications. Looked up by key (the unique index), so the cost follows
+    /// the calls asked about, not the number of dossiers: the former filter <c>workflow_id LIKE '%/call'</c> read every
+    /// dossier (docs/benchmarks.md, scale).
+    /// </summary>
+    public async Task<IReadOnlySet<string>> OpenCallKeysAsync(IReadOnlyCollection<string> callKeys, CancellationToken cancellationToken = default)
     {
-        await using var cmd = dataSource.CreateCommand(
-            "SELECT u.key FROM dossier_unique u JOIN dossier d ON d.id = u.dossier_id WHERE d.state = 'open' AND d.workflow_id LIKE '%/call'");
+        ArgumentNullException.ThrowIfNull(callKeys);
         var keys = new HashSet<string>(StringComparer.Ordinal);
+        if (callKeys.Count == 0)
+        {
+            return keys;
+        }
+
+        await using var cmd = dataSource.CreateCommand(
+            "SELECT u.key FROM dossier_unique u JOIN dossier d ON d.id = u.dossier_id WHERE u.key = ANY($1) AND d.state = 'open' AND d.workflow_id LIKE '%/call'");
+        cmd.Parameters.AddWithValue(callKeys.ToArray());
         await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
