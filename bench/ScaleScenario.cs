@@ -126,6 +126,12 @@ public static partial class ScaleScenario
                 }
             }
 
+            // 3b. The replay's own work without the database: comparable under a changing load.
+            if (parts.Contains("replay-cpu"))
+            {
+                await ReplayCpuAsync(cluster.DataSource, catalog, results);
+            }
+
             // 4. check-data (the verb's DataCheck) on everything: every stored dossier against its definition and its call.
             var problems = parts.Contains("check-data") ? await CheckDataAsync(cluster.DataSource, catalog, programmes, results) : [];
             if (problems.Count > 0)
@@ -160,7 +166,7 @@ public static partial class ScaleScenario
             string R(string key) => results.TryGetValue(key, out var v) ? v : "n/a";
             return [$"RESULT scale dossiers={R("dossiers")} events={R("events")} board_p95_ms={R("board_first_p95_ms")} board_filtered_p95_ms={R("board_filtered_p95_ms")} " +
                     $"dashboard_p95_ms={R("dashboard_p95_ms")} dossier_p95_ms={R("dossier_p95_ms")} portal_p95_ms={R("portal_p95_ms")} sweep_s={R("sweep_s")} " +
-                    $"replay_events_per_s={R("replay_events_per_s")} export_s={R("export_s")} export_large_s={R("export_large_s")} check_data_problems={R("check_data_problems")} fires_ratio_to_empty={R("fires_ratio_to_empty")} generate_s={R("generate_s")}"];
+                    $"replay_events_per_s={R("replay_events_per_s")} export_s={R("export_s")} export_large_s={R("export_large_s")} replay_cpu_events_per_s={R("replay_cpu_events_per_s")} replay_cpu_bytes_per_event={R("replay_cpu_bytes_per_event")} check_data_problems={R("check_data_problems")} fires_ratio_to_empty={R("fires_ratio_to_empty")} generate_s={R("generate_s")}"];
         }
         finally
         {
@@ -212,7 +218,7 @@ public static partial class ScaleScenario
     }
 
     /// <summary>The measured parts, in the order they run.</summary>
-    private static readonly string[] AllParts = ["analyze", "replay", "check-data", "sizes", "pages", "sweep", "fires"];
+    private static readonly string[] AllParts = ["analyze", "replay", "replay-cpu", "check-data", "sizes", "pages", "sweep", "fires"];
 
     /// <summary><c>SCALE_PARTS</c> (comma-separated names of <see cref="AllParts"/>); empty: every part.</summary>
     private static HashSet<string> Parts(string? value)
@@ -375,6 +381,63 @@ public static partial class ScaleScenario
         var rate = summary.Events / watch.Elapsed.TotalSeconds;
         InterlockedMax(ref peak, Environment.WorkingSet);
         return (rate, peak / 1048576.0, summary);
+    }
+
+    /// <summary>
+    /// The replay's work per event without the database (SCALE_PARTS=replay-cpu): the journals and projections of the
+    /// first 3,000 dossiers (by id) are read into memory once, then replayed on one thread as the streamed replay's
+    /// worker does (every event's hash, decision and effects, the projection parsed from its text and compared), five
+    /// passes; the best pass's events/s and the bytes allocated per event (deterministic, unlike times on a loaded
+    /// machine).
+    /// </summary>
+    private static async Task ReplayCpuAsync(NpgsqlDataSource ds, WorkflowCatalog catalog, Dictionary<string, string> results)
+    {
+        var dossiers = new List<(Guid Id, List<JournalEvent> Events, string Stored, Func<string, DossierSnapshot> Snapshot)>();
+        await using (var cmd = ds.CreateCommand($"SELECT {WorkflowRuntime.SnapshotColumns} FROM dossier ORDER BY id LIMIT 3000"))
+        await using (var r = await cmd.ExecuteReaderAsync())
+        {
+            while (await r.ReadAsync())
+            {
+                var (id, wf, wfv, state, version, data, head, created, updated) = (r.GetGuid(0), r.GetString(1), r.GetInt32(2), r.GetString(3), r.GetInt32(4), r.GetString(5),
+                    r.GetString(6), r.GetFieldValue<DateTimeOffset>(7), r.GetFieldValue<DateTimeOffset>(8));
+                dossiers.Add((id, [], data, text => new DossierSnapshot(id, wf, wfv, state, version, CanonicalJson.ParseObject(text), head, created, updated)));
+            }
+        }
+
+        var journal = new JournalStore(ds);
+        foreach (var d in dossiers)
+        {
+            d.Events.AddRange(await journal.ForDossierAsync(d.Id));
+        }
+
+        var events = dossiers.Sum(d => d.Events.Count);
+        double best = 0;
+        long allocatedPerEvent = 0;
+        for (var pass = 0; pass < 5; pass++)
+        {
+            var allocated = GC.GetAllocatedBytesForCurrentThread();
+            var watch = Stopwatch.StartNew();
+            var divergent = 0;
+            foreach (var d in dossiers)
+            {
+                if (!Replayer.Replay(d.Id, d.Events, d.Snapshot(d.Stored), catalog).Ok)
+                {
+                    divergent++;
+                }
+            }
+
+            var rate = events / watch.Elapsed.TotalSeconds;
+            allocatedPerEvent = (GC.GetAllocatedBytesForCurrentThread() - allocated) / events;
+            best = Math.Max(best, rate);
+            Console.WriteLine($"replay-cpu pass {pass + 1}: {dossiers.Count:N0} dossiers, {events:N0} events in {watch.Elapsed.TotalSeconds:F2} s, {rate:F0} events/s, {allocatedPerEvent:N0} bytes allocated per event, {divergent} divergent");
+            if (divergent > 0)
+            {
+                throw new InvalidOperationException($"replay-cpu: {divergent} dossiers diverge");
+            }
+        }
+
+        results["replay_cpu_events_per_s"] = best.ToString("F0", CultureInfo.InvariantCulture);
+        results["replay_cpu_bytes_per_event"] = allocatedPerEvent.ToString(CultureInfo.InvariantCulture);
     }
 
     private sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
