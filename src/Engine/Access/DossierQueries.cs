@@ -54,28 +54,10 @@ public sealed class DossierQueries(NpgsqlDataSource dataSource)
     /// </summary>
     public async Task<DossierPage> ListAsync(AccessScope scope, DossierFilter filter, int page, int pageSize, CancellationToken cancellationToken = default, IReadOnlyList<string>? dataKeys = null)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(page, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
-        var columns = Columns;
-        if (dataKeys is not null)
-        {
-            if (dataKeys.Count == 0 || dataKeys.Any(k => !System.Text.RegularExpressions.Regex.IsMatch(k, "^[A-Za-z][A-Za-z0-9_]{0,62}$")))
-            {
-                throw new ArgumentException("data keys must be plain identifiers", nameof(dataKeys));
-            }
-
-            columns = columns.Replace("d.data::text", "jsonb_strip_nulls(jsonb_build_object(" + string.Join(", ", dataKeys.Select(k => $"'{k}', d.data -> '{k}'")) + "))::text", StringComparison.Ordinal);
-        }
-
         var (where, parameters) = Where(scope, filter);
         await using var batch = dataSource.CreateBatch();
         var count = new NpgsqlBatchCommand("SELECT count(*) FROM dossier d" + where);
-        // The page's ids first, then their rows: with the columns in one query, PostgreSQL computed data::text (and
-        // read the TOASTed data) of every matching dossier below the sort, not of the page's only (docs/benchmarks.md,
-        // scale: the board's first page at 100,000 dossiers went from 22 s to 0.5 s in EXPLAIN ANALYZE).
-        var list = new NpgsqlBatchCommand(
-            $"SELECT {columns} FROM (SELECT d.id FROM dossier d{where} ORDER BY d.updated_at DESC, d.id LIMIT {pageSize} OFFSET {(long)(page - 1) * pageSize}) page " +
-            "JOIN dossier d ON d.id = page.id ORDER BY d.updated_at DESC, d.id");
+        var list = new NpgsqlBatchCommand(PageSql(where, page, pageSize, dataKeys));
         foreach (var p in parameters)
         {
             count.Parameters.Add(new NpgsqlParameter { Value = p.Value });
@@ -88,13 +70,59 @@ public sealed class DossierQueries(NpgsqlDataSource dataSource)
         await reader.ReadAsync(cancellationToken);
         var total = reader.GetInt64(0);
         await reader.NextResultAsync(cancellationToken);
+        return new DossierPage(await ReadAllAsync(reader, cancellationToken), total);
+    }
+
+    /// <summary>
+    /// <see cref="ListAsync"/>'s page without its count: for a caller that counts otherwise (the board sums
+    /// <see cref="StateCountsAsync"/>, which reads the same rows; a separate <c>count(*)</c> read every matching
+    /// dossier once more, docs/benchmarks.md scale).
+    /// </summary>
+    public async Task<IReadOnlyList<DossierSnapshot>> PageAsync(AccessScope scope, DossierFilter filter, int page, int pageSize, CancellationToken cancellationToken = default, IReadOnlyList<string>? dataKeys = null)
+    {
+        var (where, parameters) = Where(scope, filter);
+        await using var cmd = dataSource.CreateCommand(PageSql(where, page, pageSize, dataKeys));
+        cmd.Parameters.AddRange(parameters.ToArray());
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        return await ReadAllAsync(reader, cancellationToken);
+    }
+
+    private static string PageSql(StringBuilder where, int page, int pageSize, IReadOnlyList<string>? dataKeys)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(page, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
+        var columns = Columns;
+        if (dataKeys is not null)
+        {
+            if (dataKeys.Count == 0 || dataKeys.Any(k => !System.Text.RegularExpressions.Regex.IsMatch(k, "^[A-Za-z][A-Za-z0-9_]{0,62}$")))
+            {
+                throw new ArgumentException("data keys must be plain identifiers", nameof(dataKeys));
+            }
+
+            // The data is read (de-TOASTed, decompressed) once per row: `d.data -> 'k'` once per key decompressed the
+            // whole data once per key (the board's two keys doubled its rows' time, docs/benchmarks.md scale). The
+            // concatenation with an empty object yields the same object in memory; OFFSET 0 keeps the subquery from
+            // being pulled up, which would repeat the expression per key.
+            columns = columns.Replace("d.data::text", "(SELECT jsonb_strip_nulls(jsonb_build_object(" + string.Join(", ", dataKeys.Select(k => $"'{k}', x -> '{k}'")) +
+                                                      ")) FROM (SELECT d.data || '{}'::jsonb AS x OFFSET 0) one)::text", StringComparison.Ordinal);
+        }
+
+        // The page's ids first, then their rows: with the columns in one query, PostgreSQL computed data::text (and
+        // read the TOASTed data) of every matching dossier below the sort, not of the page's only (docs/benchmarks.md,
+        // scale: the board's first page at 100,000 dossiers went from 22 s to 0.5 s in EXPLAIN ANALYZE).
+        return $"SELECT {columns} FROM (SELECT d.id FROM dossier d{where} ORDER BY d.updated_at DESC, d.id LIMIT {pageSize} OFFSET {(long)(page - 1) * pageSize}) page " +
+               "JOIN dossier d ON d.id = page.id ORDER BY d.updated_at DESC, d.id";
+    }
+
+    private static async Task<IReadOnlyList<DossierSnapshot>> ReadAllAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
+    {
         var items = new List<DossierSnapshot>();
         while (await reader.ReadAsync(cancellationToken))
         {
             items.Add(Read(reader));
         }
 
-        return new DossierPage(items, total);
+        return items;
     }
 
     /// <summary>
