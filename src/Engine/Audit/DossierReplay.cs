@@ -163,8 +163,7 @@ public sealed class DossierReplay(Guid dossierId, WorkflowCatalog catalog)
 
                 if (outcome is not null)
                 {
-                    // By way of a document: the summary holds members parsed from the arguments and the data (see SerializeParsed).
-                    if (CanonicalJson.SerializeParsed(outcome.Summary) != e.Effects)
+                    if (!CanonicalJson.Matches(outcome.Summary, e.Effects))
                     {
                         Diverge("effects", CanonicalJson.Serialize(outcome.Summary), e.Effects);
                     }
@@ -239,9 +238,8 @@ public sealed class DossierReplay(Guid dossierId, WorkflowCatalog catalog)
             Projection("workflow_version", WorkflowVersion.ToString(Inv), stored.WorkflowVersion.ToString(Inv));
         }
 
-        var expectedData = CanonicalJson.SerializeParsed(Data);
-        // The stored data was parsed from its text and never read: canonical by way of a document (no node per member).
-        var foundData = CanonicalJson.SerializeParsed(stored.Data);
+        var expectedData = CanonicalJson.Serialize(Data);
+        var foundData = CanonicalJson.Serialize(stored.Data);
         if (expectedData != foundData)
         {
             Projection("data", expectedData, foundData);

@@ -21,9 +21,6 @@ public static class CanonicalJson
     [ThreadStatic]
     private static (System.Buffers.ArrayBufferWriter<byte> Buffer, Utf8JsonWriter Writer)? _cached;
 
-    [ThreadStatic]
-    private static (System.Buffers.ArrayBufferWriter<byte> Buffer, Utf8JsonWriter Writer)? _cachedRaw;
-
     public static string Serialize(JsonNode? node)
     {
         var (buffer, writer) = Rent(node);
@@ -54,108 +51,6 @@ public static class CanonicalJson
             || (!System.Text.Ascii.IsValid(written) && System.Text.Encoding.UTF8.GetString(written) == text);
         Return(buffer, writer);
         return same;
-    }
-
-    /// <summary>
-    /// <see cref="Serialize"/> of <paramref name="node"/> by way of a <see cref="JsonDocument"/>: the node's JSON as it
-    /// is (<see cref="JsonNode.WriteTo"/>), parsed once more and written in the canonical form from the document. The
-    /// same text as <see cref="Serialize"/>, for a node parsed from text whose members were never read: walking such a
-    /// node builds a dictionary and a node for every member of every object (replay compared every stored projection
-    /// this way, 15 % of its time on the real programme data, docs/benchmarks.md scale), while writing it copies its
-    /// text and a document reads it without building anything.
-    /// </summary>
-    public static string SerializeParsed(JsonNode? node)
-    {
-        if (node is null)
-        {
-            return "null";
-        }
-
-        // Two buffers of this thread: the document reads the first while the canonical text is written to the second.
-        var (raw, rawWriter) = _cachedRaw ??= CreateWriter();
-        _cachedRaw = null;
-        raw.ResetWrittenCount();
-        rawWriter.Reset(raw);
-        node.WriteTo(rawWriter);
-        rawWriter.Flush();
-        string text;
-        using (var document = JsonDocument.Parse(raw.WrittenMemory))
-        {
-            var (buffer, writer) = _cached ??= CreateWriter();
-            _cached = null;
-            buffer.ResetWrittenCount();
-            writer.Reset(buffer);
-            WriteElement(writer, document.RootElement);
-            writer.Flush();
-            text = System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
-            Return(buffer, writer);
-        }
-
-        if (raw.Capacity <= 256 * 1024)
-        {
-            _cachedRaw = (raw, rawWriter);
-        }
-
-        return text;
-    }
-
-    /// <summary>The canonical form of a document's element: the same rules as <see cref="Write"/> for a node.</summary>
-    private static void WriteElement(Utf8JsonWriter writer, JsonElement element)
-    {
-        switch (element.ValueKind)
-        {
-            case JsonValueKind.Object:
-            {
-                writer.WriteStartObject();
-                var members = new List<(string Name, JsonElement Value)>();
-                foreach (var member in element.EnumerateObject())
-                {
-                    members.Add((member.Name, member.Value));
-                }
-
-                members.Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));
-                foreach (var (name, value) in members)
-                {
-                    writer.WritePropertyName(name);
-                    WriteElement(writer, value);
-                }
-
-                writer.WriteEndObject();
-                break;
-            }
-
-            case JsonValueKind.Array:
-                writer.WriteStartArray();
-                foreach (var item in element.EnumerateArray())
-                {
-                    WriteElement(writer, item);
-                }
-
-                writer.WriteEndArray();
-                break;
-            case JsonValueKind.Number:
-            {
-                var raw = System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(element);
-                if (IsNormalNumber(raw))
-                {
-                    writer.WriteRawValue(raw, skipInputValidation: true);
-                }
-                else if (decimal.TryParse(element.GetRawText(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var d))
-                {
-                    writer.WriteNumberValue(d);
-                }
-                else
-                {
-                    writer.WriteRawValue(raw);
-                }
-
-                break;
-            }
-
-            default:
-                element.WriteTo(writer);
-                break;
-        }
     }
 
     /// <summary>Writes the canonical form into this thread's buffer (one per thread: replay writes per event).</summary>

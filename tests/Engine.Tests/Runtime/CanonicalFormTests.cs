@@ -80,31 +80,4 @@ public sealed class CanonicalFormTests
         Assert.False(CanonicalJson.Matches(new JsonObject { ["a"] = 1 }, "{\"a\":1} "));
         Assert.Equal(Encoding.UTF8.GetByteCount(text), CanonicalJson.Utf8Length(node));
     }
-
-    /// <summary>
-    /// Replay compares projections and effects by way of a document (<see cref="CanonicalJson.SerializeParsed"/>): the
-    /// same text as <see cref="CanonicalJson.Serialize"/> for a node parsed from any text, built in code, or both.
-    /// </summary>
-    [Theory]
-    [InlineData("{}")]
-    [InlineData("[]")]
-    [InlineData("null")]
-    [InlineData("\"é ü \\u00e9 \\\" <script> \\u2028 \\t\"")]
-    [InlineData("{\"b\":1,\"a\":{\"z\":[3,1e3,-0,1.50,0.1234567890,99999999999999999999999999999],\"y\":true,\"x\":null}}")]
-    [InlineData("{\"b\": 2.5e+1, \"B\": \"é\", \"aa\": [{\"d\":1,\"c\":[{\"f\":0,\"e\":-1.0}]}], \"a\": \"\\ud83d\\ude00 \\u0001\"}")]
-    [InlineData("{\"a\":1,\"a\u0301\":2,\"\u00e1\":3,\"Z\":4,\"_\":5,\"10\":6,\"9\":7}")]
-    public void The_form_by_way_of_a_document_is_the_form_of_the_node(string json)
-    {
-        var parsed = JsonNode.Parse(json);
-        Assert.Equal(CanonicalJson.Serialize(JsonNode.Parse(json)), CanonicalJson.SerializeParsed(parsed));
-
-        // Built in code, and parsed members placed into a built object (as the replayed data and effects are).
-        var built = new JsonObject
-        {
-            ["z"] = 1.50m, ["a"] = "é ü \u2028", ["m"] = new JsonArray(1, "x", 2.5, -0.0m, long.MaxValue, new JsonObject { ["y"] = 1, ["x"] = 2 }),
-            ["parsed"] = JsonNode.Parse(json), ["g"] = Guid.Parse("01a252ea-6aca-75d3-8b24-65dff8e5d587"), ["t"] = new DateTimeOffset(2026, 12, 8, 0, 0, 0, TimeSpan.Zero),
-        };
-        Assert.Equal(CanonicalJson.Serialize(built), CanonicalJson.SerializeParsed(built));
-        Assert.Equal("null", CanonicalJson.SerializeParsed(null));
-    }
 }
