@@ -116,6 +116,9 @@ public sealed partial class LetterCatalogueTests(SmtpTestServer smtp) : IClassFi
                         Assert.Equal(-expected, int.Parse(DaysAfter().Match(text).Groups["n"].Value, CultureInfo.InvariantCulture));
                     }
 
+                    // Formal Dutch: no sentence starts with a figure ("146 dagen na die datum hebben wij ...").
+                    Assert.DoesNotMatch(@"[.!?] \d", text);
+
                     checkedLetters++;
                 }
             }
