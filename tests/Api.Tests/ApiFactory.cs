@@ -85,6 +85,9 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
     /// </summary>
     protected virtual bool RunJobs => true;
 
+    /// <summary>Called with the workflows folder after the programme folders were copied, before the host starts.</summary>
+    protected virtual Task PrepareWorkflowsAsync(string workflows) => Task.CompletedTask;
+
     /// <summary>The folders of workflows/ copied when <see cref="WithProgrammes"/> is set.</summary>
     protected virtual IReadOnlyList<string> ProgrammeFolders => ["plan-samenleven"];
 
@@ -134,6 +137,7 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
             }
         }
 
+        await PrepareWorkflowsAsync(_workflows);
         _ = Services; // starts the host: migrations, definitions
         var directory = Services.GetRequiredService<UserDirectory>();
         foreach (var (name, role, authority) in new[]

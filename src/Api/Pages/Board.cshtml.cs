@@ -13,7 +13,7 @@ namespace SubsidyEngine.Api.Pages;
 /// text) and paging. The counts per state come from one grouped SQL count over the whole filter, so they stay
 /// correct on every page; a page lists <see cref="PageSize"/> dossiers (newest change first).
 /// </summary>
-public sealed class BoardModel(DossierQueries queries, WorkflowCatalog catalog, ProgrammeCatalog programmes, Engine.Notices.NoticeQueries notices, ProgrammeService service) : UiPageModel
+public sealed class BoardModel(DossierQueries queries, WorkflowCatalog catalog, ProgrammeCatalog programmes, Engine.Notices.NoticeQueries notices, ProgrammeService service, PortalQueries keys) : UiPageModel
 {
     public const int DefaultPageSize = 500;
 
@@ -137,8 +137,11 @@ public sealed class BoardModel(DossierQueries queries, WorkflowCatalog catalog, 
         }
 
         Calls = calls;
-        var known = calls.Select(c => (Str(c.Data, "programme"), Str(c.Data, "call.id"))).ToHashSet();
-        UnopenedCalls = programmes.Programmes.SelectMany(p => p.Calls).Where(c => !known.Contains((c.ProgrammeId, c.Id))).ToList();
+        // Which calls of the programme data have a dossier, by their unique keys: the list above holds at most 200
+        // call dossiers per programme, and a call beyond them was offered as unopened (docs/benchmarks.md, scale).
+        var all = programmes.Programmes.SelectMany(p => p.Calls).ToList();
+        var opened = await keys.DossiersByKeyAsync(all.Select(c => ProgrammeInputs.CallDossierKey(c.ProgrammeId, c.Id)).ToList(), ct);
+        UnopenedCalls = all.Where(c => !opened.ContainsKey(ProgrammeInputs.CallDossierKey(c.ProgrammeId, c.Id))).ToList();
         var filter = new DossierFilter
         {
             Parent = string.IsNullOrEmpty(CallId) ? null : CallId,
