@@ -83,4 +83,61 @@ public sealed class TrustBoundaryRecheckTests(TrustBoundaryFactory api) : IClass
         var fired = await JsonAsync(await officer.PostAsync(url, ApiFactory.Json("""{"questions":"Welke partners?","deadline":"2023-06-15"}""")), HttpStatusCode.OK);
         Assert.Equal("information-requested", fired["to"]!.GetValue<string>());
     }
+
+    /// <summary>The client's application for call 2023: started now (201), or the one it already has (409 names it).</summary>
+    private static async Task<Guid> ApplicationOfAsync(HttpClient client)
+    {
+        var response = await client.PostAsync($"{Calls}/2023/applications", ApiFactory.Json("{}"));
+        return Guid.Parse(JsonNode.Parse(await response.Content.ReadAsStringAsync())!["dossierId"]!.GetValue<string>());
+    }
+
+    private async Task<(HttpStatusCode Status, string Html)> PostFormAsync(HttpClient client, string persona, string path, params (string Name, string Value)[] fields)
+    {
+        var (cookie, token) = await api.AntiforgeryOfAsync(persona);
+        using var request = new HttpRequestMessage(HttpMethod.Post, path)
+        {
+            Content = new FormUrlEncodedContent(fields.Select(f => new KeyValuePair<string, string>(f.Name, f.Value))),
+        };
+        request.Headers.Add("Cookie", cookie);
+        request.Headers.Add(Auth.SubsidyAuth.AntiforgeryHeader, token);
+        var response = await client.SendAsync(request);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task The_application_form_refuses_a_number_it_cannot_read_instead_of_saving_something_else()
+    {
+        // Posted directly (no browser number field): "4.5" units, "1e2", a reach too large for a whole number and
+        // "NaN" euros were answered "Bewaard." while the row was dropped or its contribution stored as EUR 0.
+        using var antwerpen = api.As("antwerpen");
+        var id = await ApplicationOfAsync(antwerpen);
+        var path = $"/dossiers/{id:D}?handler=Save";
+        foreach (var (planned, local, named) in new[]
+                 {
+                     ("4.5", "270", "Gepland extra bereik"), ("1e2", "6000", "Gepland extra bereik"), ("99999999999", "0", "Gepland extra bereik"),
+                     ("100", "NaN", "Eigen inbreng"), ("100", "1e3", "Eigen inbreng"),
+                 })
+        {
+            var before = await api.FingerprintAsync();
+            var (status, html) = await PostFormAsync(antwerpen, "antwerpen", path, ("trigger", "save-draft"), ("planned_2.1", planned), ("priority_2.1", "1"), ("local_2.1", local));
+            Assert.Equal(HttpStatusCode.OK, status);
+            Assert.DoesNotContain("Bewaard.", html, StringComparison.Ordinal);
+            Assert.Contains(named, System.Text.RegularExpressions.Regex.Match(html, "<div class=\"msg err\" role=\"alert\">.*?</div>", System.Text.RegularExpressions.RegexOptions.Singleline).Value, StringComparison.Ordinal);
+            Assert.Equal(before, await api.FingerprintAsync());
+        }
+
+        var saved = await PostFormAsync(antwerpen, "antwerpen", path, ("trigger", "save-draft"), ("planned_2.1", "100"), ("priority_2.1", "1"), ("local_2.1", "6000"));
+        Assert.Contains("Bewaard.", saved.Html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_page_post_without_a_handler_is_a_bad_request_not_a_server_error()
+    {
+        using var antwerpen = api.As("antwerpen");
+        var id = await ApplicationOfAsync(antwerpen);
+        var before = await api.FingerprintAsync();
+        var (status, _) = await PostFormAsync(antwerpen, "antwerpen", $"/dossiers/{id:D}", ("trigger", "save-draft"), ("planned_2.1", "100"));
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal(before, await api.FingerprintAsync());
+    }
 }
