@@ -253,6 +253,17 @@ public sealed class PlanSamenlevenScenarioTests(PostgresDatabase db) : IClassFix
         Assert.Contains((await h.Migrator.ApplyAsync("plan-samenleven-call-extension-v3-to-v5", officer)).Movable, m => m.DossierId == app.DossierId && m.ToState == "running");
         Assert.Equal((5, "running"), ((await h.Runtime.GetAsync(app.DossierId))!.WorkflowVersion, (await h.Runtime.GetAsync(app.DossierId))!.State));
 
+        // A report states every action of the application (an action left out is not a 0 the authority said), and
+        // the officer accepts motivations only for actions of the application.
+        h.Clock.SetUtcNow(new DateTimeOffset(2025, 4, 2, 10, 0, 0, TimeSpan.FromHours(2)));
+        var empty = await Assert.ThrowsAsync<TriggerNotPermittedException>(() => h.FireAsync(app.DossierId, "report-interim", new JsonObject { ["realised"] = new JsonObject() }, genk));
+        Assert.Contains(empty.Blocked.SelectMany(b => b.Reasons), r => r.Code == "report.action-missing" && r.Field == "$.realised['2.1']");
+        await h.FireAsync(app.DossierId, "report-interim", new JsonObject { ["realised"] = new JsonObject { ["2.1"] = 100 } }, genk);
+        var unknown = await Assert.ThrowsAsync<TriggerNotPermittedException>(() => h.FireAsync(app.DossierId, "decide-continuation", new JsonObject { ["motivationsAccepted"] = new JsonArray("9.9") }, officer));
+        Assert.Contains(unknown.Blocked.SelectMany(b => b.Reasons), r => r.Code == "continuation.unknown-action" && r.Field == "$.motivationsAccepted[0]");
+        await h.FireAsync(app.DossierId, "decide-continuation", new JsonObject { ["motivationsAccepted"] = new JsonArray("2.1") }, officer);
+        Assert.Equal("continued", (await h.Runtime.GetAsync(app.DossierId))!.State);
+
         h.Clock.SetUtcNow(new DateTimeOffset(2025, 6, 2, 10, 0, 0, TimeSpan.FromHours(2)));
         var stated = await Assert.ThrowsAsync<ArgumentValidationException>(() => h.FireAsync(app.DossierId, "extend",
             new JsonObject { ["projectEnd"] = "2030-12-31", ["finalReportDue"] = "2031-01-31T23:59:59+01:00", ["comment"] = "verlenging" }, officer));
@@ -266,6 +277,10 @@ public sealed class PlanSamenlevenScenarioTests(PostgresDatabase db) : IClassFix
         Assert.Equal("extended", extended!.State);
         Assert.Equal("2025-12-31", extended.Data["extension"]!["projectEnd"]!.GetValue<string>());
         Assert.Equal(0, extended.Data["extension"]!["additionalBudgetEur"]!.GetValue<int>());
+        h.Clock.SetUtcNow(new DateTimeOffset(2026, 1, 5, 10, 0, 0, TimeSpan.FromHours(1)));
+        await Assert.ThrowsAsync<TriggerNotPermittedException>(() => h.FireAsync(app.DossierId, "report-final", new JsonObject { ["realised"] = new JsonObject() }, genk));
+        await h.FireAsync(app.DossierId, "report-final", new JsonObject { ["realised"] = new JsonObject { ["2.1"] = 250 } }, genk);
+        Assert.Equal("final-review", (await h.Runtime.GetAsync(app.DossierId))!.State);
         Assert.Equal(0, (await h.Replayer.ReplayAllAsync()).DivergentDossiers);
     }
 
