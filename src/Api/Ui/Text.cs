@@ -218,6 +218,7 @@ public static class Text
         ["actions.none.call"] = ("Geen acties op deze oproep in deze stap; de toewijzing en toekenning staan hierboven.", "No actions on this call at this stage; allocation and award are above."),
         ["actions.none"] = ("Geen acties voor u in deze stap.", "No actions for you at this stage."),
         ["awarded.one"] = ("dossier toegekend", "dossier awarded"),
+        ["awarded.none"] = ("Er wachten geen aanvragen met een toegewezen bedrag meer op toekenning.", "No application with an allocated amount is waiting for an award."),
         ["ir.title"] = ("Vraag om bijkomende informatie", "Request for additional information"),
         ["ir.asked"] = ("Gevraagd op", "Asked on"),
         ["ir.deadline"] = ("Antwoorden uiterlijk op", "Answer by"),
