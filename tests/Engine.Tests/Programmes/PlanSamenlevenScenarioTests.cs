@@ -311,4 +311,37 @@ public sealed class PlanSamenlevenScenarioTests(PostgresDatabase db) : IClassFix
         Assert.Contains("eigen agentschap", string.Join(" ", refused.Blocked.SelectMany(b => b.Reasons).Select(r => r.Nl)), StringComparison.Ordinal);
         Assert.Equal("eligible", (await h.Service.DecideEligibilityAsync(genk, true, null, ProgrammeHarness.Officer)).ToState);
     }
+
+    [Fact]
+    public async Task Oefenkansen_version_3_refuses_a_report_that_leaves_an_action_out_and_a_motivation_for_an_action_not_applied_for()
+    {
+        var h = new ProgrammeHarness(db, new DateTimeOffset(2026, 3, 1, 9, 0, 0, TimeSpan.FromHours(1)));
+        var officer = ProgrammeHarness.Officer;
+        var genk = ProgrammeHarness.Municipality("71016");
+        var callId = ProgrammeHarness.Programmes.Programme("oefenkansen-nederlands").Calls[0].Id;
+        var call = await h.OpenCallWindowAsync("oefenkansen-nederlands", callId);
+        var app = await h.Service.StartApplicationAsync("oefenkansen-nederlands", callId, "71016", [], genk);
+        await h.FireAsync(app.DossierId, "save-draft", new JsonObject { ["application"] = ProgrammeHarness.Application(("ON.1", 12, 1, 12000m)) }, genk);
+        await h.FireAsync(app.DossierId, "submit", null, genk);
+        await h.Service.DecideEligibilityAsync(app.DossierId, true, null, officer);
+        await h.FireAsync(call, "close-window", null, officer);
+        await h.FireAsync(call, "start-allocation", null, officer);
+        await h.Service.ConfirmAllocationAsync(call, officer);
+        await h.FireAsync(app.DossierId, "award", null, officer);
+        h.Clock.SetUtcNow(new DateTimeOffset(2026, 6, 12, 15, 0, 0, TimeSpan.FromHours(2)));
+        await h.FireAsync(call, "record-government-decision", new JsonObject { ["date"] = "2026-06-12" }, officer);
+        await h.FireAsync(app.DossierId, "confirm-award", null, officer);
+        Assert.Contains((await h.Migrator.ApplyAsync("oefenkansen-nederlands-complete-reports-v2-to-v3", officer)).Movable, m => m.DossierId == app.DossierId);
+        Assert.Equal(3, (await h.Runtime.GetAsync(app.DossierId))!.WorkflowVersion);
+
+        h.Clock.SetUtcNow(new DateTimeOffset(2027, 1, 5, 10, 0, 0, TimeSpan.FromHours(1)));
+        var empty = await Assert.ThrowsAsync<TriggerNotPermittedException>(() => h.FireAsync(app.DossierId, "report-interim", new JsonObject { ["realised"] = new JsonObject() }, genk));
+        Assert.Contains(empty.Blocked.SelectMany(b => b.Reasons), r => r.Code == "report.action-missing" && r.Field == "$.realised['ON.1']");
+        await h.FireAsync(app.DossierId, "report-interim", new JsonObject { ["realised"] = new JsonObject { ["ON.1"] = 6 } }, genk);
+        var unknown = await Assert.ThrowsAsync<TriggerNotPermittedException>(() => h.FireAsync(app.DossierId, "decide-continuation", new JsonObject { ["motivationsAccepted"] = new JsonArray("9.9") }, officer));
+        Assert.Contains(unknown.Blocked.SelectMany(b => b.Reasons), r => r.Code == "continuation.unknown-action");
+        await h.FireAsync(app.DossierId, "decide-continuation", new JsonObject { ["motivationsAccepted"] = new JsonArray() }, officer);
+        Assert.Equal("continued", (await h.Runtime.GetAsync(app.DossierId))!.State);
+        Assert.Equal(0, (await h.Replayer.ReplayAllAsync()).DivergentDossiers);
+    }
 }
