@@ -104,6 +104,7 @@ public static class Text
         ["audit"] = ("Audit", "Audit"),
         ["chain"] = ("Hashketen", "Hash chain"),
         ["error"] = ("Fout", "Error"),
+        ["error.technical"] = ("Technische melding (in het Engels)", "Technical message"),
         ["dashboard"] = ("Overzicht", "Dashboard"),
         ["submitters"] = ("Indieners", "Submitters"),
         ["participating"] = ("Deelnemende besturen", "Participating authorities"),
