@@ -21,6 +21,10 @@ public sealed class SecurityHeaderTests(ApiFactory api) : IClassFixture<ApiFacto
         { "/portal", "genk" },
         { "/board", null },
         { "/does-not-exist", null },
+        { "/css/site.css", null },
+        { "/js/application.js", "genk" },
+        { "/scalar/", null },
+        { "/hangfire", "admin" },
     };
 
     [Theory]
