@@ -40,6 +40,8 @@ public sealed class CalendarFeedTests(ProgrammeFactory api) : IClassFixture<Prog
         var name = calendar.Properties.Get<string>("X-WR-CALNAME");
         Assert.Contains("Genk", name, StringComparison.Ordinal);
         Assert.DoesNotContain(ApiFactory.Genk, name, StringComparison.Ordinal);
+        // One feed holds the deadlines of every programme the authority takes part in: it is named after the desk.
+        Assert.Equal("Subsidieloket — termijnen van Genk", name);
         Assert.Equal(2, calendar.Events.Count);
         var summaries = calendar.Events.Select(e => e.Summary ?? string.Empty).ToList();
         Assert.Contains(summaries, s => s.StartsWith("Tussentijdse rapportering", StringComparison.Ordinal));
@@ -59,6 +61,7 @@ public sealed class CalendarFeedTests(ProgrammeFactory api) : IClassFixture<Prog
         var english = Calendar.Load(await (await api.As(null).GetAsync(token.Path + "?lang=en")).Content.ReadAsStringAsync())!;
         Assert.Equal(calendar.Events.Select(e => e.Uid).Order(), english.Events.Select(e => e.Uid).Order());
         Assert.Contains("deadlines of Genk", english.Properties.Get<string>("X-WR-CALNAME"), StringComparison.Ordinal);
+        Assert.Equal("Subsidy desk — deadlines of Genk", english.Properties.Get<string>("X-WR-CALNAME"));
         foreach (var e in english.Events)
         {
             Assert.Contains("PS-2023-71016", e.Summary, StringComparison.Ordinal);

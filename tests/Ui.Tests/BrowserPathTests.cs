@@ -84,6 +84,23 @@ public sealed class BrowserPathTests(UiHost host) : IClassFixture<UiHost>
         await officer.ClickAsync("#award-all");
         await Assertions.Expect(officer.Locator(".msg.ok")).ToContainTextAsync("1 dossier toegekend");
         await UiHost.ShotAsync(officer, "06-call-page");
+        // The same post again (a double click, or back and resubmit): nothing is left to award, and the page says so
+        // in words instead of "0 dossiers toegekend".
+        await officer.EvaluateAsync("""
+            () => {
+                const token = document.querySelector('input[name=__RequestVerificationToken]').value;
+                const form = document.createElement('form');
+                form.method = 'post';
+                form.action = location.pathname + '?handler=AwardAll';
+                const field = document.createElement('input');
+                field.type = 'hidden'; field.name = '__RequestVerificationToken'; field.value = token;
+                form.appendChild(field);
+                document.body.appendChild(form);
+                form.submit();
+            }
+            """);
+        await Assertions.Expect(officer.Locator(".msg.ok")).ToContainTextAsync("Er wachten geen aanvragen met een toegewezen bedrag meer op toekenning.");
+        Assert.Equal(1, await host.ScalarAsync("SELECT count(*) FROM dossier WHERE id = $1 AND state = 'awarded'", dossierId));
         await officer.ClickAsync("#open-dashboard");
         await Assertions.Expect(officer.Locator("#per-action")).ToContainTextAsync("30.000,00");
         await Assertions.Expect(officer.Locator("[data-testid=submitters]")).ToHaveTextAsync("1");

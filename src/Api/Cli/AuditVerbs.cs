@@ -2,9 +2,11 @@ using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Spectre.Console;
 using SubsidyEngine.Engine.Audit;
+using SubsidyEngine.Engine.Configuration;
 using SubsidyEngine.Engine.Journal;
 using SubsidyEngine.Engine.Runtime;
 
@@ -148,7 +150,9 @@ internal static class AuditVerbs
 
         var service = new CheckpointService(ds, services.GetRequiredService<TimeProvider>(), services.GetRequiredService<WorkflowRuntime>())
         {
-            AuditorsAddress = Option(args, "--auditors") ?? "audit@example.invalid",
+            // The configured auditors' address (Subsidy:Smtp:AuditorAddress), as the hourly job uses: the first checkpoint
+            // creates the audit dossier, which keeps the address its digests are mailed to.
+            AuditorsAddress = Option(args, "--auditors") ?? services.GetRequiredService<IOptions<SubsidyOptions>>().Value.Smtp.AuditorAddress,
         };
         var (checkpoint, created) = await service.TakeAsync();
         Console.WriteLine((created ? "taken: " : "already taken today: ") + checkpoint.ToJson().ToJsonString());

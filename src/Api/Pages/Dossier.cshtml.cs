@@ -516,7 +516,8 @@ public sealed class DossierModel(
         }
 
         var awarded = outcomes.Count(o => o.Awarded);
-        Messages.Add($"{awarded} {T(awarded == 1 ? "awarded.one" : "awarded.n")}");
+        // A second post (a double click, the back button) finds nothing left in "allocated": say so, not "0 awarded".
+        Messages.Add(outcomes.Count == 0 ? T("awarded.none") : $"{awarded} {T(awarded == 1 ? "awarded.one" : "awarded.n")}");
         await LoadAsync(id, ct);
         return Page();
     }

@@ -71,7 +71,8 @@ internal sealed class StreamedReplay(NpgsqlDataSource dataSource, WorkflowCatalo
             // projections' transaction imports it, so a transition or record committed while the replay runs is in
             // neither stream (read apart, it was in one and not the other, and an untampered dossier looked divergent).
             await using var journalConn = await dataSource.OpenConnectionAsync(cts.Token);
-            await using var dossierConn = await dataSource.OpenConnectionAsync(cts.Token);
+            // On the same node: a multi-host stale-reads source may give a second connection to another one.
+            await using var dossierConn = await Database.SameHost.OpenBesideAsync(dataSource, journalConn, cts.Token);
             await using var journalTx = await journalConn.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cts.Token);
             string exported;
             await using (var export = new NpgsqlCommand("SET TRANSACTION READ ONLY; SELECT pg_export_snapshot()", journalConn, journalTx))

@@ -452,9 +452,18 @@ public sealed class LetterModelBuilder(ProgrammeCatalog programmes, LetterSettin
             ["paid"] = Dec(d, "settlement.paidEur"),
             ["balance"] = recovery > 0 ? recovery : payable,
         };
-        if (Str(d, "settlement.reactionDeadline") is not null)
+        // From version 4 the dates are Brussels calendar days: the pre-information letter is the one whose reaction
+        // period (PreInformationDays) ends on the recorded reaction deadline, and a repayment is due 30 days after the
+        // decision's date. Versions 2 and 3 counted 30 times 24 hours back from the decision (the wrong day whenever the
+        // decision was not taken exactly 30 days after the pre-information) and forward across DST; their letters
+        // re-render as they were sent.
+        var brusselsDays = c.TemplateVersion >= 4;
+        var preInformationDays = CallParameters(d)?.Recovery.PreInformationDays ?? 30;
+        if (Str(d, "settlement.reactionDeadline") is { } reactionDeadline)
         {
-            s["preinformationDate"] = DateOf(null, c.At.AddDays(-(CallParameters(d)?.Recovery.PreInformationDays ?? 30)));
+            s["preinformationDate"] = brusselsDays && BrusselsDate.TryParse(reactionDeadline, out var reaction)
+                ? reaction.AddDays(-preInformationDays).ToString()
+                : DateOf(null, c.At.AddDays(-preInformationDays));
         }
 
         model["settlement"] = s;
@@ -466,7 +475,7 @@ public sealed class LetterModelBuilder(ProgrammeCatalog programmes, LetterSettin
         {
             model["recovery"] = new JsonObject
             {
-                ["dueDate"] = DateOf(null, c.At.AddDays(30)),
+                ["dueDate"] = brusselsDays ? BrusselsDate.Of(c.At).AddDays(30).ToString() : DateOf(null, c.At.AddDays(30)),
                 ["iban"] = settings.AgencyIban,
                 ["communication"] = StructuredCommunication(Str(d, "reference") ?? c.DossierId.ToString("N")),
             };

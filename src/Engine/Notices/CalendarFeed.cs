@@ -149,9 +149,11 @@ public sealed class CalendarFeed(NpgsqlDataSource dataSource, TimeProvider clock
         ArgumentNullException.ThrowIfNull(authorityId);
         var zone = TimeZoneInfo.FindSystemTimeZoneById(options.Notices.TimeZone);
         var calendar = new Ical.Net.Calendar { ProductId = ProductId };
-        // The authority's name (never its NIS code) names the calendar.
+        // The authority's name (never its NIS code) names the calendar. The feed holds the deadlines of every programme
+        // the authority has a dossier in (Plan Samenleven, Oefenkansen Nederlands, ...), so it is named after the desk,
+        // not after one programme.
         var authorityName = authorities?.Find(authorityId)?.Name ?? (en ? "your authority" : "uw bestuur");
-        calendar.AddProperty("X-WR-CALNAME", en ? $"Plan Samenleven — deadlines of {authorityName}" : $"Plan Samenleven — termijnen van {authorityName}");
+        calendar.AddProperty("X-WR-CALNAME", en ? $"Subsidy desk — deadlines of {authorityName}" : $"Subsidieloket — termijnen van {authorityName}");
         calendar.AddProperty("X-WR-TIMEZONE", options.Notices.TimeZone);
         var stamp = new CalDateTime(clock.GetUtcNow().UtcDateTime.AddTicks(-(clock.GetUtcNow().UtcTicks % TimeSpan.TicksPerSecond)), "UTC");
         var baseUrl = options.PublicBaseUrl.TrimEnd('/');

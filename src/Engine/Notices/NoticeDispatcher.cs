@@ -79,6 +79,9 @@ public sealed class NoticeDispatcher
     /// <summary>Where a notice that failed permanently is reported (<c>Subsidy:Smtp:OperationsAddress</c>); null: not mailed.</summary>
     public string? OperationsAddress { get; init; }
 
+    /// <summary>The service's public address (<c>Subsidy:PublicBaseUrl</c>): the operations mail links to the failed notices screen on it.</summary>
+    public string? PublicBaseUrl { get; init; }
+
     /// <summary>Sends every notice due now, batch after batch, and returns what happened.</summary>
     public async Task<DispatchResult> DispatchDueAsync(CancellationToken cancellationToken = default)
     {
@@ -506,7 +509,7 @@ public sealed class NoticeDispatcher
             $"Pogingen: {attempts}",
             $"Fout: {reason}",
             string.Empty,
-            "Zie 'Niet verzonden berichten' op het scherm Opvolging (/notices) om het opnieuw te versturen na herstel.");
+            $"Zie 'Mislukte berichten' op het scherm Opvolging ({(PublicBaseUrl ?? string.Empty).TrimEnd('/')}/notices#h-failed) om het opnieuw te versturen na herstel.");
         try
         {
             await _transport.SendAsync(

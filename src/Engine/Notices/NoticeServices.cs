@@ -35,6 +35,7 @@ public static class NoticeServices
             sp.GetService<IWorkSignal>(), sp.GetService<ILogger<NoticeDispatcher>>())
         {
             OperationsAddress = Options(sp).Smtp.OperationsAddress,
+            PublicBaseUrl = Options(sp).PublicBaseUrl,
         });
         services.TryAddSingleton(sp => new NoticeQueries(sp.GetRequiredService<NpgsqlDataSource>()));
         services.TryAddSingleton(sp => new ReminderSweeper(

@@ -116,6 +116,9 @@ public sealed partial class LetterCatalogueTests(SmtpTestServer smtp) : IClassFi
                         Assert.Equal(-expected, int.Parse(DaysAfter().Match(text).Groups["n"].Value, CultureInfo.InvariantCulture));
                     }
 
+                    // Formal Dutch: no sentence starts with a figure ("146 dagen na die datum hebben wij ...").
+                    Assert.DoesNotMatch(@"[.!?] \d", text);
+
                     checkedLetters++;
                 }
             }
@@ -123,6 +126,16 @@ public sealed partial class LetterCatalogueTests(SmtpTestServer smtp) : IClassFi
 
         Assert.True(checkedLetters > 500);
     }
+
+    /// <summary>Decision times around both DST changes, month and year ends, late and early in the Brussels day.</summary>
+    private static readonly DateTimeOffset[] DecisionTimes =
+    [
+        new(2024, 12, 2, 9, 0, 0, TimeSpan.Zero),
+        new(2027, 3, 1, 22, 30, 0, TimeSpan.Zero), // 23:30 in Brussels; 30 days later is after the spring change
+        new(2027, 10, 1, 22, 30, 0, TimeSpan.Zero), // 00:30 on 2 October in Brussels; the autumn change follows
+        new(2027, 12, 31, 23, 15, 0, TimeSpan.Zero), // already 1 January 2028 in Brussels
+        new(2028, 2, 28, 21, 45, 0, TimeSpan.Zero),
+    ];
 
     [Fact]
     public void Every_amount_and_date_of_the_payment_letters_is_the_one_computed_independently_with_the_euro_sign_unbroken()
@@ -155,6 +168,19 @@ public sealed partial class LetterCatalogueTests(SmtpTestServer smtp) : IClassFi
             }
 
             Assert.DoesNotMatch(@"€ \d", settlement.Html);
+            if (recovery)
+            {
+                // The pre-information letter the decision refers to was sent on the day its 30-day reaction period
+                // started (the reaction deadline minus 30 Brussels days), not 30 days before the decision; the
+                // repayment is due 30 Brussels calendar days after the decision's date, whatever the hour and DST.
+                var reaction = DateOnly.ParseExact(s["reactionDeadline"]!.GetValue<string>(), "yyyy-MM-dd", CultureInfo.InvariantCulture);
+                var decidedAt = DecisionTimes[seed % DecisionTimes.Length];
+                var decision = Renderer.RenderLatest("settlement-decision", Models.Build("settlement-decision", new LetterContext(Guid.NewGuid(), data, decidedAt)));
+                var decisionText = Regex.Replace(decision.Text, @"\s+", " ");
+                Assert.Contains($"Brussel, {Dutch(Day(decidedAt))}", decisionText, StringComparison.Ordinal);
+                Assert.Contains($"voorafgaande kennisgeving van {Dutch(reaction.AddDays(-30))}", decisionText, StringComparison.Ordinal);
+                Assert.Contains($"uiterlijk op {Dutch(Day(decidedAt).AddDays(30))} over te schrijven", decisionText, StringComparison.Ordinal);
+            }
 
             // Every account number a settlement letter names is a valid IBAN (mod-97), printed unbroken: the
             // authority's own account for a payment, the agency's account for a recovery.

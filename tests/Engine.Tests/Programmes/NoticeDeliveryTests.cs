@@ -71,7 +71,7 @@ public sealed partial class NoticeDeliveryTests(PostgresDatabase db, SmtpTestSer
         }
 
         // The server's dispatcher reports a notice that failed for good to Subsidy:Smtp:OperationsAddress.
-        var dispatcher = new NoticeDispatcher(db.DataSource, h.Runtime, h.Composer, h.Transport, h.Clock, h.Options.Notices) { OperationsAddress = "ops@abb.example.be" };
+        var dispatcher = new NoticeDispatcher(db.DataSource, h.Runtime, h.Composer, h.Transport, h.Clock, h.Options.Notices) { OperationsAddress = "ops@abb.example.be", PublicBaseUrl = "https://subsidies.example.be/" };
         await dispatcher.DispatchDueAsync();
         h.Clock.Advance(TimeSpan.FromHours(2)); // past any lease
         await dispatcher.DispatchDueAsync();
@@ -80,6 +80,8 @@ public sealed partial class NoticeDeliveryTests(PostgresDatabase db, SmtpTestSer
         var operations = Assert.Single(await h.SentAsync(), m => m.Recipients.Contains("ops@abb.example.be"));
         Assert.Contains(broken.ToString("D"), operations.Text, StringComparison.Ordinal);
         Assert.Contains("no-such-letter", operations.Text, StringComparison.Ordinal);
+        // It names the screen as the officers see it and links to it with an address a mail reader can open.
+        Assert.Contains("'Mislukte berichten' op het scherm Opvolging (https://subsidies.example.be/notices#h-failed)", operations.Text, StringComparison.Ordinal);
         var failed = Assert.Single(await h.Queries.ListFailedAsync());
         Assert.Equal(broken, failed.NoticeId);
         Assert.Contains("no-such-letter", failed.LastError, StringComparison.Ordinal);
