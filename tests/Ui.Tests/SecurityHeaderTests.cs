@@ -31,6 +31,15 @@ public sealed class SecurityHeaderTests(UiHost host) : IClassFixture<UiHost>
         Assert.Equal(200, proxied.Status);
         Assert.StartsWith("max-age=", proxied.Headers["strict-transport-security"], StringComparison.Ordinal);
         Assert.Contains("secure", Cookie(proxied), StringComparison.OrdinalIgnoreCase);
+
+        // Every cookie the service sets over https is Secure, the language choice too.
+        var language = await second.GetAsync("/lang?to=en&returnUrl=%2F", new APIRequestContextOptions
+        {
+            Headers = new Dictionary<string, string> { ["X-Forwarded-Proto"] = "https" },
+            MaxRedirects = 0,
+        });
+        var lang = language.HeadersArray.Where(h => h.Name.Equals("set-cookie", StringComparison.OrdinalIgnoreCase)).Select(h => h.Value).Single(v => v.StartsWith("lang=", StringComparison.Ordinal));
+        Assert.Contains("secure", lang, StringComparison.OrdinalIgnoreCase);
         playwright.Dispose();
     }
 
