@@ -14,7 +14,7 @@ namespace SubsidyEngine.Api.Tests;
 /// Issue 18: a municipality user acts for an authority in the register (Subsidy:AuthoritiesFile). Every place a
 /// municipality identity is minted refuses another one with a 4xx naming the field and changes nothing: user creation
 /// through the API and the CLI, a key for a user left over from an older register, the development sign-in as that
-/// user; a key it already holds, and a web session it already holds, stop working.
+/// user; a key, a web session and a calendar link it already holds stop working.
 /// </summary>
 public sealed class UnknownAuthorityTests(DevSignInFactory api) : IClassFixture<DevSignInFactory>
 {
@@ -104,5 +104,13 @@ public sealed class UnknownAuthorityTests(DevSignInFactory api) : IClassFixture<
         Assert.True(me.StatusCode == HttpStatusCode.Unauthorized, $"a session of a user whose authority left the register: {(int)me.StatusCode} {await me.Content.ReadAsStringAsync()}");
         Assert.Equal(HttpStatusCode.Unauthorized, (await stored.GetAsync("/api/dossiers")).StatusCode);
         Assert.Equal(before, await api.FingerprintAsync());
+
+        // Its calendar link (a secret address handed out to its users) stops answering as well, like an unknown one.
+        var secret = new string('c', 43);
+        await api.ScalarAsync($"INSERT INTO calendar_token (id, authority_id, token_sha256, created_at) VALUES ('{Guid.CreateVersion7()}', '{NotInRegister}', " +
+                              $"'{Engine.Notices.CalendarFeed.Hash(secret)}', now()) RETURNING 1");
+        using var anonymous = api.As(null);
+        var feed = await anonymous.GetAsync($"/calendar/{secret}.ics");
+        Assert.True(feed.StatusCode == HttpStatusCode.NotFound, $"the calendar of an authority that left the register: {(int)feed.StatusCode}");
     }
 }
