@@ -525,6 +525,48 @@ public sealed class AccessMatrixTests(MatrixFactory api) : IClassFixture<MatrixF
         Assert.Equal(HttpStatusCode.NotFound, fireMissing.StatusCode);
     }
 
+    /// <summary>
+    /// A letter is addressed to the submitting authority: a participating authority reads it (HTML, PDF, the letter
+    /// screen and its PDF) without writing anything (no <c>letter.opened</c> in the owner's journal, which would mark
+    /// the letter read on the owner's portal), while the owner's first reading is recorded once.
+    /// </summary>
+    [Fact]
+    public async Task A_participant_reading_the_owners_letters_writes_nothing_and_the_owners_reading_is_recorded()
+    {
+        var directory = api.Services.GetRequiredService<UserDirectory>();
+        async Task<HttpClient> FreshUserAsync(string authority)
+        {
+            // A user of its own: its first reading, whichever cells of the matrix ran before.
+            var user = await directory.CreateUserAsync("Reader " + authority, $"{Guid.NewGuid():N}@test.invalid", "municipality", authority);
+            var client = api.As(null);
+            client.DefaultRequestHeaders.Add(SubsidyEngine.Api.Auth.SubsidyAuth.ApiKeyHeader, (await directory.CreateKeyAsync(user.Id, "tests")).Secret);
+            return client;
+        }
+
+        var letter = $"/dossiers/{api.GenkApplication}/letters/{api.GenkLetter}";
+        string[] paths = [$"/api{letter}/html", $"/api{letter}/pdf", letter, letter + "?handler=Pdf"];
+        using (var participant = await FreshUserAsync(MatrixFactory.Turnhout))
+        {
+            var before = await api.FingerprintAsync();
+            foreach (var path in paths)
+            {
+                Assert.Equal(HttpStatusCode.OK, (await participant.GetAsync(path)).StatusCode);
+            }
+
+            Assert.True(before == await api.FingerprintAsync(), "a participant reading the owner's letter changed the database");
+        }
+
+        var opened = $"SELECT count(*) FROM journal WHERE dossier_id = '{api.GenkApplication}' AND kind = 'letter.opened' AND arguments::jsonb ->> 'notice' = '{api.GenkLetter}'";
+        var earlier = await api.ScalarAsync(opened);
+        using var owner = await FreshUserAsync(ApiFactory.Genk);
+        foreach (var path in paths)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await owner.GetAsync(path)).StatusCode);
+        }
+
+        Assert.Equal(earlier + 1, await api.ScalarAsync(opened));
+    }
+
     [Fact]
     public async Task A_municipality_cannot_create_a_dossier_owned_by_another_authority_nor_forge_its_role()
     {

@@ -224,14 +224,15 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
         return Convert.ToInt64(await cmd.ExecuteScalarAsync());
     }
 
-    /// <summary>Everything a write could change, in one line (dossiers, versions, journal, users, keys, idempotency keys, deadlines, notices).</summary>
+    /// <summary>Everything a write could change, in one line (dossiers, versions, journal, users, keys, idempotency keys, deadlines with their due times and states, deadline extensions, notices).</summary>
     public async Task<string> FingerprintAsync()
     {
         await using var ds = NpgsqlDataSource.Create(ConnectionString);
         await using var cmd = ds.CreateCommand(
             "SELECT concat_ws(' ', (SELECT count(*) FROM dossier), (SELECT coalesce(sum(version), 0) FROM dossier), (SELECT count(*) FROM journal), " +
             "(SELECT count(*) FROM users), (SELECT count(*) FROM api_key), (SELECT count(*) FROM api_key WHERE revoked_at IS NOT NULL), " +
-            "(SELECT count(*) FROM idempotency_key), (SELECT count(*) FROM deadline), (SELECT count(*) FROM notice), (SELECT md5(coalesce(string_agg(data::text, ',' ORDER BY id), '')) FROM dossier))");
+            "(SELECT count(*) FROM idempotency_key), (SELECT count(*) FROM deadline), (SELECT count(*) FROM notice), (SELECT md5(coalesce(string_agg(data::text, ',' ORDER BY id), '')) FROM dossier), " +
+            "(SELECT md5(coalesce(string_agg(concat_ws('|', id, due_at, status), ',' ORDER BY id), '')) FROM deadline), (SELECT count(*) FROM deadline_extension))");
         return (string)(await cmd.ExecuteScalarAsync())!;
     }
 

@@ -21,6 +21,10 @@ public sealed class SecurityHeaderTests(ApiFactory api) : IClassFixture<ApiFacto
         { "/portal", "genk" },
         { "/board", null },
         { "/does-not-exist", null },
+        { "/css/site.css", null },
+        { "/js/application.js", "genk" },
+        { "/scalar/", null },
+        { "/hangfire", "admin" },
     };
 
     [Theory]
@@ -52,5 +56,21 @@ public sealed class SecurityHeaderTests(ApiFactory api) : IClassFixture<ApiFacto
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains("script-src 'self'", response.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
         Assert.Equal("nosniff", response.Headers.GetValues("X-Content-Type-Options").Single());
+
+        // A method the route does not take (405) and a body of the wrong media type (415).
+        foreach (var (refused, status) in new[]
+                 {
+                     (new HttpRequestMessage(HttpMethod.Delete, "/api/dossiers"), HttpStatusCode.MethodNotAllowed),
+                     (new HttpRequestMessage(HttpMethod.Post, "/api/dossiers") { Content = new StringContent("x", System.Text.Encoding.UTF8, "text/plain") }, HttpStatusCode.UnsupportedMediaType),
+                 })
+        {
+            using var answer = await client.SendAsync(refused);
+            Assert.Equal(status, answer.StatusCode);
+            Assert.DoesNotContain("unsafe-inline", answer.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
+            Assert.Equal("DENY", answer.Headers.GetValues("X-Frame-Options").Single());
+            Assert.Equal("nosniff", answer.Headers.GetValues("X-Content-Type-Options").Single());
+            Assert.True(answer.Headers.Contains("Referrer-Policy") && answer.Headers.Contains("Permissions-Policy"));
+            refused.Dispose();
+        }
     }
 }

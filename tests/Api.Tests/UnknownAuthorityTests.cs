@@ -1,7 +1,11 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using SubsidyEngine.Api.Cli;
 
 namespace SubsidyEngine.Api.Tests;
@@ -10,7 +14,7 @@ namespace SubsidyEngine.Api.Tests;
 /// Issue 18: a municipality user acts for an authority in the register (Subsidy:AuthoritiesFile). Every place a
 /// municipality identity is minted refuses another one with a 4xx naming the field and changes nothing: user creation
 /// through the API and the CLI, a key for a user left over from an older register, the development sign-in as that
-/// user; a key it already holds stops working.
+/// user; a key, a web session and a calendar link it already holds stop working.
 /// </summary>
 public sealed class UnknownAuthorityTests(DevSignInFactory api) : IClassFixture<DevSignInFactory>
 {
@@ -87,5 +91,26 @@ public sealed class UnknownAuthorityTests(DevSignInFactory api) : IClassFixture<
         await AssertProblemNamesAsync(signIn, "userId");
         Assert.False(signIn.Headers.TryGetValues("Set-Cookie", out var cookies) && cookies.Any(c => c.StartsWith("subsidy.session=", StringComparison.Ordinal)));
         Assert.Equal(before, await api.FingerprintAsync());
+
+        // A web session it signed in with while its authority was still in the register (the session cookie, as
+        // the service issued it, survives a restart) stops working too: not read, not written.
+        var ticketFormat = api.Services.GetRequiredService<IOptionsMonitor<CookieAuthenticationOptions>>().Get(SubsidyEngine.Api.Auth.SubsidyAuth.CookieScheme).TicketDataFormat;
+        var session = ticketFormat.Protect(new AuthenticationTicket(
+            SubsidyEngine.Api.Auth.SubsidyAuth.Principal(stale.ToString("D"), "Oud", "municipality", NotInRegister, "cookie", SubsidyEngine.Api.Auth.SubsidyAuth.CookieScheme),
+            SubsidyEngine.Api.Auth.SubsidyAuth.CookieScheme));
+        using var stored = api.As(null);
+        stored.DefaultRequestHeaders.Add("Cookie", "subsidy.session=" + session);
+        var me = await stored.GetAsync("/api/me");
+        Assert.True(me.StatusCode == HttpStatusCode.Unauthorized, $"a session of a user whose authority left the register: {(int)me.StatusCode} {await me.Content.ReadAsStringAsync()}");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await stored.GetAsync("/api/dossiers")).StatusCode);
+        Assert.Equal(before, await api.FingerprintAsync());
+
+        // Its calendar link (a secret address handed out to its users) stops answering as well, like an unknown one.
+        var secret = new string('c', 43);
+        await api.ScalarAsync($"INSERT INTO calendar_token (id, authority_id, token_sha256, created_at) VALUES ('{Guid.CreateVersion7()}', '{NotInRegister}', " +
+                              $"'{Engine.Notices.CalendarFeed.Hash(secret)}', now()) RETURNING 1");
+        using var anonymous = api.As(null);
+        var feed = await anonymous.GetAsync($"/calendar/{secret}.ics");
+        Assert.True(feed.StatusCode == HttpStatusCode.NotFound, $"the calendar of an authority that left the register: {(int)feed.StatusCode}");
     }
 }

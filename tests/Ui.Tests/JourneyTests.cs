@@ -161,8 +161,9 @@ public sealed class JourneyTests(UiHost host) : IClassFixture<UiHost>
 
         await gent.ClickAsync("#workflow-versions");
         await UiHost.UrlAsync(gent, new Regex("/workflows/plan-samenleven/dossier$"));
-        await Assertions.Expect(gent.Locator("#versions section.version")).ToHaveCountAsync(4);
-        await Assertions.Expect(gent.Locator("#versions svg")).ToHaveCountAsync(4);
+        // Every published version of plan-samenleven/dossier (v5 since issue-17a: the extension's end from the call data).
+        await Assertions.Expect(gent.Locator("#versions section.version")).ToHaveCountAsync(5);
+        await Assertions.Expect(gent.Locator("#versions svg")).ToHaveCountAsync(5);
         await Assertions.Expect(gent.Locator("#changes-v2 tr[data-kind]").First).ToBeVisibleAsync();
         await UiHost.ShotAsync(gent, "38-workflow-versions");
     }

@@ -68,6 +68,18 @@ internal static class AuthSetup
                         ? Problem(ctx.HttpContext, StatusCodes.Status401Unauthorized, "Authentication required", "Send a valid API key (Authorization: Bearer <key> or X-Api-Key), or sign in.")
                         : RedirectToSignIn(ctx),
                     OnRedirectToAccessDenied = ctx => Problem(ctx.HttpContext, StatusCodes.Status403Forbidden, "Forbidden", "Your role may not do this."),
+
+                    // A municipality acts for an authority in the register: a session issued before its authority left
+                    // the register (sessions survive a restart) is refused like its API key.
+                    OnValidatePrincipal = async ctx =>
+                    {
+                        if (ctx.Principal?.FindFirstValue(ClaimTypes.Role) == Roles.Municipality
+                            && !ctx.HttpContext.RequestServices.GetRequiredService<UserDirectory>().IsKnownAuthority(ctx.Principal.FindFirstValue(SubsidyAuth.AuthorityClaim)))
+                        {
+                            ctx.RejectPrincipal();
+                            await ctx.HttpContext.SignOutAsync(SubsidyAuth.CookieScheme);
+                        }
+                    },
                 };
             });
 

@@ -17,9 +17,10 @@ public sealed class ForwardedHeadersSettings
 /// no framing by other sites, no MIME sniffing, no referrer to other origins, no powerful browser features, and
 /// HSTS when served over TLS. An endpoint that sets its own policy keeps it (a letter's sandbox policy, which may be
 /// framed by the service's own letter page). The API reference (<c>/scalar</c>) and the jobs dashboard
-/// (<c>/hangfire</c>) are third-party developer tools with inline scripts: they get the same headers with inline
-/// scripts allowed on those paths only. Behind a proxy named in <c>Subsidy:ForwardedHeaders</c>, X-Forwarded-Proto/For
-/// are honoured, so cookies are Secure and the request is https.
+/// (<c>/hangfire</c>) are third-party developer tools: no inline script either (the API reference's one inline script
+/// carries the per-request nonce Scalar generates, allowed by that answer's policy; its fonts are the browser's, not
+/// a font server's), only inline styles are allowed on those paths. Behind a proxy named in
+/// <c>Subsidy:ForwardedHeaders</c>, X-Forwarded-Proto/For are honoured, so cookies are Secure and the request is https.
 /// </summary>
 public static class SecurityHeaders
 {
@@ -27,9 +28,10 @@ public static class SecurityHeaders
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; " +
         "frame-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'";
 
-    public const string ToolPolicy =
-        "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; " +
-        "img-src 'self' data:; font-src 'self' data: https://fonts.gstatic.com; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'";
+    /// <summary>The developer tools' policy: scripts from the service only (plus the answer's nonce), inline styles allowed.</summary>
+    public static string ToolPolicy(string? nonce) =>
+        $"default-src 'self'; script-src 'self'{(nonce is null ? string.Empty : $" 'nonce-{nonce}'")}; style-src 'self' 'unsafe-inline'; " +
+        "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'";
 
     public const string PermissionsPolicy = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()";
 
@@ -61,13 +63,14 @@ public static class SecurityHeaders
         app.UseForwardedHeaders(); // only from the configured proxies (none: the headers are ignored)
         return app.Use(async (context, next) =>
         {
+            // The path as requested: the jobs dashboard moves it into PathBase before the answer starts.
+            var tool = context.Request.Path.StartsWithSegments("/scalar") || context.Request.Path.StartsWithSegments("/hangfire");
             context.Response.OnStarting(() =>
             {
                 var headers = context.Response.Headers;
-                var path = context.Request.Path;
                 if (!headers.ContainsKey("Content-Security-Policy"))
                 {
-                    headers.ContentSecurityPolicy = path.StartsWithSegments("/scalar") || path.StartsWithSegments("/hangfire") ? ToolPolicy : PagePolicy;
+                    headers.ContentSecurityPolicy = tool ? ToolPolicy(context.Items[Scalar.AspNetCore.ScalarOptions.NonceHttpContextItemKey] as string) : PagePolicy;
                 }
 
                 if (!headers.ContainsKey("X-Frame-Options"))

@@ -22,8 +22,8 @@ internal static class TransitionSchemas
 {
     public const string FirePath = "/api/dossiers/{id}/transitions/{trigger}";
 
-    /// <summary>Characters a one-line string may not hold (control characters, bidirectional controls), as <see cref="TextRules"/> refuses them.</summary>
-    private const string UnsafeOneLine = @"\u0000-\u001F\u007F-\u009F\u200E\u200F\u202A-\u202E\u2066-\u2069\u061C";
+    /// <summary>Characters a one-line string may not hold (control characters, the line and paragraph separators, bidirectional controls), as <see cref="TextRules"/> refuses them.</summary>
+    private const string UnsafeOneLine = @"\u0000-\u001F\u007F-\u009F\u2028\u2029\u200E\u200F\u202A-\u202E\u2066-\u2069\u061C";
 
     /// <summary>The same for multi-line text: tab, line feed and carriage return allowed.</summary>
     private const string UnsafeText = @"\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u200E\u200F\u202A-\u202E\u2066-\u2069\u061C";

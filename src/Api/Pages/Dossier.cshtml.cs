@@ -266,9 +266,13 @@ public sealed class DossierModel(
         }
 
         var rows = new JsonArray();
+        var unreadable = new List<string>();
         foreach (var (action, _) in FundedActions())
         {
-            var planned = FormInt($"planned_{action.Code}");
+            var planned = FormInt($"planned_{action.Code}", RowLabel("plannedAdditionalReach", "planned", action.Code), unreadable);
+            var current = FormInt($"current_{action.Code}", RowLabel("currentReach", "current.reach", action.Code), unreadable);
+            var priority = FormInt($"priority_{action.Code}", RowLabel("priority", "priority", action.Code), unreadable);
+            var local = FormDecimal($"local_{action.Code}", RowLabel("localContributionEur", "contribution", action.Code), unreadable);
             if (planned is null or 0)
             {
                 continue;
@@ -277,11 +281,18 @@ public sealed class DossierModel(
             rows.Add(new JsonObject
             {
                 ["action"] = action.Code,
-                ["currentReach"] = FormInt($"current_{action.Code}") ?? 0,
+                ["currentReach"] = current ?? 0,
                 ["plannedAdditionalReach"] = planned,
-                ["priority"] = FormInt($"priority_{action.Code}") ?? 0,
-                ["localContributionEur"] = FormDecimal($"local_{action.Code}") ?? 0m,
+                ["priority"] = priority ?? 0,
+                ["localContributionEur"] = local ?? 0m,
             });
+        }
+
+        if (unreadable.Count > 0)
+        {
+            // A value the form cannot read is refused, never replaced (a dropped row or EUR 0 answered "Bewaard.").
+            Errors.AddRange(unreadable);
+            return Page();
         }
 
         var stored = Dossier.Data["application"] as JsonObject;
@@ -329,10 +340,17 @@ public sealed class DossierModel(
         }
 
         var realised = new JsonObject();
+        var unreadable = new List<string>();
         foreach (var row in (Dossier.Data["application"] as JsonObject)?["rows"] as JsonArray ?? [])
         {
             var code = Str((JsonObject)row!, "action");
-            realised[code] = FormInt($"realised_{code}") ?? 0;
+            realised[code] = FormInt($"realised_{code}", $"{T("realised")} {code}", unreadable) ?? 0;
+        }
+
+        if (unreadable.Count > 0)
+        {
+            Errors.AddRange(unreadable);
+            return Page();
         }
 
         var args = new JsonObject { ["realised"] = realised };
@@ -557,11 +575,55 @@ public sealed class DossierModel(
         }
     }
 
-    private int? FormInt(string name) =>
-        int.TryParse(Request.Form[name].ToString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : null;
+    /// <summary>
+    /// A whole number typed in <paramref name="name"/>: null when the field is empty or absent; a value that is not a
+    /// whole number (4.5, 1e2, too large) adds a sentence naming <paramref name="label"/> to <paramref name="unreadable"/>.
+    /// </summary>
+    private int? FormInt(string name, string label, List<string> unreadable)
+    {
+        var text = Request.Form[name].ToString().Trim();
+        if (text.Length == 0)
+        {
+            return null;
+        }
 
-    private decimal? FormDecimal(string name) =>
-        decimal.TryParse(Request.Form[name].ToString().Replace(',', '.'), NumberStyles.Number, CultureInfo.InvariantCulture, out var n) ? n : null;
+        if (int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n))
+        {
+            return n;
+        }
+
+        unreadable.Add(string.Format(CultureInfo.InvariantCulture, T("form.not.whole"), label, Shown(text)));
+        return null;
+    }
+
+    /// <summary>An amount typed in <paramref name="name"/> (1234.56 or 1234,56); anything else is refused as in <see cref="FormInt"/>.</summary>
+    private decimal? FormDecimal(string name, string label, List<string> unreadable)
+    {
+        var text = Request.Form[name].ToString().Trim();
+        if (text.Length == 0)
+        {
+            return null;
+        }
+
+        if (decimal.TryParse(text.Replace(',', '.'), NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var n))
+        {
+            return n;
+        }
+
+        unreadable.Add(string.Format(CultureInfo.InvariantCulture, T("form.not.amount"), label, Shown(text)));
+        return null;
+    }
+
+    /// <summary>A typed value as a refusal quotes it: at most 20 characters, control and bidirectional characters dropped.</summary>
+    private static string Shown(string text)
+    {
+        var kept = new string(text.Where(c => !char.IsControl(c) && !Workflows.Schema.TextRules.IsBidiControl(c) && c is not ('\u2028' or '\u2029')).ToArray());
+        return kept.Length <= 20 ? kept : kept[..20] + "…";
+    }
+
+    /// <summary>The label of a member of the application table's rows (from the definition's schema) and the action it is typed for.</summary>
+    private string RowLabel(string member, string textKey, string action) =>
+        (SchemaInputs.RowMember(Workflow, member) is { } p ? ParameterLabel(p) : T(textKey)) + " " + action;
 
     private async Task<bool> LoadAsync(Guid id, CancellationToken ct)
     {

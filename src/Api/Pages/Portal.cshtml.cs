@@ -107,7 +107,7 @@ public sealed class PortalModel(
         var inWindow = programmes.Programmes.SelectMany(p => p.Calls).Where(c => c.Window.Contains(now)).ToList();
         var opened = await portal.OpenCallKeysAsync(inWindow.Select(c => ProgrammeInputs.CallDossierKey(c.ProgrammeId, c.Id)).ToList(), ct);
         OpenCalls = inWindow.Where(c => opened.Contains(ProgrammeInputs.CallDossierKey(c.ProgrammeId, c.Id))).ToList();
-        Lines = await portal.LinesAsync(Dossiers.Select(d => d.Id).ToList(), ct);
+        Lines = Scope.AuthorityId is null ? new Dictionary<Guid, PortalLine>() : await portal.LinesAsync(Dossiers.Select(d => d.Id).ToList(), Scope.AuthorityId, ct);
 
         // A call the authority already applied to (as applicant, or as a participant of another's application) shows
         // that dossier instead of a second "start" (which the unique key would refuse anyway).

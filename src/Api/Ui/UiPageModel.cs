@@ -32,6 +32,19 @@ public abstract class UiPageModel : PageModel
 
     public List<string> Errors { get; } = [];
 
+    /// <summary>
+    /// A post that names no handler of the page (a form sent without its button's <c>?handler=</c>) is a bad request:
+    /// without this the page rendered without its data loaded and answered 500.
+    /// </summary>
+    public override void OnPageHandlerExecuting(Microsoft.AspNetCore.Mvc.Filters.PageHandlerExecutingContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (context.HandlerMethod is null && !HttpMethods.IsGet(Request.Method) && !HttpMethods.IsHead(Request.Method))
+        {
+            context.Result = BadRequest();
+        }
+    }
+
     public string StateLabel(CompiledWorkflow wf, string state) => wf.Definition.FindState(state)?.Label?.For(Lang) ?? state;
 
     public string TriggerLabel(CompiledWorkflow wf, string trigger) => wf.Definition.FindTrigger(trigger)?.Label?.For(Lang) ?? trigger;

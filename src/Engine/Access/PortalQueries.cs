@@ -60,10 +60,15 @@ public sealed class PortalQueries(NpgsqlDataSource dataSource)
         return found;
     }
 
-    /// <summary>The portal lines of <paramref name="dossierIds"/> (dossiers the caller may see).</summary>
-    public async Task<IReadOnlyDictionary<Guid, PortalLine>> LinesAsync(IReadOnlyCollection<Guid> dossierIds, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// The portal lines of <paramref name="dossierIds"/> (dossiers the caller may see). Unread letters are counted on
+    /// the dossiers <paramref name="authorityId"/> submitted: a letter is addressed to the submitting authority, and
+    /// only its reading records <c>letter.opened</c> (a participating authority's line shows none).
+    /// </summary>
+    public async Task<IReadOnlyDictionary<Guid, PortalLine>> LinesAsync(IReadOnlyCollection<Guid> dossierIds, string authorityId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(dossierIds);
+        ArgumentNullException.ThrowIfNull(authorityId);
         var lines = new Dictionary<Guid, PortalLine>();
         if (dossierIds.Count == 0)
         {
@@ -73,7 +78,7 @@ public sealed class PortalQueries(NpgsqlDataSource dataSource)
         await using var cmd = dataSource.CreateCommand(
             """
             SELECT i.id, dl.kind, dl.due_at,
-                   (SELECT count(*) FROM notice n
+                   (SELECT count(*) FROM notice n JOIN dossier d ON d.id = n.dossier_id AND d.owner = $2
                      WHERE n.dossier_id = i.id AND n.kind = 'letter'
                        AND NOT EXISTS (SELECT 1 FROM journal j WHERE j.dossier_id = n.dossier_id AND j.kind = 'letter.opened'
                                         AND (j.arguments::jsonb ->> 'notice') = n.id::text))::int
@@ -81,6 +86,7 @@ public sealed class PortalQueries(NpgsqlDataSource dataSource)
             LEFT JOIN LATERAL (SELECT kind, due_at FROM deadline WHERE dossier_id = i.id AND status = 'open' ORDER BY due_at LIMIT 1) dl ON true
             """);
         cmd.Parameters.AddWithValue(dossierIds.ToArray());
+        cmd.Parameters.AddWithValue(authorityId);
         await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {

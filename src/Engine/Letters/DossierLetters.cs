@@ -133,15 +133,26 @@ public sealed class DossierLetters(NpgsqlDataSource dataSource, NoticeLetters le
     }
 
     /// <summary>
-    /// Records <c>letter.opened</c> when a municipality user opens a letter: once per notice and user (idempotency
-    /// key), attributed to the user. Officers, auditors and admins reading a letter record nothing.
+    /// Records <c>letter.opened</c> when a user of the addressee opens a letter: once per notice and user (idempotency
+    /// key), attributed to the user. A letter is addressed to the dossier's submitting authority (its owner), so only
+    /// its users' reading is a receipt; a participating authority reads the letter and writes nothing (its reading
+    /// would mark the letter read on the owner's portal), and officers, auditors and admins record nothing either.
     /// </summary>
     public async Task RecordOpenedAsync(AccessScope scope, Guid dossierId, Guid noticeId, string templateId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(scope);
-        if (!scope.IsMunicipality)
+        if (!scope.IsMunicipality || scope.AuthorityId is null)
         {
             return;
+        }
+
+        await using (var owner = dataSource.CreateCommand("SELECT owner FROM dossier WHERE id = $1"))
+        {
+            owner.Parameters.AddWithValue(dossierId);
+            if (await owner.ExecuteScalarAsync(cancellationToken) is not string authority || authority != scope.AuthorityId)
+            {
+                return;
+            }
         }
 
         await runtime.AppendRecordAsync(dossierId, "letter.opened", new JsonObject { ["notice"] = noticeId.ToString("D"), ["template"] = templateId },

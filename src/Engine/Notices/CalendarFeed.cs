@@ -109,7 +109,10 @@ public sealed class CalendarFeed(NpgsqlDataSource dataSource, TimeProvider clock
         return (new CalendarToken(id, authorityId.Trim(), secret, now), revoked);
     }
 
-    /// <summary>The authority of an active token, or null for an unknown or revoked one.</summary>
+    /// <summary>
+    /// The authority of an active token, or null for an unknown or revoked one, or one of an authority no longer in
+    /// the register (its users' keys and sessions stop working; so does its calendar link).
+    /// </summary>
     public async Task<string?> FindAuthorityAsync(string secret, CancellationToken cancellationToken = default)
     {
         if (string.IsNullOrEmpty(secret) || secret.Length > 128)
@@ -128,6 +131,7 @@ public sealed class CalendarFeed(NpgsqlDataSource dataSource, TimeProvider clock
 
         // The lookup is by hash already; compare again in constant time so the decision never hinges on a string compare.
         return CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(reader.GetString(1)), Encoding.ASCII.GetBytes(hash))
+               && (authorities is null || authorities.Find(reader.GetString(0)) is not null)
             ? reader.GetString(0)
             : null;
     }

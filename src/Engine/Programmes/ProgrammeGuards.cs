@@ -38,6 +38,8 @@ public static class ProgrammeGuards
                 : RuleOutcome.Fail(new WfReason("allocation.nothing-funded", "De toewijzing kent geen bedrag toe: er valt niets toe te kennen.", "The allocation grants no amount: there is nothing to award.")))
             .Computation("payment.schedule", ctx => JsonSerializer.SerializeToNode(Schedule(ctx, programmes), Json))
             .Guard("report.valid", ReportValid)
+            .Guard("report.complete", ReportComplete)
+            .Guard("continuation.motivations-known", MotivationsKnown)
             .Computation("continuation.evaluate", ctx => JsonSerializer.SerializeToNode(Continuation(ctx, programmes), Json))
             .Guard("settlement.recovery-due", ctx =>
             {
@@ -384,6 +386,36 @@ public static class ProgrammeGuards
 
         return problems.Count == 0 ? RuleOutcome.Pass() : new RuleOutcome(false, problems);
     }
+
+    /// <summary>
+    /// A report states the realised reach of every action of the application (0 when nothing was realised): an
+    /// action left out would be counted as 0 without the authority having said so, and settle a recovery on it.
+    /// </summary>
+    private static RuleOutcome ReportComplete(RuleContext ctx)
+    {
+        var realised = ctx.Args["realised"] as JsonObject ?? [];
+        var missing = ApplicationActions(ctx).Where(a => realised[a] is null)
+            .Select(a => new WfReason("report.action-missing",
+                $"Het rapport vermeldt geen gerealiseerd bereik voor actie {a}; vul 0 in als er niets gerealiseerd werd.",
+                $"The report states no realised reach for action {a}; enter 0 when nothing was realised.") { Field = $"$.realised['{a}']" })
+            .ToList();
+        return missing.Count == 0 ? RuleOutcome.Pass() : new RuleOutcome(false, missing);
+    }
+
+    /// <summary>The officer accepts written motivations only for actions of the application.</summary>
+    private static RuleOutcome MotivationsKnown(RuleContext ctx)
+    {
+        var actions = ApplicationActions(ctx).ToHashSet(StringComparer.Ordinal);
+        var unknown = Strings(ctx.Args["motivationsAccepted"]).Select((code, i) => (code, i)).Where(x => !actions.Contains(x.code))
+            .Select(x => new WfReason("continuation.unknown-action", $"Actie {x.code} staat niet in de aanvraag.", $"Action {x.code} is not in the application.")
+            { Field = $"$.motivationsAccepted[{x.i}]" })
+            .ToList();
+        return unknown.Count == 0 ? RuleOutcome.Pass() : new RuleOutcome(false, unknown);
+    }
+
+    /// <summary>The action codes of the application's recorded amounts.</summary>
+    private static IEnumerable<string> ApplicationActions(RuleContext ctx) =>
+        ((ctx.Data["amounts"] as JsonObject)?["rows"] as JsonArray ?? []).OfType<JsonObject>().Select(r => Str(r, "actionCode")).OfType<string>();
 
     public static ContinuationResult Continuation(RuleContext ctx, ProgrammeCatalog programmes)
     {

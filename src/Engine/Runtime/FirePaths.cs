@@ -49,6 +49,7 @@ internal static class TransitionWrite
     {
         var request = fire.Request;
         var outcome = RuntimeDecider.Effects(decided.Decision, parts.Catalog.Rules, request.DossierId, basis.Version + 1, parts.Catalog.Templates.LatestVersion);
+        RequestDeadlines.Check(wf.Definition.FindTrigger(request.Trigger), decided.Decision.Transition, outcome.Deadlines, now);
         var ev = new JournalEvent
         {
             Format = JournalEvent.FormatTag2,

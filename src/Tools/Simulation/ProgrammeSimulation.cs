@@ -350,11 +350,13 @@ public sealed class ProgrammeSimulation
         }
 
         // The extension migration of the version the year-3 dossiers started on (the latest effective before the
-        // extension's version took effect).
+        // extension's version took effect): the one that moves a running project into "extended" (identity migrations
+        // to later versions also reach a version with that state).
         var dossierWorkflow = ProgrammeService.DossierWorkflow(_options.ProgrammeId);
         var startedOn = Runtime.Catalog.LatestEffective(dossierWorkflow, year3.Timeline.CreateCallAt).Definition.Version;
         var migration = Runtime.Catalog.Migrations
-            .Where(m => m.Workflow == dossierWorkflow && m.FromVersion == startedOn && Runtime.Catalog.Get(m.Workflow, m.ToVersion).Definition.States.Any(st => st.Id == "extended"))
+            .Where(m => m.Workflow == dossierWorkflow && m.FromVersion == startedOn && m.StateMap.Any(kv => kv.Key != "extended" && kv.Value == "extended")
+                        && Runtime.Catalog.Get(m.Workflow, m.ToVersion).Definition.States.Any(st => st.Id == "extended"))
             .Select(m => m.Id).OrderBy(id => id, StringComparer.Ordinal).LastOrDefault();
         if (migration is null)
         {

@@ -198,7 +198,7 @@ public static partial class ArgumentSchema
 
         if (TextRules.HasUnsafeCharacters(s, allowNewlines: p.Type == "text"))
         {
-            errors.Add(p.Type == "string" && s.AsSpan().IndexOfAny('\r', '\n') >= 0
+            errors.Add(p.Type == "string" && TextRules.HasLineBreak(s)
                 ? Error(path, "characters", "moet op één regel staan (geen regeleinden)", "must be one line (no line breaks)", label)
                 : Error(path, "characters", "bevat stuurtekens of tekens die de leesrichting omkeren", "contains control characters", label));
             return;

@@ -227,6 +227,64 @@ public sealed class PlanSamenlevenScenarioTests(PostgresDatabase db) : IClassFix
     }
 
     [Fact]
+    public async Task Version_5_extends_a_running_project_to_the_end_the_call_data_set_and_refuses_an_end_stated_by_the_officer()
+    {
+        var h = new ProgrammeHarness(db, BeforeYear2Window.AddDays(7));
+        var officer = ProgrammeHarness.Officer;
+        var genk = ProgrammeHarness.Municipality("71016");
+        await h.OpenCallWindowAsync("plan-samenleven", "2023");
+        var year2 = await h.Service.StartApplicationAsync("plan-samenleven", "2023", "71016", [], genk);
+        await h.FireAsync(year2.DossierId, "save-draft", new JsonObject { ["application"] = ProgrammeHarness.Application(("2.1", 300, 1, 60m)) }, genk);
+        await h.FireAsync(year2.DossierId, "submit", null, genk);
+        h.Clock.SetUtcNow(new DateTimeOffset(2024, 4, 25, 9, 0, 0, TimeSpan.FromHours(2)));
+        var call = await h.Service.OpenCallAsync("plan-samenleven", "2024", officer);
+        await h.FireAsync(call.DossierId, "open-window", null, officer);
+        var app = await h.Service.StartApplicationAsync("plan-samenleven", "2024", "71016", [], genk);
+        await h.FireAsync(app.DossierId, "save-draft", new JsonObject { ["application"] = ProgrammeHarness.Application(("2.1", 300, 1, 60m)) }, genk);
+        await h.FireAsync(app.DossierId, "submit", null, genk);
+        await h.Service.DecideEligibilityAsync(app.DossierId, true, null, officer);
+        await h.FireAsync(call.DossierId, "close-window", null, officer);
+        await h.FireAsync(call.DossierId, "start-allocation", null, officer);
+        await h.Service.ConfirmAllocationAsync(call.DossierId, officer);
+        await h.FireAsync(app.DossierId, "award", null, officer);
+        h.Clock.SetUtcNow(new DateTimeOffset(2024, 7, 5, 15, 0, 0, TimeSpan.FromHours(2)));
+        await h.FireAsync(call.DossierId, "record-government-decision", new JsonObject { ["date"] = "2024-07-05" }, officer);
+        await h.FireAsync(app.DossierId, "confirm-award", null, officer);
+        Assert.Contains((await h.Migrator.ApplyAsync("plan-samenleven-call-extension-v3-to-v5", officer)).Movable, m => m.DossierId == app.DossierId && m.ToState == "running");
+        Assert.Equal((5, "running"), ((await h.Runtime.GetAsync(app.DossierId))!.WorkflowVersion, (await h.Runtime.GetAsync(app.DossierId))!.State));
+
+        // A report states every action of the application (an action left out is not a 0 the authority said), and
+        // the officer accepts motivations only for actions of the application.
+        h.Clock.SetUtcNow(new DateTimeOffset(2025, 4, 2, 10, 0, 0, TimeSpan.FromHours(2)));
+        var empty = await Assert.ThrowsAsync<TriggerNotPermittedException>(() => h.FireAsync(app.DossierId, "report-interim", new JsonObject { ["realised"] = new JsonObject() }, genk));
+        Assert.Contains(empty.Blocked.SelectMany(b => b.Reasons), r => r.Code == "report.action-missing" && r.Field == "$.realised['2.1']");
+        await h.FireAsync(app.DossierId, "report-interim", new JsonObject { ["realised"] = new JsonObject { ["2.1"] = 100 } }, genk);
+        var unknown = await Assert.ThrowsAsync<TriggerNotPermittedException>(() => h.FireAsync(app.DossierId, "decide-continuation", new JsonObject { ["motivationsAccepted"] = new JsonArray("9.9") }, officer));
+        Assert.Contains(unknown.Blocked.SelectMany(b => b.Reasons), r => r.Code == "continuation.unknown-action" && r.Field == "$.motivationsAccepted[0]");
+        await h.FireAsync(app.DossierId, "decide-continuation", new JsonObject { ["motivationsAccepted"] = new JsonArray("2.1") }, officer);
+        Assert.Equal("continued", (await h.Runtime.GetAsync(app.DossierId))!.State);
+
+        h.Clock.SetUtcNow(new DateTimeOffset(2025, 6, 2, 10, 0, 0, TimeSpan.FromHours(2)));
+        var stated = await Assert.ThrowsAsync<ArgumentValidationException>(() => h.FireAsync(app.DossierId, "extend",
+            new JsonObject { ["projectEnd"] = "2030-12-31", ["finalReportDue"] = "2031-01-31T23:59:59+01:00", ["comment"] = "verlenging" }, officer));
+        Assert.Contains(stated.Errors, e => e.Field == "$.projectEnd");
+        var early = await Assert.ThrowsAsync<TriggerNotPermittedException>(() => h.FireAsync(app.DossierId, "extend",
+            new JsonObject { ["finalReportDue"] = "2025-12-15T12:00:00+01:00", ["comment"] = "verlenging" }, officer));
+        Assert.Contains(early.Blocked.SelectMany(b => b.Reasons), r => r.Code == "extension.report-before-end");
+
+        await h.FireAsync(app.DossierId, "extend", new JsonObject { ["finalReportDue"] = "2026-01-31T23:59:59+01:00", ["comment"] = "verlenging" }, officer);
+        var extended = await h.Runtime.GetAsync(app.DossierId);
+        Assert.Equal("extended", extended!.State);
+        Assert.Equal("2025-12-31", extended.Data["extension"]!["projectEnd"]!.GetValue<string>());
+        Assert.Equal(0, extended.Data["extension"]!["additionalBudgetEur"]!.GetValue<int>());
+        h.Clock.SetUtcNow(new DateTimeOffset(2026, 1, 5, 10, 0, 0, TimeSpan.FromHours(1)));
+        await Assert.ThrowsAsync<TriggerNotPermittedException>(() => h.FireAsync(app.DossierId, "report-final", new JsonObject { ["realised"] = new JsonObject() }, genk));
+        await h.FireAsync(app.DossierId, "report-final", new JsonObject { ["realised"] = new JsonObject { ["2.1"] = 250 } }, genk);
+        Assert.Equal("final-review", (await h.Runtime.GetAsync(app.DossierId))!.State);
+        Assert.Equal(0, (await h.Replayer.ReplayAllAsync()).DivergentDossiers);
+    }
+
+    [Fact]
     public async Task The_second_programme_runs_on_the_same_engine_and_excludes_Antwerp_by_data()
     {
         var h = new ProgrammeHarness(db, new DateTimeOffset(2026, 3, 1, 9, 0, 0, TimeSpan.FromHours(1)));
@@ -252,5 +310,38 @@ public sealed class PlanSamenlevenScenarioTests(PostgresDatabase db) : IClassFix
         var refused = await Assert.ThrowsAsync<TriggerNotPermittedException>(() => h.Service.DecideEligibilityAsync(antwerp, true, null, ProgrammeHarness.Officer));
         Assert.Contains("eigen agentschap", string.Join(" ", refused.Blocked.SelectMany(b => b.Reasons).Select(r => r.Nl)), StringComparison.Ordinal);
         Assert.Equal("eligible", (await h.Service.DecideEligibilityAsync(genk, true, null, ProgrammeHarness.Officer)).ToState);
+    }
+
+    [Fact]
+    public async Task Oefenkansen_version_3_refuses_a_report_that_leaves_an_action_out_and_a_motivation_for_an_action_not_applied_for()
+    {
+        var h = new ProgrammeHarness(db, new DateTimeOffset(2026, 3, 1, 9, 0, 0, TimeSpan.FromHours(1)));
+        var officer = ProgrammeHarness.Officer;
+        var genk = ProgrammeHarness.Municipality("71016");
+        var callId = ProgrammeHarness.Programmes.Programme("oefenkansen-nederlands").Calls[0].Id;
+        var call = await h.OpenCallWindowAsync("oefenkansen-nederlands", callId);
+        var app = await h.Service.StartApplicationAsync("oefenkansen-nederlands", callId, "71016", [], genk);
+        await h.FireAsync(app.DossierId, "save-draft", new JsonObject { ["application"] = ProgrammeHarness.Application(("ON.1", 12, 1, 12000m)) }, genk);
+        await h.FireAsync(app.DossierId, "submit", null, genk);
+        await h.Service.DecideEligibilityAsync(app.DossierId, true, null, officer);
+        await h.FireAsync(call, "close-window", null, officer);
+        await h.FireAsync(call, "start-allocation", null, officer);
+        await h.Service.ConfirmAllocationAsync(call, officer);
+        await h.FireAsync(app.DossierId, "award", null, officer);
+        h.Clock.SetUtcNow(new DateTimeOffset(2026, 6, 12, 15, 0, 0, TimeSpan.FromHours(2)));
+        await h.FireAsync(call, "record-government-decision", new JsonObject { ["date"] = "2026-06-12" }, officer);
+        await h.FireAsync(app.DossierId, "confirm-award", null, officer);
+        Assert.Contains((await h.Migrator.ApplyAsync("oefenkansen-nederlands-complete-reports-v2-to-v3", officer)).Movable, m => m.DossierId == app.DossierId);
+        Assert.Equal(3, (await h.Runtime.GetAsync(app.DossierId))!.WorkflowVersion);
+
+        h.Clock.SetUtcNow(new DateTimeOffset(2027, 1, 5, 10, 0, 0, TimeSpan.FromHours(1)));
+        var empty = await Assert.ThrowsAsync<TriggerNotPermittedException>(() => h.FireAsync(app.DossierId, "report-interim", new JsonObject { ["realised"] = new JsonObject() }, genk));
+        Assert.Contains(empty.Blocked.SelectMany(b => b.Reasons), r => r.Code == "report.action-missing" && r.Field == "$.realised['ON.1']");
+        await h.FireAsync(app.DossierId, "report-interim", new JsonObject { ["realised"] = new JsonObject { ["ON.1"] = 6 } }, genk);
+        var unknown = await Assert.ThrowsAsync<TriggerNotPermittedException>(() => h.FireAsync(app.DossierId, "decide-continuation", new JsonObject { ["motivationsAccepted"] = new JsonArray("9.9") }, officer));
+        Assert.Contains(unknown.Blocked.SelectMany(b => b.Reasons), r => r.Code == "continuation.unknown-action");
+        await h.FireAsync(app.DossierId, "decide-continuation", new JsonObject { ["motivationsAccepted"] = new JsonArray() }, officer);
+        Assert.Equal("continued", (await h.Runtime.GetAsync(app.DossierId))!.State);
+        Assert.Equal(0, (await h.Replayer.ReplayAllAsync()).DivergentDossiers);
     }
 }
