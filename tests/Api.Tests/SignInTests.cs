@@ -114,3 +114,34 @@ public sealed class DevSignInTests(DevSignInFactory api) : IClassFixture<DevSign
         Assert.Equal(9, await api.ScalarAsync("SELECT count(*) FROM users WHERE email LIKE '%@dev.subsidy.invalid'"));
     }
 }
+
+/// <summary>The development sign-in on a register without As (71002): the seeder skips As's user, and the page must not offer it.</summary>
+public sealed class DevSignInSmallRegisterFactory : ApiFactory
+{
+    public const string Left = "71002";
+
+    private readonly string _register = Path.Combine(Path.GetTempPath(), $"register-without-{Left}-{Guid.NewGuid():N}.csv");
+
+    protected override bool? DevelopmentSignInEnabled => true;
+
+    protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+    {
+        File.WriteAllLines(_register, File.ReadAllLines(AuthoritiesFile).Where(l => !l.StartsWith(Left + ",", StringComparison.Ordinal)));
+        base.ConfigureWebHost(builder);
+        builder.UseSetting("Subsidy:AuthoritiesFile", _register);
+    }
+}
+
+public sealed class DevSignInSmallRegisterTests(DevSignInSmallRegisterFactory api) : IClassFixture<DevSignInSmallRegisterFactory>
+{
+    [Fact]
+    public async Task The_page_offers_no_user_of_an_authority_the_register_does_not_hold()
+    {
+        using var browser = api.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+        var html = await (await browser.GetAsync("/dev/sign-in")).Content.ReadAsStringAsync();
+        var left = DevelopmentSignIn.Users.Single(u => u.AuthorityId == DevSignInSmallRegisterFactory.Left);
+        Assert.DoesNotContain(left.Id.ToString("D"), html, StringComparison.Ordinal);
+        var genk = DevelopmentSignIn.Users.Single(u => u.AuthorityId == "71016");
+        Assert.Contains(genk.Id.ToString("D"), html, StringComparison.Ordinal);
+    }
+}

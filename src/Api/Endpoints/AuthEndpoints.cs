@@ -55,7 +55,7 @@ public static class AuthEndpoints
         return TypedResults.Challenge(new AuthenticationProperties { RedirectUri = LocalOrHome(returnUrl) }, [SubsidyAuth.OidcScheme]);
     }
 
-    public static Results<ContentHttpResult, ProblemHttpResult> DevSignInPage(HttpContext context, DevelopmentSignIn gate, IAntiforgery antiforgery, string? returnUrl = null)
+    public static Results<ContentHttpResult, ProblemHttpResult> DevSignInPage(HttpContext context, DevelopmentSignIn gate, IAntiforgery antiforgery, UserDirectory directory, string? returnUrl = null)
     {
         if (!gate.Enabled)
         {
@@ -101,7 +101,8 @@ public static class AuthEndpoints
         }
 
         Group("devsignin.agency", DevelopmentSignIn.Users.Where(u => u.AuthorityId is null));
-        Group("devsignin.authorities", DevelopmentSignIn.Users.Where(u => u.AuthorityId is not null));
+        // Only the authorities of the register: the seeder skips the others and the sign-in would refuse them.
+        Group("devsignin.authorities", DevelopmentSignIn.Users.Where(u => u.AuthorityId is not null && directory.IsKnownAuthority(u.AuthorityId)));
         html.Append("</main></body></html>");
         context.Response.Headers.CacheControl = "no-store";
         return TypedResults.Content(html.ToString(), "text/html; charset=utf-8");
